@@ -1,0 +1,2 @@
+export * from './locator.js';
+export * from './hit.js';

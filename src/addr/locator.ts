@@ -1,0 +1,73 @@
+// Canonical locators (DESIGN C3.1 "Map keys", RFC 8046 §4): 16 bytes, IPv4 as IPv4-mapped
+// IPv6. Text conversion goes through ipaddr.js so that RFC 5952 formatting is not ours to get
+// wrong.
+import ipaddr from 'ipaddr.js';
+import type { Locator } from '../types.js';
+import { abytes, toHex } from '../util/bytes.js';
+
+const V4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] as const;
+
+/** True when a 16-byte locator is an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+export function isIpv4Mapped(loc: Uint8Array): boolean {
+  if (loc.length !== 16) return false;
+  for (let i = 0; i < 12; i++) if (loc[i] !== V4_MAPPED_PREFIX[i]) return false;
+  return true;
+}
+
+/** Builds a canonical locator from 4 (IPv4) or 16 (IPv6) address bytes. */
+export function locatorFromBytes(bytes: Uint8Array): Locator {
+  abytes(bytes, 'bytes');
+  if (bytes.length === 16) return Uint8Array.from(bytes);
+  if (bytes.length === 4) {
+    const out = new Uint8Array(16);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    out.set(bytes, 12);
+    return out;
+  }
+  throw new RangeError(`"bytes" expected Uint8Array of length 4 or 16, got length=${bytes.length}`);
+}
+
+/** The 4 IPv4 bytes of an IPv4-mapped locator, or undefined for a real IPv6 one. */
+export function ipv4Bytes(loc: Locator): Uint8Array | undefined {
+  return isIpv4Mapped(loc) ? loc.slice(12, 16) : undefined;
+}
+
+/** Parses IPv4 or IPv6 text into a canonical locator. Throws TypeError on bad text. */
+export function parseLocator(text: string): Locator {
+  if (typeof text !== 'string' || !ipaddr.isValid(text)) {
+    throw new TypeError(`"locator" expected an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
+  }
+  const addr = ipaddr.parse(text);
+  return locatorFromBytes(Uint8Array.from(addr.toByteArray()));
+}
+
+/** RFC 5952 text for IPv6; dotted quad for IPv4-mapped locators. */
+export function formatLocator(loc: Locator): string {
+  abytes(loc, 'locator', 16);
+  const v4 = ipv4Bytes(loc);
+  if (v4) return ipaddr.fromByteArray(Array.from(v4)).toString();
+  return ipaddr.fromByteArray(Array.from(loc)).toString();
+}
+
+/** A string key for maps (Uint8Array keys compare by identity). */
+export function locatorKey(loc: Locator): string {
+  return toHex(loc);
+}
+
+export type LocatorFamily = 'ipv4' | 'ipv6';
+
+export function locatorFamily(loc: Locator): LocatorFamily {
+  return isIpv4Mapped(loc) ? 'ipv4' : 'ipv6';
+}
+
+/**
+ * The ipaddr.js range name of a locator ('unicast', 'linkLocal', 'multicast', 'unspecified',
+ * 'broadcast', 'loopback', 'private', 'orchid2', ...), judged in its own family.
+ */
+export function locatorRange(loc: Locator): string {
+  abytes(loc, 'locator', 16);
+  const v4 = ipv4Bytes(loc);
+  if (v4) return ipaddr.fromByteArray(Array.from(v4)).range();
+  return ipaddr.fromByteArray(Array.from(loc)).range();
+}

@@ -1,0 +1,68 @@
+// Types shared by every layer. No logic lives here (DESIGN C3.2).
+
+/** Milliseconds on an arbitrary monotonic origin chosen by the caller. */
+export type Millis = number;
+
+/** A Host Identity Tag: 16 bytes, ORCHIDv2 (RFC 7343, RFC 7401 §3). */
+export type Hit = Uint8Array;
+
+/**
+ * A locator in canonical form: 16 bytes, IPv6, with IPv4 carried as IPv4-mapped IPv6
+ * (::ffff:a.b.c.d), as LOCATOR_SET carries it (RFC 8046 §4). See `addr/locator.ts`.
+ */
+export type Locator = Uint8Array;
+
+/** Injected randomness: returns `n` fresh random bytes. The core never reads any other source. */
+export type RandomSource = (n: number) => Uint8Array;
+
+/** Association handle, unique within one engine. */
+export type AssocId = number;
+
+/** ESP transform suite ids of RFC 7402 §5.1.2 that hip-engine knows. */
+export const ESP_SUITE = {
+  AES_128_CBC_HMAC_SHA1: 1,
+  NULL_HMAC_SHA256: 7,
+  AES_128_CBC_HMAC_SHA256: 8,
+  AES_256_CBC_HMAC_SHA256: 9,
+  AES_GCM_8: 12,
+  AES_GCM_16: 13,
+} as const;
+export type EspSuiteId = (typeof ESP_SUITE)[keyof typeof ESP_SUITE];
+
+export type SaDirection = 'in' | 'out';
+
+/**
+ * One ESP security association as the engine hands it to the caller's data plane
+ * (RFC 7402 §3: BEET mode, inner addresses are HITs, outer addresses are locators).
+ * For an inbound SA, `src`/`dst` are the peer's and our locator the packets come from/to;
+ * for an outbound SA, `src` is our locator and `dst` the peer's.
+ */
+export type SaSpec = {
+  readonly spi: number;
+  readonly direction: SaDirection;
+  readonly localHit: Hit;
+  readonly peerHit: Hit;
+  readonly src: Locator;
+  readonly dst: Locator;
+  readonly suite: EspSuiteId;
+  /** Encryption key (empty for NULL); for AES-GCM, key ‖ 4-byte salt (RFC 4106 §8.1). */
+  readonly encKey: Uint8Array;
+  /** Integrity key (empty for AES-GCM, which authenticates with its own tag). */
+  readonly authKey: Uint8Array;
+};
+
+/** Peer locator states of RFC 8046 §5.1. */
+export type LocatorState = 'UNVERIFIED' | 'ACTIVE' | 'DEPRECATED';
+
+/** One entry of the peer locator table (RFC 8046 §5.1). */
+export type PeerLocator = {
+  readonly locator: Locator;
+  readonly state: LocatorState;
+  /** Locator type from LOCATOR_SET: 0 (address) or 1 (ESP SPI + address). */
+  readonly type: 0 | 1;
+  /** For type 1 locators: the SPI the locator is bound to. */
+  readonly spi?: number;
+  readonly preferred: boolean;
+  /** Absolute expiry time of the locator's lifetime. */
+  readonly expiresAt: Millis;
+};

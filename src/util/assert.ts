@@ -1,0 +1,15 @@
+// Internal invariants. A failure here is a bug in hip-engine, never the fault of remote input
+// (DESIGN C3.7): it throws HipInternalError.
+
+export class HipInternalError extends Error {
+  override readonly name = 'HipInternalError';
+}
+
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new HipInternalError(`invariant violated: ${message}`);
+}
+
+/** Exhaustiveness check: every switch over a union ends here. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new HipInternalError(`unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,95 @@
+// The decoded shape of HIP packets and parameters (DESIGN C3.3). Plain read-only data: a decoded
+// packet keeps its raw bytes and every parameter's span so that MACs and signatures can be
+// computed over exactly the bytes received (RFC 7401 §6.4), never over a re-encoding.
+import type { Hit } from '../types.js';
+import type { PacketKind } from './constants.js';
+
+/** Where a parameter sits in `HipPacket.raw`: offset of its Type field; length incl. padding. */
+export type Span = { readonly offset: number; readonly length: number };
+
+type P<K extends string, F> = { readonly kind: K; readonly type: number; readonly critical: boolean; readonly span?: Span } & F;
+
+/** One LOCATOR_SET entry (RFC 8046 §4; type 2 from RFC 5770 §5.7 / RFC 9028 §5.7). */
+export type LocatorEntry =
+  | LocatorCommon & { readonly locatorType: 0; readonly address: Uint8Array }
+  | LocatorCommon & { readonly locatorType: 1; readonly spi: number; readonly address: Uint8Array }
+  | LocatorCommon & {
+      readonly locatorType: 2;
+      readonly transportPort: number;
+      readonly transportProtocol: number;
+      readonly candidateKind: number;
+      readonly priority: number;
+      readonly spi: number;
+      readonly address: Uint8Array;
+    }
+  | LocatorCommon & { readonly locatorType: number; readonly raw: Uint8Array; readonly unknown: true };
+
+type LocatorCommon = {
+  readonly trafficType: number;
+  /** The 7 reserved bits between Locator Length and P, kept as received (RFC 8046 §4). */
+  readonly reserved: number;
+  readonly preferred: boolean;
+  /** Seconds (RFC 8046 §4). */
+  readonly lifetime: number;
+};
+
+export type HipParam =
+  | P<'ESP_INFO', { readonly reserved: number; readonly keymatIndex: number; readonly oldSpi: number; readonly newSpi: number }>
+  | P<'R1_COUNTER', { readonly reserved: number; readonly generation: bigint }>
+  | P<'LOCATOR_SET', { readonly locators: readonly LocatorEntry[] }>
+  | P<'PUZZLE', { readonly k: number; readonly lifetime: number; readonly opaque: number; readonly randomI: Uint8Array }>
+  | P<'SOLUTION', { readonly k: number; readonly reserved: number; readonly opaque: number; readonly randomI: Uint8Array; readonly solutionJ: Uint8Array }>
+  | P<'SEQ', { readonly updateId: number }>
+  | P<'ACK', { readonly peerUpdateIds: readonly number[] }>
+  | P<'DH_GROUP_LIST', { readonly groups: readonly number[] }>
+  | P<'DIFFIE_HELLMAN', { readonly groupId: number; readonly publicValue: Uint8Array }>
+  | P<'HIP_CIPHER', { readonly ciphers: readonly number[] }>
+  /** `ivAndData`: IV (length per the chosen HIP_CIPHER) followed by the ciphertext (§5.2.18). */
+  | P<'ENCRYPTED', { readonly reserved: number; readonly ivAndData: Uint8Array }>
+  | P<'HOST_ID', { readonly diType: number; readonly algorithm: number; readonly hostIdentity: Uint8Array; readonly domainIdentifier: Uint8Array }>
+  /** Suite ids as on the wire: one byte each, suite in the high nibble (0x10, 0x20, ...). */
+  | P<'HIT_SUITE_LIST', { readonly suites: readonly number[] }>
+  | P<'CERT', { readonly certGroup: number; readonly certCount: number; readonly certId: number; readonly certType: number; readonly certificate: Uint8Array }>
+  | P<'NOTIFICATION', { readonly reserved: number; readonly messageType: number; readonly data: Uint8Array }>
+  | P<'ECHO_REQUEST_SIGNED', { readonly opaque: Uint8Array }>
+  | P<'ECHO_RESPONSE_SIGNED', { readonly opaque: Uint8Array }>
+  | P<'ECHO_REQUEST_UNSIGNED', { readonly opaque: Uint8Array }>
+  | P<'ECHO_RESPONSE_UNSIGNED', { readonly opaque: Uint8Array }>
+  | P<'REG_INFO', { readonly minLifetime: number; readonly maxLifetime: number; readonly regTypes: readonly number[] }>
+  | P<'REG_REQUEST', { readonly lifetime: number; readonly regTypes: readonly number[] }>
+  | P<'REG_RESPONSE', { readonly lifetime: number; readonly regTypes: readonly number[] }>
+  | P<'REG_FAILED', { readonly failureType: number; readonly regTypes: readonly number[] }>
+  | P<'TRANSPORT_FORMAT_LIST', { readonly formats: readonly number[] }>
+  | P<'ESP_TRANSFORM', { readonly reserved: number; readonly suites: readonly number[] }>
+  | P<'HIP_MAC', { readonly hmac: Uint8Array }>
+  | P<'HIP_MAC_2', { readonly hmac: Uint8Array }>
+  | P<'HIP_SIGNATURE', { readonly algorithm: number; readonly signature: Uint8Array }>
+  | P<'HIP_SIGNATURE_2', { readonly algorithm: number; readonly signature: Uint8Array }>
+  /** RFC 8004 §4.2.2: the Initiator's address as seen by the RVS. */
+  | P<'FROM', { readonly address: Uint8Array }>
+  | P<'RVS_HMAC', { readonly hmac: Uint8Array }>
+  /** RFC 8004 §4.2.3: addresses of the rendezvous servers the I1 went through. */
+  | P<'VIA_RVS', { readonly addresses: readonly Uint8Array[] }>
+  /** Any parameter the codec does not know; kept as bytes so encode(decode(b)) reproduces b. */
+  | P<'UNKNOWN', { readonly body: Uint8Array }>;
+
+export type ParamKind = HipParam['kind'];
+export type ParamOf<K extends ParamKind> = Extract<HipParam, { kind: K }>;
+
+export type HipPacket = {
+  readonly kind: PacketKind;
+  /** Numeric packet type (RFC 7401 §5.3). */
+  readonly code: number;
+  readonly version: number;
+  /** Next Header as received (59 in HIPv2). */
+  readonly nextHeader: number;
+  /** The three reserved bits between Version and the fixed bit, kept as received. */
+  readonly reserved: number;
+  readonly controls: number;
+  readonly checksum: number;
+  readonly senderHit: Hit;
+  readonly receiverHit: Hit;
+  readonly params: readonly HipParam[];
+  /** The exact bytes received (present on decoded packets). */
+  readonly raw?: Uint8Array;
+};
