@@ -1,0 +1,603 @@
+// A userspace ESP data plane (RFC 4303) in the BEET mode of RFC 7402, fed by the engine's `sa`
+// outputs. Sans-I/O: `protect` returns the packet to send, `unprotect` the payload received,
+// and data-plane feedback for the engine queues up for `pollFeedback()`.
+//
+// Remote input never throws: a bad packet is dropped and counted with an `EspDropReason`.
+// Caller misuse (a malformed SaSpec, a duplicate inbound SPI, non-bytes arguments) throws a
+// TypeError or RangeError naming the field.
+//
+// Not implemented: extended sequence numbers (RFC 4303 §2.2.1; HIP does not negotiate them),
+// TFC padding, IPv4 options in BEET (RFC 7402 §B.1.7: the caller builds inner headers).
+import { formatLocator, locatorKey } from '../addr/locator.js';
+import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec } from '../types.js';
+import { abytes, aint, equalBytes, readU32, toHex, writeU32 } from '../util/bytes.js';
+import { preferredPath } from './policy.js';
+import { ReplayWindow } from './replay.js';
+import { createTransform, suiteInfo, type EspTransform } from './suites.js';
+import {
+  ESP_DROP_REASONS,
+  type AddSaOptions,
+  type EspDataPlaneOptions,
+  type EspDropReason,
+  type EspFeedback,
+  type EspPathStats,
+  type EspSaStats,
+  type EspStats,
+  type OutboundPolicy,
+  type OutboundPolicyContext,
+  type OutboundSaView,
+  type ProtectOptions,
+  type ProtectResult,
+  type UnprotectResult,
+} from './types.js';
+
+/** The last sequence number an SA may send: 32-bit counters never cycle (RFC 4303 §3.3.3). */
+export const ESP_SEQ_MAX = 0xffffffff;
+/** Default `seqSoftLimit`: 2^32 - 2^24. */
+export const DEFAULT_SEQ_SOFT_LIMIT = 2 ** 32 - 2 ** 24;
+export const DEFAULT_REPLAY_WINDOW = 64;
+export const MAX_REPLAY_WINDOW = 65536;
+/** Next Header 59: no next header (RFC 4303 §2.6 also uses it to mark dummy packets). */
+export const NEXT_HEADER_NONE = 59;
+
+type Drops = Record<EspDropReason, number>;
+
+function zeroDrops(): Drops {
+  const d = {} as Drops;
+  for (const r of ESP_DROP_REASONS) d[r] = 0;
+  return d;
+}
+
+type PathEntry = {
+  readonly path: string;
+  readonly src: Locator;
+  readonly dst: Locator;
+  txPackets: number;
+  txBytes: number;
+  rxPackets: number;
+  rxBytes: number;
+  readonly drops: Drops;
+};
+
+type SaCommon = {
+  readonly spi: number;
+  readonly localHit: Hit;
+  readonly peerHit: Hit;
+  readonly suite: EspSuiteId;
+  readonly transform: EspTransform;
+  readonly serial: number;
+  packets: number;
+  bytes: number;
+  readonly drops: Drops;
+};
+
+type InSa = SaCommon & {
+  readonly src: Locator;
+  readonly dst: Locator;
+  readonly replay: ReplayWindow;
+  /** The path of the last authenticated packet, to skip the map lookup while it stays put. */
+  lastPath: PathEntry | undefined;
+};
+
+type OutSa = SaCommon & {
+  readonly peerKey: string;
+  src: Locator;
+  dst: Locator;
+  /** Last sequence number sent (0 before the first packet). */
+  seq: number;
+  exhaustingSignalled: boolean;
+  preferred: boolean;
+  view: OutboundSaView;
+  path: PathEntry | undefined;
+};
+
+type PeerEntry = {
+  /** Installation order. */
+  readonly sas: OutSa[];
+  /** Views of the SAs that can still send, installation order; what the policy sees. */
+  usable: readonly OutboundSaView[];
+};
+
+export class EspDataPlane {
+  readonly #random: RandomSource;
+  readonly #allowAuthOnly: boolean;
+  readonly #replayWindow: number;
+  readonly #seqSoftLimit: number;
+  #policy: OutboundPolicy;
+  readonly #seenFeedback: boolean;
+  readonly #maxQueuedFeedback: number;
+  readonly #maxPacketBytes: number;
+
+  readonly #inbound = new Map<number, InSa>();
+  readonly #peers = new Map<string, PeerEntry>();
+  readonly #outBySpi = new Map<number, OutSa[]>();
+  readonly #paths = new Map<string, PathEntry>();
+  #serial = 0;
+
+  #feedback: (EspFeedback | undefined)[] = [];
+  #feedbackHead = 0;
+  #feedbackOverflow = 0;
+
+  #txPackets = 0;
+  #txBytes = 0;
+  #rxPackets = 0;
+  #rxBytes = 0;
+  readonly #drops = zeroDrops();
+
+  constructor(options: EspDataPlaneOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('"options" expected object');
+    }
+    if (typeof options.random !== 'function') {
+      throw new TypeError('"options.random" expected a RandomSource function');
+    }
+    this.#random = options.random;
+    this.#allowAuthOnly = bool(options.allowAuthOnly, 'options.allowAuthOnly', false);
+    this.#replayWindow = options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    aint(this.#replayWindow, 'options.replayWindow', 0, MAX_REPLAY_WINDOW);
+    this.#seqSoftLimit = options.seqSoftLimit ?? DEFAULT_SEQ_SOFT_LIMIT;
+    aint(this.#seqSoftLimit, 'options.seqSoftLimit', 1, ESP_SEQ_MAX);
+    this.#policy = options.policy ?? preferredPath;
+    if (typeof this.#policy !== 'function') throw new TypeError('"options.policy" expected function');
+    this.#seenFeedback = bool(options.seenFeedback, 'options.seenFeedback', true);
+    this.#maxQueuedFeedback = options.maxQueuedFeedback ?? 4096;
+    aint(this.#maxQueuedFeedback, 'options.maxQueuedFeedback', 0, 2 ** 30);
+    this.#maxPacketBytes = options.maxPacketBytes ?? 65535;
+    aint(this.#maxPacketBytes, 'options.maxPacketBytes', 64, 2 ** 30);
+  }
+
+  // ---------------------------------------------------------------- SA database
+
+  /** Installs an SA from the engine's `sa` output (op 'add'). */
+  addSa(sa: SaSpec, opts: AddSaOptions = {}): void {
+    if (typeof sa !== 'object' || sa === null) throw new TypeError('"sa" expected object');
+    aint(sa.spi, 'sa.spi', 1, 0xffffffff);
+    if (sa.direction !== 'in' && sa.direction !== 'out') {
+      throw new TypeError(`"sa.direction" expected 'in' or 'out', got ${JSON.stringify(sa.direction)}`);
+    }
+    abytes(sa.localHit, 'sa.localHit', 16);
+    abytes(sa.peerHit, 'sa.peerHit', 16);
+    abytes(sa.src, 'sa.src', 16);
+    abytes(sa.dst, 'sa.dst', 16);
+    const info = suiteInfo(sa.suite);
+    if (info === undefined) throw new RangeError(`"sa.suite" unsupported ESP suite ${String(sa.suite)}`);
+    if (info.cipher === 'null' && !this.#allowAuthOnly) {
+      throw new RangeError(
+        `"sa.suite" ${sa.suite} (${info.name}) is authentication-only; set options.allowAuthOnly to accept it (RFC 7402 §5.1.2)`,
+      );
+    }
+    abytes(sa.encKey, 'sa.encKey');
+    if (!info.encKeyLens.includes(sa.encKey.length)) {
+      throw new RangeError(
+        `"sa.encKey" expected length ${info.encKeyLens.join(' or ')} for suite ${sa.suite}, got length=${sa.encKey.length}`,
+      );
+    }
+    abytes(sa.authKey, 'sa.authKey', info.authKeyLen);
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('"opts" expected object');
+
+    const common = {
+      spi: sa.spi,
+      localHit: sa.localHit.slice(),
+      peerHit: sa.peerHit.slice(),
+      suite: sa.suite,
+      packets: 0,
+      bytes: 0,
+      drops: zeroDrops(),
+    };
+
+    if (sa.direction === 'in') {
+      if (opts.initialSeq !== undefined) throw new TypeError('"opts.initialSeq" applies to outbound SAs only');
+      const window = opts.replayWindow ?? this.#replayWindow;
+      aint(window, 'opts.replayWindow', 0, MAX_REPLAY_WINDOW);
+      if (this.#inbound.has(sa.spi)) {
+        throw new RangeError(`"sa.spi" inbound SPI 0x${hex32(sa.spi)} is already installed`);
+      }
+      const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random);
+      this.#inbound.set(sa.spi, {
+        ...common,
+        transform,
+        serial: ++this.#serial,
+        src: sa.src.slice(),
+        dst: sa.dst.slice(),
+        replay: new ReplayWindow(window),
+        lastPath: undefined,
+      });
+      return;
+    }
+
+    if (opts.replayWindow !== undefined) throw new TypeError('"opts.replayWindow" applies to inbound SAs only');
+    const initialSeq = opts.initialSeq ?? 0;
+    aint(initialSeq, 'opts.initialSeq', 0, ESP_SEQ_MAX);
+    const peerKey = toHex(sa.peerHit);
+    const sameSpi = this.#outBySpi.get(sa.spi);
+    if (sameSpi?.some((o) => o.peerKey === peerKey)) {
+      throw new RangeError(`"sa.spi" outbound SPI 0x${hex32(sa.spi)} is already installed for this peer`);
+    }
+    const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random);
+    const out: OutSa = {
+      ...common,
+      transform,
+      serial: ++this.#serial,
+      peerKey,
+      src: sa.src.slice(),
+      dst: sa.dst.slice(),
+      seq: initialSeq,
+      exhaustingSignalled: false,
+      preferred: false,
+      view: undefined as unknown as OutboundSaView,
+      path: undefined,
+    };
+    out.view = makeView(out);
+    if (sameSpi) sameSpi.push(out);
+    else this.#outBySpi.set(sa.spi, [out]);
+    let peer = this.#peers.get(peerKey);
+    if (peer === undefined) {
+      peer = { sas: [], usable: [] };
+      this.#peers.set(peerKey, peer);
+    }
+    peer.sas.push(out);
+    refreshUsable(peer);
+  }
+
+  /**
+   * Removes an SA (the engine's `sa` output with op 'delete'). Returns false if it was not
+   * installed. `peerHit` picks among outbound SAs of several peers that share one SPI (SPIs are
+   * chosen by each peer, so they may collide); it is required only in that case.
+   */
+  deleteSa(spi: number, direction: 'in' | 'out', peerHit?: Hit): boolean {
+    aint(spi, 'spi', 0, 0xffffffff);
+    if (direction === 'in') return this.#inbound.delete(spi);
+    if (direction !== 'out') throw new TypeError(`"direction" expected 'in' or 'out', got ${JSON.stringify(direction)}`);
+    const sa = this.#findOut(spi, peerHit);
+    if (sa === undefined) return false;
+    const list = this.#outBySpi.get(spi)!;
+    list.splice(list.indexOf(sa), 1);
+    if (list.length === 0) this.#outBySpi.delete(spi);
+    const peer = this.#peers.get(sa.peerKey)!;
+    peer.sas.splice(peer.sas.indexOf(sa), 1);
+    if (peer.sas.length === 0) this.#peers.delete(sa.peerKey);
+    else refreshUsable(peer);
+    return true;
+  }
+
+  /** Marks an outbound SA as the peer's preferred one (for `preferredPath`). False if unknown. */
+  setPreferred(spi: number, peerHit?: Hit): boolean {
+    aint(spi, 'spi', 0, 0xffffffff);
+    const sa = this.#findOut(spi, peerHit);
+    if (sa === undefined) return false;
+    const peer = this.#peers.get(sa.peerKey)!;
+    for (const o of peer.sas) {
+      const preferred = o === sa;
+      if (o.preferred !== preferred) {
+        o.preferred = preferred;
+        o.view = makeView(o);
+      }
+    }
+    refreshUsable(peer);
+    return true;
+  }
+
+  /**
+   * Moves an outbound SA to new outer addresses without a new SA (mobility, RFC 8046 §3.2):
+   * the SPI, keys and sequence numbers stay. False if the SA is not installed.
+   */
+  updateSaLocators(spi: number, src: Locator, dst: Locator, peerHit?: Hit): boolean {
+    aint(spi, 'spi', 0, 0xffffffff);
+    abytes(src, 'src', 16);
+    abytes(dst, 'dst', 16);
+    const sa = this.#findOut(spi, peerHit);
+    if (sa === undefined) return false;
+    sa.src = src.slice();
+    sa.dst = dst.slice();
+    sa.path = undefined;
+    sa.view = makeView(sa);
+    refreshUsable(this.#peers.get(sa.peerKey)!);
+    return true;
+  }
+
+  /** Replaces the outbound policy. */
+  setPolicy(policy: OutboundPolicy): void {
+    if (typeof policy !== 'function') throw new TypeError('"policy" expected function');
+    this.#policy = policy;
+  }
+
+  /** Every outbound SA of a peer (also exhausted ones), installation order. */
+  outboundSas(peerHit: Hit): readonly OutboundSaView[] {
+    abytes(peerHit, 'peerHit', 16);
+    const peer = this.#peers.get(toHex(peerHit));
+    return peer === undefined ? [] : peer.sas.map((s) => s.view);
+  }
+
+  #findOut(spi: number, peerHit: Hit | undefined): OutSa | undefined {
+    const list = this.#outBySpi.get(spi);
+    if (list === undefined) return undefined;
+    if (peerHit !== undefined) {
+      abytes(peerHit, 'peerHit', 16);
+      const key = toHex(peerHit);
+      return list.find((o) => o.peerKey === key);
+    }
+    if (list.length > 1) {
+      throw new RangeError(`"peerHit" required: outbound SPI 0x${hex32(spi)} is installed for ${list.length} peers`);
+    }
+    return list[0];
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  /**
+   * Protects `payload` for the peer `peerHit`: picks an outbound SA (opts.spi, else the
+   * policy), consumes a sequence number and builds SPI ‖ Seq ‖ IV ‖ ciphertext ‖ ICV.
+   * The BEET inner addresses are the SA's HITs and are not carried (RFC 7402 §3).
+   */
+  protect(peerHit: Hit, payload: Uint8Array, opts?: ProtectOptions): ProtectResult {
+    abytes(peerHit, 'peerHit', 16);
+    abytes(payload, 'payload');
+    const nextHeader = opts?.nextHeader ?? NEXT_HEADER_NONE;
+    aint(nextHeader, 'opts.nextHeader', 0, 255);
+
+    const peer = this.#peers.get(toHex(peerHit));
+    if (peer === undefined) return this.#txDrop('no-sa', undefined);
+    let sa: OutSa | undefined;
+    if (opts?.spi !== undefined) {
+      sa = peer.sas.find((o) => o.spi === opts.spi);
+      if (sa === undefined) return this.#txDrop('no-sa', undefined);
+      if (sa.seq >= ESP_SEQ_MAX) return this.#txDrop('seq-exhausted', sa);
+    } else {
+      if (peer.usable.length === 0) return this.#txDrop('seq-exhausted', undefined);
+      const flowKey = opts?.flowKey;
+      const ctx: OutboundPolicyContext =
+        flowKey === undefined ? { peerHit, sas: peer.usable } : { peerHit, flowKey, sas: peer.usable };
+      const view = this.#policy(ctx);
+      if (view === undefined) return this.#txDrop('policy-refused', undefined);
+      for (const o of peer.sas) {
+        if (o.view === view) {
+          sa = o;
+          break;
+        }
+      }
+      if (sa === undefined || sa.seq >= ESP_SEQ_MAX) {
+        throw new RangeError('"policy" returned an SA view that is not one of ctx.sas');
+      }
+    }
+
+    const t = sa.transform;
+    const hdr = 8 + t.ivLen;
+    const unpadded = payload.length + 2;
+    const ptLen = Math.ceil(unpadded / t.align) * t.align;
+    const total = hdr + ptLen + t.icvLen;
+    if (total > this.#maxPacketBytes) return this.#txDrop('too-large', sa);
+
+    const seq = sa.seq + 1;
+    sa.seq = seq;
+    const out = new Uint8Array(total);
+    writeU32(out, 0, sa.spi);
+    writeU32(out, 4, seq);
+    out.set(payload, hdr);
+    // RFC 4303 §2.4 default padding: 1, 2, 3, ... then Pad Length and Next Header.
+    const padLen = ptLen - unpadded;
+    let p = hdr + payload.length;
+    for (let i = 1; i <= padLen; i++) out[p++] = i;
+    out[p++] = padLen;
+    out[p] = nextHeader;
+    t.seal(out, ptLen);
+
+    if (seq >= this.#seqSoftLimit && !sa.exhaustingSignalled) {
+      sa.exhaustingSignalled = true;
+      this.#pushFeedback({ kind: 'esp-seq-exhausting', spi: sa.spi });
+    }
+    if (seq >= ESP_SEQ_MAX) refreshUsable(peer);
+
+    sa.packets++;
+    sa.bytes += total;
+    this.#txPackets++;
+    this.#txBytes += total;
+    let path = sa.path;
+    if (path === undefined) path = sa.path = this.#path(sa.src, sa.dst, true)!;
+    path.txPackets++;
+    path.txBytes += total;
+    return { ok: true, packet: { spi: sa.spi, seq, src: sa.src, dst: sa.dst, bytes: out } };
+  }
+
+  #txDrop(reason: EspDropReason, sa: OutSa | undefined): ProtectResult {
+    this.#drops[reason]++;
+    if (sa !== undefined) {
+      sa.drops[reason]++;
+      const path = sa.path ?? this.#path(sa.src, sa.dst, false);
+      if (path !== undefined) path.drops[reason]++;
+    }
+    return { ok: false, reason };
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  /**
+   * Processes one received ESP packet (RFC 4303 §3.4): SPI lookup, anti-replay pre-check,
+   * ICV verification, anti-replay update, decryption and padding check. On success queues
+   * `esp-seen` feedback and returns the payload with the BEET inner addresses (the SA's HITs).
+   * `src`/`dst` are the outer addresses it arrived with; they are reported, never checked
+   * (RFC 7402 §B.1.6: the SPI and ICV bind the packet to the HIT pair).
+   * Packets with Next Header 59 are returned like any other; when they are RFC 4303 §2.6
+   * dummy packets, discarding them is the caller's business.
+   */
+  unprotect(bytes: Uint8Array, src: Locator, dst: Locator): UnprotectResult {
+    abytes(bytes, 'bytes');
+    abytes(src, 'src', 16);
+    abytes(dst, 'dst', 16);
+    if (bytes.length < 8) return this.#rxDrop('truncated', undefined, src, dst);
+    const spi = readU32(bytes, 0);
+    const sa = this.#inbound.get(spi);
+    if (sa === undefined) return this.#rxDrop('unknown-spi', undefined, src, dst);
+    const t = sa.transform;
+    const ctLen = bytes.length - 8 - t.ivLen - t.icvLen;
+    if (ctLen < t.align) return this.#rxDrop('truncated', sa, src, dst);
+    if (ctLen % t.align !== 0) return this.#rxDrop('bad-length', sa, src, dst);
+
+    const seq = readU32(bytes, 4);
+    const verdict = sa.replay.check(seq); // cheap reject before the ICV (RFC 4303 §3.4.3)
+    if (verdict !== 'ok') return this.#rxDrop(verdict, sa, src, dst);
+    const pt = t.open(bytes);
+    if (pt === undefined) return this.#rxDrop('bad-icv', sa, src, dst);
+    sa.replay.update(seq); // only once the ICV verified
+
+    const n = pt.length;
+    const nextHeader = pt[n - 1]!;
+    const padLen = pt[n - 2]!;
+    const payloadLen = n - 2 - padLen;
+    let bad = payloadLen < 0 ? 1 : 0;
+    if (!bad) for (let i = 0; i < padLen; i++) bad |= pt[payloadLen + i]! ^ ((i + 1) & 0xff);
+    if (bad) return this.#rxDrop('bad-padding', sa, src, dst);
+
+    const size = bytes.length;
+    sa.packets++;
+    sa.bytes += size;
+    this.#rxPackets++;
+    this.#rxBytes += size;
+    let path = sa.lastPath;
+    if (path === undefined || !equalBytes(path.src, src) || !equalBytes(path.dst, dst)) {
+      path = sa.lastPath = this.#path(src, dst, true)!;
+    }
+    path.rxPackets++;
+    path.rxBytes += size;
+    if (this.#seenFeedback) {
+      this.#pushFeedback({ kind: 'esp-seen', spi, src: src.slice(), dst: dst.slice(), bytes: size });
+    }
+    return {
+      ok: true,
+      spi,
+      seq,
+      peerHit: sa.peerHit,
+      localHit: sa.localHit,
+      nextHeader,
+      payload: pt.subarray(0, payloadLen),
+      src,
+      dst,
+    };
+  }
+
+  #rxDrop(reason: EspDropReason, sa: InSa | undefined, src: Locator, dst: Locator): UnprotectResult {
+    this.#drops[reason]++;
+    // Only existing paths count drops: unauthenticated input must not grow the path table.
+    const path = this.#path(src, dst, false);
+    if (path !== undefined) path.drops[reason]++;
+    if (sa === undefined) return { ok: false, reason };
+    sa.drops[reason]++;
+    return { ok: false, reason, spi: sa.spi };
+  }
+
+  // ---------------------------------------------------------------- feedback and stats
+
+  /** The next queued feedback item for the engine, or undefined when drained. */
+  pollFeedback(): EspFeedback | undefined {
+    if (this.#feedbackHead >= this.#feedback.length) return undefined;
+    const item = this.#feedback[this.#feedbackHead];
+    this.#feedback[this.#feedbackHead++] = undefined;
+    if (this.#feedbackHead === this.#feedback.length) {
+      this.#feedback = [];
+      this.#feedbackHead = 0;
+    }
+    return item;
+  }
+
+  #pushFeedback(item: EspFeedback): void {
+    if (item.kind === 'esp-seen' && this.#feedback.length - this.#feedbackHead >= this.#maxQueuedFeedback) {
+      this.#feedbackOverflow++;
+      return;
+    }
+    this.#feedback.push(item);
+  }
+
+  #path(src: Locator, dst: Locator, create: boolean): PathEntry | undefined {
+    const key = locatorKey(src) + locatorKey(dst);
+    let entry = this.#paths.get(key);
+    if (entry === undefined && create) {
+      entry = {
+        path: `${formatLocator(src)}→${formatLocator(dst)}`,
+        src: src.slice(),
+        dst: dst.slice(),
+        txPackets: 0,
+        txBytes: 0,
+        rxPackets: 0,
+        rxBytes: 0,
+        drops: zeroDrops(),
+      };
+      this.#paths.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** A snapshot of every counter. */
+  stats(): EspStats {
+    const sas: EspSaStats[] = [];
+    for (const sa of this.#inbound.values()) sas.push(saStats(sa, 'in', sa.replay.top));
+    const outs = [...this.#outBySpi.values()].flat().sort((a, b) => a.serial - b.serial);
+    for (const sa of outs) sas.push(saStats(sa, 'out', sa.seq));
+    const paths: Record<string, EspPathStats> = {};
+    for (const p of this.#paths.values()) {
+      paths[p.path] = {
+        path: p.path,
+        src: p.src.slice(),
+        dst: p.dst.slice(),
+        txPackets: p.txPackets,
+        txBytes: p.txBytes,
+        rxPackets: p.rxPackets,
+        rxBytes: p.rxBytes,
+        drops: { ...p.drops },
+      };
+    }
+    return {
+      txPackets: this.#txPackets,
+      txBytes: this.#txBytes,
+      rxPackets: this.#rxPackets,
+      rxBytes: this.#rxBytes,
+      drops: { ...this.#drops },
+      feedbackOverflow: this.#feedbackOverflow,
+      sas,
+      paths,
+    };
+  }
+}
+
+function saStats(sa: SaCommon, direction: 'in' | 'out', seq: number): EspSaStats {
+  return {
+    spi: sa.spi,
+    direction,
+    peerHit: sa.peerHit.slice(),
+    suite: sa.suite,
+    packets: sa.packets,
+    bytes: sa.bytes,
+    seq,
+    drops: { ...sa.drops },
+  };
+}
+
+function makeView(sa: OutSa): OutboundSaView {
+  return Object.freeze({
+    spi: sa.spi,
+    peerHit: sa.peerHit,
+    localHit: sa.localHit,
+    src: sa.src,
+    dst: sa.dst,
+    suite: sa.suite,
+    preferred: sa.preferred,
+    installSerial: sa.serial,
+  });
+}
+
+function refreshUsable(peer: PeerEntry): void {
+  peer.usable = Object.freeze(peer.sas.filter((o) => o.seq < ESP_SEQ_MAX).map((o) => o.view));
+}
+
+function bool(value: unknown, field: string, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'boolean') throw new TypeError(`"${field}" expected boolean`);
+  return value;
+}
+
+function hex32(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** The SPI of an ESP packet (for demultiplexing), or undefined if it is too short. */
+export function espSpi(bytes: Uint8Array): number | undefined {
+  return bytes.length < 8 ? undefined : readU32(bytes, 0);
+}

@@ -1,0 +1,212 @@
+// Public types of the userspace ESP data plane (RFC 4303 in the BEET mode of RFC 7402).
+import type { EspSuiteId, Hit, Locator, RandomSource } from '../types.js';
+
+/**
+ * Why a packet was not protected or not accepted. Remote input never throws: it is dropped and
+ * counted under one of these (DESIGN C3.7).
+ *
+ * Inbound (`unprotect`):
+ * - `truncated`: shorter than ESP header + IV + minimal trailer + ICV of its SA (or < 8 bytes).
+ * - `bad-length`: ciphertext length not a multiple of the suite's block size (16 for CBC, 4
+ *   otherwise: RFC 4303 §2.4 right-aligns Pad Length and Next Header on a 4-byte word).
+ * - `unknown-spi`: no inbound SA with that SPI (RFC 4303 §3.4.2).
+ * - `too-old`: sequence number left of the anti-replay window, or 0 (RFC 4303 §3.4.3).
+ * - `replay`: duplicate inside the window (RFC 4303 §3.4.3).
+ * - `bad-icv`: integrity check failed (RFC 4303 §3.4.4).
+ * - `bad-padding`: authenticated, but Pad Length too large or pad bytes not 1, 2, 3, ...
+ *   (RFC 4303 §2.4 default padding).
+ *
+ * Outbound (`protect`):
+ * - `no-sa`: no usable outbound SA for that peer HIT (or `opts.spi` is not one of them).
+ * - `seq-exhausted`: every outbound SA of the peer has sent sequence number 2^32-1; ESP must not
+ *   cycle the counter (RFC 4303 §3.3.3), a rekey is needed.
+ * - `policy-refused`: the outbound policy returned `undefined`.
+ * - `too-large`: the ESP packet would exceed `maxPacketBytes`.
+ */
+export type EspDropReason =
+  | 'truncated'
+  | 'bad-length'
+  | 'unknown-spi'
+  | 'too-old'
+  | 'replay'
+  | 'bad-icv'
+  | 'bad-padding'
+  | 'no-sa'
+  | 'seq-exhausted'
+  | 'policy-refused'
+  | 'too-large';
+
+export const ESP_DROP_REASONS: readonly EspDropReason[] = [
+  'truncated',
+  'bad-length',
+  'unknown-spi',
+  'too-old',
+  'replay',
+  'bad-icv',
+  'bad-padding',
+  'no-sa',
+  'seq-exhausted',
+  'policy-refused',
+  'too-large',
+];
+
+/** One outbound SA as the outbound policy sees it. Owned by the data plane: do not mutate. */
+export type OutboundSaView = {
+  readonly spi: number;
+  readonly peerHit: Hit;
+  readonly localHit: Hit;
+  /** Our locator (outer source address). */
+  readonly src: Locator;
+  /** The peer's locator (outer destination address). */
+  readonly dst: Locator;
+  readonly suite: EspSuiteId;
+  /** Marked by `setPreferred(spi)`; at most one per peer. */
+  readonly preferred: boolean;
+  /** Increases with every `addSa` on this data plane: larger is more recently installed. */
+  readonly installSerial: number;
+};
+
+export type OutboundPolicyContext = {
+  readonly peerHit: Hit;
+  /** The caller's flow key from `protect(..., { flowKey })`, if any. */
+  readonly flowKey?: string;
+  /** The peer's outbound SAs that can still send, oldest installed first; never empty. */
+  readonly sas: readonly OutboundSaView[];
+};
+
+/**
+ * Chooses the outbound SA (and so the locator pair) for one packet. Must return one of
+ * `ctx.sas` (anything else is a caller bug and throws) or `undefined` to refuse the packet
+ * (`policy-refused`). Must be pure and fast: it runs for every packet.
+ */
+export type OutboundPolicy = (ctx: OutboundPolicyContext) => OutboundSaView | undefined;
+
+export type ProtectOptions = {
+  /** Next Header of the inner payload (RFC 4303 §2.6), e.g. 17 UDP. Default 59 (no next header). */
+  readonly nextHeader?: number;
+  /** Flow identifier for flow-aware policies such as `spreadFlows`. */
+  readonly flowKey?: string;
+  /** Force this outbound SPI of the peer instead of asking the policy. */
+  readonly spi?: number;
+};
+
+export type EspPacket = {
+  readonly spi: number;
+  readonly seq: number;
+  /** Outer source (our locator); the SA's own array, do not mutate. */
+  readonly src: Locator;
+  /** Outer destination (the peer's locator); the SA's own array, do not mutate. */
+  readonly dst: Locator;
+  /** The ESP packet: SPI ‖ Seq ‖ IV ‖ ciphertext ‖ ICV (a fresh array). */
+  readonly bytes: Uint8Array;
+};
+
+export type ProtectResult =
+  | { readonly ok: true; readonly packet: EspPacket }
+  | { readonly ok: false; readonly reason: EspDropReason };
+
+export type UnprotectResult =
+  | {
+      readonly ok: true;
+      readonly spi: number;
+      readonly seq: number;
+      /** BEET inner source address (RFC 7402 §3): the SA's peer HIT. */
+      readonly peerHit: Hit;
+      /** BEET inner destination address: the SA's local HIT. */
+      readonly localHit: Hit;
+      readonly nextHeader: number;
+      /** The inner payload (a fresh array, never an alias of the input). */
+      readonly payload: Uint8Array;
+      /** Outer addresses the packet arrived with, as the caller passed them. */
+      readonly src: Locator;
+      readonly dst: Locator;
+    }
+  | { readonly ok: false; readonly reason: EspDropReason; readonly spi?: number };
+
+/**
+ * Data-plane feedback for the engine, drained with `pollFeedback()`. Both variants are
+ * structurally valid engine inputs (`esp-seen` carries an extra `bytes` size).
+ */
+export type EspFeedback =
+  /** An inbound packet authenticated on `spi`, arriving from `src` to `dst` (RFC 8046 §5.4-5.6). */
+  | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes: number }
+  /** Outbound `spi` crossed `seqSoftLimit`: ask the engine for a rekey. Once per SA. */
+  | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
+
+export type EspDropCounts = Readonly<Record<EspDropReason, number>>;
+
+export type EspSaStats = {
+  readonly spi: number;
+  readonly direction: 'in' | 'out';
+  readonly peerHit: Hit;
+  readonly suite: EspSuiteId;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Outbound: last sequence number sent. Inbound: highest authenticated sequence number. */
+  readonly seq: number;
+  readonly drops: EspDropCounts;
+};
+
+export type EspPathStats = {
+  /** `formatLocator(src)→formatLocator(dst)`, as sent (outbound) or received (inbound). */
+  readonly path: string;
+  readonly src: Locator;
+  readonly dst: Locator;
+  readonly txPackets: number;
+  readonly txBytes: number;
+  readonly rxPackets: number;
+  readonly rxBytes: number;
+  readonly drops: EspDropCounts;
+};
+
+export type EspStats = {
+  readonly txPackets: number;
+  readonly txBytes: number;
+  readonly rxPackets: number;
+  readonly rxBytes: number;
+  /** Every drop, whatever SA or path it was attributed to. */
+  readonly drops: EspDropCounts;
+  /** `esp-seen` entries discarded because the feedback queue was full. */
+  readonly feedbackOverflow: number;
+  /** Live SAs, inbound first, in installation order. */
+  readonly sas: readonly EspSaStats[];
+  /** Per path, keyed by `formatLocator(src)→formatLocator(dst)`. */
+  readonly paths: Readonly<Record<string, EspPathStats>>;
+};
+
+export type EspDataPlaneOptions = {
+  /** Randomness for CBC IVs (RFC 3602) and the per-SA AES-GCM IV prefix. */
+  readonly random: RandomSource;
+  /**
+   * Accept authentication-only SAs (suite 7, NULL + HMAC-SHA-256). Off by default: RFC 7402
+   * §5.1.2 and DESIGN Part A forbid it unless policy explicitly allows it.
+   */
+  readonly allowAuthOnly?: boolean;
+  /** Anti-replay window in packets (RFC 4303 §3.4.3). Default 64; 0 disables; at most 65536. */
+  readonly replayWindow?: number;
+  /**
+   * Outbound sequence number at which `esp-seq-exhausting` is signalled (once per SA).
+   * Default 2^32 - 2^24: about 16.7 million packets of headroom (minutes at 1 Gbit/s) for the
+   * rekey UPDATE exchange before the hard stop at 2^32 - 1.
+   */
+  readonly seqSoftLimit?: number;
+  /** Outbound SA selection. Default `preferredPath`. */
+  readonly policy?: OutboundPolicy;
+  /** Emit `esp-seen` feedback. Default true. */
+  readonly seenFeedback?: boolean;
+  /** Queued feedback cap; further `esp-seen` entries are counted and discarded. Default 4096. */
+  readonly maxQueuedFeedback?: number;
+  /** Largest ESP packet `protect` builds. Default 65535. */
+  readonly maxPacketBytes?: number;
+};
+
+export type AddSaOptions = {
+  /** Anti-replay window for this inbound SA; default the data plane's `replayWindow`. */
+  readonly replayWindow?: number;
+  /**
+   * Outbound only: the last sequence number already used (default 0, so the first packet
+   * carries 1). For tests of exhaustion and for moving a live SA between data planes; never
+   * lower it for an SA whose key has already been used.
+   */
+  readonly initialSeq?: number;
+};
