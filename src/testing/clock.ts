@@ -1,0 +1,30 @@
+// A virtual clock for simulations (DESIGN C3.10): `now` only moves when told to and never
+// decreases. The engine itself has no clock; `now` is an argument to every call (C3.6).
+import type { Millis } from '../types.js';
+
+export class VirtualClock {
+  #now: Millis;
+
+  constructor(start: Millis = 0) {
+    if (!Number.isFinite(start)) throw new RangeError(`"start" expected a finite number, got ${start}`);
+    this.#now = start;
+  }
+
+  get now(): Millis {
+    return this.#now;
+  }
+
+  /** Moves to `t`; throws RangeError if `t` is earlier than `now` (time never goes backwards). */
+  advanceTo(t: Millis): Millis {
+    if (!Number.isFinite(t)) throw new RangeError(`"t" expected a finite number, got ${t}`);
+    if (t < this.#now) throw new RangeError(`virtual time would go backwards: ${t} < ${this.#now}`);
+    this.#now = t;
+    return t;
+  }
+
+  /** Moves forward by `ms` (>= 0). */
+  advanceBy(ms: Millis): Millis {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`"ms" expected a finite number >= 0, got ${ms}`);
+    return this.advanceTo(this.#now + ms);
+  }
+}
