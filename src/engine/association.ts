@@ -1,0 +1,61 @@
+// One HIP association: the identities and addresses it binds, its state (written only by
+// transitions.ts) and its timers.
+import type { HostIdentity } from '../crypto/host-id.js';
+import type { PeerHostId } from '../crypto/auth.js';
+import type { Keymat } from '../crypto/keymat.js';
+import type { AssocId, Hit, Locator, Millis, SaSpec } from '../types.js';
+import type { Role } from './io.js';
+import type { AssocState } from './states.js';
+import { TimerTable } from './timers.js';
+
+export class Association {
+  readonly id: AssocId;
+  readonly local: HostIdentity;
+  readonly peerHit: Hit;
+  role: Role;
+  readonly createdAt: Millis;
+  /** Written only by transitions.ts. */
+  state: AssocState;
+  readonly timers = new TimerTable();
+  /** The peer's Host Identity once learned from R1 or I2, with its HOST_ID parameter bytes as received. */
+  peerHostId: (PeerHostId & { readonly param: Uint8Array }) | undefined;
+  /** The KEYMAT of the base exchange (or of the last DH rekey), for drawing later ESP keys. */
+  keymat: Keymat | undefined;
+  /** Current address pair used for HIP control traffic. */
+  localLocator: Locator;
+  peerLocator: Locator;
+  /** Last time a packet was sent or received on this association (UAL, RFC 7401 §4.4.3 Table 6). */
+  lastActivity: Millis;
+  /** R1 generation counter of the last R1 answered (§6.8 step 11). */
+  r1Generation: bigint | undefined;
+  /** SAs emitted with `add` and not yet deleted, keyed "in:SPI" / "out:SPI". */
+  readonly installed = new Map<string, SaSpec>();
+
+  constructor(init: {
+    id: AssocId;
+    local: HostIdentity;
+    peerHit: Hit;
+    role: Role;
+    state: AssocState;
+    localLocator: Locator;
+    peerLocator: Locator;
+    now: Millis;
+  }) {
+    this.id = init.id;
+    this.local = init.local;
+    this.peerHit = init.peerHit;
+    this.role = init.role;
+    this.state = init.state;
+    this.localLocator = init.localLocator;
+    this.peerLocator = init.peerLocator;
+    this.createdAt = init.now;
+    this.lastActivity = init.now;
+    this.peerHostId = undefined;
+    this.keymat = undefined;
+    this.r1Generation = undefined;
+  }
+
+  get localHit(): Hit {
+    return this.local.hit;
+  }
+}

@@ -1,0 +1,486 @@
+// The base exchange: I1, R1, I2, R2 (RFC 7401 §4.1, §6.6-§6.10) with the ESP SA setup of
+// RFC 7402 §6.4-§6.6. Handlers check, compute and emit; the state change itself goes through
+// transitions.ts.
+import { verifyMac2, verifySignature, verifySignature2 } from '../crypto/auth.js';
+import { decryptHostId, encryptHostId } from '../crypto/encrypted.js';
+import type { HostIdentity } from '../crypto/host-id.js';
+import { decodeHitSuiteList, hitFromHostId, hitSuiteOfHit, rhashOf } from '../crypto/hit.js';
+import { deriveBexKeys, type BexKeys } from '../crypto/keymat.js';
+import { checkDhChoice, selectDhGroup, selectEspTransform, selectHipCipher, supportedDhGroups, supportedEspTransforms, supportedHipCiphers } from '../crypto/negotiate.js';
+import type { DhGroupId, HipCipherId } from '../crypto/provider.js';
+import { solvePuzzle, verifyPuzzle } from '../crypto/puzzle.js';
+import { verifyMac } from '../crypto/auth.js';
+import type { EspSuiteId, Hit, Locator } from '../types.js';
+import { compareBytes, equalBytes, toHex } from '../util/bytes.js';
+import { CONTROL_ANONYMOUS, TRANSPORT_FORMAT } from '../wire/constants.js';
+import { param } from '../wire/access.js';
+import type { HipPacket, ParamInit } from '../wire/types.js';
+import { Association } from './association.js';
+import type { EngineCore } from './context.js';
+import type { FailReason } from './io.js';
+import { buildPacket, resend, send } from './packets.js';
+import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
+import type { HipKeys, SaPair } from './states.js';
+import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
+import { backoff } from './timing.js';
+
+const ZERO_HIT = new Uint8Array(16);
+
+/** Local locator for talking to `peer`: the first of ours in the same address family. */
+export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
+  const v4 = isV4(peer);
+  return core.localLocators.find((l) => isV4(l) === v4);
+}
+
+function isV4(l: Locator): boolean {
+  return l[10] === 0xff && l[11] === 0xff && l.subarray(0, 10).every((b) => b === 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// I1
+
+/** `connect`: create the association in I1-SENT and send the I1 (§6.6). */
+export function startBex(core: EngineCore, local: HostIdentity, peerHit: Hit, src: Locator, dst: Locator, existing?: Association): Association {
+  const offered = supportedDhGroups(core.crypto, core.config.dhGroups);
+  const i1 = buildPacket(core, { kind: 'I1', senderHit: local.hit, receiverHit: peerHit }, [{ kind: 'DH_GROUP_LIST', groups: offered }], {}, src, dst);
+  const state = { name: 'I1_SENT' as const, i1: i1.bytes, retries: 0, offeredGroups: offered };
+  let assoc: Association;
+  if (existing) {
+    assoc = existing;
+    assoc.localLocator = src;
+    assoc.peerLocator = dst;
+    assoc.role = 'initiator';
+    transition(assoc, 'connect', state);
+  } else {
+    assoc = core.createAssoc({ local, peerHit, role: 'initiator', state: enter('connect', state), localLocator: src, peerLocator: dst });
+  }
+  assoc.timers.clearAll();
+  send(core, i1, src, dst, assoc);
+  assoc.timers.set('I1_RETRANSMIT', core.now + core.config.i1RetransmitMs);
+  return assoc;
+}
+
+/** I1 received (§6.7): answer statelessly with an R1, except in the simultaneous-open case. */
+export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locator): void {
+  const local = pkt.receiverHit.every((b) => b === 0) ? opportunisticIdentity(core, pkt.senderHit) : core.identityByHit(pkt.receiverHit);
+  if (!local) return core.drop('unknown-hit', { packetKind: 'I1', src });
+  const assoc = core.findAssoc(local.hit, pkt.senderHit);
+  // §6.7 step 3 / Table 3: in I1-SENT only the host with the greater HIT answers.
+  if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
+    return core.drop('lower-hit', { packetKind: 'I1', src, assoc });
+  }
+  const list = param(pkt, 'DH_GROUP_LIST');
+  const ours = supportedDhGroups(core.crypto, core.config.dhGroups);
+  // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
+  const group = (list ? selectDhGroup(ours, list.groups) : undefined) ?? ours[0]!;
+  const k = clampK(core.policy.puzzleDifficulty({ halfOpen: core.halfOpenCount(), maxHalfOpen: core.config.maxHalfOpen }, core.config.puzzleK), local);
+  const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k);
+  const controls = 0;
+  // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
+  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit, controls }, params, {}, dst, src);
+  send(core, r1, dst, src);
+}
+
+function clampK(k: number, local: HostIdentity): number {
+  const max = 8 * { sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[rhashOf(local.suite)];
+  return Math.max(0, Math.min(max, Math.floor(k)));
+}
+
+/** §6.7 step 5: for a NULL Receiver's HIT, a HIT of the Initiator's suite, else the REQUIRED suite 1. */
+function opportunisticIdentity(core: EngineCore, initiatorHit: Hit): HostIdentity | undefined {
+  const suite = hitSuiteOfHit(initiatorHit);
+  return core.identities.find((id) => id.suite === suite) ?? core.identities.find((id) => id.suite === 1) ?? core.identities[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// R1
+
+/** R1 received in I1-SENT or I2-SENT (§6.8). */
+export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: Locator): void {
+  const st = assoc.state;
+  const drop = (reason: Parameters<EngineCore['drop']>[0], detail?: string): void =>
+    core.drop(reason, { packetKind: 'R1', src, assoc, ...(detail ? { detail } : {}) });
+  if (st.name !== 'I1_SENT' && st.name !== 'I2_SENT') return drop('bad-state');
+  const puzzle = param(pkt, 'PUZZLE');
+  const dh = param(pkt, 'DIFFIE_HELLMAN');
+  const ciphers = param(pkt, 'HIP_CIPHER');
+  const hostId = param(pkt, 'HOST_ID');
+  const suiteList = param(pkt, 'HIT_SUITE_LIST');
+  const groupList = param(pkt, 'DH_GROUP_LIST');
+  const formats = param(pkt, 'TRANSPORT_FORMAT_LIST');
+  const espT = param(pkt, 'ESP_TRANSFORM');
+  const counter = param(pkt, 'R1_COUNTER');
+  if (!puzzle || !dh || !ciphers || !hostId || !suiteList || !groupList || !formats || !espT || !param(pkt, 'HIP_SIGNATURE_2')) {
+    return drop('missing-param');
+  }
+  if ((pkt.controls & CONTROL_ANONYMOUS) !== 0 && !core.config.acceptAnonymous) return drop('anonymous');
+  // §6.8 step 10: the Responder's HIT must be the hash of the Host Identity it carries.
+  const hit = hitFromHostId(hostId.algorithm, hostId.hostIdentity, core.crypto);
+  if (!hit || !equalBytes(hit, pkt.senderHit)) return drop('hit-mismatch');
+  // §6.8 step 4 / §4.1.3: verify the signature before acting on anything it covers.
+  const sig = verifySignature2(core.crypto, pkt, { algorithm: hostId.algorithm, hostIdentity: hostId.hostIdentity });
+  if (!sig.ok) return drop('bad-signature', sig.reason);
+  // §6.8 step 8: in I2-SENT only an R1 of a newer generation restarts the exchange.
+  if (st.name === 'I2_SENT' && (!counter || assoc.r1Generation === undefined || counter.generation <= assoc.r1Generation)) {
+    return drop('old-r1');
+  }
+  // §6.8 step 6: our HIT suite must be one the Responder supports.
+  if (!decodeHitSuiteList(suiteList.suites).suites.includes(assoc.local.suite)) return fail(core, assoc, 'unsupported-hit-suite', 'abort');
+  // §6.8 step 7, §4.1.3: downgrade detection on the DH group.
+  const offered = st.name === 'I1_SENT' ? st.offeredGroups : supportedDhGroups(core.crypto, core.config.dhGroups);
+  const choice = checkDhChoice(offered, groupList.groups, dh.groupId);
+  if (!choice.ok) {
+    if (choice.reason === 'downgrade' && st.name === 'I1_SENT') {
+      // The I1's list was tampered with: restart with a fresh I1, same preferences (§6.8 step 7).
+      core.drop('dh-downgrade', { packetKind: 'R1', src, assoc });
+      return retransmitI1(core, assoc, 'recv-R1');
+    }
+    return choice.reason === 'downgrade' ? drop('dh-downgrade') : fail(core, assoc, 'no-common-dh-group', 'abort');
+  }
+  const cipher = selectHipCipher(ciphers.ciphers, supportedHipCiphers(core.crypto, core.config.hipCiphers), core.config.allowNullHipCipher);
+  if (cipher === undefined) return fail(core, assoc, 'no-common-cipher', 'abort');
+  if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return fail(core, assoc, 'no-common-esp-transform', 'abort');
+  const espSuite = selectEspTransform(espT.suites, supportedEspTransforms(core.crypto, core.config.espSuites), core.config.allowAuthOnlyEsp);
+  if (espSuite === undefined) return fail(core, assoc, 'no-common-esp-transform', 'abort');
+
+  // §6.8 step 12: solve the puzzle within our limits.
+  const rhash = rhashOf(hitSuiteOfHit(pkt.senderHit) ?? 1);
+  if (puzzle.k > core.config.maxPuzzleK) return fail(core, assoc, 'puzzle-too-hard', 'abort');
+  const solved = solvePuzzle({
+    crypto: core.crypto,
+    hash: rhash,
+    randomI: puzzle.randomI,
+    hitI: assoc.localHit,
+    hitR: pkt.senderHit,
+    k: puzzle.k,
+    random: core.random,
+    maxAttempts: core.config.puzzleAttemptBudget,
+  });
+  if (!solved.ok) return solved.reason === 'budget' ? fail(core, assoc, 'puzzle-too-hard', 'abort') : drop('bad-puzzle', solved.reason);
+
+  // §6.8 step 13: our DH key in the Responder's group, and Kij.
+  const group = core.crypto.dhGroup(choice.group)!;
+  const ours = group.generate(core.random);
+  const shared = group.shared(ours.privateKey, dh.publicValue);
+  if (!shared.ok) return drop('bad-dh-public', shared.reason);
+
+  const keys = deriveBexKeys({
+    crypto: core.crypto,
+    hash: rhash,
+    kij: shared.secret,
+    randomI: puzzle.randomI,
+    randomJ: solved.randomJ,
+    hitI: assoc.localHit,
+    hitR: pkt.senderHit,
+    localHit: assoc.localHit,
+    peerHit: pkt.senderHit,
+    cipher,
+    espSuite,
+  });
+  assoc.keymat = keys.keymat;
+  assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: hostId.hostIdentity, param: rawParam(pkt, 'HOST_ID') };
+  assoc.r1Generation = counter?.generation;
+
+  const localSpi = core.newSpi();
+  const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, assoc.localHit, pkt.senderHit, choice.group);
+  const params: ParamInit[] = [
+    { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
+    ...(counter ? [{ kind: 'R1_COUNTER' as const, generation: counter.generation }] : []),
+    { kind: 'SOLUTION', k: puzzle.k, opaque: puzzle.opaque, randomI: puzzle.randomI, solutionJ: solved.randomJ },
+    { kind: 'DIFFIE_HELLMAN', groupId: choice.group, publicValue: ours.publicValue },
+    { kind: 'HIP_CIPHER', ciphers: [cipher] },
+    hostIdParam(core, assoc.local, keys, cipher),
+    { kind: 'TRANSPORT_FORMAT_LIST', formats: [TRANSPORT_FORMAT.ESP] },
+    { kind: 'ESP_TRANSFORM', suites: [espSuite] },
+  ];
+  const i2 = buildPacket(
+    core,
+    { kind: 'I2', senderHit: assoc.localHit, receiverHit: pkt.senderHit },
+    params,
+    { mac: { hash: rhash, key: keys.local.authKey }, sign: assoc.local },
+    assoc.localLocator,
+    assoc.peerLocator,
+  );
+  transition(assoc, 'recv-R1', {
+    name: 'I2_SENT',
+    i2: i2.bytes,
+    retries: 0,
+    r1Generation: counter?.generation,
+    keys: hipKeys,
+    localSpi,
+    espSuite,
+    responderHostId: assoc.peerHostId.param,
+    espIn: keys.esp.in,
+    espOut: keys.esp.out,
+    espIndex: keys.espIndex,
+    nextKeymatIndex: keys.nextIndex,
+  });
+  assoc.timers.clear('I1_RETRANSMIT');
+  // RFC 7402 §6.4: the inbound SA is prepared now, before the I2 that announces its SPI leaves
+  // (the Responder may send ESP as soon as it has sent R2). A newer R1 replaces the previous one.
+  if (st.name === 'I2_SENT') deleteSa(core, assoc, 'in', st.localSpi);
+  const inbound: SaPair = { localSpi, peerSpi: 0, suite: espSuite, keymatIndex: keys.espIndex, localLocator: assoc.localLocator, peerLocator: assoc.peerLocator };
+  addSa(core, assoc, saSpec(assoc, inbound, 'in', keys.esp.in));
+  send(core, i2, assoc.localLocator, assoc.peerLocator, assoc);
+  assoc.timers.set('I2_RETRANSMIT', core.now + core.config.i2RetransmitMs);
+}
+
+function hostIdParam(core: EngineCore, local: HostIdentity, keys: BexKeys, cipherId: HipCipherId): ParamInit {
+  if (core.config.encryptHostId) {
+    const cipher = core.crypto.cipher(cipherId)!;
+    return { kind: 'ENCRYPTED', ivAndData: encryptHostId(cipher, keys.local.encKey, core.random, local.hostIdParam) };
+  }
+  return { kind: 'HOST_ID', diType: local.diType, algorithm: local.algorithm, hostIdentity: local.hostIdentity, domainIdentifier: local.domainIdentifier };
+}
+
+function rawParam(pkt: HipPacket, kind: 'HOST_ID'): Uint8Array {
+  const p = param(pkt, kind)!;
+  return pkt.raw && p.span ? pkt.raw.slice(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
+}
+
+function toHipKeys(keys: BexKeys, rhash: HipKeys['rhash'], cipher: HipCipherId, i: Uint8Array, j: Uint8Array, hitI: Hit, hitR: Hit, dhGroup: DhGroupId): HipKeys {
+  return { rhash, hipCipher: cipher, local: keys.local, peer: keys.peer, puzzleI: i, puzzleJ: j, hitI, hitR, dhGroup };
+}
+
+// ---------------------------------------------------------------------------------------------
+// I2
+
+/** I2 received (§6.9), in any state: verified statelessly against our R1 secret. */
+export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locator): void {
+  const local = core.identityByHit(pkt.receiverHit);
+  if (!local) return core.drop('unknown-hit', { packetKind: 'I2', src });
+  const existing = core.findAssoc(local.hit, pkt.senderHit);
+  const drop = (reason: Parameters<EngineCore['drop']>[0], detail?: string): void =>
+    core.drop(reason, { packetKind: 'I2', src, ...(existing ? { assoc: existing } : {}), ...(detail ? { detail } : {}) });
+  // §6.9 step 3: the Initiator's HIT suite must be one we accept.
+  const peerSuite = hitSuiteOfHit(pkt.senderHit);
+  if (peerSuite === undefined || !core.config.hitSuites.includes(peerSuite)) return drop('unsupported-hit-suite');
+  const digest = toHex(core.crypto.hash('sha256', pkt.raw ?? new Uint8Array(0)));
+  // §6.9 step 4: a retransmitted I2 in R2-SENT (or just after) gets the same R2 again.
+  if (existing) {
+    const st = existing.state;
+    const r2 = st.name === 'R2_SENT' ? st : st.name === 'ESTABLISHED' ? st.r2 : undefined;
+    if (r2 && r2.i2Digest === digest) {
+      const bytes = st.name === 'R2_SENT' ? st.r2 : (r2 as { bytes: Uint8Array }).bytes;
+      resend(core, bytes, existing.localLocator, existing.peerLocator, existing);
+      return;
+    }
+    // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
+    if (st.name === 'I2_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) return drop('lower-hit');
+  }
+  const solution = param(pkt, 'SOLUTION');
+  const dh = param(pkt, 'DIFFIE_HELLMAN');
+  const ciphers = param(pkt, 'HIP_CIPHER');
+  const espInfo = param(pkt, 'ESP_INFO');
+  const espT = param(pkt, 'ESP_TRANSFORM');
+  const formats = param(pkt, 'TRANSPORT_FORMAT_LIST');
+  const counter = param(pkt, 'R1_COUNTER');
+  const encrypted = param(pkt, 'ENCRYPTED');
+  const plainHostId = param(pkt, 'HOST_ID');
+  if (!solution || !dh || !ciphers || !espInfo || !espT || !formats || !counter || (!encrypted && !plainHostId)) return drop('missing-param');
+  if (!param(pkt, 'HIP_MAC') || !param(pkt, 'HIP_SIGNATURE')) return drop('missing-param');
+  if ((pkt.controls & CONTROL_ANONYMOUS) !== 0 && !core.config.acceptAnonymous) return drop('anonymous');
+  // §6.9 step 7: the R1 generation must still be accepted.
+  if (!core.r1.accepts(core, counter.generation)) return drop('stale-r1-counter');
+  // §6.9 step 8: #I must be the one we issued to these HITs for this K and generation, Opaque
+  // must be echoed, and the solution must verify.
+  const rhash = rhashOf(local.suite);
+  const expectedI = core.r1.puzzleI(core, counter.generation, local, pkt.senderHit, solution.k);
+  if (
+    !expectedI ||
+    !equalBytes(expectedI, solution.randomI) ||
+    solution.opaque !== Number(counter.generation & 0xffffn) ||
+    solution.k < core.config.puzzleK ||
+    !verifyPuzzle({ crypto: core.crypto, hash: rhash, randomI: solution.randomI, hitI: pkt.senderHit, hitR: local.hit, k: solution.k }, solution.solutionJ)
+  ) {
+    return drop('bad-puzzle');
+  }
+  // §6.9 step 9: exactly one HIP_CIPHER, one we offered.
+  const cipherId = ciphers.ciphers[0];
+  const offeredCiphers = supportedHipCiphers(core.crypto, core.config.hipCiphers).filter((id) => id !== 1 || core.config.allowNullHipCipher);
+  if (ciphers.ciphers.length !== 1 || cipherId === undefined || !offeredCiphers.includes(cipherId as HipCipherId)) return drop('no-common-cipher');
+  // RFC 7402 §6.5: exactly one ESP transform, one we offered; OLD SPI zero.
+  const espSuite = espT.suites[0] as EspSuiteId | undefined;
+  const offeredEsp = supportedEspTransforms(core.crypto, core.config.espSuites).filter((id) => id !== 7 || core.config.allowAuthOnlyEsp);
+  if (espT.suites.length !== 1 || espSuite === undefined || !offeredEsp.includes(espSuite)) return drop('no-common-esp-transform');
+  if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return drop('no-common-esp-transform');
+  if (espInfo.oldSpi !== 0 || espInfo.newSpi === 0) return drop('bad-esp-info');
+  // §6.9 step 10: Kij from our R1 DH key of that generation.
+  const ourDh = isGroup(dh.groupId) ? core.r1.dhKey(counter.generation, dh.groupId) : undefined;
+  if (!ourDh) return drop('no-common-dh-group');
+  const shared = core.crypto.dhGroup(dh.groupId)!.shared(ourDh.privateKey, dh.publicValue);
+  if (!shared.ok) return drop('bad-dh-public', shared.reason);
+  const keys = deriveBexKeys({
+    crypto: core.crypto,
+    hash: rhash,
+    kij: shared.secret,
+    randomI: solution.randomI,
+    randomJ: solution.solutionJ,
+    hitI: pkt.senderHit,
+    hitR: local.hit,
+    localHit: local.hit,
+    peerHit: pkt.senderHit,
+    cipher: cipherId as HipCipherId,
+    espSuite,
+  });
+  // The Initiator draws ESP keys at the index it names; both sides derive the same KEYMAT.
+  if (espInfo.keymatIndex !== keys.espIndex) return drop('bad-esp-info');
+  // §6.9 step 11: the Host Identity, decrypted if it came in ENCRYPTED.
+  let peerHost: { algorithm: number; hostIdentity: Uint8Array; param: Uint8Array };
+  if (encrypted) {
+    const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
+    if (!d.ok) return drop('decrypt-failed', d.reason);
+    peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity, param: d.hostIdParam };
+  } else {
+    peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: plainHostId!.hostIdentity, param: rawParam(pkt, 'HOST_ID') };
+  }
+  // §6.9 step 12: the HIT must match the Host Identity.
+  const hit = hitFromHostId(peerHost.algorithm, peerHost.hostIdentity, core.crypto);
+  if (!hit || !equalBytes(hit, pkt.senderHit)) return drop('hit-mismatch');
+  // §6.9 steps 14-15.
+  const mac = verifyMac(core.crypto, rhash, keys.peer.authKey, pkt);
+  if (!mac.ok) return drop('bad-mac', mac.reason);
+  const sig = verifySignature(core.crypto, pkt, peerHost);
+  if (!sig.ok) return drop('bad-signature', sig.reason);
+
+  // Accepted. Half-open budget applies to new associations only.
+  if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return drop('policy', 'half-open limit');
+  const localLocator = dst;
+  const peerLocator = src;
+  const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, pkt.senderHit, local.hit, dh.groupId as DhGroupId);
+  const localSpi = core.newSpi();
+  const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator, peerLocator };
+  // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
+  const r2 = buildPacket(
+    core,
+    { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }],
+    { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
+    localLocator,
+    peerLocator,
+  );
+  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, i2Digest: digest, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
+  let assoc: Association;
+  if (existing) {
+    // §6.9 step 20 / RFC 7402 §6.5: a new incarnation replaces the old SAs.
+    assoc = existing;
+    removeAllSas(core, assoc);
+    assoc.timers.clearAll();
+    assoc.localLocator = localLocator;
+    assoc.peerLocator = peerLocator;
+    transition(assoc, 'recv-I2', nextState);
+  } else {
+    assoc = core.createAssoc({ local, peerHit: pkt.senderHit, role: 'responder', state: enter('recv-I2', nextState), localLocator, peerLocator });
+  }
+  assoc.role = 'responder';
+  assoc.keymat = keys.keymat;
+  assoc.peerHostId = peerHost;
+  // RFC 7402 §6.5: both SAs exist before the R2 that announces our SPI leaves.
+  installSaPair(core, assoc, sa, keys.esp);
+  send(core, r2, localLocator, peerLocator, assoc);
+  assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
+  assoc.timers.set('UAL', core.now + core.config.ualMs);
+}
+
+function isGroup(id: number): id is DhGroupId {
+  return id === 3 || id === 4 || (id >= 7 && id <= 11);
+}
+
+// ---------------------------------------------------------------------------------------------
+// R2
+
+/** R2 received (§6.10): only in I2-SENT. */
+export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: Locator): void {
+  const st = assoc.state;
+  const drop = (reason: Parameters<EngineCore['drop']>[0], detail?: string): void =>
+    core.drop(reason, { packetKind: 'R2', src, assoc, ...(detail ? { detail } : {}) });
+  if (st.name !== 'I2_SENT') return drop('bad-state');
+  const espInfo = param(pkt, 'ESP_INFO');
+  if (!espInfo || !param(pkt, 'HIP_MAC_2') || !param(pkt, 'HIP_SIGNATURE')) return drop('missing-param');
+  const mac = verifyMac2(core.crypto, st.keys.rhash, st.keys.peer.authKey, pkt, st.responderHostId);
+  if (!mac.ok) return drop('bad-mac', mac.reason);
+  const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
+  if (!sig.ok) return drop('bad-signature', sig.reason);
+  if (espInfo.oldSpi !== 0 || espInfo.newSpi === 0 || espInfo.keymatIndex !== st.espIndex) return drop('bad-esp-info');
+  const sa: SaPair = {
+    localSpi: st.localSpi,
+    peerSpi: espInfo.newSpi,
+    suite: st.espSuite,
+    keymatIndex: st.espIndex,
+    localLocator: assoc.localLocator,
+    peerLocator: assoc.peerLocator,
+  };
+  transition(assoc, 'recv-R2', establishedState(st.keys, [sa], st.nextKeymatIndex));
+  assoc.timers.clear('I2_RETRANSMIT');
+  assoc.timers.set('UAL', core.now + core.config.ualMs);
+  // RFC 7402 §6.6: the outbound SA can be created now that the peer's SPI is known.
+  installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
+  core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
+}
+
+export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, r2?: { bytes: Uint8Array; i2Digest: string }) {
+  return {
+    name: 'ESTABLISHED' as const,
+    keys,
+    sas,
+    update: {
+      nextUpdateId: 0,
+      lastPeerUpdateId: undefined,
+      lastAckBytes: undefined,
+      pending: undefined,
+      keymatIndex: nextKeymatIndex,
+      rekey: undefined,
+      retiring: [],
+    },
+    ...(r2 ? { r2 } : {}),
+  };
+}
+
+/** R2-SENT → ESTABLISHED on data, UPDATE or the exchange-complete timeout (§6.9 step 21). */
+export function completeResponder(core: EngineCore, assoc: Association, trigger: Extract<Trigger, 'recv-data' | 'recv-UPDATE' | 'exchange-complete-timeout'>): void {
+  const st = assoc.state;
+  if (st.name !== 'R2_SENT') return;
+  transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, { bytes: st.r2, i2Digest: st.i2Digest }));
+  assoc.timers.clear('R2_SENT_EXPIRE');
+  core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers and failure
+
+export function retransmitI1(core: EngineCore, assoc: Association, trigger: Trigger = 'timeout-retransmit'): void {
+  const st = assoc.state;
+  if (st.name !== 'I1_SENT') return;
+  if (st.retries >= core.config.i1RetriesMax) return fail(core, assoc, 'i1-retries', 'retries-exhausted');
+  const retries = st.retries + 1;
+  transition(assoc, trigger === 'recv-R1' ? 'recv-R1' : 'timeout-retransmit', { ...st, retries });
+  resend(core, st.i1, assoc.localLocator, assoc.peerLocator, assoc);
+  assoc.timers.set('I1_RETRANSMIT', core.now + backoff(core.config.i1RetransmitMs, retries, core.config.maxRetransmitMs));
+}
+
+export function retransmitI2(core: EngineCore, assoc: Association): void {
+  const st = assoc.state;
+  if (st.name !== 'I2_SENT') return;
+  if (st.retries >= core.config.i2RetriesMax) return fail(core, assoc, 'i2-retries', 'retries-exhausted');
+  const retries = st.retries + 1;
+  transition(assoc, 'timeout-retransmit', { ...st, retries });
+  resend(core, st.i2, assoc.localLocator, assoc.peerLocator, assoc);
+  assoc.timers.set('I2_RETRANSMIT', core.now + backoff(core.config.i2RetransmitMs, retries, core.config.maxRetransmitMs));
+}
+
+/** The exchange failed: E-FAILED, SAs removed, a `failed` event; discarded after a linger (Table 9). */
+export function fail(core: EngineCore, assoc: Association, reason: FailReason, trigger: Extract<Trigger, 'abort' | 'retries-exhausted'>): void {
+  transition(assoc, trigger, { name: 'E_FAILED' });
+  removeAllSas(core, assoc);
+  assoc.timers.clearAll();
+  assoc.timers.set('E_FAILED_LINGER', core.now + core.config.eFailedLingerMs);
+  core.emit({ kind: 'event', event: { type: 'failed', assoc: assoc.id, reason } });
+}
+
+/** E-FAILED linger over: back to UNASSOCIATED (Table 9). */
+export function expireFailed(core: EngineCore, assoc: Association): void {
+  checkDiscard(assoc, 'failed-linger-expired');
+  core.discardAssoc(assoc);
+}
+
+export { ZERO_HIT };

@@ -1,0 +1,50 @@
+// The engine-internal surface that protocol handlers (bex, update, close, notify) work with.
+// HipEngine implements it; handlers never see the public API or each other's internals.
+import type { HostIdentity } from '../crypto/host-id.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { Hit, Locator, Millis, RandomSource } from '../types.js';
+import type { PacketKind } from '../wire/constants.js';
+import type { Association } from './association.js';
+import type { HipConfig } from './config.js';
+import type { DropReason } from './errors.js';
+import type { Output, Role } from './io.js';
+import type { EnginePolicy } from './policy.js';
+import type { R1Cache } from './r1.js';
+import type { AssocState } from './states.js';
+
+export type DropInfo = {
+  readonly packetKind?: PacketKind;
+  readonly src?: Locator;
+  readonly assoc?: Association;
+  readonly detail?: string;
+};
+
+export interface EngineCore {
+  readonly config: HipConfig;
+  readonly crypto: CryptoProvider;
+  readonly random: RandomSource;
+  readonly policy: EnginePolicy;
+  readonly r1: R1Cache;
+  /** The time of the input being handled. */
+  readonly now: Millis;
+  readonly identities: readonly HostIdentity[];
+  /** Local locators in preference order. */
+  readonly localLocators: readonly Locator[];
+  emit(out: Output): void;
+  /** Reports and counts a dropped remote input (never throws). */
+  drop(reason: DropReason, info: DropInfo): void;
+  identityByHit(hit: Hit): HostIdentity | undefined;
+  findAssoc(localHit: Hit, peerHit: Hit): Association | undefined;
+  createAssoc(init: { local: HostIdentity; peerHit: Hit; role: Role; state: AssocState; localLocator: Locator; peerLocator: Locator }): Association;
+  /** Removes an association from the table (it returned to UNASSOCIATED) and its SAs. */
+  discardAssoc(assoc: Association): void;
+  /** A fresh inbound SPI, unique in this engine and never 0 (RFC 4303 §2.1: 1-255 reserved). */
+  newSpi(): number;
+  /** Records which association owns an inbound SPI (esp-seen feedback finds it by SPI). */
+  bindSpi(spi: number, assoc: Association): void;
+  unbindSpi(spi: number): void;
+  halfOpenCount(): number;
+  /** One token of the engine-wide NOTIFY rate limit (RFC 7401 §5.3.6). */
+  takeNotifyToken(): boolean;
+  countSent(kind: PacketKind): void;
+}

@@ -1,0 +1,474 @@
+// HipEngine: the sans-I/O facade (DESIGN C3.4). Inputs are method calls with `now`; outputs are
+// drained from one ordered queue with poll(); pollTimeout() says when to call handleTimeout().
+//
+// Driving contract:
+//   1. Perform exactly one mutation: handle(), handleTimeout(), or a command.
+//   2. Drain poll() until it returns undefined, applying each output in order.
+//   3. Read pollTimeout() and call handleTimeout(now) at that time (or earlier input).
+import type { HostIdentity } from '../crypto/host-id.js';
+import { nobleCrypto, defaultRandom } from '../crypto/noble.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { hitKey, isHit } from '../addr/hit.js';
+import type { AssocId, Hit, Locator, Millis, RandomSource } from '../types.js';
+import { abytes, readU32, toHex } from '../util/bytes.js';
+import { assertNever } from '../util/assert.js';
+import type { PacketKind } from '../wire/constants.js';
+import { PACKET_TYPE } from '../wire/constants.js';
+import { unknownCriticalParams } from '../wire/access.js';
+import { decodePacket } from '../wire/packet.js';
+import type { HipPacket } from '../wire/types.js';
+import { Association } from './association.js';
+import { completeResponder, expireFailed, onI1, onI2, onR1, onR2, pickLocalLocator, retransmitI1, retransmitI2, startBex } from './bex.js';
+import { expireClosed, expireClosing, onClose, onCloseAck, retransmitClose, startClose, ualExpired } from './close.js';
+import { resolveConfig, type HipConfig } from './config.js';
+import type { DropInfo, EngineCore } from './context.js';
+import { HipStateError, type DropReason } from './errors.js';
+import { OutputQueue, type Input, type Output, type Role } from './io.js';
+import { onNotify, sendNotify } from './notify.js';
+import { DEFAULT_POLICY, type EnginePolicy } from './policy.js';
+import { R1Cache } from './r1.js';
+import type { AssocState, StateName } from './states.js';
+import type { TimerKind } from './timers.js';
+import { onEspSeen, onSeqExhausting, onUpdate, retransmitUpdate, startRekey, expireOldSas } from './update.js';
+import { TokenBucket } from './rate-limit.js';
+import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
+
+export type EngineOptions = {
+  /** Local host identities; their HITs are derived (RFC 7401 §3). At least one. */
+  readonly identities: readonly HostIdentity[];
+  /** Local locators in preference order (16-byte canonical form; see addr/locator.ts). */
+  readonly locators: readonly Locator[];
+  /** Randomness for SPIs, nonces, DH keys, puzzles. Default: the platform CSPRNG. */
+  readonly random?: RandomSource;
+  /** Default: nobleCrypto(). */
+  readonly crypto?: CryptoProvider;
+  readonly config?: Partial<HipConfig>;
+  readonly policy?: Partial<EnginePolicy>;
+};
+
+export type AssociationInfo = {
+  readonly id: AssocId;
+  readonly state: StateName;
+  readonly role: Role;
+  readonly localHit: Hit;
+  readonly peerHit: Hit;
+  readonly localLocator: Locator;
+  readonly peerLocator: Locator;
+  /** Current SA pairs (each side's inbound SPI). */
+  readonly sas: readonly { readonly localSpi: number; readonly peerSpi: number; readonly suite: number }[];
+};
+
+export type EngineStats = {
+  readonly received: Readonly<Partial<Record<PacketKind, number>>>;
+  readonly sent: Readonly<Partial<Record<PacketKind, number>>>;
+  readonly drops: Readonly<Partial<Record<DropReason, number>>>;
+  readonly associations: number;
+  readonly established: number;
+  readonly notifiesSuppressed: number;
+};
+
+export class HipEngine implements EngineCore {
+  readonly config: HipConfig;
+  readonly crypto: CryptoProvider;
+  readonly random: RandomSource;
+  readonly policy: EnginePolicy;
+  readonly r1: R1Cache;
+  readonly identities: readonly HostIdentity[];
+  private locators: Locator[];
+  private readonly queue = new OutputQueue();
+  private readonly assocs = new Map<AssocId, Association>();
+  private readonly byHits = new Map<string, Association>();
+  private readonly bySpi = new Map<number, Association>();
+  private readonly identityIndex = new Map<string, HostIdentity>();
+  private nextAssocId: AssocId = 1;
+  private current: Millis;
+  private readonly received: Partial<Record<PacketKind, number>> = {};
+  private readonly sentCounts: Partial<Record<PacketKind, number>> = {};
+  private readonly drops: Partial<Record<DropReason, number>> = {};
+  private readonly notifyBucket: TokenBucket;
+  private notifiesSuppressed = 0;
+
+  constructor(options: EngineOptions, now: Millis) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
+    if (!Array.isArray(options.identities) || options.identities.length === 0) {
+      throw new TypeError('"options.identities" expected a non-empty array of HostIdentity');
+    }
+    options.identities.forEach((id, i) => {
+      if (!id || !isHit(id.hit)) throw new TypeError(`"options.identities[${i}]" expected a HostIdentity with an ORCHIDv2 hit`);
+    });
+    if (!Array.isArray(options.locators)) throw new TypeError('"options.locators" expected an array of 16-byte locators');
+    options.locators.forEach((l, i) => abytes(l, `options.locators[${i}]`, 16));
+    assertTime(now, 'now');
+    this.config = resolveConfig(options.config);
+    this.crypto = options.crypto ?? nobleCrypto();
+    this.random = options.random ?? defaultRandom;
+    this.policy = { ...DEFAULT_POLICY, ...(options.policy ?? {}) };
+    this.identities = [...options.identities];
+    for (const id of this.identities) this.identityIndex.set(hitKey(id.hit), id);
+    this.locators = options.locators.map((l) => Uint8Array.from(l));
+    this.current = now;
+    this.r1 = new R1Cache(now);
+    this.notifyBucket = new TokenBucket(this.config.notifyPerSecond, this.config.notifyBurst, now);
+  }
+
+  // ---- EngineCore (internal surface for handlers) --------------------------------------------
+
+  get now(): Millis {
+    return this.current;
+  }
+  get localLocators(): readonly Locator[] {
+    return this.locators;
+  }
+  emit(out: Output): void {
+    this.queue.push(out);
+  }
+  drop(reason: DropReason, info: DropInfo): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    this.queue.push({
+      kind: 'event',
+      event: {
+        type: 'dropped',
+        reason,
+        ...(info.packetKind ? { packetKind: info.packetKind } : {}),
+        ...(info.src ? { src: info.src } : {}),
+        ...(info.assoc ? { assoc: info.assoc.id } : {}),
+        ...(info.detail ? { detail: info.detail } : {}),
+      },
+    });
+  }
+  identityByHit(hit: Hit): HostIdentity | undefined {
+    return this.identityIndex.get(hitKey(hit));
+  }
+  findAssoc(localHit: Hit, peerHit: Hit): Association | undefined {
+    return this.byHits.get(hitKey(localHit) + hitKey(peerHit));
+  }
+  createAssoc(init: { local: HostIdentity; peerHit: Hit; role: Role; state: AssocState; localLocator: Locator; peerLocator: Locator }): Association {
+    const assoc = new Association({ id: this.nextAssocId++, ...init, peerHit: Uint8Array.from(init.peerHit), now: this.current });
+    this.assocs.set(assoc.id, assoc);
+    this.byHits.set(hitKey(assoc.localHit) + hitKey(assoc.peerHit), assoc);
+    return assoc;
+  }
+  discardAssoc(assoc: Association): void {
+    for (const spec of assoc.installed.values()) this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
+    assoc.installed.clear();
+    assoc.timers.clearAll();
+    this.assocs.delete(assoc.id);
+    this.byHits.delete(hitKey(assoc.localHit) + hitKey(assoc.peerHit));
+    for (const [spi, a] of this.bySpi) if (a === assoc) this.bySpi.delete(spi);
+  }
+  newSpi(): number {
+    // RFC 4303 §2.1: SPIs 1-255 are reserved by IANA and 0 means "no SA".
+    for (;;) {
+      const spi = readU32(this.random(4), 0);
+      if (spi > 255 && !this.bySpi.has(spi)) return spi;
+    }
+  }
+  /** Records which association owns an inbound SPI (for esp-seen feedback). */
+  bindSpi(spi: number, assoc: Association): void {
+    this.bySpi.set(spi, assoc);
+  }
+  unbindSpi(spi: number): void {
+    this.bySpi.delete(spi);
+  }
+  halfOpenCount(): number {
+    let n = 0;
+    for (const a of this.assocs.values()) {
+      const s = a.state.name;
+      if (s === 'I1_SENT' || s === 'I2_SENT' || s === 'R2_SENT') n++;
+    }
+    return n;
+  }
+  countSent(kind: PacketKind): void {
+    this.sentCounts[kind] = (this.sentCounts[kind] ?? 0) + 1;
+  }
+  /** Rate limiter shared by every NOTIFY this engine sends (RFC 7401 §5.3.6). */
+  takeNotifyToken(): boolean {
+    if (this.notifyBucket.take(this.current)) return true;
+    this.notifiesSuppressed++;
+    return false;
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------
+
+  /** Handles one remote input. Bad input is dropped and reported; it never throws. */
+  handle(input: Input, now: Millis): void {
+    this.advance(now);
+    switch (input.kind) {
+      case 'datagram': {
+        abytes(input.bytes, 'input.bytes');
+        abytes(input.src, 'input.src', 16);
+        abytes(input.dst, 'input.dst', 16);
+        const res = decodePacket(input.bytes, { src: input.src, dst: input.dst, verifyChecksum: true });
+        if (!res.ok) {
+          const reason: DropReason = res.error.code === 'BAD_CHECKSUM' ? 'checksum' : 'decode';
+          const kind = packetKindOfBytes(input.bytes);
+          return this.drop(reason, { src: input.src, detail: `${res.error.code} at ${res.error.path}`, ...(kind ? { packetKind: kind } : {}) });
+        }
+        return this.handlePacket(res.packet, input.src, input.dst);
+      }
+      case 'packet':
+        abytes(input.src, 'input.src', 16);
+        abytes(input.dst, 'input.dst', 16);
+        return this.handlePacket(input.packet, input.src, input.dst);
+      case 'esp-seen': {
+        const assoc = this.bySpi.get(input.spi >>> 0);
+        if (!assoc) return this.drop('unknown-spi', { src: input.src });
+        return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst);
+      }
+      case 'esp-seq-exhausting': {
+        const assoc = this.bySpi.get(input.spi >>> 0) ?? this.ownerOfOutbound(input.spi >>> 0);
+        if (!assoc) return this.drop('unknown-spi', {});
+        return onSeqExhausting(this, assoc);
+      }
+      default:
+        return assertNever(input, 'input kind');
+    }
+  }
+
+  private ownerOfOutbound(spi: number): Association | undefined {
+    for (const a of this.assocs.values()) if (a.installed.has(`out:${spi}`)) return a;
+    return undefined;
+  }
+
+  private handlePacket(pkt: HipPacket, src: Locator, dst: Locator): void {
+    this.received[pkt.kind] = (this.received[pkt.kind] ?? 0) + 1;
+    // RFC 7401 §5.2.1: a packet with an unknown critical parameter is rejected; a NOTIFY
+    // UNSUPPORTED_CRITICAL_PARAMETER_TYPE goes back where it is safe (not for I1 or R1, §6.7.2, §6.8.1).
+    const critical = unknownCriticalParams(pkt);
+    if (critical.length > 0) {
+      const local = this.identityByHit(pkt.receiverHit);
+      const assoc = local ? this.findAssoc(local.hit, pkt.senderHit) : undefined;
+      this.drop('unsupported-critical', { packetKind: pkt.kind, src, ...(assoc ? { assoc } : {}), detail: `type ${critical[0]!.type}` });
+      if (local && pkt.kind !== 'I1' && pkt.kind !== 'R1' && pkt.kind !== 'NOTIFY') {
+        sendNotify(this, local, pkt.senderHit, NOTIFY_TYPE.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, encodeUnsupportedCriticalData(critical[0]!.type), dst, src, assoc);
+      }
+      return;
+    }
+    switch (pkt.kind) {
+      case 'I1':
+        return onI1(this, pkt, src, dst);
+      case 'I2':
+        return onI2(this, pkt, src, dst);
+      case 'R1':
+      case 'R2':
+      case 'UPDATE':
+      case 'NOTIFY':
+      case 'CLOSE':
+      case 'CLOSE_ACK': {
+        const local = this.identityByHit(pkt.receiverHit);
+        if (!local) return this.drop('unknown-hit', { packetKind: pkt.kind, src });
+        const assoc = this.findAssoc(local.hit, pkt.senderHit);
+        if (!assoc) {
+          // NOTIFY may come from a host without state for us; it is reported, never acted on.
+          if (pkt.kind === 'NOTIFY') return onNotify(this, undefined, pkt, src);
+          return this.drop('bad-state', { packetKind: pkt.kind, src });
+        }
+        if (pkt.kind === 'R1') return onR1(this, assoc, pkt, src);
+        if (pkt.kind === 'R2') return onR2(this, assoc, pkt, src);
+        if (pkt.kind === 'UPDATE') return onUpdate(this, assoc, pkt, src, dst);
+        if (pkt.kind === 'NOTIFY') return onNotify(this, assoc, pkt, src);
+        if (pkt.kind === 'CLOSE') return onClose(this, assoc, pkt, src);
+        return onCloseAck(this, assoc, pkt, src);
+      }
+      default:
+        return assertNever(pkt.kind, 'packet kind');
+    }
+  }
+
+  /** Fires every timer due at `now`; a spurious call is a no-op. */
+  handleTimeout(now: Millis): void {
+    this.advance(now);
+    for (const assoc of [...this.assocs.values()]) {
+      for (const kind of assoc.timers.takeExpired(now)) {
+        if (!this.assocs.has(assoc.id)) break;
+        this.fire(assoc, kind);
+      }
+    }
+  }
+
+  private fire(assoc: Association, kind: TimerKind): void {
+    switch (kind) {
+      case 'I1_RETRANSMIT':
+        return retransmitI1(this, assoc);
+      case 'I2_RETRANSMIT':
+        return retransmitI2(this, assoc);
+      case 'R2_SENT_EXPIRE':
+        return completeResponder(this, assoc, 'exchange-complete-timeout');
+      case 'UPDATE_RETRANSMIT':
+        return retransmitUpdate(this, assoc);
+      case 'OLD_SA_EXPIRE':
+        return expireOldSas(this, assoc);
+      case 'CLOSE_RETRANSMIT':
+        return retransmitClose(this, assoc);
+      case 'UAL':
+        return ualExpired(this, assoc);
+      case 'CLOSING_EXPIRE':
+        return expireClosing(this, assoc);
+      case 'CLOSED_LINGER':
+        return expireClosed(this, assoc);
+      case 'E_FAILED_LINGER':
+        return expireFailed(this, assoc);
+      default:
+        return assertNever(kind, 'timer kind');
+    }
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  /**
+   * Starts a base exchange with `peer` (RFC 7401 §6.6) and returns the association's id. Idempotent:
+   * an association that already exists (in progress or established) is returned as it is.
+   */
+  connect(peer: { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit }, now: Millis): AssocId {
+    this.advance(now);
+    abytes(peer?.hit, 'peer.hit', 16);
+    if (!isHit(peer.hit)) throw new RangeError('"peer.hit" expected an ORCHIDv2 HIT (2001:20::/28)');
+    if (!Array.isArray(peer.locators) || peer.locators.length === 0) throw new TypeError('"peer.locators" expected a non-empty array');
+    peer.locators.forEach((l, i) => abytes(l, `peer.locators[${i}]`, 16));
+    let local = this.identities[0]!;
+    if (peer.localHit !== undefined) {
+      abytes(peer.localHit, 'peer.localHit', 16);
+      const id = this.identityByHit(peer.localHit);
+      if (!id) throw new HipStateError('ERR_UNKNOWN_IDENTITY', `no local identity with HIT ${toHex(peer.localHit)}`);
+      local = id;
+    }
+    const existing = this.findAssoc(local.hit, peer.hit);
+    if (existing && existing.state.name !== 'CLOSING' && existing.state.name !== 'CLOSED' && existing.state.name !== 'E_FAILED') {
+      return existing.id;
+    }
+    if (this.halfOpenCount() >= this.config.maxHalfOpen) {
+      throw new HipStateError('ERR_HALF_OPEN_LIMIT', `${this.halfOpenCount()} associations are already being set up`);
+    }
+    for (const dst of peer.locators) {
+      const src = pickLocalLocator(this, dst);
+      if (src) return startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing).id;
+    }
+    throw new HipStateError('ERR_NO_LOCATOR', 'no local locator of the same address family as any peer locator');
+  }
+
+  /** Rekeys an established association with UPDATE (RFC 7402 §6.8); `newDh` draws a fresh KEYMAT. */
+  rekey(id: AssocId, now: Millis, opts: { readonly newDh?: boolean } = {}): void {
+    this.advance(now);
+    const assoc = this.mustGet(id);
+    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    startRekey(this, assoc, opts.newDh === true);
+  }
+
+  /** Closes an association with CLOSE/CLOSE_ACK (RFC 7401 §5.3.8); a half-open one is abandoned. */
+  close(id: AssocId, now: Millis): void {
+    this.advance(now);
+    startClose(this, this.mustGet(id));
+  }
+
+  /** Replaces the local locator list (the mobility and multihoming issue builds the UPDATE on it). */
+  setLocalLocators(locators: readonly Locator[], now: Millis): void {
+    this.advance(now);
+    if (!Array.isArray(locators)) throw new TypeError('"locators" expected an array');
+    locators.forEach((l, i) => abytes(l, `locators[${i}]`, 16));
+    this.locators = locators.map((l) => Uint8Array.from(l));
+  }
+
+  // ---- outputs --------------------------------------------------------------------------------
+
+  /** The next output, in the order the protocol produced them; undefined when drained. */
+  poll(): Output | undefined {
+    return this.queue.shift();
+  }
+
+  /** The earliest timer deadline, or undefined when none is armed. Pure. */
+  pollTimeout(): Millis | undefined {
+    let min: Millis | undefined;
+    for (const a of this.assocs.values()) {
+      const t = a.timers.next();
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
+  // ---- inspection -----------------------------------------------------------------------------
+
+  association(id: AssocId): AssociationInfo | undefined {
+    const a = this.assocs.get(id);
+    return a ? info(a) : undefined;
+  }
+
+  associations(): readonly AssociationInfo[] {
+    return [...this.assocs.values()].map(info);
+  }
+
+  /** The association id for a (local, peer) HIT pair, if one exists. */
+  associationByHits(localHit: Hit, peerHit: Hit): AssocId | undefined {
+    return this.findAssoc(localHit, peerHit)?.id;
+  }
+
+  stats(): EngineStats {
+    let established = 0;
+    for (const a of this.assocs.values()) if (a.state.name === 'ESTABLISHED') established++;
+    return {
+      received: { ...this.received },
+      sent: { ...this.sentCounts },
+      drops: { ...this.drops },
+      associations: this.assocs.size,
+      established,
+      notifiesSuppressed: this.notifiesSuppressed,
+    };
+  }
+
+  /** True when `input` is for this engine: a HIP packet to one of our HITs, or an SPI we own. */
+  accepts(input: Input): boolean {
+    switch (input.kind) {
+      case 'esp-seen':
+      case 'esp-seq-exhausting':
+        return this.bySpi.has(input.spi >>> 0) || this.ownerOfOutbound(input.spi >>> 0) !== undefined;
+      case 'packet':
+        return this.identityByHit(input.packet.receiverHit) !== undefined || input.packet.receiverHit.every((b) => b === 0);
+      case 'datagram': {
+        const b = input.bytes;
+        if (!(b instanceof Uint8Array) || b.length < 40) return false;
+        const recv = b.subarray(24, 40);
+        return this.identityByHit(recv) !== undefined || recv.every((x) => x === 0);
+      }
+      default:
+        return assertNever(input, 'input kind');
+    }
+  }
+
+  private mustGet(id: AssocId): Association {
+    const a = this.assocs.get(id);
+    if (!a) throw new HipStateError('ERR_UNKNOWN_ASSOC', `no association ${String(id)}`);
+    return a;
+  }
+
+  /** Time never goes backwards: an earlier `now` is clamped (DESIGN C2 "Time"). */
+  private advance(now: Millis): void {
+    assertTime(now, 'now');
+    if (now > this.current) this.current = now;
+  }
+}
+
+function assertTime(now: unknown, field: string): asserts now is number {
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError(`"${field}" expected a finite number of milliseconds, got ${typeof now}`);
+}
+
+function packetKindOfBytes(b: Uint8Array): PacketKind | undefined {
+  if (b.length < 3) return undefined;
+  const code = b[2]! & 0x7f;
+  for (const [k, v] of Object.entries(PACKET_TYPE)) if (v === code) return k as PacketKind;
+  return undefined;
+}
+
+function info(a: Association): AssociationInfo {
+  const st = a.state;
+  const sas = st.name === 'ESTABLISHED' ? st.sas : st.name === 'R2_SENT' ? [st.sa] : [];
+  return {
+    id: a.id,
+    state: st.name,
+    role: a.role,
+    localHit: a.localHit,
+    peerHit: a.peerHit,
+    localLocator: a.localLocator,
+    peerLocator: a.peerLocator,
+    sas: sas.map((s) => ({ localSpi: s.localSpi, peerSpi: s.peerSpi, suite: s.suite })),
+  };
+}
+

@@ -1,0 +1,79 @@
+// Error policy (DESIGN C3.7): remote input is dropped with a DropReason and never throws;
+// caller misuse throws TypeError/RangeError (argument shape) or HipStateError (wrong time);
+// a broken invariant throws HipInternalError (a bug in hip-engine).
+export { HipInternalError } from '../util/assert.js';
+
+/** Why a remote input was dropped. A literal union and part of the public API. */
+export type DropReason =
+  /** The bytes did not decode (structure, lengths, padding, order, duplicates). */
+  | 'decode'
+  /** The HIP checksum was wrong (RFC 7401 §5.1.1). */
+  | 'checksum'
+  /** The Receiver's HIT is not one of ours (RFC 7401 §6.7 step 1, §6.9 step 2). */
+  | 'unknown-hit'
+  /** No association matches the HITs, or the packet is not acceptable in the current state (§4.4). */
+  | 'bad-state'
+  /** A parameter the packet type requires is missing or malformed for its use. */
+  | 'missing-param'
+  /** An unknown critical parameter (RFC 7401 §5.2.1). */
+  | 'unsupported-critical'
+  | 'bad-mac'
+  | 'bad-signature'
+  /** The puzzle solution does not verify, or #I is not one we issued (§6.9 step 8). */
+  | 'bad-puzzle'
+  /** The I2's R1 generation counter is outside the accepted range (§6.9 step 7). */
+  | 'stale-r1-counter'
+  /** The HIT does not match the Host Identity carried in the packet (§6.8 step 10, §6.9 step 12). */
+  | 'hit-mismatch'
+  /** The peer's HIT suite is not one we accept (§6.9 step 3). */
+  | 'unsupported-hit-suite'
+  /** The R1's DH group is not what the Responder's list says it prefers, or we never offered it (§6.8 step 7). */
+  | 'dh-downgrade'
+  /** No DH group in common, or the peer's group is unsupported (§6.9 step 10). */
+  | 'no-common-dh-group'
+  /** The peer's DH public value is invalid (off-curve, 0, 1, p-1). */
+  | 'bad-dh-public'
+  /** No acceptable HIP_CIPHER (§6.8 step 14, §6.9 step 9). */
+  | 'no-common-cipher'
+  /** No acceptable ESP transform (RFC 7402 §5.1.2). */
+  | 'no-common-esp-transform'
+  /** ENCRYPTED could not be decrypted into a HOST_ID (§6.9 step 11). */
+  | 'decrypt-failed'
+  /** Simultaneous initiation: the peer's I1/I2 loses the HIT comparison (§6.7 step 3, §6.9 step 5). */
+  | 'lower-hit'
+  /** The R1 is not newer than the one already answered (§6.8 step 8). */
+  | 'old-r1'
+  /** The puzzle could not be solved within the attempt budget or K is above our limit. */
+  | 'puzzle-too-hard'
+  /** An UPDATE whose SEQ is older than the last one processed, or an ACK for nothing outstanding (§6.12). */
+  | 'stale-update'
+  /** ESP_INFO that fits none of the valid cases (RFC 7402 §5.1.1, RFC 8047 §5.2). */
+  | 'bad-esp-info'
+  /** An ECHO_RESPONSE or CLOSE_ACK nonce that does not match what we sent. */
+  | 'bad-echo'
+  /** The anonymous bit set where local policy refuses it (§6.8 step 9, §6.9 step 17). */
+  | 'anonymous'
+  /** Refused by a local policy hook or limit (half-open limit, locator cap...). */
+  | 'policy'
+  /** Dropped by a rate limit. */
+  | 'rate-limited'
+  /** An esp-seen or esp-seq-exhausting input for an SPI we do not know. */
+  | 'unknown-spi';
+
+export type HipStateErrorCode =
+  | 'ERR_UNKNOWN_ASSOC'
+  | 'ERR_UNKNOWN_IDENTITY'
+  | 'ERR_HALF_OPEN_LIMIT'
+  | 'ERR_NOT_ESTABLISHED'
+  | 'ERR_NO_LOCATOR'
+  | 'ERR_TIME_WENT_BACKWARDS';
+
+/** A valid call made at the wrong time. `code` is stable; tests assert on it, not on text. */
+export class HipStateError extends Error {
+  override readonly name = 'HipStateError';
+  readonly code: HipStateErrorCode;
+  constructor(code: HipStateErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}

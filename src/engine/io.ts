@@ -1,0 +1,79 @@
+// The engine's inputs and outputs (DESIGN C3.4). Outputs leave through ONE ordered queue so
+// that "install inbound SA" always precedes the R2 or UPDATE that announces its SPI.
+import type { AssocId, Hit, Locator, PeerLocator, SaSpec } from '../types.js';
+import type { PacketKind } from '../wire/constants.js';
+import type { HipPacket } from '../wire/types.js';
+import type { DropReason } from './errors.js';
+
+export type Input =
+  /** A packet the caller already decoded (e.g. to demultiplex). */
+  | { readonly kind: 'packet'; readonly packet: HipPacket; readonly src: Locator; readonly dst: Locator }
+  /** Raw HIP packet bytes as received from IP (protocol 139) or after the UDP zero marker. */
+  | { readonly kind: 'datagram'; readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator }
+  /** The data plane authenticated an inbound ESP packet on `spi` (RFC 8046 §5.4 implicit verification, §5.6 credit). */
+  | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes?: number }
+  /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
+  | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
+
+export type FailReason =
+  | 'i1-retries'
+  | 'i2-retries'
+  | 'puzzle-too-hard'
+  | 'no-common-dh-group'
+  | 'no-common-cipher'
+  | 'no-common-esp-transform'
+  | 'unsupported-hit-suite'
+  | 'notify'
+  | 'update-retries';
+
+export type Role = 'initiator' | 'responder';
+
+export type HipEvent =
+  | { readonly type: 'established'; readonly assoc: AssocId; readonly peerHit: Hit; readonly role: Role }
+  | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'locators' }
+  | { readonly type: 'closed'; readonly assoc: AssocId; readonly by: 'local' | 'peer' | 'lifetime' }
+  | { readonly type: 'failed'; readonly assoc: AssocId; readonly reason: FailReason }
+  /**
+   * A NOTIFY arrived (RFC 7401 §6.13: informational only, never a state change). `authenticated`
+   * says whether its signature was verified against the peer's known Host Identity.
+   */
+  | { readonly type: 'notify'; readonly assoc?: AssocId; readonly messageType: number; readonly data: Uint8Array; readonly src: Locator; readonly authenticated: boolean }
+  | {
+      readonly type: 'dropped';
+      readonly reason: DropReason;
+      readonly packetKind?: PacketKind;
+      readonly src?: Locator;
+      readonly assoc?: AssocId;
+      /** A short human detail for traces (e.g. the decode error path). Never key material. */
+      readonly detail?: string;
+    };
+
+export type Output =
+  | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket }
+  | { readonly kind: 'sa'; readonly op: 'add' | 'delete'; readonly sa: SaSpec }
+  | { readonly kind: 'locator'; readonly op: 'upsert' | 'remove'; readonly peer: Hit; readonly entry: PeerLocator }
+  | { readonly kind: 'event'; readonly event: HipEvent };
+
+/** FIFO with O(1) push and shift (the drain loop is hot in simulations). */
+export class OutputQueue {
+  private items: Output[] = [];
+  private head = 0;
+
+  push(out: Output): void {
+    this.items.push(out);
+  }
+  shift(): Output | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const out = this.items[this.head]!;
+    this.items[this.head] = undefined as unknown as Output;
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+    return out;
+  }
+  get length(): number {
+    return this.items.length - this.head;
+  }
+}

@@ -1,0 +1,69 @@
+// Building outgoing HIP packets: parameters in type order, then HIP_MAC / HIP_MAC_2 over the
+// packet encoded so far, then HIP_SIGNATURE over that (RFC 7401 §6.4.1, §6.4.2). Each step
+// encodes the packet without the parameter being computed, which is exactly the covered input
+// (header length of the truncated packet, checksum zero).
+import { computeMac, computeMac2, signPacket } from '../crypto/auth.js';
+import type { HostIdentity } from '../crypto/host-id.js';
+import type { HashId } from '../crypto/provider.js';
+import type { Hit, Locator } from '../types.js';
+import type { PacketKind } from '../wire/constants.js';
+import { decodePacket, encodePacket } from '../wire/packet.js';
+import type { HipPacket, ParamInit } from '../wire/types.js';
+import { invariant } from '../util/assert.js';
+import type { Association } from './association.js';
+import type { EngineCore } from './context.js';
+
+export type BuildAuth = {
+  readonly mac?: { readonly hash: HashId; readonly key: Uint8Array };
+  /** HIP_MAC_2 (R2): the Responder's HOST_ID parameter as sent in R1 is appended for the MAC. */
+  readonly mac2?: { readonly hash: HashId; readonly key: Uint8Array; readonly hostIdParam: Uint8Array };
+  readonly sign?: HostIdentity;
+};
+
+export type Built = { readonly bytes: Uint8Array; readonly packet: HipPacket };
+
+/** Encodes a packet, adds the MAC and signature the auth asks for, and fills in the checksum. */
+export function buildPacket(
+  core: EngineCore,
+  head: { readonly kind: PacketKind; readonly senderHit: Hit; readonly receiverHit: Hit; readonly controls?: number },
+  params: readonly ParamInit[],
+  auth: BuildAuth,
+  src: Locator,
+  dst: Locator,
+): Built {
+  const all: ParamInit[] = [...params];
+  const base = { kind: head.kind, senderHit: head.senderHit, receiverHit: head.receiverHit, controls: head.controls ?? 0 };
+  if (auth.mac) {
+    const hmac = computeMac(core.crypto, auth.mac.hash, auth.mac.key, encodePacket({ ...base, params: all }));
+    all.push({ kind: 'HIP_MAC', hmac });
+  }
+  if (auth.mac2) {
+    const m = auth.mac2;
+    const hmac = computeMac2(core.crypto, m.hash, m.key, encodePacket({ ...base, params: all }), m.hostIdParam);
+    all.push({ kind: 'HIP_MAC_2', hmac });
+  }
+  if (auth.sign) {
+    const sig = signPacket(core.crypto, auth.sign, encodePacket({ ...base, params: all }), core.random);
+    all.push({ kind: 'HIP_SIGNATURE', algorithm: sig.algorithm, signature: sig.signature });
+  }
+  const bytes = encodePacket({ ...base, params: all }, { src, dst });
+  const decoded = decodePacket(bytes, { src, dst });
+  invariant(decoded.ok, `engine built an undecodable ${head.kind}: ${decoded.ok ? '' : decoded.error.code} at ${decoded.ok ? '' : decoded.error.path}`);
+  return { bytes, packet: decoded.packet };
+}
+
+/** Queues a transmit and records activity on the association (UAL, RFC 7401 §4.4.3). */
+export function send(core: EngineCore, built: Built, src: Locator, dst: Locator, assoc?: Association): void {
+  core.emit({ kind: 'transmit', src, dst, bytes: built.bytes, packet: built.packet });
+  core.countSent(built.packet.kind);
+  if (assoc) assoc.lastActivity = core.now;
+}
+
+/** Re-sends stored bytes (a retransmission): the same packet, so the same decode. */
+export function resend(core: EngineCore, bytes: Uint8Array, src: Locator, dst: Locator, assoc?: Association): void {
+  const decoded = decodePacket(bytes);
+  invariant(decoded.ok, 'stored packet no longer decodes');
+  core.emit({ kind: 'transmit', src, dst, bytes, packet: decoded.packet });
+  core.countSent(decoded.packet.kind);
+  if (assoc) assoc.lastActivity = core.now;
+}

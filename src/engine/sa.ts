@@ -1,0 +1,60 @@
+// SA outputs (RFC 7402 §3, §6): an SaPair becomes an inbound and an outbound SaSpec for the
+// caller's ESP data plane. The inbound SA is always emitted before any packet that announces its
+// SPI (DESIGN C3.4), which the handlers guarantee by calling this before `send`.
+import type { DirectionKeys } from '../crypto/keymat.js';
+import type { SaSpec } from '../types.js';
+import type { Association } from './association.js';
+import type { EngineCore } from './context.js';
+import type { SaPair } from './states.js';
+
+export function saSpec(assoc: Association, sa: SaPair, dir: 'in' | 'out', keys: DirectionKeys): SaSpec {
+  return dir === 'in'
+    ? {
+        spi: sa.localSpi,
+        direction: 'in',
+        localHit: assoc.localHit,
+        peerHit: assoc.peerHit,
+        src: sa.peerLocator,
+        dst: sa.localLocator,
+        suite: sa.suite,
+        encKey: keys.encKey,
+        authKey: keys.authKey,
+      }
+    : {
+        spi: sa.peerSpi,
+        direction: 'out',
+        localHit: assoc.localHit,
+        peerHit: assoc.peerHit,
+        src: sa.localLocator,
+        dst: sa.peerLocator,
+        suite: sa.suite,
+        encKey: keys.encKey,
+        authKey: keys.authKey,
+      };
+}
+
+/** Emits `add` for the inbound and/or outbound SA of a pair and remembers them for deletion. */
+export function installSaPair(core: EngineCore, assoc: Association, sa: SaPair, keys: { in: DirectionKeys; out: DirectionKeys }, which: 'both' | 'in' | 'out' = 'both'): void {
+  if (which !== 'out') addSa(core, assoc, saSpec(assoc, sa, 'in', keys.in));
+  if (which !== 'in') addSa(core, assoc, saSpec(assoc, sa, 'out', keys.out));
+}
+
+export function addSa(core: EngineCore, assoc: Association, spec: SaSpec): void {
+  assoc.installed.set(`${spec.direction}:${spec.spi}`, spec);
+  if (spec.direction === 'in') core.bindSpi(spec.spi, assoc);
+  core.emit({ kind: 'sa', op: 'add', sa: spec });
+}
+
+export function deleteSa(core: EngineCore, assoc: Association, direction: 'in' | 'out', spi: number): void {
+  const key = `${direction}:${spi}`;
+  const spec = assoc.installed.get(key);
+  if (!spec) return;
+  assoc.installed.delete(key);
+  if (direction === 'in') core.unbindSpi(spi);
+  core.emit({ kind: 'sa', op: 'delete', sa: spec });
+}
+
+/** RFC 7402 §6.7: when a HIP association is dropped, its ESP SAs go with it. */
+export function removeAllSas(core: EngineCore, assoc: Association): void {
+  for (const spec of [...assoc.installed.values()]) deleteSa(core, assoc, spec.direction, spec.spi);
+}

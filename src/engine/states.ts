@@ -1,0 +1,148 @@
+// Association states (RFC 7401 §4.4.2) as a discriminated union; each variant carries only what
+// is valid in that state (DESIGN C3.5). UNASSOCIATED has no variant: an association in it does
+// not exist in the engine's table.
+import type { DirectionKeys, Keymat } from '../crypto/keymat.js';
+import type { DhGroupId, HashId, HipCipherId } from '../crypto/provider.js';
+import type { EspSuiteId, Locator, Millis } from '../types.js';
+
+export type StateName = 'UNASSOCIATED' | 'I1_SENT' | 'I2_SENT' | 'R2_SENT' | 'ESTABLISHED' | 'CLOSING' | 'CLOSED' | 'E_FAILED';
+
+/** HIP association keys and what both hosts keep for later KEYMAT use (RFC 7401 §6.5, RFC 7402 §7). */
+export type HipKeys = {
+  /** RHASH: the hash of the Responder's HIT suite; HIP_MAC and KEYMAT use it. */
+  readonly rhash: HashId;
+  readonly hipCipher: HipCipherId;
+  /** Our ENCRYPTED key and HIP_MAC key. */
+  readonly local: DirectionKeys;
+  /** The peer's ENCRYPTED key and HIP_MAC key. */
+  readonly peer: DirectionKeys;
+  /** Puzzle values kept for KEYMAT (§6.5: "Both hosts have to store #I and #J"). */
+  readonly puzzleI: Uint8Array;
+  readonly puzzleJ: Uint8Array;
+  /** Initiator and Responder HITs as in the base exchange (KEYMAT input order). */
+  readonly hitI: Uint8Array;
+  readonly hitR: Uint8Array;
+  readonly dhGroup: DhGroupId;
+};
+
+/** One ESP SA pair as the engine tracks it. SPIs are each side's inbound SPI. */
+export type SaPair = {
+  readonly localSpi: number;
+  readonly peerSpi: number;
+  readonly suite: EspSuiteId;
+  /** KEYMAT index at which this pair's ESP keys were drawn (RFC 7402 §6.2). */
+  readonly keymatIndex: number;
+  readonly localLocator: Locator;
+  readonly peerLocator: Locator;
+};
+
+/** An UPDATE with SEQ this host sent and retransmits until it is ACKed (RFC 7401 §6.11). */
+export type PendingUpdate = {
+  readonly updateId: number;
+  readonly bytes: Uint8Array;
+  readonly retries: number;
+};
+
+/**
+ * An ESP rekey in progress (RFC 7402 §6.8-§6.10). It finalizes once our ESP_INFO has been ACKed
+ * and the peer's ESP_INFO has arrived, in whichever order.
+ */
+export type RekeyState = {
+  /** The SA pair being replaced. */
+  readonly oldLocalSpi: number;
+  readonly oldPeerSpi: number;
+  readonly newLocalSpi: number;
+  /** KEYMAT Index we sent (0 with a new DH). */
+  readonly sentIndex: number;
+  /** Our new DH key pair when the rekey carries DIFFIE_HELLMAN. */
+  readonly dh: { readonly privateKey: Uint8Array; readonly publicValue: Uint8Array } | undefined;
+  /** Update ID of the UPDATE that carried our ESP_INFO, and whether the peer ACKed it. */
+  readonly updateId: number;
+  readonly acked: boolean;
+  /** The peer's ESP_INFO (and DH public value) once received. */
+  readonly peer: { readonly newSpi: number; readonly index: number; readonly dhPublic: Uint8Array | undefined } | undefined;
+  /** Set when our new inbound SA was installed before finalization (the responding side). */
+  readonly early: { readonly keymat: Keymat; readonly index: number; readonly keys: { readonly in: DirectionKeys; readonly out: DirectionKeys } } | undefined;
+};
+
+export type UpdateState = {
+  /** Next Update ID for our SEQ (RFC 7401 §5.2.5). */
+  readonly nextUpdateId: number;
+  /** Highest peer Update ID processed (§6.12: replay protection). */
+  readonly lastPeerUpdateId: number | undefined;
+  /** The UPDATE we sent in reply to lastPeerUpdateId, sent again when the peer retransmits. */
+  readonly lastAckBytes: Uint8Array | undefined;
+  readonly pending: PendingUpdate | undefined;
+  /** Next unused KEYMAT byte (RFC 7402 §6.8 step 2). */
+  readonly keymatIndex: number;
+  readonly rekey: RekeyState | undefined;
+  /** Inbound SPIs replaced by a rekey, deleted once the grace period passes (RFC 7402 §6.10 step 4). */
+  readonly retiring: readonly number[];
+};
+
+export type I1Sent = {
+  readonly name: 'I1_SENT';
+  readonly i1: Uint8Array;
+  readonly retries: number;
+  /** DH groups offered in the I1's DH_GROUP_LIST, for the downgrade check (§6.8 step 7). */
+  readonly offeredGroups: readonly number[];
+};
+
+export type I2Sent = {
+  readonly name: 'I2_SENT';
+  readonly i2: Uint8Array;
+  readonly retries: number;
+  readonly r1Generation: bigint | undefined;
+  readonly keys: HipKeys;
+  readonly localSpi: number;
+  readonly espSuite: EspSuiteId;
+  /** The Responder's HOST_ID parameter exactly as received in R1, for HIP_MAC_2 (§5.2.13). */
+  readonly responderHostId: Uint8Array;
+  /** ESP keys drawn at `espIndex` (RFC 7402 §7); the outbound SA waits for the R2's SPI. */
+  readonly espIn: DirectionKeys;
+  readonly espOut: DirectionKeys;
+  readonly espIndex: number;
+  readonly nextKeymatIndex: number;
+};
+
+export type R2Sent = {
+  readonly name: 'R2_SENT';
+  readonly r2: Uint8Array;
+  /** Fingerprint of the I2 that brought us here, to recognise its retransmission (§6.9 step 4). */
+  readonly i2Digest: string;
+  readonly keys: HipKeys;
+  readonly sa: SaPair;
+  readonly nextKeymatIndex: number;
+};
+
+export type Established = {
+  readonly name: 'ESTABLISHED';
+  readonly keys: HipKeys;
+  readonly sas: readonly SaPair[];
+  readonly update: UpdateState;
+  /** Set while the R2 we sent may still need resending (responder side). */
+  readonly r2?: { readonly bytes: Uint8Array; readonly i2Digest: string };
+};
+
+export type Closing = {
+  readonly name: 'CLOSING';
+  readonly keys: HipKeys;
+  readonly close: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly retries: number;
+  readonly since: Millis;
+  /** Why we are closing: the `close` command or UAL expiry (reported in the `closed` event). */
+  readonly cause: 'local' | 'lifetime';
+};
+
+export type Closed = {
+  readonly name: 'CLOSED';
+  readonly keys: HipKeys;
+  readonly since: Millis;
+};
+
+export type EFailed = {
+  readonly name: 'E_FAILED';
+};
+
+export type AssocState = I1Sent | I2Sent | R2Sent | Established | Closing | Closed | EFailed;
