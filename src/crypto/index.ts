@@ -1,0 +1,100 @@
+// Public surface of hip-engine/crypto.
+export * from './provider.js';
+export { nobleCrypto, defaultRandom, type NobleCryptoOptions } from './noble.js';
+export {
+  HIT_CONTEXT_ID,
+  encode96,
+  orchidFromParts,
+  hitFromHostId,
+  hitFromHostIdentity,
+  hitSuiteOfAlgorithm,
+  hitSuiteOfHit,
+  rhashOf,
+  rhashLength,
+  encodeHitSuiteList,
+  decodeHitSuiteList,
+  selectHitSuite,
+} from './hit.js';
+export {
+  type HostIdentity,
+  type HostIdentityOptions,
+  type GenerateOptions,
+  type HostIdFields,
+  hostIdKeyType,
+  hostIdentityOf,
+  buildHostIdValue,
+  parseHostIdValue,
+  buildHostIdParam,
+  buildParamTlv,
+  hostIdentityFromPrivateKey,
+  generateHostPrivateKey,
+  generateHostIdentity,
+  hostPrivateKeyFromRaw,
+  importPkcs8,
+  importHostIdentity,
+  exportPkcs8,
+  exportSpki,
+  spkiFromHostId,
+  hostIdFromSpki,
+  rsaPrivateKey,
+} from './host-id.js';
+export { DerError, pemToDer, derToPem } from './der.js';
+export {
+  type Keymat,
+  type KeymatInput,
+  type DirectionKeys,
+  type EspDraw,
+  type BexKeys,
+  type BexKeysInput,
+  keymatMaxLength,
+  sortedHits,
+  createKeymat,
+  espKeySizes,
+  hipCipherKeySize,
+  drawEspKeys,
+  deriveBexKeys,
+  rekeyEspKeys,
+} from './keymat.js';
+export {
+  type CoveredKind,
+  type CoverageResult,
+  type CoverageError,
+  coveredBytes,
+  coveredBytesForAppend,
+  rawParamBytes,
+} from './coverage.js';
+export {
+  type VerifyResult,
+  type VerifyError,
+  type MacKind,
+  type SignatureKind,
+  type PeerHostId,
+  computeMac,
+  computeMac2,
+  verifyMac,
+  verifyMac2,
+  signPacket,
+  verifySignature,
+  verifySignature2,
+} from './auth.js';
+export {
+  type DecryptError,
+  type DecryptedParams,
+  type DecryptedHostId,
+  encryptParams,
+  decryptParams,
+  encryptHostId,
+  decryptHostId,
+} from './encrypted.js';
+export { type PuzzleInput, type PuzzleSolution, lowBitsZero, puzzleDigest, verifyPuzzle, solvePuzzle } from './puzzle.js';
+export {
+  MAX_OFFERED,
+  type DhChoiceCheck,
+  supportedDhGroups,
+  supportedHipCiphers,
+  supportedEspTransforms,
+  selectDhGroup,
+  checkDhChoice,
+  selectHipCipher,
+  selectEspTransform,
+} from './negotiate.js';
