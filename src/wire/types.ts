@@ -93,3 +93,51 @@ export type HipPacket = {
   /** The exact bytes received (present on decoded packets). */
   readonly raw?: Uint8Array;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Encoder input (additive). `encodePacket` accepts a decoded `HipPacket` as is, and also plainer
+// objects in which the derived fields are optional: `type` and `critical` come from the kind
+// (UNKNOWN must give `type`), `span`/`raw` are ignored, `reserved` fields default to 0, header
+// fields default to HIPv2 values, and the checksum is computed (or 0).
+
+type ParamBaseInit<T> = Omit<T, 'type' | 'critical' | 'span' | 'reserved'> & {
+  readonly type?: number;
+  readonly critical?: boolean;
+  readonly span?: Span;
+} & ('reserved' extends keyof T ? { readonly reserved?: number } : unknown);
+
+type LocatorEntryInitOf<T> = T extends unknown ? Omit<T, 'reserved'> & { readonly reserved?: number } : never;
+/** A LOCATOR_SET entry as the encoder accepts it: `reserved` (the 7 bits before P) defaults to 0. */
+export type LocatorEntryInit = LocatorEntryInitOf<LocatorEntry>;
+
+type ParamInitOf<T> = T extends { readonly kind: 'UNKNOWN' }
+  ? Omit<T, 'critical' | 'span'> & { readonly critical?: boolean; readonly span?: Span }
+  : T extends { readonly kind: 'LOCATOR_SET' }
+    ? ParamBaseInit<Omit<T, 'locators'>> & { readonly locators: readonly LocatorEntryInit[] }
+    : ParamBaseInit<T>;
+
+/** A parameter as the encoder accepts it (every `HipParam` is one). */
+export type ParamInit = ParamInitOf<HipParam>;
+export type ParamInitFor<K extends ParamKind> = ParamInitOf<ParamOf<K>>;
+
+/** A packet as the encoder accepts it (every `HipPacket` is one). */
+export type PacketInit = {
+  readonly kind: PacketKind;
+  /** Must equal PACKET_TYPE[kind] when given. */
+  readonly code?: number;
+  /** Default 2. */
+  readonly version?: number;
+  /** Default 59 (IPPROTO_NONE). */
+  readonly nextHeader?: number;
+  /** Default 0. */
+  readonly reserved?: number;
+  /** Default 0. */
+  readonly controls?: number;
+  /** Ignored unless `EncodeOptions.keepChecksum` is set. */
+  readonly checksum?: number;
+  readonly senderHit: Hit;
+  readonly receiverHit: Hit;
+  readonly params: readonly ParamInit[];
+  /** Ignored by the encoder. */
+  readonly raw?: Uint8Array;
+};
