@@ -2,7 +2,6 @@
 // transitions.ts) and its timers.
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { PeerHostId } from '../crypto/auth.js';
-import type { Keymat } from '../crypto/keymat.js';
 import type { AssocId, Hit, Locator, Millis, SaSpec } from '../types.js';
 import type { Role } from './io.js';
 import type { AssocState } from './states.js';
@@ -17,10 +16,13 @@ export class Association {
   /** Written only by transitions.ts. */
   state: AssocState;
   readonly timers = new TimerTable();
-  /** The peer's Host Identity once learned from R1 or I2, with its HOST_ID parameter bytes as received. */
-  peerHostId: (PeerHostId & { readonly param: Uint8Array }) | undefined;
-  /** The KEYMAT of the base exchange (or of the last DH rekey), for drawing later ESP keys. */
-  keymat: Keymat | undefined;
+  /** The peer's Host Identity once learned from R1 or I2 (verifies its signatures). */
+  peerHostId: PeerHostId | undefined;
+  /**
+   * Kij of the base exchange (or of the last DH rekey). The KEYMAT is recomputed from it when a
+   * rekey draws new ESP keys, rather than kept: an idle association stays small.
+   */
+  kij: Uint8Array | undefined;
   /** Current address pair used for HIP control traffic. */
   localLocator: Locator;
   peerLocator: Locator;
@@ -28,8 +30,8 @@ export class Association {
   lastActivity: Millis;
   /** R1 generation counter of the last R1 answered (§6.8 step 11). */
   r1Generation: bigint | undefined;
-  /** SAs emitted with `add` and not yet deleted, keyed "in:SPI" / "out:SPI". */
-  readonly installed = new Map<string, SaSpec>();
+  /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */
+  installed: SaSpec[] = [];
 
   constructor(init: {
     id: AssocId;
@@ -51,7 +53,7 @@ export class Association {
     this.createdAt = init.now;
     this.lastActivity = init.now;
     this.peerHostId = undefined;
-    this.keymat = undefined;
+    this.kij = undefined;
     this.r1Generation = undefined;
   }
 

@@ -11,7 +11,7 @@ import type { DhGroupId, HipCipherId } from '../crypto/provider.js';
 import { solvePuzzle, verifyPuzzle } from '../crypto/puzzle.js';
 import { verifyMac } from '../crypto/auth.js';
 import type { EspSuiteId, Hit, Locator } from '../types.js';
-import { compareBytes, equalBytes, toHex } from '../util/bytes.js';
+import { compareBytes, concatBytes, copyBytes, equalBytes, toHex } from '../util/bytes.js';
 import { CONTROL_ANONYMOUS, TRANSPORT_FORMAT } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
@@ -177,12 +177,14 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     cipher,
     espSuite,
   });
-  assoc.keymat = keys.keymat;
-  assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: hostId.hostIdentity, param: rawParam(pkt, 'HOST_ID') };
+  assoc.kij = shared.secret;
+  // Decoded fields are views of the packet's buffer: keep copies (wire/pool.ts).
+  assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: copyBytes(hostId.hostIdentity) };
+  const responderHostIdParam = rawParam(pkt, 'HOST_ID');
   assoc.r1Generation = counter?.generation;
 
   const localSpi = core.newSpi();
-  const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, assoc.localHit, pkt.senderHit, choice.group);
+  const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, choice.group);
   const params: ParamInit[] = [
     { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
     ...(counter ? [{ kind: 'R1_COUNTER' as const, generation: counter.generation }] : []),
@@ -209,7 +211,7 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     keys: hipKeys,
     localSpi,
     espSuite,
-    responderHostId: assoc.peerHostId.param,
+    responderHostId: responderHostIdParam,
     espIn: keys.esp.in,
     espOut: keys.esp.out,
     espIndex: keys.espIndex,
@@ -238,8 +240,8 @@ function rawParam(pkt: HipPacket, kind: 'HOST_ID'): Uint8Array {
   return pkt.raw && p.span ? pkt.raw.slice(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
 }
 
-function toHipKeys(keys: BexKeys, rhash: HipKeys['rhash'], cipher: HipCipherId, i: Uint8Array, j: Uint8Array, hitI: Hit, hitR: Hit, dhGroup: DhGroupId): HipKeys {
-  return { rhash, hipCipher: cipher, local: keys.local, peer: keys.peer, puzzleI: i, puzzleJ: j, hitI, hitR, dhGroup };
+function toHipKeys(keys: BexKeys, rhash: HipKeys['rhash'], cipher: HipCipherId, i: Uint8Array, j: Uint8Array, dhGroup: DhGroupId): HipKeys {
+  return { rhash, hipCipher: cipher, macOut: keys.local.authKey, macIn: keys.peer.authKey, salt: concatBytes(i, j), dhGroup };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,10 +261,10 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 4: a retransmitted I2 in R2-SENT (or just after) gets the same R2 again.
   if (existing) {
     const st = existing.state;
-    const r2 = st.name === 'R2_SENT' ? st : st.name === 'ESTABLISHED' ? st.r2 : undefined;
-    if (r2 && r2.i2Digest === digest) {
-      const bytes = st.name === 'R2_SENT' ? st.r2 : (r2 as { bytes: Uint8Array }).bytes;
-      resend(core, bytes, existing.localLocator, existing.peerLocator, existing);
+    const seen = st.name === 'R2_SENT' ? { i2Digest: st.i2Digest, r2: st.r2 } : st.name === 'ESTABLISHED' ? st.bex : undefined;
+    if (seen && seen.i2Digest === digest) {
+      if (!seen.r2) return drop('duplicate', 'the Initiator is known to be ESTABLISHED');
+      resend(core, seen.r2, existing.localLocator, existing.peerLocator, existing);
       return;
     }
     // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
@@ -326,13 +328,13 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // The Initiator draws ESP keys at the index it names; both sides derive the same KEYMAT.
   if (espInfo.keymatIndex !== keys.espIndex) return drop('bad-esp-info');
   // §6.9 step 11: the Host Identity, decrypted if it came in ENCRYPTED.
-  let peerHost: { algorithm: number; hostIdentity: Uint8Array; param: Uint8Array };
+  let peerHost: { algorithm: number; hostIdentity: Uint8Array };
   if (encrypted) {
     const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
     if (!d.ok) return drop('decrypt-failed', d.reason);
-    peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity, param: d.hostIdParam };
+    peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity };
   } else {
-    peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: plainHostId!.hostIdentity, param: rawParam(pkt, 'HOST_ID') };
+    peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: copyBytes(plainHostId!.hostIdentity) };
   }
   // §6.9 step 12: the HIT must match the Host Identity.
   const hit = hitFromHostId(peerHost.algorithm, peerHost.hostIdentity, core.crypto);
@@ -345,9 +347,11 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
 
   // Accepted. Half-open budget applies to new associations only.
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return drop('policy', 'half-open limit');
-  const localLocator = dst;
-  const peerLocator = src;
-  const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, pkt.senderHit, local.hit, dh.groupId as DhGroupId);
+  // Keep owned locators (inputs may be reused by the caller): ours from the local list, the
+  // peer's as a copy.
+  const localLocator = core.localLocators.find((l) => equalBytes(l, dst)) ?? copyBytes(dst);
+  const peerLocator = copyBytes(src);
+  const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
   const localSpi = core.newSpi();
   const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator, peerLocator };
   // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
@@ -373,7 +377,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     assoc = core.createAssoc({ local, peerHit: pkt.senderHit, role: 'responder', state: enter('recv-I2', nextState), localLocator, peerLocator });
   }
   assoc.role = 'responder';
-  assoc.keymat = keys.keymat;
+  assoc.kij = shared.secret;
   assoc.peerHostId = peerHost;
   // RFC 7402 §6.5: both SAs exist before the R2 that announces our SPI leaves.
   installSaPair(core, assoc, sa, keys.esp);
@@ -397,7 +401,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (st.name !== 'I2_SENT') return drop('bad-state');
   const espInfo = param(pkt, 'ESP_INFO');
   if (!espInfo || !param(pkt, 'HIP_MAC_2') || !param(pkt, 'HIP_SIGNATURE')) return drop('missing-param');
-  const mac = verifyMac2(core.crypto, st.keys.rhash, st.keys.peer.authKey, pkt, st.responderHostId);
+  const mac = verifyMac2(core.crypto, st.keys.rhash, st.keys.macIn, pkt, st.responderHostId);
   if (!mac.ok) return drop('bad-mac', mac.reason);
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
@@ -418,7 +422,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
 }
 
-export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, r2?: { bytes: Uint8Array; i2Digest: string }) {
+export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { i2Digest: string; r2?: Uint8Array }) {
   return {
     name: 'ESTABLISHED' as const,
     keys,
@@ -432,7 +436,7 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
       rekey: undefined,
       retiring: [],
     },
-    ...(r2 ? { r2 } : {}),
+    ...(bex ? { bex } : {}),
   };
 }
 
@@ -440,7 +444,9 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
 export function completeResponder(core: EngineCore, assoc: Association, trigger: Extract<Trigger, 'recv-data' | 'recv-UPDATE' | 'exchange-complete-timeout'>): void {
   const st = assoc.state;
   if (st.name !== 'R2_SENT') return;
-  transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, { bytes: st.r2, i2Digest: st.i2Digest }));
+  // Data or an UPDATE shows the Initiator has the R2; only after a timeout may it still need it.
+  const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : { i2Digest: st.i2Digest };
+  transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
 }

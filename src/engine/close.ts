@@ -54,7 +54,7 @@ export function startClose(core: EngineCore, assoc: Association, cause: 'local' 
         core,
         { kind: 'CLOSE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
         [{ kind: 'ECHO_REQUEST_SIGNED', opaque: nonce }],
-        { mac: { hash: st.keys.rhash, key: st.keys.local.authKey }, sign: assoc.local },
+        { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
         assoc.localLocator,
         assoc.peerLocator,
       );
@@ -73,7 +73,7 @@ export function startClose(core: EngineCore, assoc: Association, cause: 'local' 
 
 function verifyClosePacket(core: EngineCore, assoc: Association, pkt: HipPacket, keys: HipKeys): DropReason | undefined {
   if (!param(pkt, 'HIP_MAC') || !param(pkt, 'HIP_SIGNATURE')) return 'missing-param';
-  if (!verifyMac(core.crypto, keys.rhash, keys.peer.authKey, pkt).ok) return 'bad-mac';
+  if (!verifyMac(core.crypto, keys.rhash, keys.macIn, pkt).ok) return 'bad-mac';
   if (!assoc.peerHostId || !verifySignature(core.crypto, pkt, assoc.peerHostId).ok) return 'bad-signature';
   return undefined;
 }
@@ -90,7 +90,7 @@ export function onClose(core: EngineCore, assoc: Association, pkt: HipPacket, sr
     core,
     { kind: 'CLOSE_ACK', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
     [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }],
-    { mac: { hash: keys.rhash, key: keys.local.authKey }, sign: assoc.local },
+    { mac: { hash: keys.rhash, key: keys.macOut }, sign: assoc.local },
     assoc.localLocator,
     assoc.peerLocator,
   );

@@ -149,8 +149,8 @@ export class HipEngine implements EngineCore {
     return assoc;
   }
   discardAssoc(assoc: Association): void {
-    for (const spec of assoc.installed.values()) this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
-    assoc.installed.clear();
+    for (const spec of assoc.installed) this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
+    assoc.installed = [];
     assoc.timers.clearAll();
     this.assocs.delete(assoc.id);
     this.byHits.delete(hitKey(assoc.localHit) + hitKey(assoc.peerHit));
@@ -198,7 +198,7 @@ export class HipEngine implements EngineCore {
         abytes(input.bytes, 'input.bytes');
         abytes(input.src, 'input.src', 16);
         abytes(input.dst, 'input.dst', 16);
-        const res = decodePacket(input.bytes, { src: input.src, dst: input.dst, verifyChecksum: true });
+        const res = decodePacket(input.bytes, { src: input.src, dst: input.dst, verifyChecksum: input.transport !== 'udp' });
         if (!res.ok) {
           const reason: DropReason = res.error.code === 'BAD_CHECKSUM' ? 'checksum' : 'decode';
           const kind = packetKindOfBytes(input.bytes);
@@ -226,7 +226,7 @@ export class HipEngine implements EngineCore {
   }
 
   private ownerOfOutbound(spi: number): Association | undefined {
-    for (const a of this.assocs.values()) if (a.installed.has(`out:${spi}`)) return a;
+    for (const a of this.assocs.values()) if (a.installed.some((s) => s.direction === 'out' && s.spi === spi)) return a;
     return undefined;
   }
 

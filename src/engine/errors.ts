@@ -47,6 +47,8 @@ export type DropReason =
   | 'puzzle-too-hard'
   /** An UPDATE whose SEQ is older than the last one processed, or an ACK for nothing outstanding (§6.12). */
   | 'stale-update'
+  /** A late copy of a packet already processed (e.g. an I2 after the exchange completed). */
+  | 'duplicate'
   /** ESP_INFO that fits none of the valid cases (RFC 7402 §5.1.1, RFC 8047 §5.2). */
   | 'bad-esp-info'
   /** An ECHO_RESPONSE or CLOSE_ACK nonce that does not match what we sent. */

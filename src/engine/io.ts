@@ -8,8 +8,12 @@ import type { DropReason } from './errors.js';
 export type Input =
   /** A packet the caller already decoded (e.g. to demultiplex). */
   | { readonly kind: 'packet'; readonly packet: HipPacket; readonly src: Locator; readonly dst: Locator }
-  /** Raw HIP packet bytes as received from IP (protocol 139) or after the UDP zero marker. */
-  | { readonly kind: 'datagram'; readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator }
+  /**
+   * Raw HIP packet bytes as received from IP (protocol 139), or after the UDP zero marker with
+   * `transport: 'udp'` (RFC 9028 §5.1: the HIP checksum is then zero and not verified; the UDP
+   * checksum protects the packet instead).
+   */
+  | { readonly kind: 'datagram'; readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator; readonly transport?: 'ip' | 'udp' }
   /** The data plane authenticated an inbound ESP packet on `spi` (RFC 8046 §5.4 implicit verification, §5.6 credit). */
   | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes?: number }
   /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
@@ -50,6 +54,7 @@ export type HipEvent =
 
 export type Output =
   | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket }
+  /** ESP SA to install or remove. On `delete` the keys are empty: SPI and direction identify it. */
   | { readonly kind: 'sa'; readonly op: 'add' | 'delete'; readonly sa: SaSpec }
   | { readonly kind: 'locator'; readonly op: 'upsert' | 'remove'; readonly peer: Hit; readonly entry: PeerLocator }
   | { readonly kind: 'event'; readonly event: HipEvent };

@@ -39,22 +39,26 @@ export function installSaPair(core: EngineCore, assoc: Association, sa: SaPair, 
   if (which !== 'in') addSa(core, assoc, saSpec(assoc, sa, 'out', keys.out));
 }
 
+const NO_KEY = new Uint8Array(0);
+
 export function addSa(core: EngineCore, assoc: Association, spec: SaSpec): void {
-  assoc.installed.set(`${spec.direction}:${spec.spi}`, spec);
+  // Kept for the later `delete` output, without the keys: the data plane deletes by SPI and
+  // direction, and an idle association should not hold a second copy of its ESP keys.
+  assoc.installed.push({ ...spec, encKey: NO_KEY, authKey: NO_KEY });
   if (spec.direction === 'in') core.bindSpi(spec.spi, assoc);
   core.emit({ kind: 'sa', op: 'add', sa: spec });
 }
 
 export function deleteSa(core: EngineCore, assoc: Association, direction: 'in' | 'out', spi: number): void {
-  const key = `${direction}:${spi}`;
-  const spec = assoc.installed.get(key);
-  if (!spec) return;
-  assoc.installed.delete(key);
+  const i = assoc.installed.findIndex((s) => s.direction === direction && s.spi === spi);
+  if (i < 0) return;
+  const spec = assoc.installed[i]!;
+  assoc.installed.splice(i, 1);
   if (direction === 'in') core.unbindSpi(spi);
   core.emit({ kind: 'sa', op: 'delete', sa: spec });
 }
 
 /** RFC 7402 §6.7: when a HIP association is dropped, its ESP SAs go with it. */
 export function removeAllSas(core: EngineCore, assoc: Association): void {
-  for (const spec of [...assoc.installed.values()]) deleteSa(core, assoc, spec.direction, spec.spi);
+  for (const spec of [...assoc.installed]) deleteSa(core, assoc, spec.direction, spec.spi);
 }

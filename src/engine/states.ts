@@ -1,7 +1,7 @@
 // Association states (RFC 7401 §4.4.2) as a discriminated union; each variant carries only what
 // is valid in that state (DESIGN C3.5). UNASSOCIATED has no variant: an association in it does
 // not exist in the engine's table.
-import type { DirectionKeys, Keymat } from '../crypto/keymat.js';
+import type { DirectionKeys } from '../crypto/keymat.js';
 import type { DhGroupId, HashId, HipCipherId } from '../crypto/provider.js';
 import type { EspSuiteId, Locator, Millis } from '../types.js';
 
@@ -12,16 +12,17 @@ export type HipKeys = {
   /** RHASH: the hash of the Responder's HIT suite; HIP_MAC and KEYMAT use it. */
   readonly rhash: HashId;
   readonly hipCipher: HipCipherId;
-  /** Our ENCRYPTED key and HIP_MAC key. */
-  readonly local: DirectionKeys;
-  /** The peer's ENCRYPTED key and HIP_MAC key. */
-  readonly peer: DirectionKeys;
-  /** Puzzle values kept for KEYMAT (§6.5: "Both hosts have to store #I and #J"). */
-  readonly puzzleI: Uint8Array;
-  readonly puzzleJ: Uint8Array;
-  /** Initiator and Responder HITs as in the base exchange (KEYMAT input order). */
-  readonly hitI: Uint8Array;
-  readonly hitR: Uint8Array;
+  /**
+   * Our HIP_MAC key (HIP-gl or HIP-lg integrity, §6.5) and the peer's. The HIP encryption keys
+   * are used only for the I2's ENCRYPTED and are not kept.
+   */
+  readonly macOut: Uint8Array;
+  readonly macIn: Uint8Array;
+  /**
+   * #I | #J, the HKDF salt of every KEYMAT of this association (§6.5: "Both hosts have to store
+   * #I and #J"); each is RHASH-length.
+   */
+  readonly salt: Uint8Array;
   readonly dhGroup: DhGroupId;
 };
 
@@ -62,7 +63,7 @@ export type RekeyState = {
   /** The peer's ESP_INFO (and DH public value) once received. */
   readonly peer: { readonly newSpi: number; readonly index: number; readonly dhPublic: Uint8Array | undefined } | undefined;
   /** Set when our new inbound SA was installed before finalization (the responding side). */
-  readonly early: { readonly keymat: Keymat; readonly index: number; readonly keys: { readonly in: DirectionKeys; readonly out: DirectionKeys } } | undefined;
+  readonly early: { readonly kij: Uint8Array; readonly index: number; readonly keys: { readonly in: DirectionKeys; readonly out: DirectionKeys } } | undefined;
 };
 
 export type UpdateState = {
@@ -120,8 +121,12 @@ export type Established = {
   readonly keys: HipKeys;
   readonly sas: readonly SaPair[];
   readonly update: UpdateState;
-  /** Set while the R2 we sent may still need resending (responder side). */
-  readonly r2?: { readonly bytes: Uint8Array; readonly i2Digest: string };
+  /**
+   * Responder side: the I2 that set the association up, to recognise its late duplicates, and
+   * the R2 to answer them with while the Initiator may not have it yet (§6.9 step 4). Once data
+   * or an UPDATE proved the Initiator ESTABLISHED, the R2 bytes are let go.
+   */
+  readonly bex?: { readonly i2Digest: string; readonly r2?: Uint8Array };
 };
 
 export type Closing = {

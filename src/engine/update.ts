@@ -7,7 +7,7 @@
 // and only then does the answering host move its outbound traffic (on U3). Old inbound SAs stay
 // until data arrives on the new one or `oldSaGraceMs` passes (RFC 7402 §6.10 step 4).
 import { verifyMac, verifySignature } from '../crypto/auth.js';
-import { createKeymat, drawEspKeys, espKeySizes, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
+import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
@@ -47,7 +47,7 @@ export function startRekey(core: EngineCore, assoc: Association, newDh: boolean)
   const { enc, auth } = espKeySizes(sa.suite);
   // §6.8 step 2: without DH the index is at least the next unused KEYMAT byte; when that would
   // overflow the 16-bit field or the KEYMAT, a new DH is required (RFC 7402 §5.1.1).
-  const needDh = newDh || st.update.keymatIndex + 2 * (enc + auth) > Math.min(0xffff, assoc.keymat!.maxLength);
+  const needDh = newDh || st.update.keymatIndex + 2 * (enc + auth) > Math.min(0xffff, keymatMaxLength(st.keys.rhash));
   const dh = needDh ? core.crypto.dhGroup(st.keys.dhGroup)!.generate(core.random) : undefined;
   const index = dh ? 0 : st.update.keymatIndex;
   const newLocalSpi = core.newSpi();
@@ -80,7 +80,7 @@ function signedUpdate(core: EngineCore, assoc: Association, params: readonly Par
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
     params,
-    { mac: { hash: st.keys.rhash, key: st.keys.local.authKey }, sign: assoc.local },
+    { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
     assoc.localLocator,
     assoc.peerLocator,
   );
@@ -100,7 +100,7 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   if (!seq && !ack) return drop('missing-param');
   if (!param(pkt, 'HIP_MAC') || !param(pkt, 'HIP_SIGNATURE')) return drop('missing-param');
   // §6.12.1 step 3 (MUST) and step 4 (MAY, done): authenticate before anything else.
-  const mac = verifyMac(core.crypto, st0.keys.rhash, st0.keys.peer.authKey, pkt);
+  const mac = verifyMac(core.crypto, st0.keys.rhash, st0.keys.macIn, pkt);
   if (!mac.ok) return drop('bad-mac', mac.reason);
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
@@ -190,20 +190,19 @@ function answerRekey(
   // Step 1-2: a received DH is answered with a new DH of ours and index 0; otherwise the greater
   // of the peer's index and our next unused byte (RECOMMENDED: the peer's).
   let dh: { privateKey: Uint8Array; publicValue: Uint8Array } | undefined;
-  let keymat: Keymat;
+  let kij = assoc.kij!;
   let index: number;
   if (peer.dhPublic) {
     const group = core.crypto.dhGroup(st.keys.dhGroup)!;
     dh = group.generate(core.random);
     const shared = group.shared(dh.privateKey, peer.dhPublic);
     if (!shared.ok) return { reason: 'bad-dh-public', detail: shared.reason };
-    keymat = newKeymat(core, st, shared.secret);
+    kij = shared.secret;
     index = 0;
   } else {
-    keymat = assoc.keymat!;
     index = Math.max(peer.index, st.update.keymatIndex);
   }
-  const keys = drawEspKeys(keymat, index, assoc.localHit, assoc.peerHit, sa.suite);
+  const keys = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, sa.suite);
   if (!keys) return { reason: 'bad-esp-info', detail: 'KEYMAT index beyond the KEYMAT' };
   const newLocalSpi = core.newSpi();
   const updateId = st.update.nextUpdateId;
@@ -223,7 +222,7 @@ function answerRekey(
     updateId,
     acked: false,
     peer,
-    early: { keymat, index, keys: { in: keys.in, out: keys.out } },
+    early: { kij, index, keys: { in: keys.in, out: keys.out } },
   };
   setUpdate(assoc, 'recv-UPDATE', {
     nextUpdateId: (updateId + 1) >>> 0,
@@ -240,9 +239,22 @@ function answerRekey(
   return undefined;
 }
 
-function newKeymat(core: EngineCore, st: Established, kij: Uint8Array): Keymat {
-  // RFC 7402 §6.10 step 1: a new KEYMAT from the new Kij, with the base exchange's #I, #J and HITs.
-  return createKeymat({ crypto: core.crypto, hash: st.keys.rhash, kij, randomI: st.keys.puzzleI, randomJ: st.keys.puzzleJ, hitI: st.keys.hitI, hitR: st.keys.hitR });
+/**
+ * The KEYMAT for `kij`: the base exchange's, or after a DH rekey a new one from the new Kij with
+ * the base exchange's #I, #J and HITs (RFC 7402 §6.10 step 1).
+ */
+function keymatOf(core: EngineCore, assoc: Association, st: Established, kij: Uint8Array): Keymat {
+  const h = st.keys.salt.length / 2;
+  const [hitI, hitR] = assoc.role === 'initiator' ? [assoc.localHit, assoc.peerHit] : [assoc.peerHit, assoc.localHit];
+  return createKeymat({
+    crypto: core.crypto,
+    hash: st.keys.rhash,
+    kij,
+    randomI: st.keys.salt.subarray(0, h),
+    randomJ: st.keys.salt.subarray(h),
+    hitI,
+    hitR,
+  });
 }
 
 /** RFC 7402 §6.10: both halves present: draw keys, switch SAs, retire the old inbound one. */
@@ -252,25 +264,24 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
   if (!st || !r || !r.acked || !r.peer) return;
   const sa = st.sas.find((s) => s.localSpi === r.oldLocalSpi);
   if (!sa) return;
-  let keymat: Keymat;
+  let kij = assoc.kij!;
   let index: number;
   let keys: { in: DirectionKeys; out: DirectionKeys };
   if (r.early) {
-    ({ keymat, index, keys } = r.early);
+    ({ kij, index, keys } = r.early);
   } else {
     if (r.dh && r.peer.dhPublic) {
       const shared = core.crypto.dhGroup(st.keys.dhGroup)!.shared(r.dh.privateKey, r.peer.dhPublic);
       if (!shared.ok) return abandonRekey(core, assoc, 'bad-dh-public', shared.reason);
-      keymat = newKeymat(core, st, shared.secret);
+      kij = shared.secret;
       index = 0;
     } else if (r.dh || r.peer.dhPublic) {
       // Only one side sent DH: the peer broke RFC 7402 §4.3 ("the reply MUST also contain" DH).
       return abandonRekey(core, assoc, 'bad-esp-info', 'DIFFIE_HELLMAN on one side only');
     } else {
-      keymat = assoc.keymat!;
       index = Math.max(r.sentIndex, r.peer.index);
     }
-    const drawn = drawEspKeys(keymat, index, assoc.localHit, assoc.peerHit, sa.suite);
+    const drawn = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, sa.suite);
     if (!drawn) return abandonRekey(core, assoc, 'bad-esp-info', 'KEYMAT index beyond the KEYMAT');
     keys = { in: drawn.in, out: drawn.out };
   }
@@ -280,7 +291,7 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
   // The new outbound SA replaces the old one at once; the old inbound one retires.
   deleteSa(core, assoc, 'out', r.oldPeerSpi);
   const { enc, auth } = espKeySizes(sa.suite);
-  assoc.keymat = keymat;
+  assoc.kij = kij;
   setUpdate(
     assoc,
     'recv-UPDATE',

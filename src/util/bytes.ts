@@ -64,9 +64,11 @@ export function copyBytes(a: Uint8Array): Uint8Array {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function toHex(a: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < a.length; i++) s += HEX[a[i]!];
-  return s;
+  // join() yields one flat string; `s +=` would leave a rope of a.length cons-string nodes,
+  // which costs about 1 KiB per kept 32-byte key (map keys live as long as associations).
+  const parts = new Array<string>(a.length);
+  for (let i = 0; i < a.length; i++) parts[i] = HEX[a[i]!]!;
+  return parts.join('');
 }
 
 export function fromHex(hex: string): Uint8Array {

@@ -108,6 +108,21 @@ describe('RFC 7401 §4.1 base exchange', () => {
     expect(p.b.associations()).toHaveLength(1);
   });
 
+  it('a late duplicate I2 after data proved the Initiator ESTABLISHED is dropped, not a new incarnation', () => {
+    const p = new Pair();
+    p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    const i2 = p.out.a.find((o) => o.kind === 'transmit' && o.packet.kind === 'I2')!;
+    const b = p.b.associations()[0]!;
+    p.b.handle({ kind: 'esp-seen', spi: b.sas[0]!.localSpi, src: b.peerLocator, dst: b.localLocator }, p.now);
+    p.drain('b');
+    const sasBefore = [...p.sas.b.keys()];
+    p.inject('b', i2.kind === 'transmit' ? i2.bytes : new Uint8Array());
+    expect(dropsOf(p, 'b')).toContain('duplicate');
+    expect([...p.sas.b.keys()]).toEqual(sasBefore);
+    expect(p.b.stats().sent.R2).toBe(1);
+  });
+
   it('simultaneous initiation ends with one association per side, ESTABLISHED, and one SA pair (§6.7 step 3, §6.9 step 5)', () => {
     const p = new Pair();
     p.connect('a');

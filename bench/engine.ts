@@ -1,0 +1,182 @@
+// Engine benchmark (`npm run bench -- engine`):
+//  1. Base exchanges per second with the default provider (nobleCrypto), and in the same run the
+//     pure crypto cost of the same exchange (the "crypto floor": the signatures, verifications,
+//     DH operations, HKDF and HMACs one BEX performs, called on the provider directly).
+//  2. The engine's own cost per BEX and per UPDATE rekey with the insecure fast provider, where
+//     crypto is nearly free: codec, state machine, queues, timers.
+//  3. Heap per established association (needs --expose-gc, which `npm run bench` passes).
+import { generateHostIdentity, type HostIdentity } from '../src/crypto/host-id.js';
+import { nobleCrypto } from '../src/crypto/noble.js';
+import { solvePuzzle } from '../src/crypto/puzzle.js';
+import type { CryptoProvider } from '../src/crypto/provider.js';
+import { HipEngine } from '../src/engine/engine.js';
+import { parseLocator } from '../src/addr/locator.js';
+import { fastCrypto } from '../src/testing/fast-crypto.js';
+import { seededRandom } from '../src/testing/rng.js';
+import type { Locator, RandomSource } from '../src/types.js';
+import { concatBytes } from '../src/util/bytes.js';
+
+const LOC_A = parseLocator('2001:db8::a');
+const LOC_B = parseLocator('2001:db8::b');
+
+type Ends = { a: HipEngine; b: HipEngine; now: number };
+
+/** Drives one BEX between a fresh initiator and `b` on a zero-latency wire; returns the assoc. */
+function bex(ends: Ends, initiator: HostIdentity, crypto: CryptoProvider, random: RandomSource, responderHit: Uint8Array): void {
+  const a = new HipEngine({ identities: [initiator], locators: [LOC_A], crypto, random, config: { puzzleK: 1 } }, ends.now);
+  ends.a = a;
+  a.connect({ hit: responderHit, locators: [LOC_B] }, ends.now);
+  pump(ends);
+  const assoc = a.associations()[0];
+  if (assoc?.state !== 'ESTABLISHED') throw new Error(`BEX did not complete: ${assoc?.state}`);
+  // The first ESP packet moves the Responder from R2-SENT to ESTABLISHED (RFC 7401 §6.9 step 21).
+  const rb = ends.b.associationByHits(responderHit, initiator.hit)!;
+  const info = ends.b.association(rb)!;
+  ends.b.handle({ kind: 'esp-seen', spi: info.sas[0]!.localSpi, src: LOC_A, dst: LOC_B }, ends.now);
+  while (ends.b.poll());
+}
+
+function pump(ends: Ends): void {
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const [from, to, src, dst] of [
+      [ends.a, ends.b, LOC_A, LOC_B],
+      [ends.b, ends.a, LOC_B, LOC_A],
+    ] as [HipEngine, HipEngine, Locator, Locator][]) {
+      for (let o = from.poll(); o; o = from.poll()) {
+        if (o.kind === 'transmit') {
+          to.handle({ kind: 'datagram', bytes: o.bytes, src, dst }, ends.now);
+          moved = true;
+        }
+      }
+    }
+  }
+}
+
+/** Median over ROUNDS rounds of n iterations each: the machine is shared, medians are steadier. */
+const ROUNDS = 7;
+function time(label: string, n: number, f: (i: number) => void): number {
+  f(0); // warm-up
+  const rounds: number[] = [];
+  let i = 1;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < n; k++) f(i++);
+    rounds.push((performance.now() - t0) / n);
+  }
+  rounds.sort((x, y) => x - y);
+  const ms = rounds[ROUNDS >> 1]!;
+  console.log(`  ${label.padEnd(46)} ${ms.toFixed(3).padStart(9)} ms   ${(1000 / ms).toFixed(0).padStart(7)} /s`);
+  return ms;
+}
+
+/** The crypto one P-256 BEX performs (steady state: the R1 template is pre-signed), both sides. */
+function cryptoFloor(crypto: CryptoProvider, a: HostIdentity, b: HostIdentity, random: RandomSource): () => void {
+  const data = random(400);
+  const dhg = crypto.dhGroup(7)!;
+  const bDh = dhg.generate(random);
+  const sigB = crypto.hostIdAlgorithm(b.algorithm)!.sign(b.privateKey, data, random);
+  const sigA = crypto.hostIdAlgorithm(a.algorithm)!.sign(a.privateKey, data, random);
+  const key = random(48);
+  return () => {
+    // Initiator: verify R1, DH keygen + Kij, KEYMAT, MAC + sign I2, verify R2 MAC_2 + signature.
+    crypto.hostIdAlgorithm(b.algorithm)!.verify(b.hostIdentity, data, sigB);
+    const aDh = dhg.generate(random);
+    dhg.shared(aDh.privateKey, bDh.publicValue);
+    crypto.hkdf('sha384', random(32), random(96), concatBytes(a.hit, b.hit), 240);
+    solvePuzzle({ crypto, hash: 'sha384', k: 1, randomI: key, hitI: a.hit, hitR: b.hit, random, maxAttempts: 1 << 20 });
+    crypto.hmac('sha384', key, data);
+    crypto.hostIdAlgorithm(a.algorithm)!.sign(a.privateKey, data, random);
+    crypto.hmac('sha384', key, data);
+    crypto.hostIdAlgorithm(b.algorithm)!.verify(b.hostIdentity, data, sigB);
+    // Responder: #I (I1 and I2), puzzle check, Kij, KEYMAT, verify I2 MAC + signature,
+    // MAC_2 + sign R2, and both HITs from their Host Identities.
+    crypto.hmac('sha384', key, data.subarray(0, 33));
+    crypto.hmac('sha384', key, data.subarray(0, 33));
+    crypto.hash('sha384', data.subarray(0, 128));
+    dhg.shared(bDh.privateKey, aDh.publicValue);
+    crypto.hkdf('sha384', random(32), random(96), concatBytes(a.hit, b.hit), 240);
+    crypto.hmac('sha384', key, data);
+    crypto.hostIdAlgorithm(a.algorithm)!.verify(a.hostIdentity, data, sigA);
+    crypto.hmac('sha384', key, data);
+    crypto.hostIdAlgorithm(b.algorithm)!.sign(b.privateKey, data, random);
+    crypto.hash('sha384', data.subarray(0, 100));
+    crypto.hash('sha384', data.subarray(0, 100));
+  };
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  // Heap objects plus ArrayBuffer backing stores (small key and locator copies live there).
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+export async function run(): Promise<void> {
+  const random = seededRandom('bench-engine');
+  const noble = nobleCrypto();
+  const fast = fastCrypto();
+  const N = 15;
+  const initiators = Array.from({ length: 4 * N * ROUNDS + 1 }, () => generateHostIdentity('ecdsa-p256', random));
+  const responder = generateHostIdentity('ecdsa-p256', random);
+
+  console.log('ECDSA P-256 identities, ECDH P-256 (group 7), puzzle K = 1, HIT suite 2 (SHA-384)\n');
+  const mk = (crypto: CryptoProvider): Ends => ({
+    a: undefined as unknown as HipEngine,
+    b: new HipEngine({ identities: [responder], locators: [LOC_B], crypto, random, config: { dhGroups: [7], puzzleK: 1 } }, 0),
+    now: 0,
+  });
+  const nobleEnds = mk(noble);
+  const bexNoble = time('BEX, nobleCrypto (engine + crypto)', N, (i) => bex(nobleEnds, initiators[i]!, noble, random, responder.hit));
+  const floorFn = cryptoFloor(noble, initiators[0]!, responder, random);
+  const floor = time('crypto floor of one BEX, nobleCrypto', N, () => floorFn());
+  const fastEnds = mk(fast);
+  const bexFast = time('BEX, fastCrypto (engine cost, crypto ~free)', 4 * N, (i) => bex(fastEnds, initiators[i]!, fast, random, responder.hit));
+
+  // UPDATE: one rekey (3 UPDATEs) on an established pair, fast provider.
+  const up: Ends = mk(fast);
+  bex(up, initiators[0]!, fast, random, responder.hit);
+  const assocA = up.a.associations()[0]!.id;
+  const rekeyFast = time('rekey (3 UPDATEs), fastCrypto', 100, () => {
+    up.now += 10;
+    up.a.rekey(assocA, up.now);
+    pump(up);
+  });
+  const upN: Ends = mk(noble);
+  bex(upN, initiators[0]!, noble, random, responder.hit);
+  const assocN = upN.a.associations()[0]!.id;
+  const rekeyNoble = time('rekey (3 UPDATEs), nobleCrypto', 5, () => {
+    upN.now += 10;
+    upN.a.rekey(assocN, upN.now);
+    pump(upN);
+  });
+
+  console.log('');
+  console.log(`  engine overhead on top of the crypto floor: (BEX_noble - floor) / floor = ${(((bexNoble - floor) / floor) * 100).toFixed(1)}%`);
+  console.log(`  engine's own time per BEX (fast provider): ${(bexFast * 1000).toFixed(0)} µs = ${((bexFast / floor) * 100).toFixed(1)}% of the floor`);
+  console.log(`  engine's own time per rekey (fast provider): ${(rekeyFast * 1000).toFixed(0)} µs; with noble: ${rekeyNoble.toFixed(2)} ms`);
+
+  // Heap per established association: one Responder engine, M initiators (fast crypto).
+  const M = 2000;
+  const ids = Array.from({ length: M }, (_, i) => importLike(initiators[i % initiators.length]!, i, random));
+  const memEnds = mk(fast);
+  for (let i = 0; i < 50; i++) bex(memEnds, ids[i]!, fast, random, responder.hit);
+  memEnds.a = undefined as unknown as HipEngine;
+  const before = heapUsed();
+  for (let i = 50; i < M; i++) bex(memEnds, ids[i]!, fast, random, responder.hit);
+  memEnds.a = undefined as unknown as HipEngine;
+  const after = heapUsed();
+  const per = (after - before) / (M - 50);
+  const gcNote = (globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: includes garbage)';
+  console.log(`  heap + ArrayBuffers per established association (Responder side, ${M - 50} associations): ${(per / 1024).toFixed(2)} KiB${gcNote}`);
+}
+
+/** Distinct identities for the memory run without paying for thousands of key generations. */
+function importLike(base: HostIdentity, i: number, random: RandomSource): HostIdentity {
+  return i < 64 ? base : generateHostIdentity('ed25519', random);
+}
+
