@@ -9,7 +9,8 @@ import { TimerTable } from './timers.js';
 
 export class Association {
   readonly id: AssocId;
-  readonly local: HostIdentity;
+  /** Our identity; changes only when an R1 asks for another HIT suite (RFC 7401 §6.8 step 6). */
+  local: HostIdentity;
   readonly peerHit: Hit;
   role: Role;
   readonly createdAt: Millis;

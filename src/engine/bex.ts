@@ -14,6 +14,8 @@ import type { EspSuiteId, Hit, Locator } from '../types.js';
 import { compareBytes, concatBytes, copyBytes, equalBytes, toHex } from '../util/bytes.js';
 import { CONTROL_ANONYMOUS, TRANSPORT_FORMAT } from '../wire/constants.js';
 import { param } from '../wire/access.js';
+import { NOTIFY_TYPE } from '../wire/notify.js';
+import { sendNotify } from './notify.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { Association } from './association.js';
 import type { EngineCore } from './context.js';
@@ -124,8 +126,19 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (st.name === 'I2_SENT' && (!counter || assoc.r1Generation === undefined || counter.generation <= assoc.r1Generation)) {
     return drop('old-r1');
   }
-  // §6.8 step 6: our HIT suite must be one the Responder supports.
-  if (!decodeHitSuiteList(suiteList.suites).suites.includes(assoc.local.suite)) return fail(core, assoc, 'unsupported-hit-suite', 'abort');
+  // §6.8 step 6 / Table 3: our HIT suite must be one the Responder supports; if another of our
+  // identities has one it lists, restart from I1-SENT with that HIT, else abort.
+  const peerSuites = decodeHitSuiteList(suiteList.suites).suites;
+  if (!peerSuites.includes(assoc.local.suite)) {
+    const other = core.identities.find((id) => peerSuites.includes(id.suite));
+    if (st.name !== 'I1_SENT' || !other || !core.moveAssoc(assoc, other)) return fail(core, assoc, 'unsupported-hit-suite', 'abort');
+    core.drop('unsupported-hit-suite', { packetKind: 'R1', src, assoc, detail: `retrying with HIT suite ${other.suite}` });
+    const i1 = buildPacket(core, { kind: 'I1', senderHit: other.hit, receiverHit: assoc.peerHit }, [{ kind: 'DH_GROUP_LIST', groups: st.offeredGroups }], {}, assoc.localLocator, assoc.peerLocator);
+    transition(assoc, 'recv-R1', { ...st, i1: i1.bytes, retries: 0 });
+    send(core, i1, assoc.localLocator, assoc.peerLocator, assoc);
+    assoc.timers.set('I1_RETRANSMIT', core.now + core.config.i1RetransmitMs);
+    return;
+  }
   // §6.8 step 7, §4.1.3: downgrade detection on the DH group.
   const offered = st.name === 'I1_SENT' ? st.offeredGroups : supportedDhGroups(core.crypto, core.config.dhGroups);
   const choice = checkDhChoice(offered, groupList.groups, dh.groupId);
@@ -297,19 +310,25 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   ) {
     return drop('bad-puzzle');
   }
+  // §6.9.1: once the puzzle solution has been checked, errors are reported with a NOTIFY
+  // (rate-limited engine-wide); before that, the I2 is dropped silently.
+  const refuse = (reason: Parameters<EngineCore['drop']>[0], notify: number, detail?: string): void => {
+    drop(reason, detail);
+    sendNotify(core, local, pkt.senderHit, notify, new Uint8Array(0), dst, src, existing);
+  };
   // §6.9 step 9: exactly one HIP_CIPHER, one we offered.
   const cipherId = ciphers.ciphers[0];
   const offeredCiphers = supportedHipCiphers(core.crypto, core.config.hipCiphers).filter((id) => id !== 1 || core.config.allowNullHipCipher);
-  if (ciphers.ciphers.length !== 1 || cipherId === undefined || !offeredCiphers.includes(cipherId as HipCipherId)) return drop('no-common-cipher');
+  if (ciphers.ciphers.length !== 1 || cipherId === undefined || !offeredCiphers.includes(cipherId as HipCipherId)) return refuse('no-common-cipher', NOTIFY_TYPE.INVALID_HIP_CIPHER_CHOSEN);
   // RFC 7402 §6.5: exactly one ESP transform, one we offered; OLD SPI zero.
   const espSuite = espT.suites[0] as EspSuiteId | undefined;
   const offeredEsp = supportedEspTransforms(core.crypto, core.config.espSuites).filter((id) => id !== 7 || core.config.allowAuthOnlyEsp);
-  if (espT.suites.length !== 1 || espSuite === undefined || !offeredEsp.includes(espSuite)) return drop('no-common-esp-transform');
-  if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return drop('no-common-esp-transform');
+  if (espT.suites.length !== 1 || espSuite === undefined || !offeredEsp.includes(espSuite)) return refuse('no-common-esp-transform', NOTIFY_TYPE.INVALID_ESP_TRANSFORM_CHOSEN);
+  if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return refuse('no-common-esp-transform', NOTIFY_TYPE.NO_ESP_PROPOSAL_CHOSEN);
   if (espInfo.oldSpi !== 0 || espInfo.newSpi === 0) return drop('bad-esp-info');
   // §6.9 step 10: Kij from our R1 DH key of that generation.
   const ourDh = isGroup(dh.groupId) ? core.r1.dhKey(counter.generation, dh.groupId) : undefined;
-  if (!ourDh) return drop('no-common-dh-group');
+  if (!ourDh) return refuse('no-common-dh-group', NOTIFY_TYPE.INVALID_DH_CHOSEN);
   const shared = core.crypto.dhGroup(dh.groupId)!.shared(ourDh.privateKey, dh.publicValue);
   if (!shared.ok) return drop('bad-dh-public', shared.reason);
   const keys = deriveBexKeys({
@@ -331,22 +350,22 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   let peerHost: { algorithm: number; hostIdentity: Uint8Array };
   if (encrypted) {
     const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
-    if (!d.ok) return drop('decrypt-failed', d.reason);
+    if (!d.ok) return refuse('decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
     peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity };
   } else {
     peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: copyBytes(plainHostId!.hostIdentity) };
   }
   // §6.9 step 12: the HIT must match the Host Identity.
   const hit = hitFromHostId(peerHost.algorithm, peerHost.hostIdentity, core.crypto);
-  if (!hit || !equalBytes(hit, pkt.senderHit)) return drop('hit-mismatch');
+  if (!hit || !equalBytes(hit, pkt.senderHit)) return refuse('hit-mismatch', NOTIFY_TYPE.INVALID_HIT);
   // §6.9 steps 14-15.
   const mac = verifyMac(core.crypto, rhash, keys.peer.authKey, pkt);
-  if (!mac.ok) return drop('bad-mac', mac.reason);
+  if (!mac.ok) return refuse('bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
   const sig = verifySignature(core.crypto, pkt, peerHost);
-  if (!sig.ok) return drop('bad-signature', sig.reason);
+  if (!sig.ok) return refuse('bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
 
   // Accepted. Half-open budget applies to new associations only.
-  if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return drop('policy', 'half-open limit');
+  if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
   // Keep owned locators (inputs may be reused by the caller): ours from the local list, the
   // peer's as a copy.
   const localLocator = core.localLocators.find((l) => equalBytes(l, dst)) ?? copyBytes(dst);

@@ -36,6 +36,8 @@ export interface EngineCore {
   identityByHit(hit: Hit): HostIdentity | undefined;
   findAssoc(localHit: Hit, peerHit: Hit): Association | undefined;
   createAssoc(init: { local: HostIdentity; peerHit: Hit; role: Role; state: AssocState; localLocator: Locator; peerLocator: Locator }): Association;
+  /** Moves an association to another local identity (re-indexing it); false if that pair exists. */
+  moveAssoc(assoc: Association, local: HostIdentity): boolean;
   /** Removes an association from the table (it returned to UNASSOCIATED) and its SAs. */
   discardAssoc(assoc: Association): void;
   /** A fresh inbound SPI, unique in this engine and never 0 (RFC 4303 §2.1: 1-255 reserved). */

@@ -148,6 +148,14 @@ export class HipEngine implements EngineCore {
     this.byHits.set(hitKey(assoc.localHit) + hitKey(assoc.peerHit), assoc);
     return assoc;
   }
+  moveAssoc(assoc: Association, local: HostIdentity): boolean {
+    const key = hitKey(local.hit) + hitKey(assoc.peerHit);
+    if (this.byHits.has(key)) return false;
+    this.byHits.delete(hitKey(assoc.localHit) + hitKey(assoc.peerHit));
+    assoc.local = local;
+    this.byHits.set(key, assoc);
+    return true;
+  }
   discardAssoc(assoc: Association): void {
     for (const spec of assoc.installed) this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
     assoc.installed = [];
