@@ -49,6 +49,22 @@ export type SaSpec = {
   readonly encKey: Uint8Array;
   /** Integrity key (empty for AES-GCM, which authenticates with its own tag). */
   readonly authKey: Uint8Array;
+  /**
+   * Outbound only: `dst` is an UNVERIFIED peer locator used because no ACTIVE one is left, so
+   * the data plane may send to it only within the peer's credit (RFC 8046 §5.6).
+   */
+  readonly creditLimited?: boolean;
+};
+
+/** A local locator with the attributes the announcement rules look at (RFC 8047 §5.1). */
+export type LocalLocator = {
+  readonly address: Locator;
+  /** Interface name; locators of one interface share an SA by default (RFC 8047 §4.3). */
+  readonly interface?: string;
+  /** A tunnel or virtual interface: announced, but not as preferred (RFC 8047 §5.1). */
+  readonly tunnel?: boolean;
+  /** Ask for the P bit on this locator (one per address family is used). */
+  readonly preferred?: boolean;
 };
 
 /** Peer locator states of RFC 8046 §5.1. */

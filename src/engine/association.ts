@@ -5,6 +5,8 @@ import type { PeerHostId } from '../crypto/auth.js';
 import type { AssocId, Hit, Locator, Millis, SaSpec } from '../types.js';
 import type { Role } from './io.js';
 import type { AssocState } from './states.js';
+import type { PeerLocatorEntry } from './mobility.js';
+import type { TokenBucket } from './rate-limit.js';
 import { TimerTable } from './timers.js';
 
 export class Association {
@@ -31,6 +33,14 @@ export class Association {
   lastActivity: Millis;
   /** R1 generation counter of the last R1 answered (§6.8 step 11). */
   r1Generation: bigint | undefined;
+  /** The peer locator table (RFC 8046 §5.1), keyed by locatorKey. */
+  readonly peerLocators = new Map<string, PeerLocatorEntry>();
+  /** Digest of the last LOCATOR_SET processed, to skip a duplicate (RFC 8046 §5.3). */
+  lastLocatorSet: string | undefined;
+  /** What we last announced, to send a LOCATOR_SET only when it changes. */
+  lastAnnounced: string | undefined;
+  /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */
+  updateBucket: TokenBucket | undefined;
   /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */
   installed: SaSpec[] = [];
 
@@ -56,6 +66,9 @@ export class Association {
     this.peerHostId = undefined;
     this.kij = undefined;
     this.r1Generation = undefined;
+    this.lastLocatorSet = undefined;
+    this.lastAnnounced = undefined;
+    this.updateBucket = undefined;
   }
 
   get localHit(): Hit {

@@ -21,6 +21,7 @@ import { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
+import { initPeerLocators } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
@@ -438,6 +439,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   assoc.timers.set('UAL', core.now + core.config.ualMs);
   // RFC 7402 §6.6: the outbound SA can be created now that the peer's SPI is known.
   installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
+  initPeerLocators(core, assoc, sa.peerSpi);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
 }
 
@@ -450,7 +452,7 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
       nextUpdateId: 0,
       lastPeerUpdateId: undefined,
       lastAckBytes: undefined,
-      pending: undefined,
+      pending: [],
       keymatIndex: nextKeymatIndex,
       rekey: undefined,
       retiring: [],
@@ -467,6 +469,7 @@ export function completeResponder(core: EngineCore, assoc: Association, trigger:
   const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : { i2Digest: st.i2Digest };
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
+  initPeerLocators(core, assoc, st.sa.peerSpi);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
 }
 

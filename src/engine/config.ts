@@ -4,6 +4,7 @@
 import type { EspSuiteId, Millis } from '../types.js';
 import { ESP_SUITE } from '../types.js';
 import { DH_GROUP, HIP_CIPHER_ID, HIT_SUITE } from '../wire/constants.js';
+import ipaddr from 'ipaddr.js';
 import { aint } from '../util/bytes.js';
 
 export type HipConfig = {
@@ -62,6 +63,22 @@ export type HipConfig = {
    * (RFC 7402 §6.10 step 4: old SAs go once data arrives on the new one, or after this).
    */
   readonly oldSaGraceMs: Millis;
+  /** Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit). */
+  readonly maxPeerLocators: number;
+  /** New peer addresses checked per received LOCATOR_SET (each check is one UPDATE). */
+  readonly maxChecksPerUpdate: number;
+  /** Answer any unsupported locator type with NOTIFY, not only a preferred one (RFC 8046 §5.3: MAY). */
+  readonly notifyUnsupportedLocators: boolean;
+  /** Lifetime we announce for our locators, seconds; 0xffffffff = unbounded (RFC 8046 §5.1). */
+  readonly locatorLifetimeS: number;
+  /** UPDATE processing limit per association (RFC 8046 §6, RFC 8047 §6). */
+  readonly updatePerSecond: number;
+  readonly updateBurst: number;
+  /**
+   * Privacy filter: address ranges (CIDR text, e.g. "10.0.0.0/8") never announced in a
+   * LOCATOR_SET (RFC 8047 §6, RFC 8046 §6.4).
+   */
+  readonly neverAnnounce: readonly string[];
 };
 
 export const DEFAULT_CONFIG: HipConfig = {
@@ -95,9 +112,25 @@ export const DEFAULT_CONFIG: HipConfig = {
   notifyPerSecond: 10,
   notifyBurst: 20,
   oldSaGraceMs: 5_000,
+  maxPeerLocators: 32,
+  maxChecksPerUpdate: 8,
+  notifyUnsupportedLocators: true,
+  locatorLifetimeS: 0xffffffff,
+  updatePerSecond: 20,
+  updateBurst: 40,
+  neverAnnounce: [],
 };
 
 const MAX_MS = 2 ** 40;
+
+function isCidr(text: string): boolean {
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Merges `partial` over the defaults and validates every field; throws naming the field. */
 export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfig {
@@ -125,7 +158,18 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
     }
     list.forEach((v, i) => aint(v, `config.${k}[${i}]`, 1, 0xffff));
   }
-  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId'] as const) {
+  aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
+  aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
+  aint(c.locatorLifetimeS, 'config.locatorLifetimeS', 1, 0xffffffff);
+  aint(c.updateBurst, 'config.updateBurst', 1, 1 << 20);
+  if (typeof c.updatePerSecond !== 'number' || !(c.updatePerSecond > 0)) {
+    throw new RangeError(`"config.updatePerSecond" expected a number > 0, got ${String(c.updatePerSecond)}`);
+  }
+  if (!Array.isArray(c.neverAnnounce)) throw new TypeError('"config.neverAnnounce" expected an array of CIDR strings');
+  c.neverAnnounce.forEach((cidr, i) => {
+    if (typeof cidr !== 'string' || !isCidr(cidr)) throw new TypeError(`"config.neverAnnounce[${i}]" expected CIDR text, got ${JSON.stringify(cidr)}`);
+  });
+  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators'] as const) {
     if (typeof c[k] !== 'boolean') throw new TypeError(`"config.${k}" expected boolean, got ${typeof c[k]}`);
   }
   return c;

@@ -8,7 +8,7 @@ import type { Association } from './association.js';
 import type { HipConfig } from './config.js';
 import type { DropReason } from './errors.js';
 import type { Output, Role } from './io.js';
-import type { EnginePolicy } from './policy.js';
+import type { Announced, EnginePolicy } from './policy.js';
 import type { R1Cache } from './r1.js';
 import type { AssocState } from './states.js';
 
@@ -46,6 +46,10 @@ export interface EngineCore {
   bindSpi(spi: number, assoc: Association): void;
   unbindSpi(spi: number): void;
   halfOpenCount(): number;
+  /** Our locators as announced to a peer at `peer`: privacy filter, then the announce policy. */
+  announced(peer: Locator): readonly Announced[];
+  /** One token of the per-association UPDATE processing limit (RFC 8046 §6, RFC 8047 §6). */
+  takeUpdateToken(assoc: Association): boolean;
   /** One token of the engine-wide NOTIFY rate limit (RFC 7401 §5.3.6). */
   takeNotifyToken(): boolean;
   countSent(kind: PacketKind): void;

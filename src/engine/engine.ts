@@ -9,8 +9,10 @@ import type { HostIdentity } from '../crypto/host-id.js';
 import { nobleCrypto, defaultRandom } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { hitKey, isHit } from '../addr/hit.js';
-import type { AssocId, Hit, Locator, Millis, RandomSource } from '../types.js';
-import { abytes, readU32, toHex } from '../util/bytes.js';
+import ipaddr from 'ipaddr.js';
+import { ipv4Bytes } from '../addr/locator.js';
+import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource } from '../types.js';
+import { abytes, equalBytes, readU32, toHex } from '../util/bytes.js';
 import { assertNever } from '../util/assert.js';
 import type { PacketKind } from '../wire/constants.js';
 import { PACKET_TYPE } from '../wire/constants.js';
@@ -25,7 +27,8 @@ import type { DropInfo, EngineCore } from './context.js';
 import { HipStateError, type DropReason } from './errors.js';
 import { OutputQueue, type Input, type Output, type Role } from './io.js';
 import { onNotify, sendNotify } from './notify.js';
-import { DEFAULT_POLICY, type EnginePolicy } from './policy.js';
+import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed } from './mobility.js';
+import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
 import { R1Cache } from './r1.js';
 import type { AssocState, StateName } from './states.js';
 import type { TimerKind } from './timers.js';
@@ -36,8 +39,11 @@ import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 export type EngineOptions = {
   /** Local host identities; their HITs are derived (RFC 7401 §3). At least one. */
   readonly identities: readonly HostIdentity[];
-  /** Local locators in preference order (16-byte canonical form; see addr/locator.ts). */
-  readonly locators: readonly Locator[];
+  /**
+   * Local locators in preference order (16-byte canonical form, see addr/locator.ts), plain or
+   * with the attributes of `LocalLocator` (interface, tunnel, preferred).
+   */
+  readonly locators: readonly (Locator | LocalLocator)[];
   /** Randomness for SPIs, nonces, DH keys, puzzles. Default: the platform CSPRNG. */
   readonly random?: RandomSource;
   /** Default: nobleCrypto(). */
@@ -75,6 +81,8 @@ export class HipEngine implements EngineCore {
   readonly r1: R1Cache;
   readonly identities: readonly HostIdentity[];
   private locators: Locator[];
+  private localInfo: LocalLocator[];
+  private readonly privacy: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][];
   private readonly queue = new OutputQueue();
   private readonly assocs = new Map<AssocId, Association>();
   private readonly byHits = new Map<string, Association>();
@@ -97,7 +105,6 @@ export class HipEngine implements EngineCore {
       if (!id || !isHit(id.hit)) throw new TypeError(`"options.identities[${i}]" expected a HostIdentity with an ORCHIDv2 hit`);
     });
     if (!Array.isArray(options.locators)) throw new TypeError('"options.locators" expected an array of 16-byte locators');
-    options.locators.forEach((l, i) => abytes(l, `options.locators[${i}]`, 16));
     assertTime(now, 'now');
     this.config = resolveConfig(options.config);
     this.crypto = options.crypto ?? nobleCrypto();
@@ -105,7 +112,9 @@ export class HipEngine implements EngineCore {
     this.policy = { ...DEFAULT_POLICY, ...(options.policy ?? {}) };
     this.identities = [...options.identities];
     for (const id of this.identities) this.identityIndex.set(hitKey(id.hit), id);
-    this.locators = options.locators.map((l) => Uint8Array.from(l));
+    this.localInfo = normalizeLocals(options.locators, 'options.locators');
+    this.locators = this.localInfo.map((l) => l.address);
+    this.privacy = this.config.neverAnnounce.map((c) => ipaddr.parseCIDR(c));
     this.current = now;
     this.r1 = new R1Cache(now);
     this.notifyBucket = new TokenBucket(this.config.notifyPerSecond, this.config.notifyBurst, now);
@@ -118,6 +127,16 @@ export class HipEngine implements EngineCore {
   }
   get localLocators(): readonly Locator[] {
     return this.locators;
+  }
+  announced(peer: Locator): readonly Announced[] {
+    // The privacy filter comes first and is not a policy choice: filtered ranges are never
+    // announced (RFC 8047 §6, RFC 8046 §6.4).
+    const allowed = this.localInfo.filter((l) => !this.privacy.some(([net, bits]) => inRange(l.address, net, bits)));
+    return this.policy.announce({ locators: allowed, peer });
+  }
+  takeUpdateToken(assoc: Association): boolean {
+    assoc.updateBucket ??= new TokenBucket(this.config.updatePerSecond, this.config.updateBurst, this.current);
+    return assoc.updateBucket.take(this.current);
   }
   emit(out: Output): void {
     this.queue.push(out);
@@ -226,7 +245,7 @@ export class HipEngine implements EngineCore {
       case 'esp-seq-exhausting': {
         const assoc = this.bySpi.get(input.spi >>> 0) ?? this.ownerOfOutbound(input.spi >>> 0);
         if (!assoc) return this.drop('unknown-spi', {});
-        return onSeqExhausting(this, assoc);
+        return onSeqExhausting(this, assoc, input.spi >>> 0);
       }
       default:
         return assertNever(input, 'input kind');
@@ -306,6 +325,8 @@ export class HipEngine implements EngineCore {
         return retransmitUpdate(this, assoc);
       case 'OLD_SA_EXPIRE':
         return expireOldSas(this, assoc);
+      case 'LOCATOR_EXPIRE':
+        return expireLocators(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
@@ -368,12 +389,60 @@ export class HipEngine implements EngineCore {
     startClose(this, this.mustGet(id));
   }
 
-  /** Replaces the local locator list (the mobility and multihoming issue builds the UPDATE on it). */
-  setLocalLocators(locators: readonly Locator[], now: Millis): void {
+  /**
+   * Replaces our locator list (an interface came, went, or was renumbered). Every established
+   * association moves off locators we lost and announces the new set in UPDATE(ESP_INFO,
+   * LOCATOR_SET, SEQ) (RFC 8046 §5.2, RFC 8047 §5.1); `rekey` also rekeys it (RFC 8046 §3.2.2).
+   * `announce: false` only moves traffic off lost locators: for a caller that will announce a
+   * new locator together with a new SA pair (`addSaPair`, RFC 8047 Figure 2).
+   */
+  setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
     this.advance(now);
-    if (!Array.isArray(locators)) throw new TypeError('"locators" expected an array');
-    locators.forEach((l, i) => abytes(l, `locators[${i}]`, 16));
-    this.locators = locators.map((l) => Uint8Array.from(l));
+    this.localInfo = normalizeLocals(locators, 'locators');
+    this.locators = this.localInfo.map((l) => l.address);
+    for (const assoc of [...this.assocs.values()]) {
+      if (assoc.state.name === 'ESTABLISHED') onLocalLocatorsChanged(this, assoc, { rekey: opts.rekey === true, announce: opts.announce !== false });
+    }
+  }
+
+  /**
+   * Asks for an extra SA pair bound to our locator `local` and the peer's `peer` (default: the
+   * current peer locator), for load balancing (RFC 8047 §4.2.4, ESP_INFO with OLD SPI 0).
+   */
+  addSaPair(id: AssocId, paths: { readonly local: Locator; readonly peer?: Locator }, now: Millis): void {
+    this.advance(now);
+    const assoc = this.mustGet(id);
+    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    abytes(paths?.local, 'paths.local', 16);
+    const local = this.locators.find((l) => equalBytes(l, paths.local));
+    if (!local) throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is not one of our locators');
+    if (paths.peer !== undefined) abytes(paths.peer, 'paths.peer', 16);
+    if (assoc.state.update.rekey) throw new HipStateError('ERR_BUSY', 'an SA negotiation is already under way');
+    addSaPair(this, assoc, local, paths.peer ? Uint8Array.from(paths.peer) : assoc.peerLocator);
+  }
+
+  /**
+   * The caller's signal that the path to the peer locator `peer` stopped working (RFC 8047
+   * §4.2.3): traffic moves to another ACTIVE locator and the address is checked again.
+   */
+  pathFailed(id: AssocId, peer: Locator, now: Millis): void {
+    this.advance(now);
+    const assoc = this.mustGet(id);
+    abytes(peer, 'peer', 16);
+    if (assoc.state.name === 'ESTABLISHED') onPathFailed(this, assoc, peer);
+  }
+
+  /** The peer locator table of an association (RFC 8046 §5.1). */
+  peerLocators(id: AssocId): readonly PeerLocator[] {
+    const a = this.mustGet(id);
+    return [...a.peerLocators.values()].map((e) => ({
+      locator: e.locator,
+      state: e.state,
+      type: e.type,
+      ...(e.spi !== undefined ? { spi: e.spi } : {}),
+      preferred: e.preferred,
+      expiresAt: e.expiresAt,
+    }));
   }
 
   // ---- outputs --------------------------------------------------------------------------------
@@ -452,6 +521,25 @@ export class HipEngine implements EngineCore {
     assertTime(now, 'now');
     if (now > this.current) this.current = now;
   }
+}
+
+function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: string): LocalLocator[] {
+  if (!Array.isArray(list)) throw new TypeError(`"${field}" expected an array`);
+  return list.map((l, i) => {
+    if (l instanceof Uint8Array) {
+      abytes(l, `${field}[${i}]`, 16);
+      return { address: Uint8Array.from(l) };
+    }
+    if (typeof l !== 'object' || l === null) throw new TypeError(`"${field}[${i}]" expected a locator or LocalLocator`);
+    abytes(l.address, `${field}[${i}].address`, 16);
+    return { ...l, address: Uint8Array.from(l.address) };
+  });
+}
+
+function inRange(l: Locator, net: ipaddr.IPv4 | ipaddr.IPv6, bits: number): boolean {
+  const v4 = ipv4Bytes(l);
+  const addr = v4 ? ipaddr.fromByteArray(Array.from(v4)) : ipaddr.fromByteArray(Array.from(l));
+  return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
 function assertTime(now: unknown, field: string): asserts now is number {

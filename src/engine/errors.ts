@@ -68,6 +68,7 @@ export type HipStateErrorCode =
   | 'ERR_HALF_OPEN_LIMIT'
   | 'ERR_NOT_ESTABLISHED'
   | 'ERR_NO_LOCATOR'
+  | 'ERR_BUSY'
   | 'ERR_TIME_WENT_BACKWARDS';
 
 /** A valid call made at the wrong time. `code` is stable; tests assert on it, not on text. */

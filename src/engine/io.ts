@@ -34,7 +34,7 @@ export type Role = 'initiator' | 'responder';
 
 export type HipEvent =
   | { readonly type: 'established'; readonly assoc: AssocId; readonly peerHit: Hit; readonly role: Role }
-  | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'locators' }
+  | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'new-sa' | 'locators' }
   | { readonly type: 'closed'; readonly assoc: AssocId; readonly by: 'local' | 'peer' | 'lifetime' }
   | { readonly type: 'failed'; readonly assoc: AssocId; readonly reason: FailReason }
   /**
@@ -54,8 +54,11 @@ export type HipEvent =
 
 export type Output =
   | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket }
-  /** ESP SA to install or remove. On `delete` the keys are empty: SPI and direction identify it. */
-  | { readonly kind: 'sa'; readonly op: 'add' | 'delete'; readonly sa: SaSpec }
+  /**
+   * ESP SA to install, re-point or remove. On `update` (new locators or credit limit, RFC 8046)
+   * and `delete` the keys are empty: SPI and direction identify the SA.
+   */
+  | { readonly kind: 'sa'; readonly op: 'add' | 'update' | 'delete'; readonly sa: SaSpec }
   | { readonly kind: 'locator'; readonly op: 'upsert' | 'remove'; readonly peer: Hit; readonly entry: PeerLocator }
   | { readonly kind: 'event'; readonly event: HipEvent };
 

@@ -30,6 +30,7 @@ export function saSpec(assoc: Association, sa: SaPair, dir: 'in' | 'out', keys: 
         suite: sa.suite,
         encKey: keys.encKey,
         authKey: keys.authKey,
+        ...(sa.creditLimited ? { creditLimited: true } : {}),
       };
 }
 
@@ -56,6 +57,18 @@ export function deleteSa(core: EngineCore, assoc: Association, direction: 'in' |
   assoc.installed.splice(i, 1);
   if (direction === 'in') core.unbindSpi(spi);
   core.emit({ kind: 'sa', op: 'delete', sa: spec });
+}
+
+/** An SA pair moved to other locators (or its credit limit changed): `update` both directions. */
+export function updateSa(core: EngineCore, assoc: Association, sa: SaPair): void {
+  for (const dir of ['in', 'out'] as const) {
+    const spi = dir === 'in' ? sa.localSpi : sa.peerSpi;
+    const i = assoc.installed.findIndex((s) => s.direction === dir && s.spi === spi);
+    if (i < 0) continue;
+    const spec = { ...saSpec(assoc, sa, dir, { encKey: NO_KEY, authKey: NO_KEY }) };
+    assoc.installed[i] = spec;
+    core.emit({ kind: 'sa', op: 'update', sa: spec });
+  }
 }
 
 /** RFC 7402 §6.7: when a HIP association is dropped, its ESP SAs go with it. */

@@ -35,13 +35,29 @@ export type SaPair = {
   readonly keymatIndex: number;
   readonly localLocator: Locator;
   readonly peerLocator: Locator;
+  /** The peer locator is UNVERIFIED and used within credit (RFC 8046 §5.6). */
+  readonly creditLimited?: boolean;
 };
 
-/** An UPDATE with SEQ this host sent and retransmits until it is ACKed (RFC 7401 §6.11). */
+/**
+ * An UPDATE with SEQ this host sent and retransmits until it is ACKed (RFC 7401 §6.11). Several
+ * may be outstanding (§6.11 allows it): a rekey, a LOCATOR_SET announcement, and one address
+ * check per new peer locator.
+ */
 export type PendingUpdate = {
   readonly updateId: number;
   readonly bytes: Uint8Array;
+  readonly src: Locator;
+  readonly dst: Locator;
   readonly retries: number;
+  readonly nextAt: Millis;
+  /**
+   * What the UPDATE is for. An address check ('verify') that is never answered deprecates that
+   * locator (RFC 8046 §5.4); any other unanswered UPDATE fails the association.
+   */
+  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify';
+  /** For 'verify': the ECHO_REQUEST_SIGNED nonce and the peer locator being checked. */
+  readonly verify?: { readonly nonce: Uint8Array; readonly locatorKey: string };
 };
 
 /**
@@ -49,7 +65,9 @@ export type PendingUpdate = {
  * and the peer's ESP_INFO has arrived, in whichever order.
  */
 export type RekeyState = {
-  /** The SA pair being replaced. */
+  /** A rekey replaces a pair; 'new-sa' (OLD SPI 0, RFC 8047 §4.2.4) adds one. */
+  readonly kind: 'rekey' | 'new-sa';
+  /** The SA pair being replaced (0 for a new pair). */
   readonly oldLocalSpi: number;
   readonly oldPeerSpi: number;
   readonly newLocalSpi: number;
@@ -64,6 +82,10 @@ export type RekeyState = {
   readonly peer: { readonly newSpi: number; readonly index: number; readonly dhPublic: Uint8Array | undefined } | undefined;
   /** Set when our new inbound SA was installed before finalization (the responding side). */
   readonly early: { readonly kij: Uint8Array; readonly index: number; readonly keys: { readonly in: DirectionKeys; readonly out: DirectionKeys } } | undefined;
+  /** Locators and suite of the resulting pair (a rekey keeps the replaced pair's). */
+  readonly localLocator: Locator;
+  readonly peerLocator: Locator;
+  readonly suite: EspSuiteId;
 };
 
 export type UpdateState = {
@@ -72,8 +94,8 @@ export type UpdateState = {
   /** Highest peer Update ID processed (§6.12: replay protection). */
   readonly lastPeerUpdateId: number | undefined;
   /** The UPDATE we sent in reply to lastPeerUpdateId, sent again when the peer retransmits. */
-  readonly lastAckBytes: Uint8Array | undefined;
-  readonly pending: PendingUpdate | undefined;
+  readonly lastAckBytes: { readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator } | undefined;
+  readonly pending: readonly PendingUpdate[];
   /** Next unused KEYMAT byte (RFC 7402 §6.8 step 2). */
   readonly keymatIndex: number;
   readonly rekey: RekeyState | undefined;

@@ -1,4 +1,5 @@
-// UPDATE (RFC 7401 §6.11-§6.12) and ESP rekeying (RFC 7402 §6.8-§6.10).
+// UPDATE (RFC 7401 §6.11-§6.12), ESP rekeying and new SA pairs (RFC 7402 §6.8-§6.10,
+// RFC 8047 §5.2 ESP_INFO cases).
 //
 // Rekey, three messages (RFC 7402 §4.3): U1 = SEQ, ESP_INFO [, DH]; U2 = SEQ, ACK, ESP_INFO
 // [, DH]; U3 = ACK. A host finalizes when its ESP_INFO has been ACKed and the peer's ESP_INFO has
@@ -6,17 +7,34 @@
 // inbound SA before U2 leaves; the starting host installs its new SAs when U2 arrives, before U3,
 // and only then does the answering host move its outbound traffic (on U3). Old inbound SAs stay
 // until data arrives on the new one or `oldSaGraceMs` passes (RFC 7402 §6.10 step 4).
+// A new SA pair (ESP_INFO with OLD SPI 0, RFC 8047 §4.2.4) runs the same exchange and adds a
+// pair instead of replacing one.
 import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
+import { PARAM_TYPE } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
+import { invariant } from '../util/assert.js';
+import { copyBytes } from '../util/bytes.js';
 import type { Association } from './association.js';
 import { completeResponder, fail } from './bex.js';
 import type { EngineCore } from './context.js';
+import type { DropReason } from './errors.js';
+import {
+  deprecateSpiLocators,
+  onEchoResponse,
+  onLocatorSet,
+  onVerifyFailed,
+  onDataFrom,
+  noteViaSpi,
+  rebind,
+  pathTo,
+  type LocatorSetOutcome,
+} from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
 import { addSa, deleteSa, saSpec } from './sa.js';
-import type { Established, RekeyState, SaPair, UpdateState } from './states.js';
+import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 
@@ -26,24 +44,104 @@ export function seqLessOrEqual(a: number, b: number): boolean {
   return d === 0 || d < 0x80000000;
 }
 
-function established(assoc: Association): Established | undefined {
+export function established(assoc: Association): Established | undefined {
   return assoc.state.name === 'ESTABLISHED' ? assoc.state : undefined;
 }
 
-function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<UpdateState>, sas?: readonly SaPair[]): void {
+export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<UpdateState>, sas?: readonly SaPair[]): void {
   const st = established(assoc)!;
   transition(assoc, trigger, { ...st, ...(sas ? { sas } : {}), update: { ...st.update, ...patch } });
 }
 
+/** Parameters in ascending type order (RFC 7401 §5.2.1), whatever order they were listed in. */
+function ordered(params: readonly ParamInit[]): ParamInit[] {
+  const type = (p: ParamInit): number => (p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]);
+  return [...params].sort((a, b) => type(a) - type(b));
+}
+
+/** Builds an UPDATE with HIP_MAC and HIP_SIGNATURE from `src` to `dst`. */
+export function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[], src = assoc.localLocator, dst = assoc.peerLocator) {
+  const st = established(assoc)!;
+  return buildPacket(
+    core,
+    { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
+    ordered(params),
+    { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
+    src,
+    dst,
+  );
+}
+
+/**
+ * Sends an UPDATE with a fresh SEQ and keeps it for retransmission until it is ACKed
+ * (RFC 7401 §6.11). Returns its Update ID.
+ */
+export function sendSeqUpdate(
+  core: EngineCore,
+  assoc: Association,
+  params: readonly ParamInit[],
+  purpose: PendingUpdate['purpose'],
+  opts: { src?: Locator; dst?: Locator; verify?: PendingUpdate['verify']; patch?: Partial<UpdateState>; trigger?: Trigger } = {},
+): number {
+  const st = established(assoc)!;
+  const updateId = st.update.nextUpdateId;
+  const path = pathTo(core, assoc, opts.dst ?? assoc.peerLocator, opts.src);
+  if (!path) {
+    // No local locator can reach that address family: nothing can be sent (never throw).
+    core.drop('policy', { packetKind: 'UPDATE', assoc, detail: 'no local locator of the destination family' });
+    return -1;
+  }
+  const { src, dst } = path;
+  const built = signedUpdate(core, assoc, [...params, { kind: 'SEQ', updateId }], src, dst);
+  const pending: PendingUpdate = {
+    updateId,
+    bytes: built.bytes,
+    src,
+    dst,
+    retries: 0,
+    nextAt: core.now + core.config.updateRetransmitMs,
+    purpose,
+    ...(opts.verify ? { verify: opts.verify } : {}),
+  };
+  setUpdate(assoc, opts.trigger ?? 'recv-UPDATE', { ...opts.patch, nextUpdateId: (updateId + 1) >>> 0, pending: [...established(assoc)!.update.pending, pending] });
+  send(core, built, src, dst, assoc);
+  armRetransmit(assoc);
+  return updateId;
+}
+
+function armRetransmit(assoc: Association): void {
+  const st = established(assoc);
+  const next = st?.update.pending.reduce((m, p) => Math.min(m, p.nextAt), Infinity) ?? Infinity;
+  if (next === Infinity) assoc.timers.clear('UPDATE_RETRANSMIT');
+  else assoc.timers.set('UPDATE_RETRANSMIT', next);
+}
+
 // ---------------------------------------------------------------------------------------------
-// Starting a rekey
+// Starting an SA negotiation: rekey (RFC 7402 §6.8) or a new SA pair (RFC 8047 §4.2.4)
 
 /** The `rekey` command and `esp-seq-exhausting`: send U1 (RFC 7402 §6.8). */
-export function startRekey(core: EngineCore, assoc: Association, newDh: boolean): void {
+export function startRekey(core: EngineCore, assoc: Association, newDh: boolean, spi?: number): void {
   const st = established(assoc);
   // RFC 7402 §6.8: no new UPDATE while an ESP SA update is outstanding.
-  if (!st || st.update.rekey || st.update.pending) return;
-  const sa = st.sas[0]!;
+  if (!st || st.update.rekey) return;
+  const sa = (spi !== undefined ? st.sas.find((s) => s.localSpi === spi || s.peerSpi === spi) : undefined) ?? st.sas[0]!;
+  startSaNegotiation(core, assoc, 'rekey', sa, newDh, []);
+}
+
+/**
+ * Sends U1 of a rekey of `sa`, or of a new SA pair bound to `sa`'s locators (OLD SPI 0).
+ * `extra` parameters (a LOCATOR_SET) ride along.
+ */
+export function startSaNegotiation(
+  core: EngineCore,
+  assoc: Association,
+  kind: 'rekey' | 'new-sa',
+  sa: SaPair,
+  newDh: boolean,
+  extra: readonly ParamInit[],
+  opts: { src?: Locator; dst?: Locator } = {},
+): void {
+  const st = established(assoc)!;
   const { enc, auth } = espKeySizes(sa.suite);
   // §6.8 step 2: without DH the index is at least the next unused KEYMAT byte; when that would
   // overflow the 16-bit field or the KEYMAT, a new DH is required (RFC 7402 §5.1.1).
@@ -51,48 +149,47 @@ export function startRekey(core: EngineCore, assoc: Association, newDh: boolean)
   const dh = needDh ? core.crypto.dhGroup(st.keys.dhGroup)!.generate(core.random) : undefined;
   const index = dh ? 0 : st.update.keymatIndex;
   const newLocalSpi = core.newSpi();
-  const updateId = st.update.nextUpdateId;
-  const params: ParamInit[] = [
-    { kind: 'ESP_INFO', keymatIndex: index, oldSpi: sa.localSpi, newSpi: newLocalSpi },
-    { kind: 'SEQ', updateId },
-    ...(dh ? [{ kind: 'DIFFIE_HELLMAN' as const, groupId: st.keys.dhGroup, publicValue: dh.publicValue }] : []),
-  ];
-  const built = signedUpdate(core, assoc, params);
+  const oldLocalSpi = kind === 'rekey' ? sa.localSpi : 0;
   const rekey: RekeyState = {
-    oldLocalSpi: sa.localSpi,
-    oldPeerSpi: sa.peerSpi,
+    kind,
+    oldLocalSpi,
+    oldPeerSpi: kind === 'rekey' ? sa.peerSpi : 0,
     newLocalSpi,
     sentIndex: index,
     dh,
-    updateId,
+    updateId: st.update.nextUpdateId,
     acked: false,
     peer: undefined,
     early: undefined,
+    localLocator: opts.src ?? sa.localLocator,
+    peerLocator: opts.dst ?? sa.peerLocator,
+    suite: sa.suite,
   };
-  setUpdate(assoc, 'rekey', { nextUpdateId: (updateId + 1) >>> 0, pending: { updateId, bytes: built.bytes, retries: 0 }, rekey });
-  send(core, built, assoc.localLocator, assoc.peerLocator, assoc);
-  assoc.timers.set('UPDATE_RETRANSMIT', core.now + core.config.updateRetransmitMs);
+  sendSeqUpdate(
+    core,
+    assoc,
+    [
+      { kind: 'ESP_INFO', keymatIndex: index, oldSpi: oldLocalSpi, newSpi: newLocalSpi },
+      ...(dh ? [{ kind: 'DIFFIE_HELLMAN' as const, groupId: st.keys.dhGroup, publicValue: dh.publicValue }] : []),
+      ...extra.map((p) => withNewSpi(p, newLocalSpi)),
+    ],
+    kind,
+    { ...(opts.src ? { src: opts.src } : {}), ...(opts.dst ? { dst: opts.dst } : {}), patch: { rekey }, trigger: 'rekey' },
+  );
 }
 
-function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[]) {
-  const st = established(assoc)!;
-  return buildPacket(
-    core,
-    { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    params,
-    { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
-    assoc.localLocator,
-    assoc.peerLocator,
-  );
+/** A LOCATOR_SET's type 1 locators given with SPI 0 are bound to the SPI being created. */
+function withNewSpi(p: ParamInit, spi: number): ParamInit {
+  if (p.kind !== 'LOCATOR_SET') return p;
+  return { ...p, locators: p.locators.map((l) => (l.locatorType === 1 && 'spi' in l && l.spi === 0 ? { ...l, spi } : l)) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Receiving
 
-/** UPDATE received (RFC 7401 §6.12; RFC 7402 §6.9). */
-export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, src: Locator, _dst: Locator): void {
-  const drop = (reason: Parameters<EngineCore['drop']>[0], detail?: string): void =>
-    core.drop(reason, { packetKind: 'UPDATE', src, assoc, ...(detail ? { detail } : {}) });
+/** UPDATE received (RFC 7401 §6.12; RFC 7402 §6.9; RFC 8046 §5.3; RFC 8047 §5.2). */
+export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, src: Locator, dst: Locator): void {
+  const drop = (reason: DropReason, detail?: string): void => core.drop(reason, { packetKind: 'UPDATE', src, assoc, ...(detail ? { detail } : {}) });
   const st0 = assoc.state;
   if (st0.name !== 'ESTABLISHED' && st0.name !== 'R2_SENT') return drop('bad-state');
   const seq = param(pkt, 'SEQ');
@@ -104,89 +201,182 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   if (!mac.ok) return drop('bad-mac', mac.reason);
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
+  if (!core.takeUpdateToken(assoc)) return drop('rate-limited');
   assoc.lastActivity = core.now;
   // Table 5: an authenticated UPDATE shows the peer reached ESTABLISHED.
   if (st0.name === 'R2_SENT') completeResponder(core, assoc, 'recv-UPDATE');
   let st = established(assoc)!;
 
+  // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
+  const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
+  if (echoResponse) onEchoResponse(core, assoc, echoResponse.opaque);
+
   // §6.12 step 4: the ACK first.
   if (ack) {
-    const pending = st.update.pending;
-    if (pending && ack.peerUpdateIds.includes(pending.updateId)) {
-      assoc.timers.clear('UPDATE_RETRANSMIT');
-      const rekey = st.update.rekey && st.update.rekey.updateId === pending.updateId ? { ...st.update.rekey, acked: true } : st.update.rekey;
-      setUpdate(assoc, 'recv-UPDATE', { pending: undefined, rekey });
-      st = established(assoc)!;
-    } else if (!seq) {
+    st = established(assoc)!;
+    const acked = st.update.pending.filter((p) => ack.peerUpdateIds.includes(p.updateId));
+    if (acked.length > 0) {
+      const rekey = st.update.rekey && acked.some((p) => p.updateId === st.update.rekey!.updateId) ? { ...st.update.rekey, acked: true } : st.update.rekey;
+      setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !acked.includes(p)), rekey });
+      armRetransmit(assoc);
+      if (acked.some((p) => p.purpose === 'locators')) core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+    } else if (!seq && !echoResponse) {
       return drop('stale-update', 'ACK for no outstanding UPDATE');
     }
   }
 
   if (seq) {
+    st = established(assoc)!;
     const last = st.update.lastPeerUpdateId;
     if (last !== undefined && seqLessOrEqual(seq.updateId, last)) {
       // §6.12.1 step 2: a retransmission is ACKed again (from the cache), never reprocessed.
       if (seq.updateId === last && st.update.lastAckBytes) {
-        resend(core, st.update.lastAckBytes, assoc.localLocator, assoc.peerLocator, assoc);
+        resend(core, st.update.lastAckBytes.bytes, st.update.lastAckBytes.src, st.update.lastAckBytes.dst, assoc);
       } else {
         drop('stale-update', `Update ID ${seq.updateId} <= ${last}`);
       }
       return finalizeIfReady(core, assoc);
     }
-    const outcome = processSeq(core, assoc, pkt, seq.updateId);
-    if (outcome) return drop(outcome.reason, outcome.detail);
+    const refusal = processSeq(core, assoc, pkt, seq.updateId, src, dst);
+    if (refusal) return drop(refusal.reason, refusal.detail);
   }
   finalizeIfReady(core, assoc);
 }
 
-type Refusal = { reason: Parameters<EngineCore['drop']>[0]; detail?: string };
+type Refusal = { reason: DropReason; detail?: string };
 
-/** A new SEQ: process ESP_INFO (RFC 7402 §6.9), reply, and record the Update ID. */
-function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number): Refusal | undefined {
+/**
+ * A new SEQ: process ESP_INFO first, then LOCATOR_SET (RFC 8047 §5.2), reply, and record the
+ * Update ID for replay protection (§6.12.1 step 5).
+ */
+function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number, src: Locator, dst: Locator): Refusal | undefined {
   const st = established(assoc)!;
   const espInfo = param(pkt, 'ESP_INFO');
   const dhParam = param(pkt, 'DIFFIE_HELLMAN');
   const echo = param(pkt, 'ECHO_REQUEST_SIGNED');
+  const locatorSet = param(pkt, 'LOCATOR_SET');
   const echoReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
 
-  if (espInfo && espInfo.oldSpi !== 0 && espInfo.newSpi !== 0 && espInfo.oldSpi !== espInfo.newSpi) {
-    // A rekey request. RFC 7402 §6.9 step 1: with DH the index is 0 and the group unchanged.
-    if (dhParam && (espInfo.keymatIndex !== 0 || dhParam.groupId !== st.keys.dhGroup)) return { reason: 'bad-esp-info', detail: 'DH rekey with non-zero index or another group' };
-    const sa = st.sas.find((s) => s.peerSpi === espInfo.oldSpi);
-    if (!sa) return { reason: 'bad-esp-info', detail: `OLD SPI ${espInfo.oldSpi} is not the peer's` };
-    const peerInfo = { newSpi: espInfo.newSpi, index: espInfo.keymatIndex, dhPublic: dhParam?.publicValue };
-    if (st.update.rekey) {
-      // RFC 7402 §6.9 step 3: our own rekey is outstanding: ACK, save the peer's parameters.
-      if (st.update.rekey.peer) return { reason: 'stale-update', detail: 'second rekey request during a rekey' };
-      const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply]);
-      setUpdate(assoc, 'recv-UPDATE', { rekey: { ...st.update.rekey, peer: peerInfo }, lastPeerUpdateId: updateId, lastAckBytes: reply.bytes });
-      send(core, reply, assoc.localLocator, assoc.peerLocator, assoc);
-      return undefined;
+  // ESP_INFO, RFC 8047 §5.2 / RFC 8046 §5.3: the four cases, anything else a protocol error.
+  let negotiation: { kind: 'rekey' | 'new-sa'; sa: SaPair | undefined } | undefined;
+  let gratuitousSpi: number | undefined;
+  let deprecatedSpi: number | undefined;
+  if (espInfo) {
+    const { oldSpi, newSpi } = espInfo;
+    const byPeerSpi = (spi: number): SaPair | undefined => st.sas.find((s) => s.peerSpi === spi);
+    if (oldSpi !== 0 && oldSpi === newSpi && byPeerSpi(oldSpi)) {
+      gratuitousSpi = oldSpi; // 1. no rekeying
+    } else if (oldSpi !== 0 && newSpi !== 0 && oldSpi !== newSpi && byPeerSpi(oldSpi)) {
+      negotiation = { kind: 'rekey', sa: byPeerSpi(oldSpi) }; // 2. rekeying
+    } else if (oldSpi === 0 && newSpi !== 0 && !byPeerSpi(newSpi)) {
+      negotiation = { kind: 'new-sa', sa: undefined }; // 3. new SA
+    } else if (oldSpi !== 0 && newSpi === 0 && byPeerSpi(oldSpi)) {
+      deprecatedSpi = oldSpi; // 4. deprecating the SA
+    } else {
+      return { reason: 'bad-esp-info', detail: `OLD SPI ${oldSpi} / NEW SPI ${newSpi} fit no ESP_INFO case` };
     }
-    return answerRekey(core, assoc, sa, peerInfo, updateId, echoReply);
+    if (negotiation && dhParam && (espInfo.keymatIndex !== 0 || dhParam.groupId !== st.keys.dhGroup)) {
+      // RFC 7402 §6.9 step 1: with DH the index is 0 and the group unchanged.
+      return { reason: 'bad-esp-info', detail: 'DH rekey with non-zero index or another group' };
+    }
   }
-  if (espInfo && espInfo.oldSpi !== espInfo.newSpi) {
-    // OLD SPI 0 (a new SA) and NEW SPI 0 (deprecate an SA) are the multihoming cases of RFC 8047
-    // §5.2; this engine does not take them yet, and says so rather than half-processing them.
-    return { reason: 'bad-esp-info', detail: 'ESP_INFO case not handled: multihoming SA add/remove' };
+
+  // LOCATOR_SET after ESP_INFO (its type 1 locators may name the NEW SPI).
+  const newPeerSpi = negotiation ? espInfo!.newSpi : undefined;
+  let outcome: LocatorSetOutcome = { verify: [], refused: undefined };
+  if (locatorSet) {
+    outcome = onLocatorSet(core, assoc, pkt, locatorSet, { espInfoSpi: newPeerSpi ?? gratuitousSpi, src });
+    if (outcome.refused) return outcome.refused;
   }
-  // No rekey (no ESP_INFO, or OLD = NEW): acknowledge (RFC 7401 §6.12.1 step 6).
-  const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply]);
-  setUpdate(assoc, 'recv-UPDATE', { lastPeerUpdateId: updateId, lastAckBytes: reply.bytes });
-  send(core, reply, assoc.localLocator, assoc.peerLocator, assoc);
+  if (deprecatedSpi !== undefined) deprecateSa(core, assoc, deprecatedSpi);
+
+  // The reply (RFC 8046 Figure 3 / RFC 8047 Figure 2): ACK, our ESP_INFO, and an ECHO_REQUEST
+  // to the first new address, sent there; other new addresses get their own check.
+  const [firstCheck, ...otherChecks] = outcome.verify;
+  if (negotiation) {
+    const peer = { newSpi: espInfo!.newSpi, index: espInfo!.keymatIndex, dhPublic: dhParam?.publicValue };
+    const r = answerNegotiation(core, assoc, negotiation.kind, negotiation.sa, peer, updateId, echoReply, firstCheck, dst, src);
+    if (r) return r;
+    // RFC 8046 Figure 7: data on the SA we just announced, from a new address, verifies it.
+    const announced = established(assoc)!.update.rekey?.newLocalSpi;
+    if (announced !== undefined) for (const c of outcome.verify) noteViaSpi(assoc, c.key, announced);
+  } else {
+    const needsSeq = firstCheck !== undefined;
+    // RFC 8046 Figure 3: the answer that carries the address check repeats a gratuitous
+    // ESP_INFO (our SPI of that pair); a plain ACK does not.
+    const ourSpi = needsSeq && gratuitousSpi !== undefined ? byPeerSpi(st.sas, gratuitousSpi)?.localSpi : undefined;
+    const params: ParamInit[] = [
+      { kind: 'ACK', peerUpdateIds: [updateId] },
+      ...echoReply,
+      ...(ourSpi !== undefined ? [{ kind: 'ESP_INFO' as const, keymatIndex: 0, oldSpi: ourSpi, newSpi: ourSpi }] : []),
+      ...(firstCheck ? [{ kind: 'ECHO_REQUEST_SIGNED' as const, opaque: firstCheck.nonce }] : []),
+    ];
+    const replyDst = firstCheck?.locator ?? assoc.peerLocator;
+    if (needsSeq) {
+      const id = sendSeqUpdate(core, assoc, params, 'verify', {
+        dst: replyDst,
+        verify: { nonce: firstCheck.nonce, locatorKey: firstCheck.key },
+        patch: { lastPeerUpdateId: updateId },
+      });
+      const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
+      if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+    } else {
+      const path = pathTo(core, assoc, replyDst);
+      if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
+      const reply = signedUpdate(core, assoc, params, path.src, path.dst);
+      setUpdate(assoc, 'recv-UPDATE', { lastPeerUpdateId: updateId, lastAckBytes: { bytes: reply.bytes, ...path } });
+      send(core, reply, path.src, path.dst, assoc);
+    }
+  }
+  for (const check of otherChecks) {
+    const ourSpi = established(assoc)!.sas[0]!.localSpi;
+    sendSeqUpdate(
+      core,
+      assoc,
+      [
+        { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: ourSpi, newSpi: ourSpi },
+        { kind: 'ECHO_REQUEST_SIGNED', opaque: check.nonce },
+      ],
+      'verify',
+      { dst: check.locator, verify: { nonce: check.nonce, locatorKey: check.key } },
+    );
+  }
   return undefined;
 }
 
-/** RFC 7402 §6.9.1: no rekey of ours outstanding: reply with our ESP_INFO (U2). */
-function answerRekey(
+function byPeerSpi(sas: readonly SaPair[], spi: number): SaPair | undefined {
+  return sas.find((s) => s.peerSpi === spi);
+}
+
+/**
+ * RFC 7402 §6.9.1 and RFC 8047 §5.2 case 3: answer a rekey or new-SA request with our ESP_INFO
+ * (U2). With our own rekey outstanding, only ACK and save the peer's values (§6.9 step 3).
+ */
+function answerNegotiation(
   core: EngineCore,
   assoc: Association,
-  sa: SaPair,
+  kind: 'rekey' | 'new-sa',
+  sa: SaPair | undefined,
   peer: { newSpi: number; index: number; dhPublic: Uint8Array | undefined },
   peerUpdateId: number,
   echoReply: readonly ParamInit[],
+  check: { nonce: Uint8Array; locator: Locator; key: string } | undefined,
+  arrivedOn: Locator,
+  cameFrom: Locator,
 ): Refusal | undefined {
   const st = established(assoc)!;
+  if (st.update.rekey) {
+    if (st.update.rekey.peer || st.update.rekey.kind !== kind) return { reason: 'stale-update', detail: 'second SA negotiation during one' };
+    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply]);
+    setUpdate(assoc, 'recv-UPDATE', {
+      rekey: { ...st.update.rekey, peer },
+      lastPeerUpdateId: peerUpdateId,
+      lastAckBytes: { bytes: reply.bytes, src: assoc.localLocator, dst: assoc.peerLocator },
+    });
+    send(core, reply, assoc.localLocator, assoc.peerLocator, assoc);
+    return undefined;
+  }
+  const suite = sa?.suite ?? st.sas[0]!.suite;
   // Step 1-2: a received DH is answered with a new DH of ours and index 0; otherwise the greater
   // of the peer's index and our next unused byte (RECOMMENDED: the peer's).
   let dh: { privateKey: Uint8Array; publicValue: Uint8Array } | undefined;
@@ -202,41 +392,52 @@ function answerRekey(
   } else {
     index = Math.max(peer.index, st.update.keymatIndex);
   }
-  const keys = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, sa.suite);
+  const keys = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, suite);
   if (!keys) return { reason: 'bad-esp-info', detail: 'KEYMAT index beyond the KEYMAT' };
   const newLocalSpi = core.newSpi();
-  const updateId = st.update.nextUpdateId;
-  const reply = signedUpdate(core, assoc, [
-    { kind: 'ESP_INFO', keymatIndex: index, oldSpi: sa.localSpi, newSpi: newLocalSpi },
-    { kind: 'SEQ', updateId },
-    { kind: 'ACK', peerUpdateIds: [peerUpdateId] },
-    ...(dh ? [{ kind: 'DIFFIE_HELLMAN' as const, groupId: st.keys.dhGroup, publicValue: dh.publicValue }] : []),
-    ...echoReply,
-  ]);
+  // A new SA pair is bound to the address the request came from and the one it came to
+  // (RFC 8047 §5.1 case 2: the UPDATE is sent from the new locator).
+  const localLocator = sa?.localLocator ?? ownLocal(core, arrivedOn, assoc);
+  const bound = [...assoc.peerLocators.values()].find((e) => e.type === 1 && e.spi === peer.newSpi);
+  const peerLocator = sa?.peerLocator ?? bound?.locator ?? copyBytes(cameFrom);
   const rekey: RekeyState = {
-    oldLocalSpi: sa.localSpi,
-    oldPeerSpi: sa.peerSpi,
+    kind,
+    oldLocalSpi: kind === 'rekey' ? sa!.localSpi : 0,
+    oldPeerSpi: kind === 'rekey' ? sa!.peerSpi : 0,
     newLocalSpi,
     sentIndex: index,
     dh,
-    updateId,
+    updateId: st.update.nextUpdateId,
     acked: false,
     peer,
     early: { kij, index, keys: { in: keys.in, out: keys.out } },
+    localLocator,
+    peerLocator,
+    suite,
   };
-  setUpdate(assoc, 'recv-UPDATE', {
-    nextUpdateId: (updateId + 1) >>> 0,
-    pending: { updateId, bytes: reply.bytes, retries: 0 },
-    rekey,
-    lastPeerUpdateId: peerUpdateId,
-    lastAckBytes: reply.bytes,
-  });
   // Our new inbound SA exists before the UPDATE that announces its SPI leaves (DESIGN C3.4).
-  const next: SaPair = { ...sa, localSpi: newLocalSpi, keymatIndex: index };
+  const next: SaPair = { localSpi: newLocalSpi, peerSpi: peer.newSpi, suite, keymatIndex: index, localLocator, peerLocator };
   addSa(core, assoc, saSpec(assoc, next, 'in', keys.in));
-  send(core, reply, assoc.localLocator, assoc.peerLocator, assoc);
-  assoc.timers.set('UPDATE_RETRANSMIT', core.now + core.config.updateRetransmitMs);
+  const params: ParamInit[] = [
+    { kind: 'ESP_INFO', keymatIndex: index, oldSpi: rekey.oldLocalSpi, newSpi: newLocalSpi },
+    { kind: 'ACK', peerUpdateIds: [peerUpdateId] },
+    ...(dh ? [{ kind: 'DIFFIE_HELLMAN' as const, groupId: st.keys.dhGroup, publicValue: dh.publicValue }] : []),
+    ...echoReply,
+    ...(check ? [{ kind: 'ECHO_REQUEST_SIGNED' as const, opaque: check.nonce }] : []),
+  ];
+  const id = sendSeqUpdate(core, assoc, params, kind, {
+    dst: check?.locator ?? assoc.peerLocator,
+    ...(check ? { verify: { nonce: check.nonce, locatorKey: check.key } } : {}),
+    patch: { rekey, lastPeerUpdateId: peerUpdateId },
+  });
+  const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
   return undefined;
+}
+
+/** Our locator object equal to `l` (locators are kept owned), else the control locator. */
+function ownLocal(core: EngineCore, l: Locator, assoc: Association): Locator {
+  return core.localLocators.find((x) => x.every((b, i) => b === l[i])) ?? assoc.localLocator;
 }
 
 /**
@@ -257,13 +458,13 @@ function keymatOf(core: EngineCore, assoc: Association, st: Established, kij: Ui
   });
 }
 
-/** RFC 7402 §6.10: both halves present: draw keys, switch SAs, retire the old inbound one. */
+/** RFC 7402 §6.10: both halves present: draw keys, install SAs, retire a replaced pair. */
 function finalizeIfReady(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
   const r = st?.update.rekey;
   if (!st || !r || !r.acked || !r.peer) return;
-  const sa = st.sas.find((s) => s.localSpi === r.oldLocalSpi);
-  if (!sa) return;
+  const old = r.kind === 'rekey' ? st.sas.find((s) => s.localSpi === r.oldLocalSpi) : undefined;
+  if (r.kind === 'rekey' && !old) return abandonRekey(core, assoc, 'bad-esp-info', 'the SA being rekeyed is gone');
   let kij = assoc.kij!;
   let index: number;
   let keys: { in: DirectionKeys; out: DirectionKeys };
@@ -281,25 +482,35 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
     } else {
       index = Math.max(r.sentIndex, r.peer.index);
     }
-    const drawn = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, sa.suite);
+    const drawn = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, r.suite);
     if (!drawn) return abandonRekey(core, assoc, 'bad-esp-info', 'KEYMAT index beyond the KEYMAT');
     keys = { in: drawn.in, out: drawn.out };
   }
-  const next: SaPair = { ...sa, localSpi: r.newLocalSpi, peerSpi: r.peer.newSpi, keymatIndex: index };
+  const next: SaPair = {
+    localSpi: r.newLocalSpi,
+    peerSpi: r.peer.newSpi,
+    suite: r.suite,
+    keymatIndex: index,
+    localLocator: old?.localLocator ?? r.localLocator,
+    peerLocator: old?.peerLocator ?? r.peerLocator,
+  };
   if (!r.early) addSa(core, assoc, saSpec(assoc, next, 'in', keys.in));
   addSa(core, assoc, saSpec(assoc, next, 'out', keys.out));
-  // The new outbound SA replaces the old one at once; the old inbound one retires.
-  deleteSa(core, assoc, 'out', r.oldPeerSpi);
-  const { enc, auth } = espKeySizes(sa.suite);
+  const { enc, auth } = espKeySizes(r.suite);
   assoc.kij = kij;
-  setUpdate(
-    assoc,
-    'recv-UPDATE',
-    { rekey: undefined, keymatIndex: index + 2 * (enc + auth), retiring: [...st.update.retiring, r.oldLocalSpi] },
-    st.sas.map((s) => (s === sa ? next : s)),
-  );
-  assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
-  core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'rekey' } });
+  const keymatIndex = Math.max(st.update.keymatIndex, index + 2 * (enc + auth));
+  if (old) {
+    // The new outbound SA replaces the old one at once; the old inbound one retires.
+    deleteSa(core, assoc, 'out', r.oldPeerSpi);
+    setUpdate(assoc, 'recv-UPDATE', { rekey: undefined, keymatIndex, retiring: [...st.update.retiring, r.oldLocalSpi] }, st.sas.map((s) => (s === old ? next : s)));
+    assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
+  } else {
+    setUpdate(assoc, 'recv-UPDATE', { rekey: undefined, keymatIndex }, [...st.sas, next]);
+  }
+  // The new pair starts on the locators the table now prefers (RFC 8046 §3.2.2: a readdress
+  // with rekey moves to the new address).
+  rebind(core, assoc);
+  core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: r.kind === 'rekey' ? 'rekey' : 'new-sa' } });
 }
 
 function abandonRekey(core: EngineCore, assoc: Association, reason: 'bad-dh-public' | 'bad-esp-info', detail: string): void {
@@ -309,18 +520,44 @@ function abandonRekey(core: EngineCore, assoc: Association, reason: 'bad-dh-publ
   core.drop(reason, { packetKind: 'UPDATE', assoc, detail });
 }
 
+/** RFC 8047 §5.2 case 4: the peer deprecates its inbound SA `peerSpi`: drop our side of the pair. */
+function deprecateSa(core: EngineCore, assoc: Association, peerSpi: number): void {
+  const st = established(assoc)!;
+  const sa = st.sas.find((s) => s.peerSpi === peerSpi);
+  invariant(sa, 'deprecated SA was checked to exist');
+  if (st.sas.length === 1) return; // the last pair is never torn down this way; CLOSE does that
+  deleteSa(core, assoc, 'out', peerSpi);
+  setUpdate(assoc, 'recv-UPDATE', { retiring: [...st.update.retiring, sa.localSpi] }, st.sas.filter((s) => s !== sa));
+  assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
+  deprecateSpiLocators(core, assoc, peerSpi);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Timers and data-plane feedback
 
+/** UPDATE retransmission (RFC 7401 §6.11): each outstanding UPDATE on its own backoff. */
 export function retransmitUpdate(core: EngineCore, assoc: Association): void {
-  const st = established(assoc);
-  const p = st?.update.pending;
-  if (!st || !p) return;
-  if (p.retries >= core.config.updateRetriesMax) return fail(core, assoc, 'update-retries', 'retries-exhausted');
-  const retries = p.retries + 1;
-  setUpdate(assoc, 'timeout-retransmit', { pending: { ...p, retries } });
-  resend(core, p.bytes, assoc.localLocator, assoc.peerLocator, assoc);
-  assoc.timers.set('UPDATE_RETRANSMIT', core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs));
+  let st = established(assoc);
+  if (!st) return;
+  for (const p of st.update.pending) {
+    if (p.nextAt > core.now) continue;
+    st = established(assoc);
+    if (!st) return;
+    if (p.retries >= core.config.updateRetriesMax) {
+      setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
+      if (p.purpose === 'verify' && p.verify) {
+        // RFC 8046 §5.4: an address that never answers is not reachable: it is not used.
+        onVerifyFailed(core, assoc, p.verify.locatorKey);
+        continue;
+      }
+      return fail(core, assoc, 'update-retries', 'retries-exhausted');
+    }
+    const retries = p.retries + 1;
+    const again: PendingUpdate = { ...p, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
+    setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
+    resend(core, p.bytes, p.src, p.dst, assoc);
+  }
+  armRetransmit(assoc);
 }
 
 /** Deletes inbound SAs that a rekey replaced (RFC 7402 §6.10 step 4). */
@@ -333,18 +570,21 @@ export function expireOldSas(core: EngineCore, assoc: Association): void {
 }
 
 /** The data plane authenticated a packet on one of our inbound SAs. */
-export function onEspSeen(core: EngineCore, assoc: Association, spi: number, _src: Locator, _dst: Locator): void {
+export function onEspSeen(core: EngineCore, assoc: Association, spi: number, src: Locator, _dst: Locator): void {
   assoc.lastActivity = core.now;
   // Table 5 / §6.9 step 21: data on the new SA shows the Initiator reached ESTABLISHED.
   if (assoc.state.name === 'R2_SENT') return completeResponder(core, assoc, 'recv-data');
   const st = established(assoc);
+  if (!st) return;
   // RFC 7402 §6.10 step 4: data on the new inbound SA: the replaced ones can go.
-  if (st && st.update.retiring.length > 0 && !st.update.retiring.includes(spi) && st.sas.some((s) => s.localSpi === spi)) {
+  if (st.update.retiring.length > 0 && !st.update.retiring.includes(spi) && st.sas.some((s) => s.localSpi === spi)) {
     expireOldSas(core, assoc);
   }
+  // RFC 8046 §5.4 Figure 7: data on a newly announced SA from an address verifies it.
+  onDataFrom(core, assoc, spi, src);
 }
 
-/** RFC 7402 §6.8: the ESP sequence number is about to wrap: rekey. */
-export function onSeqExhausting(core: EngineCore, assoc: Association): void {
-  if (established(assoc)) startRekey(core, assoc, false);
+/** RFC 7402 §6.8: the ESP sequence number is about to wrap: rekey that SA. */
+export function onSeqExhausting(core: EngineCore, assoc: Association, spi: number): void {
+  if (established(assoc)) startRekey(core, assoc, false, spi);
 }

@@ -29,7 +29,7 @@ export class Pair {
   readonly latency: number;
   wire: InFlight[] = [];
   /** Every packet ever put on the wire, in order, with whether it was delivered. */
-  readonly log: { from: Side; kind: string; dropped: boolean }[] = [];
+  readonly log: { from: Side; kind: string; dropped: boolean; packet: HipPacket }[] = [];
   readonly out: Record<Side, Output[]> = { a: [], b: [] };
   readonly sas: Record<Side, Map<string, SaSpec>> = { a: new Map(), b: new Map() };
   filter: Filter = () => 'pass';
@@ -78,13 +78,15 @@ export class Pair {
       if (o.kind === 'transmit') {
         const p: InFlight = { from: s, at: this.now + this.latency, bytes: o.bytes, src: o.src, dst: o.dst, packet: o.packet };
         const verdict = this.filter(p, this.sent++);
-        this.log.push({ from: s, kind: o.packet.kind, dropped: verdict === 'drop' });
+        this.log.push({ from: s, kind: o.packet.kind, dropped: verdict === 'drop', packet: o.packet });
         if (verdict === 'drop') continue;
         if (typeof verdict === 'object') p.bytes = verdict.replace;
         this.wire.push(p);
       } else if (o.kind === 'sa') {
         const key = `${o.sa.direction}:${o.sa.spi}`;
-        if (o.sa && o.kind === 'sa' && (o as { op: string }).op === 'add') this.sas[s].set(key, o.sa);
+        const prev = this.sas[s].get(key);
+        if (o.op === 'add') this.sas[s].set(key, o.sa);
+        else if (o.op === 'update' && prev) this.sas[s].set(key, { ...o.sa, encKey: prev.encKey, authKey: prev.authKey });
         else this.sas[s].delete(key);
       }
     }

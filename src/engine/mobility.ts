@@ -1,0 +1,443 @@
+// Mobility and multihoming (RFC 8046, RFC 8047): the peer locator table and its states, the
+// LOCATOR_SETs we send and receive, address verification, and which peer locator each SA and
+// the HIP control traffic use.
+//
+// Locator states (RFC 8046 §5.1) live in the association's table, not in the RFC 7401 state
+// machine; they change only through `setState`, which checks the transitions §5.1 allows.
+import { locatorFamily, locatorKey, locatorRange } from '../addr/locator.js';
+import type { Locator, LocatorState, Millis, PeerLocator } from '../types.js';
+import { equalBytes, toHex } from '../util/bytes.js';
+import { invariant } from '../util/assert.js';
+import type { HipPacket, LocatorEntry, LocatorEntryInit, ParamInit, ParamOf } from '../wire/types.js';
+import { NOTIFY_TYPE } from '../wire/notify.js';
+import type { Association } from './association.js';
+import type { EngineCore } from './context.js';
+import type { DropReason } from './errors.js';
+import { sendNotify } from './notify.js';
+import { updateSa } from './sa.js';
+import type { Established, SaPair } from './states.js';
+import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
+
+/** One entry of the peer locator table (RFC 8046 §5.1). */
+export type PeerLocatorEntry = {
+  readonly locator: Locator;
+  readonly key: string;
+  state: LocatorState;
+  type: 0 | 1;
+  /** Type 1: the SPI the address is bound to. Type 0: the SA policy tied it to (undefined = any). */
+  spi: number | undefined;
+  preferred: boolean;
+  trafficType: number;
+  expiresAt: Millis;
+  /** Nonce of the ECHO_REQUEST checking this address, while a check is under way. */
+  nonce: Uint8Array | undefined;
+  /** Our inbound SPI announced alongside this address: data on it verifies the address (RFC 8046 Figure 7). */
+  viaSpi: number | undefined;
+};
+
+/** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
+const ALLOWED: Readonly<Record<LocatorState, readonly LocatorState[]>> = {
+  UNVERIFIED: ['ACTIVE', 'DEPRECATED'],
+  ACTIVE: ['DEPRECATED', 'UNVERIFIED'],
+  DEPRECATED: ['UNVERIFIED'],
+};
+
+/** Lifetime value meaning "does not expire" (RFC 8046 §5.1). */
+export const LIFETIME_UNBOUNDED = 0xffffffff;
+
+function publicEntry(e: PeerLocatorEntry): PeerLocator {
+  return {
+    locator: e.locator,
+    state: e.state,
+    type: e.type,
+    ...(e.spi !== undefined ? { spi: e.spi } : {}),
+    preferred: e.preferred,
+    expiresAt: e.expiresAt,
+  };
+}
+
+function emitUpsert(core: EngineCore, assoc: Association, e: PeerLocatorEntry): void {
+  core.emit({ kind: 'locator', op: 'upsert', peer: assoc.peerHit, entry: publicEntry(e) });
+}
+
+function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to: LocatorState): void {
+  if (e.state === to) return;
+  invariant(ALLOWED[e.state].includes(to), `locator ${e.state} -> ${to} is not allowed by RFC 8046 §5.1`);
+  e.state = to;
+  if (to !== 'UNVERIFIED') e.nonce = undefined;
+  emitUpsert(core, assoc, e);
+}
+
+/**
+ * The locators the base exchange used are the initial preferred ones, ACTIVE, with an unbounded
+ * lifetime (RFC 8046 §5.1, last paragraph). Called when an association becomes ESTABLISHED.
+ */
+export function initPeerLocators(core: EngineCore, assoc: Association, spi: number): void {
+  const key = locatorKey(assoc.peerLocator);
+  if (assoc.peerLocators.has(key)) return;
+  const e: PeerLocatorEntry = {
+    locator: assoc.peerLocator,
+    key,
+    state: 'ACTIVE',
+    type: 1,
+    spi,
+    preferred: true,
+    trafficType: 0,
+    expiresAt: Infinity,
+    nonce: undefined,
+    viaSpi: undefined,
+  };
+  assoc.peerLocators.set(key, e);
+  emitUpsert(core, assoc, e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving a LOCATOR_SET
+
+export type LocatorCheck = { readonly nonce: Uint8Array; readonly locator: Locator; readonly key: string };
+export type LocatorSetOutcome = { readonly verify: readonly LocatorCheck[]; readonly refused: { reason: DropReason; detail?: string } | undefined };
+
+/**
+ * RFC 8046 §5.3 / RFC 8047 §5.2, after ESP_INFO: update the table from a LOCATOR_SET, deprecate
+ * what it leaves out, and return the new addresses to check (preferred first).
+ */
+export function onLocatorSet(
+  core: EngineCore,
+  assoc: Association,
+  pkt: HipPacket,
+  ls: ParamOf<'LOCATOR_SET'>,
+  ctx: { espInfoSpi: number | undefined; src: Locator },
+): LocatorSetOutcome {
+  // RFC 8046 §5.3: a LOCATOR_SET already processed (sent again, or to several of our addresses)
+  // MUST NOT be processed twice.
+  const digest = toHex(core.crypto.hash('sha256', rawParam(pkt, ls)));
+  if (assoc.lastLocatorSet === digest) return { verify: [], refused: undefined };
+  // RFC 8046 §6 (SHOULD limit the locators kept per peer): refuse the whole set rather than keep a part.
+  if (ls.locators.length > core.config.maxPeerLocators) {
+    return { verify: [], refused: { reason: 'policy', detail: `LOCATOR_SET with ${ls.locators.length} locators > maxPeerLocators` } };
+  }
+  const st = established(assoc)!;
+  const peerSpis = new Set(st.sas.map((s) => s.peerSpi));
+  if (ctx.espInfoSpi !== undefined) peerSpis.add(ctx.espInfoSpi);
+  const listed = new Set<string>();
+  const checks: LocatorCheck[] = [];
+  const unsupported: Uint8Array[] = [];
+  let unsupportedPreferred = false;
+  for (const l of ls.locators) {
+    if (l.locatorType !== 0 && l.locatorType !== 1) {
+      // §5.3: an unknown type we cannot use; the preferred one SHOULD be reported (NOTIFY).
+      unsupported.push(locatorBytes(l));
+      unsupportedPreferred ||= l.preferred;
+      continue;
+    }
+    const address = (l as { address: Uint8Array }).address;
+    // RFC 8046 §5.3: never broadcast or multicast; a zero lifetime is invalid (RFC 8046 §4).
+    if (!usableAddress(address) || l.lifetime === 0) continue;
+    const boundSpi = l.locatorType === 1 && 'spi' in l ? l.spi : undefined;
+    if (l.locatorType === 1 && (boundSpi === undefined || !peerSpis.has(boundSpi))) continue; // bound to no SA we know
+    const key = locatorKey(address);
+    listed.add(key);
+    const spi = l.locatorType === 1 ? boundSpi : core.policy.bindType0Locator({ address, espInfoSpi: ctx.espInfoSpi, peerSpis: [...peerSpis] });
+    const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
+    let e = assoc.peerLocators.get(key);
+    if (!e) {
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined };
+      assoc.peerLocators.set(key, e);
+      emitUpsert(core, assoc, e);
+    } else {
+      // Known: its lifetime and binding are updated; DEPRECATED comes back as UNVERIFIED.
+      Object.assign(e, { type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt });
+      if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
+      else emitUpsert(core, assoc, e);
+    }
+    if (e.state === 'UNVERIFIED' && e.nonce === undefined) {
+      e.nonce = core.random(16);
+      e.viaSpi = undefined;
+      checks.push({ nonce: e.nonce, locator: e.locator, key });
+    }
+  }
+  // RFC 8046 §5.3: a LOCATOR_SET is the complete list; what it leaves out is DEPRECATED.
+  for (const e of assoc.peerLocators.values()) {
+    if (!listed.has(e.key) && e.state !== 'DEPRECATED') {
+      e.preferred = false;
+      setState(core, assoc, e, 'DEPRECATED');
+    }
+  }
+  if (unsupported.length > 0 && (unsupportedPreferred || core.config.notifyUnsupportedLocators)) {
+    const data = new Uint8Array(unsupported.reduce((n, b) => n + b.length, 0));
+    let off = 0;
+    for (const b of unsupported) {
+      data.set(b, off);
+      off += b.length;
+    }
+    sendNotify(core, assoc.local, assoc.peerHit, NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, data, assoc.localLocator, assoc.peerLocator, assoc);
+  }
+  assoc.lastLocatorSet = digest;
+  armLocatorExpiry(core, assoc);
+  rebind(core, assoc);
+  // Preferred first: it is the one §5.5 asks to switch to once verified.
+  checks.sort((a, b) => Number(assoc.peerLocators.get(b.key)!.preferred) - Number(assoc.peerLocators.get(a.key)!.preferred));
+  return { verify: checks.slice(0, core.config.maxChecksPerUpdate), refused: undefined };
+}
+
+function rawParam(pkt: HipPacket, p: ParamOf<'LOCATOR_SET'>): Uint8Array {
+  return pkt.raw && p.span ? pkt.raw.subarray(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
+}
+
+function locatorBytes(l: LocatorEntry): Uint8Array {
+  return 'raw' in l ? l.raw : 'address' in l ? l.address : new Uint8Array(0);
+}
+
+/** RFC 8046 §5.2-5.3: unicast or anycast only; no multicast, broadcast or unspecified address. */
+export function usableAddress(address: Uint8Array): boolean {
+  if (address.length !== 16) return false;
+  const range = locatorRange(address);
+  return range !== 'multicast' && range !== 'broadcast' && range !== 'unspecified';
+}
+
+/** RFC 8047 §5.2 case 4: locators bound only to a deprecated SPI become DEPRECATED. */
+export function deprecateSpiLocators(core: EngineCore, assoc: Association, peerSpi: number): void {
+  for (const e of assoc.peerLocators.values()) {
+    if (e.spi === peerSpi && e.state !== 'DEPRECATED') setState(core, assoc, e, 'DEPRECATED');
+  }
+  rebind(core, assoc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address verification (RFC 8046 §5.4)
+
+/** An ECHO_RESPONSE_SIGNED carried one of our nonces: that address is reachable. */
+export function onEchoResponse(core: EngineCore, assoc: Association, opaque: Uint8Array): void {
+  for (const e of assoc.peerLocators.values()) {
+    if (e.nonce && equalBytes(e.nonce, opaque)) {
+      setState(core, assoc, e, 'ACTIVE');
+      rebind(core, assoc);
+      return;
+    }
+  }
+}
+
+/** The check of an address got no answer within the UPDATE retries. */
+export function onVerifyFailed(core: EngineCore, assoc: Association, key: string): void {
+  const e = assoc.peerLocators.get(key);
+  if (!e || e.state !== 'UNVERIFIED') return;
+  setState(core, assoc, e, 'DEPRECATED');
+  rebind(core, assoc);
+}
+
+/**
+ * Authenticated ESP arrived on our inbound SA `spi` from `src`. If that SA was announced together
+ * with the address, the data verifies it (RFC 8046 §5.4 Figure 7).
+ */
+export function onDataFrom(core: EngineCore, assoc: Association, spi: number, src: Locator): void {
+  const e = assoc.peerLocators.get(locatorKey(src));
+  if (e && e.state === 'UNVERIFIED' && e.viaSpi === spi) {
+    setState(core, assoc, e, 'ACTIVE');
+    rebind(core, assoc);
+  }
+}
+
+/** Marks the addresses being checked by a new SA announcement (see onDataFrom). */
+export function noteViaSpi(assoc: Association, key: string, spi: number): void {
+  const e = assoc.peerLocators.get(key);
+  if (e) e.viaSpi = spi;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choosing peer locators (RFC 8046 §5.5-5.6, RFC 8047 §5.3-5.4)
+
+export type PathChoice = { readonly entry: PeerLocatorEntry; readonly creditLimited: boolean };
+
+/**
+ * RFC 8047 §5.4 / RFC 8046 §5.5-5.6: the preferred locator if ACTIVE; else another ACTIVE one
+ * (policy); else the preferred (or any) UNVERIFIED one, used within credit; never DEPRECATED.
+ * `candidates` narrows to the locators usable for one SA.
+ */
+export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[]): PathChoice | undefined {
+  // Only addresses of a family we have a locator in can be reached (RFC 8047 §4.2.9).
+  const families = new Set(core.localLocators.map(locatorFamily));
+  const live = candidates.filter((e) => e.state !== 'DEPRECATED' && families.has(locatorFamily(e.locator)));
+  const preferred = live.find((e) => e.preferred);
+  if (preferred?.state === 'ACTIVE') return { entry: preferred, creditLimited: false };
+  const active = live.filter((e) => e.state === 'ACTIVE');
+  if (active.length > 0) {
+    const pick = core.policy.choosePeerLocator({ active: active.map(publicEntry), current: assoc.peerLocator });
+    const entry = active.find((e) => equalBytes(e.locator, pick.locator)) ?? active[0]!;
+    return { entry, creditLimited: false };
+  }
+  const unverified = preferred ?? live.find((e) => e.state === 'UNVERIFIED');
+  return unverified ? { entry: unverified, creditLimited: true } : undefined;
+}
+
+/** The table entries an SA may send to: type 1 bound to its SPI, or type 0 bound to it or to any. */
+function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
+  const all = [...assoc.peerLocators.values()];
+  const bound = all.filter((e) => e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi);
+  return bound.length > 0 ? bound : all;
+}
+
+/**
+ * Re-points the control traffic and every SA at the locator `choosePeerLocator` picks, with a
+ * local locator of the same family (RFC 8047 §4.2.9), emitting `sa` updates where a path moved.
+ */
+export function rebind(core: EngineCore, assoc: Association): void {
+  const st = established(assoc);
+  if (!st) return;
+  const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()]);
+  if (control) {
+    assoc.peerLocator = control.entry.locator;
+    assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
+  }
+  let changed = false;
+  const sas = st.sas.map((sa, i) => {
+    // SA affinity (RFC 8047 §4.3): an extra pair keeps its own path while that path is ACTIVE;
+    // the first pair follows the preferred locator (§5.4).
+    const current = assoc.peerLocators.get(locatorKey(sa.peerLocator));
+    const reachable = core.localLocators.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
+    const ownsLocal = core.localLocators.some((l) => equalBytes(l, sa.localLocator));
+    if (i > 0 && current?.state === 'ACTIVE' && reachable && ownsLocal && !sa.creditLimited) return sa;
+    const choice = choosePeerLocator(core, assoc, candidatesFor(assoc, sa));
+    if (!choice) return sa;
+    const peerLocator = choice.entry.locator;
+    const localLocator = localFor(core, peerLocator, sa.localLocator);
+    const creditLimited = choice.creditLimited;
+    if (equalBytes(peerLocator, sa.peerLocator) && equalBytes(localLocator, sa.localLocator) && (sa.creditLimited ?? false) === creditLimited) return sa;
+    changed = true;
+    const next: SaPair = { ...sa, peerLocator, localLocator, ...(creditLimited ? { creditLimited } : { creditLimited: false }) };
+    updateSa(core, assoc, next);
+    return next;
+  });
+  if (changed) setUpdate(assoc, 'recv-UPDATE', {}, sas);
+}
+
+/**
+ * Source and destination for a packet to `dst` (from `src` if given): the source must be one of
+ * our locators of the destination's family (a packet cannot cross families, and its checksum
+ * pseudo-header needs both of one family). Falls back to the association's control pair;
+ * undefined when no family matches.
+ */
+export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?: Locator): { src: Locator; dst: Locator } | undefined {
+  const family = locatorFamily(dst);
+  if (src && locatorFamily(src) === family) return { src, dst };
+  const local = core.localLocators.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? core.localLocators.find((l) => locatorFamily(l) === family);
+  if (local) return { src: local, dst };
+  if (locatorFamily(assoc.localLocator) === locatorFamily(assoc.peerLocator)) return { src: assoc.localLocator, dst: assoc.peerLocator };
+  return undefined;
+}
+
+/** A local locator of `peer`'s family: `current` if it fits and is still ours, else the first. */
+export function localFor(core: EngineCore, peer: Locator, current: Locator): Locator {
+  const family = locatorFamily(peer);
+  const ours = core.localLocators.filter((l) => locatorFamily(l) === family);
+  return ours.find((l) => equalBytes(l, current)) ?? ours[0] ?? current;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifetimes (RFC 8046 §5.1: ACTIVE or UNVERIFIED → DEPRECATED when the lifetime expires)
+
+export function armLocatorExpiry(core: EngineCore, assoc: Association): void {
+  let next = Infinity;
+  for (const e of assoc.peerLocators.values()) if (e.state !== 'DEPRECATED' && e.expiresAt < next) next = e.expiresAt;
+  if (next === Infinity) assoc.timers.clear('LOCATOR_EXPIRE');
+  else assoc.timers.set('LOCATOR_EXPIRE', next);
+}
+
+export function expireLocators(core: EngineCore, assoc: Association): void {
+  for (const e of assoc.peerLocators.values()) {
+    if (e.state !== 'DEPRECATED' && e.expiresAt <= core.now) setState(core, assoc, e, 'DEPRECATED');
+  }
+  armLocatorExpiry(core, assoc);
+  rebind(core, assoc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending LOCATOR_SETs (RFC 8046 §5.2, RFC 8047 §5.1)
+
+/**
+ * The LOCATOR_SET we announce to this peer: every local locator the announcement policy allows,
+ * a locator an SA uses as type 1 with that SA's (our inbound) SPI, the others as type 0.
+ */
+export function ourLocatorSet(core: EngineCore, assoc: Association, sas: readonly SaPair[], extraType1?: { locator: Locator; spi: number }): ParamInit {
+  const chosen = core.announced(assoc.peerLocator);
+  const locators: LocatorEntryInit[] = chosen.map((c) => {
+    const sa = extraType1 && equalBytes(extraType1.locator, c.locator) ? { localSpi: extraType1.spi } : sas.find((s) => equalBytes(s.localLocator, c.locator));
+    const common = { trafficType: 0, preferred: c.preferred, lifetime: core.config.locatorLifetimeS };
+    return sa ? { ...common, locatorType: 1 as const, spi: sa.localSpi, address: c.locator } : { ...common, locatorType: 0 as const, address: c.locator };
+  });
+  return { kind: 'LOCATOR_SET', locators };
+}
+
+/**
+ * Our locators changed (`setLocalLocators`): move the control traffic and SAs off locators we
+ * lost, and announce the new set (RFC 8046 §3.2.1 / §5.2 case 1, or with a rekey §5.2 case 2).
+ */
+export function onLocalLocatorsChanged(core: EngineCore, assoc: Association, opts: { rekey: boolean; announce: boolean }): void {
+  const st = established(assoc);
+  if (!st) return;
+  const fromLost = !core.localLocators.some((l) => equalBytes(l, assoc.localLocator));
+  assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
+  const sas = st.sas.map((sa) => {
+    if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return sa;
+    const next: SaPair = { ...sa, localLocator: localFor(core, sa.peerLocator, sa.localLocator) };
+    updateSa(core, assoc, next);
+    return next;
+  });
+  setUpdate(assoc, 'recv-UPDATE', {}, sas);
+  // With a whole address family gone, control traffic and SAs move to a peer locator of a family
+  // we still have (RFC 8047 §4.2.9).
+  rebind(core, assoc);
+  if (!opts.announce) return;
+  const set = ourLocatorSet(core, assoc, established(assoc)!.sas);
+  const digest = JSON.stringify(set, (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
+  if (digest === assoc.lastAnnounced && !fromLost && !opts.rekey) return;
+  assoc.lastAnnounced = digest;
+  const sa = established(assoc)!.sas[0]!;
+  if (opts.rekey && !st.update.rekey) {
+    // RFC 8046 §3.2.2: readdress with a mobile-initiated rekey; type 1 locators name the new SPI.
+    const ls = set.kind === 'LOCATOR_SET' ? { ...set, locators: set.locators.map((l) => (l.locatorType === 1 && 'spi' in l && l.spi === sa.localSpi ? { ...l, spi: 0 } : l)) } : set;
+    startSaNegotiation(core, assoc, 'rekey', sa, false, [ls]);
+    return;
+  }
+  // RFC 8046 §5.2 case 1: ESP_INFO with OLD = NEW = the current SPI, LOCATOR_SET, SEQ; sent to
+  // the peer's preferred address from the new locator.
+  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, set], 'locators', { trigger: 'rekey' });
+}
+
+/**
+ * RFC 8047 §4.2.4 / §5.1 case 2: a new SA pair bound to one of our locators (and a peer locator),
+ * for load balancing. UPDATE(ESP_INFO with OLD SPI 0, LOCATOR_SET, SEQ) from that locator.
+ */
+export function addSaPair(core: EngineCore, assoc: Association, local: Locator, peer: Locator): void {
+  const st = established(assoc)!;
+  const template: SaPair = { ...st.sas[0]!, localLocator: local, peerLocator: peer };
+  const set = ourLocatorSet(core, assoc, st.sas, { locator: local, spi: 0 });
+  assoc.lastAnnounced = JSON.stringify(ourLocatorSet(core, assoc, st.sas), (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
+  startSaNegotiation(core, assoc, 'new-sa', template, false, [set], { src: local, dst: peer });
+}
+
+/**
+ * The caller says the path to `peer` stopped working (RFC 8047 §4.2.3 fault tolerance): stop
+ * using the address until it is verified again, move traffic to another ACTIVE locator, and
+ * check the address.
+ */
+export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator): void {
+  const e = assoc.peerLocators.get(locatorKey(peer));
+  if (!e || e.state !== 'ACTIVE') return;
+  setState(core, assoc, e, 'UNVERIFIED');
+  e.preferred = false;
+  e.nonce = core.random(16);
+  rebind(core, assoc);
+  const sa = established(assoc)!.sas[0]!;
+  sendSeqUpdate(
+    core,
+    assoc,
+    [
+      { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi },
+      { kind: 'ECHO_REQUEST_SIGNED', opaque: e.nonce },
+    ],
+    'verify',
+    { dst: e.locator, src: localFor(core, e.locator, assoc.localLocator), verify: { nonce: e.nonce, locatorKey: e.key }, trigger: 'rekey' },
+  );
+}
+
+export type { Established };
