@@ -5,6 +5,7 @@ import type { PeerHostId } from '../crypto/auth.js';
 import type { AssocId, Hit, Locator, Millis, SaSpec } from '../types.js';
 import type { Role } from './io.js';
 import type { AssocState } from './states.js';
+import type { LocatorEntry } from '../wire/types.js';
 import type { PeerLocatorEntry } from './mobility.js';
 import type { TokenBucket } from './rate-limit.js';
 import { TimerTable } from './timers.js';
@@ -39,6 +40,8 @@ export class Association {
   lastLocatorSet: string | undefined;
   /** What we last announced, to send a LOCATOR_SET only when it changes. */
   lastAnnounced: string | undefined;
+  /** A LOCATOR_SET received in R1, I2 or R2, applied when the association is ESTABLISHED. */
+  bexLocators: { readonly from: 'R1' | 'I2' | 'R2'; readonly locators: readonly LocatorEntry[] } | undefined;
   /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */
   updateBucket: TokenBucket | undefined;
   /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */
@@ -69,6 +72,7 @@ export class Association {
     this.lastLocatorSet = undefined;
     this.lastAnnounced = undefined;
     this.updateBucket = undefined;
+    this.bexLocators = undefined;
   }
 
   get localHit(): Hit {

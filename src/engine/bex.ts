@@ -21,7 +21,7 @@ import { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
-import { initPeerLocators } from './mobility.js';
+import { bexLocatorSet, initPeerLocators, pathTo, usableAddress } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
@@ -77,7 +77,8 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
   const group = (list ? selectDhGroup(ours, list.groups) : undefined) ?? ours[0]!;
   const k = clampK(core.policy.puzzleDifficulty({ halfOpen: core.halfOpenCount(), maxHalfOpen: core.config.maxHalfOpen }, core.config.puzzleK), local);
-  const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k);
+  // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
+  const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
   const controls = 0;
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
   const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit, controls }, params, {}, dst, src);
@@ -196,6 +197,17 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: copyBytes(hostId.hostIdentity) };
   const responderHostIdParam = rawParam(pkt, 'HOST_ID');
   assoc.r1Generation = counter?.generation;
+  // RFC 8047 §4.2.8 (Figure 4): a preferred locator in the R1 is used at once: the I2 MUST go to
+  // it. The rest of the R1's locators are applied once ESTABLISHED.
+  const r1Locators = param(pkt, 'LOCATOR_SET');
+  if (r1Locators) {
+    assoc.bexLocators = { from: 'R1', locators: r1Locators.locators };
+    const preferred = r1Locators.locators.find((l) => l.locatorType === 0 && l.preferred && 'address' in l && usableAddress(l.address) && pathTo(core, assoc, l.address) !== undefined);
+    if (preferred && 'address' in preferred) {
+      assoc.peerLocator = copyBytes(preferred.address);
+      assoc.localLocator = pathTo(core, assoc, assoc.peerLocator)!.src;
+    }
+  }
 
   const localSpi = core.newSpi();
   const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, choice.group);
@@ -208,6 +220,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     hostIdParam(core, assoc.local, keys, cipher),
     { kind: 'TRANSPORT_FORMAT_LIST', formats: [TRANSPORT_FORMAT.ESP] },
     { kind: 'ESP_TRANSFORM', suites: [espSuite] },
+    // RFC 8047 §4.2.8: our locators, the I2's source preferred.
+    ...optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator)),
   ];
   const i2 = buildPacket(
     core,
@@ -378,7 +392,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }],
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator))],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,
@@ -399,11 +413,17 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   assoc.role = 'responder';
   assoc.kij = shared.secret;
   assoc.peerHostId = peerHost;
+  const i2Locators = param(pkt, 'LOCATOR_SET');
+  assoc.bexLocators = i2Locators ? { from: 'I2', locators: i2Locators.locators } : undefined;
   // RFC 7402 §6.5: both SAs exist before the R2 that announces our SPI leaves.
   installSaPair(core, assoc, sa, keys.esp);
   send(core, r2, localLocator, peerLocator, assoc);
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
+}
+
+function optional<T>(x: T | undefined): T[] {
+  return x === undefined ? [] : [x];
 }
 
 function isGroup(id: number): id is DhGroupId {
@@ -426,6 +446,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
   if (espInfo.oldSpi !== 0 || espInfo.newSpi === 0 || espInfo.keymatIndex !== st.espIndex) return drop('bad-esp-info');
+  const r2Locators = param(pkt, 'LOCATOR_SET');
+  if (r2Locators) assoc.bexLocators = { from: 'R2', locators: r2Locators.locators };
   const sa: SaPair = {
     localSpi: st.localSpi,
     peerSpi: espInfo.newSpi,

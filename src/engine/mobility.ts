@@ -74,7 +74,7 @@ function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to:
  */
 export function initPeerLocators(core: EngineCore, assoc: Association, spi: number): void {
   const key = locatorKey(assoc.peerLocator);
-  if (assoc.peerLocators.has(key)) return;
+  if (assoc.peerLocators.has(key)) return applyBexLocators(core, assoc);
   const e: PeerLocatorEntry = {
     locator: assoc.peerLocator,
     key,
@@ -89,6 +89,75 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
+  applyBexLocators(core, assoc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// LOCATOR_SET in the base exchange (RFC 8047 §4.2.8, Figures 4 and 5)
+
+/**
+ * The LOCATOR_SET we put in an R1, I2 or R2: type 0 locators only (no SA exists yet, §5.1), our
+ * `current` locator preferred (§4.2.8: an I2's preferred locator SHOULD be its source). Only
+ * when there is more than the one address the exchange already shows.
+ */
+export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator | undefined): ParamInit | undefined {
+  const announced = core.announced(peer);
+  if (announced.length < 2) return undefined;
+  const locators: LocatorEntryInit[] = announced.map((a) => ({
+    trafficType: 0,
+    locatorType: 0 as const,
+    preferred: current ? equalBytes(a.locator, current) : a.preferred,
+    lifetime: core.config.locatorLifetimeS,
+    address: a.locator,
+  }));
+  return { kind: 'LOCATOR_SET', locators };
+}
+
+/**
+ * The peer's LOCATOR_SET from R1, I2 or R2, applied once the association is ESTABLISHED: the
+ * locator in use is already ACTIVE; a preferred locator from an R1 is ACTIVE without a check
+ * (RFC 8046 §5.4); every other one is UNVERIFIED and checked like any other (§4.2.8).
+ */
+export function applyBexLocators(core: EngineCore, assoc: Association): void {
+  const pending = assoc.bexLocators;
+  assoc.bexLocators = undefined;
+  if (!pending) return;
+  const checks: LocatorCheck[] = [];
+  for (const l of pending.locators.slice(0, core.config.maxPeerLocators)) {
+    if (l.locatorType !== 0 || !('address' in l) || !usableAddress(l.address) || l.lifetime === 0) continue;
+    const key = locatorKey(l.address);
+    if (assoc.peerLocators.has(key)) continue;
+    const trusted = pending.from === 'R1' && l.preferred;
+    const e: PeerLocatorEntry = {
+      locator: Uint8Array.from(l.address),
+      key,
+      state: trusted ? 'ACTIVE' : 'UNVERIFIED',
+      type: 0,
+      spi: undefined,
+      preferred: false,
+      trafficType: l.trafficType,
+      expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
+      nonce: trusted ? undefined : core.random(16),
+      viaSpi: undefined,
+    };
+    assoc.peerLocators.set(key, e);
+    emitUpsert(core, assoc, e);
+    if (e.nonce) checks.push({ nonce: e.nonce, locator: e.locator, key });
+  }
+  armLocatorExpiry(core, assoc);
+  const sa = established(assoc)!.sas[0]!;
+  for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) {
+    sendSeqUpdate(
+      core,
+      assoc,
+      [
+        { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi },
+        { kind: 'ECHO_REQUEST_SIGNED', opaque: c.nonce },
+      ],
+      'verify',
+      { dst: c.locator, verify: { nonce: c.nonce, locatorKey: c.key }, trigger: 'rekey' },
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

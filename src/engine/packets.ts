@@ -6,12 +6,18 @@ import { computeMac, computeMac2, signPacket } from '../crypto/auth.js';
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { HashId } from '../crypto/provider.js';
 import type { Hit, Locator } from '../types.js';
-import type { PacketKind } from '../wire/constants.js';
+import { PARAM_TYPE, type PacketKind } from '../wire/constants.js';
 import { decodePacket, encodePacket } from '../wire/packet.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
+
+/** Parameters in ascending type order (RFC 7401 §5.2.1), whatever order they were listed in. */
+export function ordered(params: readonly ParamInit[]): ParamInit[] {
+  const type = (p: ParamInit): number => (p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]);
+  return [...params].sort((a, b) => type(a) - type(b));
+}
 
 export type BuildAuth = {
   readonly mac?: { readonly hash: HashId; readonly key: Uint8Array };
@@ -22,7 +28,10 @@ export type BuildAuth = {
 
 export type Built = { readonly bytes: Uint8Array; readonly packet: HipPacket };
 
-/** Encodes a packet, adds the MAC and signature the auth asks for, and fills in the checksum. */
+/**
+ * Encodes a packet (parameters put in type order), adds the MAC and signature the auth asks for,
+ * and fills in the checksum.
+ */
 export function buildPacket(
   core: EngineCore,
   head: { readonly kind: PacketKind; readonly senderHit: Hit; readonly receiverHit: Hit; readonly controls?: number },
@@ -31,7 +40,7 @@ export function buildPacket(
   src: Locator,
   dst: Locator,
 ): Built {
-  const all: ParamInit[] = [...params];
+  const all: ParamInit[] = ordered(params);
   const base = { kind: head.kind, senderHit: head.senderHit, receiverHit: head.receiverHit, controls: head.controls ?? 0 };
   if (auth.mac) {
     const hmac = computeMac(core.crypto, auth.mac.hash, auth.mac.key, encodePacket({ ...base, params: all }));

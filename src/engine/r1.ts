@@ -18,6 +18,7 @@ import { TRANSPORT_FORMAT } from '../wire/constants.js';
 import { encodePacket } from '../wire/packet.js';
 import type { ParamInit } from '../wire/types.js';
 import type { EngineCore } from './context.js';
+import { ordered } from './packets.js';
 
 type Template = {
   /** Parameters before HIP_SIGNATURE_2 except PUZZLE, which is made per I1. */
@@ -66,13 +67,17 @@ export class R1Cache {
     return core.crypto.hmac(rhashOf(identity.suite), g.secret, concatBytes(hitI, identity.hit, Uint8Array.of(k)));
   }
 
-  /** The parameters of an R1 from `identity` to `hitI` offering `group`, signed. */
-  r1Params(core: EngineCore, identity: HostIdentity, hitI: Hit, group: DhGroupId, k: number): { params: ParamInit[]; generation: bigint } {
+  /**
+   * The parameters of an R1 from `identity` to `hitI` offering `group`, signed; with our
+   * LOCATOR_SET (type 0 only, RFC 8047 §5.1) when one is given.
+   */
+  r1Params(core: EngineCore, identity: HostIdentity, hitI: Hit, group: DhGroupId, k: number, locatorSet?: ParamInit): { params: ParamInit[]; generation: bigint } {
     const gen = this.current(core);
-    const key = `${toHex(identity.hit)}/${group}/${k}`;
+    const lsKey = locatorSet ? JSON.stringify(locatorSet, (_, v) => (v instanceof Uint8Array ? toHex(v) : v)) : '';
+    const key = `${toHex(identity.hit)}/${group}/${k}/${lsKey}`;
     let t = gen.templates.get(key);
     if (!t) {
-      t = this.buildTemplate(core, gen, identity, group, k);
+      t = this.buildTemplate(core, gen, identity, group, k, locatorSet);
       gen.templates.set(key, t);
     }
     const randomI = this.puzzleI(core, gen.generation, identity, hitI, k)!;
@@ -84,7 +89,7 @@ export class R1Cache {
       randomI,
     };
     return {
-      params: [...t.before.slice(0, 1), puzzle, ...t.before.slice(1), ...t.after, { kind: 'HIP_SIGNATURE_2', ...t.signature }],
+      params: ordered([...t.before, puzzle, ...t.after, { kind: 'HIP_SIGNATURE_2', ...t.signature }]),
       generation: gen.generation,
     };
   }
@@ -102,7 +107,7 @@ export class R1Cache {
     return g;
   }
 
-  private buildTemplate(core: EngineCore, gen: Generation, identity: HostIdentity, group: DhGroupId, k: number): Template {
+  private buildTemplate(core: EngineCore, gen: Generation, identity: HostIdentity, group: DhGroupId, k: number, locatorSet: ParamInit | undefined): Template {
     let dh = gen.dh.get(group);
     if (!dh) {
       dh = core.crypto.dhGroup(group)!.generate(core.random);
@@ -116,6 +121,7 @@ export class R1Cache {
     // HIP_CIPHER, HOST_ID, HIT_SUITE_LIST, TRANSPORT_FORMAT_LIST, ESP_TRANSFORM (RFC 7402 §5.1.2).
     const before: ParamInit[] = [
       { kind: 'R1_COUNTER', generation: gen.generation },
+      ...(locatorSet ? [locatorSet] : []),
       { kind: 'DH_GROUP_LIST', groups: supportedDhGroups(core.crypto, c.dhGroups) },
       { kind: 'DIFFIE_HELLMAN', groupId: group, publicValue: dh.publicValue },
       { kind: 'HIP_CIPHER', ciphers },
@@ -138,7 +144,7 @@ export class R1Cache {
       kind: 'R1',
       senderHit: identity.hit,
       receiverHit: ZERO_HIT,
-      params: [...before.slice(0, 1), zeroPuzzle, ...before.slice(1), ...after],
+      params: ordered([...before, zeroPuzzle, ...after]),
     });
     const signature = signPacket(core.crypto, identity, unsigned, core.random, 'HIP_SIGNATURE_2');
     return { before, after, signature };

@@ -12,7 +12,6 @@
 import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
-import { PARAM_TYPE } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
@@ -32,7 +31,7 @@ import {
   pathTo,
   type LocatorSetOutcome,
 } from './mobility.js';
-import { buildPacket, resend, send } from './packets.js';
+import { buildPacket, ordered, resend, send } from './packets.js';
 import { addSa, deleteSa, saSpec } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
@@ -51,12 +50,6 @@ export function established(assoc: Association): Established | undefined {
 export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<UpdateState>, sas?: readonly SaPair[]): void {
   const st = established(assoc)!;
   transition(assoc, trigger, { ...st, ...(sas ? { sas } : {}), update: { ...st.update, ...patch } });
-}
-
-/** Parameters in ascending type order (RFC 7401 §5.2.1), whatever order they were listed in. */
-function ordered(params: readonly ParamInit[]): ParamInit[] {
-  const type = (p: ParamInit): number => (p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]);
-  return [...params].sort((a, b) => type(a) - type(b));
 }
 
 /** Builds an UPDATE with HIP_MAC and HIP_SIGNATURE from `src` to `dst`. */

@@ -196,3 +196,53 @@ describe('RFC 8047 §5.4 changing the preferred locator', () => {
     expect(formatLocator(back.dst)).toBe('2001:db8::a');
   });
 });
+
+describe('RFC 8047 §4.2.8: LOCATOR_SET in R1, I2 and R2', () => {
+  const B2 = parseLocator('2001:db8:2::b');
+
+  it('Figure 4: a preferred locator in the R1 is ACTIVE without a check and the I2 goes to it', () => {
+    const p = new Pair({ extraB: { locators: [{ address: LOC_B }, { address: B2, preferred: true }] } });
+    const idA = p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    const r1 = p.log.find((l) => l.kind === 'R1')!.packet;
+    const ls = r1.params.find((x) => x.kind === 'LOCATOR_SET');
+    expect(ls && ls.kind === 'LOCATOR_SET' && ls.locators.every((l) => l.locatorType === 0)).toBe(true);
+    const i2 = p.out.a.find((o) => o.kind === 'transmit' && o.packet.kind === 'I2')!;
+    expect(i2.kind === 'transmit' && formatLocator(i2.dst)).toBe('2001:db8:2::b');
+    // The I1 went to the other address: nothing about the puzzle depends on it (§4.2.8).
+    const i1 = p.out.a.find((o) => o.kind === 'transmit' && o.packet.kind === 'I1')!;
+    expect(i1.kind === 'transmit' && formatLocator(i1.dst)).toBe('2001:db8::b');
+    const before = states(p, 'a', idA);
+    expect(before['2001:db8:2::b']).toBe('ACTIVE');
+    expect(before['2001:db8::b']).toBe('UNVERIFIED');
+    p.run(p.now + 2000);
+    expect(states(p, 'a', idA)['2001:db8::b']).toBe('ACTIVE'); // checked after the exchange
+  });
+
+  it('Figure 5: the I2 carries the Initiator locators, its source preferred; the R2 goes to the I2 source', () => {
+    const p = new Pair({ extraA: { locators: [LOC_A, A2] } });
+    p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    const i2 = p.log.find((l) => l.kind === 'I2')!.packet;
+    const ls = i2.params.find((x) => x.kind === 'LOCATOR_SET');
+    expect(ls && ls.kind === 'LOCATOR_SET' && ls.locators.map((l) => [formatLocator((l as { address: Uint8Array }).address), l.preferred])).toEqual([
+      ['2001:db8::a', true],
+      ['2001:db8:2::a', false],
+    ]);
+    const r2 = p.out.b.find((o) => o.kind === 'transmit' && o.packet.kind === 'R2')!;
+    expect(r2.kind === 'transmit' && formatLocator(r2.dst)).toBe('2001:db8::a');
+    p.run(p.now + 11_000);
+    const idB = p.b.associations()[0]!.id;
+    expect(states(p, 'b', idB)).toEqual({ '2001:db8::a': 'ACTIVE', '2001:db8:2::a': 'ACTIVE' });
+  });
+
+  it('the R2 may carry the Responder locators; they are verified like any other', () => {
+    const p = new Pair({ extraB: { locators: [LOC_B, B2] } });
+    const idA = p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    expect(p.log.find((l) => l.kind === 'R2')!.packet.params.some((x) => x.kind === 'LOCATOR_SET')).toBe(true);
+    expect(states(p, 'a', idA)['2001:db8:2::b']).toBe('UNVERIFIED');
+    p.run(p.now + 2000);
+    expect(states(p, 'a', idA)['2001:db8:2::b']).toBe('ACTIVE');
+  });
+});
