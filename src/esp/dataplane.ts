@@ -75,6 +75,8 @@ type InSa = SaCommon & {
   readonly src: Locator;
   readonly dst: Locator;
   readonly replay: ReplayWindow;
+  /** Key of the peer's credit entry (its HIT in hex), computed once. */
+  readonly peerKey: string;
   /** The path of the last authenticated packet, to skip the map lookup while it stays put. */
   lastPath: PathEntry | undefined;
 };
@@ -87,9 +89,14 @@ type OutSa = SaCommon & {
   seq: number;
   exhaustingSignalled: boolean;
   preferred: boolean;
+  /** RFC 8046 §5.6: the destination is UNVERIFIED; sending spends the peer's credit. */
+  creditLimited: boolean;
   view: OutboundSaView;
   path: PathEntry | undefined;
 };
+
+/** Credit-based authorization state per peer (RFC 8046 §5.6): bytes received, aged. */
+type Credit = { bytes: number; agedAt: number | undefined };
 
 type PeerEntry = {
   /** Installation order. */
@@ -112,6 +119,9 @@ export class EspDataPlane {
   readonly #peers = new Map<string, PeerEntry>();
   readonly #outBySpi = new Map<number, OutSa[]>();
   readonly #paths = new Map<string, PathEntry>();
+  readonly #credit = new Map<string, Credit>();
+  readonly #agingFactor: number;
+  readonly #agingIntervalMs: number;
   #serial = 0;
 
   #feedback: (EspFeedback | undefined)[] = [];
@@ -144,6 +154,35 @@ export class EspDataPlane {
     aint(this.#maxQueuedFeedback, 'options.maxQueuedFeedback', 0, 2 ** 30);
     this.#maxPacketBytes = options.maxPacketBytes ?? 65535;
     aint(this.#maxPacketBytes, 'options.maxPacketBytes', 64, 2 ** 30);
+    this.#agingFactor = options.creditAging?.factor ?? 7 / 8;
+    this.#agingIntervalMs = options.creditAging?.intervalMs ?? 5000;
+    if (!(this.#agingFactor > 0 && this.#agingFactor <= 1)) throw new RangeError('"options.creditAging.factor" expected a number in (0, 1]');
+    aint(this.#agingIntervalMs, 'options.creditAging.intervalMs', 1, 2 ** 40);
+  }
+
+  // ---------------------------------------------------------------- credit (RFC 8046 §5.6)
+
+  /** The peer's credit in bytes at `now` (aged by the factor every interval, RFC 8046 §5.6.2). */
+  credit(peerHit: Hit, now?: number): number {
+    abytes(peerHit, 'peerHit', 16);
+    return this.#aged(toHex(peerHit), now).bytes;
+  }
+
+  #aged(peerKey: string, now: number | undefined): Credit {
+    let c = this.#credit.get(peerKey);
+    if (c === undefined) {
+      c = { bytes: 0, agedAt: now };
+      this.#credit.set(peerKey, c);
+    }
+    if (now !== undefined) {
+      if (c.agedAt === undefined) c.agedAt = now;
+      const steps = Math.floor((now - c.agedAt) / this.#agingIntervalMs);
+      if (steps > 0) {
+        c.bytes = Math.floor(c.bytes * this.#agingFactor ** steps);
+        c.agedAt += steps * this.#agingIntervalMs;
+      }
+    }
+    return c;
   }
 
   // ---------------------------------------------------------------- SA database
@@ -200,6 +239,7 @@ export class EspDataPlane {
         src: sa.src.slice(),
         dst: sa.dst.slice(),
         replay: new ReplayWindow(window),
+        peerKey: toHex(sa.peerHit),
         lastPath: undefined,
       });
       return;
@@ -224,6 +264,7 @@ export class EspDataPlane {
       seq: initialSeq,
       exhaustingSignalled: false,
       preferred: false,
+      creditLimited: sa.creditLimited === true,
       view: undefined as unknown as OutboundSaView,
       path: undefined,
     };
@@ -293,6 +334,19 @@ export class EspDataPlane {
     sa.view = makeView(sa);
     refreshUsable(this.#peers.get(sa.peerKey)!);
     return true;
+  }
+
+  /**
+   * Applies the engine's `sa` output with op 'update': new outer addresses and credit limit of
+   * an outbound SA (an inbound SA's addresses are informational). False if not installed.
+   */
+  updateSa(sa: SaSpec): boolean {
+    if (typeof sa !== 'object' || sa === null) throw new TypeError('"sa" expected object');
+    if (sa.direction === 'in') return this.#inbound.has(sa.spi >>> 0);
+    const out = this.#findOut(sa.spi, sa.peerHit);
+    if (out === undefined) return false;
+    out.creditLimited = sa.creditLimited === true;
+    return this.updateSaLocators(sa.spi, sa.src, sa.dst, sa.peerHit);
   }
 
   /** Replaces the outbound policy. */
@@ -367,6 +421,12 @@ export class EspDataPlane {
     const total = hdr + ptLen + t.icvLen;
     if (total > this.#maxPacketBytes) return this.#txDrop('too-large', sa);
 
+    if (sa.creditLimited) {
+      // RFC 8046 §5.6.1 Figure 9: to an UNVERIFIED locator only within credit, which is spent.
+      const credit = this.#aged(sa.peerKey, opts?.now);
+      if (credit.bytes < total) return this.#txDrop('no-credit', sa);
+      credit.bytes -= total;
+    }
     const seq = sa.seq + 1;
     sa.seq = seq;
     const out = new Uint8Array(total);
@@ -419,7 +479,7 @@ export class EspDataPlane {
    * Packets with Next Header 59 are returned like any other; when they are RFC 4303 §2.6
    * dummy packets, discarding them is the caller's business.
    */
-  unprotect(bytes: Uint8Array, src: Locator, dst: Locator): UnprotectResult {
+  unprotect(bytes: Uint8Array, src: Locator, dst: Locator, now?: number): UnprotectResult {
     abytes(bytes, 'bytes');
     abytes(src, 'src', 16);
     abytes(dst, 'dst', 16);
@@ -458,6 +518,8 @@ export class EspDataPlane {
     }
     path.rxPackets++;
     path.rxBytes += size;
+    // RFC 8046 §5.6.1 Figure 8: every authenticated packet from the peer earns it credit.
+    this.#aged(sa.peerKey, now).bytes += size;
     if (this.#seenFeedback) {
       this.#pushFeedback({ kind: 'esp-seen', spi, src: src.slice(), dst: dst.slice(), bytes: size });
     }
@@ -580,11 +642,15 @@ function makeView(sa: OutSa): OutboundSaView {
     suite: sa.suite,
     preferred: sa.preferred,
     installSerial: sa.serial,
+    creditLimited: sa.creditLimited,
   });
 }
 
 function refreshUsable(peer: PeerEntry): void {
-  peer.usable = Object.freeze(peer.sas.filter((o) => o.seq < ESP_SEQ_MAX).map((o) => o.view));
+  const live = peer.sas.filter((o) => o.seq < ESP_SEQ_MAX);
+  // RFC 8046 §5.6.1: an ACTIVE destination is used whenever one exists.
+  const verified = live.filter((o) => !o.creditLimited);
+  peer.usable = Object.freeze((verified.length > 0 ? verified : live).map((o) => o.view));
 }
 
 function bool(value: unknown, field: string, dflt: boolean): boolean {

@@ -34,7 +34,9 @@ export type EspDropReason =
   | 'no-sa'
   | 'seq-exhausted'
   | 'policy-refused'
-  | 'too-large';
+  | 'too-large'
+  /** RFC 8046 §5.6: the SA's destination is UNVERIFIED and the peer's credit is too low. */
+  | 'no-credit';
 
 export const ESP_DROP_REASONS: readonly EspDropReason[] = [
   'truncated',
@@ -48,6 +50,7 @@ export const ESP_DROP_REASONS: readonly EspDropReason[] = [
   'seq-exhausted',
   'policy-refused',
   'too-large',
+  'no-credit',
 ];
 
 /** One outbound SA as the outbound policy sees it. Owned by the data plane: do not mutate. */
@@ -64,6 +67,11 @@ export type OutboundSaView = {
   readonly preferred: boolean;
   /** Increases with every `addSa` on this data plane: larger is more recently installed. */
   readonly installSerial: number;
+  /**
+   * The destination is an UNVERIFIED locator (engine `creditLimited`): packets go out only within
+   * the peer's credit (RFC 8046 §5.6). Policies see such SAs only when no other SA is left.
+   */
+  readonly creditLimited: boolean;
 };
 
 export type OutboundPolicyContext = {
@@ -88,6 +96,8 @@ export type ProtectOptions = {
   readonly flowKey?: string;
   /** Force this outbound SPI of the peer instead of asking the policy. */
   readonly spi?: number;
+  /** Current time, for credit aging (RFC 8046 §5.6.2). Without it credit does not age. */
+  readonly now?: number;
 };
 
 export type EspPacket = {
@@ -198,6 +208,8 @@ export type EspDataPlaneOptions = {
   readonly maxQueuedFeedback?: number;
   /** Largest ESP packet `protect` builds. Default 65535. */
   readonly maxPacketBytes?: number;
+  /** Credit aging (RFC 8046 §5.6.2): credit is multiplied by `factor` every `intervalMs`. Default 7/8 and 5000. */
+  readonly creditAging?: { readonly factor: number; readonly intervalMs: number };
 };
 
 export type AddSaOptions = {
