@@ -117,6 +117,7 @@ describe('spreadFlows', () => {
       suite: SUITE,
       preferred: false,
       installSerial: serial,
+      creditLimited: false,
     });
     const sas = [view(1, 1), view(2, 2)];
     expect(spreadFlows({ peerHit: HIT_B, flowKey: 'a', sas })).toBe(spreadFlows({ peerHit: HIT_B, flowKey: 'a', sas }));

@@ -1,0 +1,1093 @@
+// The deterministic N-host network simulator (DESIGN C3.10). Each host is one HipEngine plus one
+// userspace ESP data plane; links are netem models with their own PRNG streams; everything runs
+// on a virtual clock from one master seed, so a seed reproduces a run byte for byte.
+//
+//   const sim = new Sim({ seed: Sim.seedFrom(process.env.SIM_SEED, 42) });
+//   const a = sim.host('A', { locators: ['2001:db8::a'] });
+//   const b = sim.host('B', { locators: ['2001:db8::b'] });
+//   sim.link('2001:db8::a', '2001:db8::b', { latencyMs: 20 });
+//   sim.at(0, () => a.connect(b));
+//   sim.runUntil(() => a.established(b) && b.established(a), { maxTimeMs: 60_000 });
+//   a.send(b, payload);   sim.run(100);   b.received[0].payload
+//
+// step(): t = min(next heap item, every host's pollTimeout()), never earlier than now. Timers
+// win ties: every host whose deadline is <= t gets handleTimeout(t) (creation order); otherwise
+// the heap item runs (a delivery or a scheduled action). Every mutation is followed by a full
+// drain of that host's poll(): transmits go to the link of their (src, dst) pair (none: traced as
+// no-route), sa outputs to the host's EspDataPlane, locator outputs to its mirror, events to the
+// trace and host.events. ESP packets that arrive are unprotected and the data plane's feedback
+// (esp-seen, esp-seq-exhausting) is fed back to the engine.
+//
+// Invariants checked after every step (a violation throws SimError naming the seed, the step
+// count and the last 50 trace lines): no engine threw; after handleTimeout and a drain no timer is
+// overdue; engine transmits fit the link MTU when fragmentation is off (`strictMtu`); when both
+// ends of an association are ESTABLISHED their SAs agree (same keys on every shared SPI, every SA
+// pair both engines list is installed on both sides, and no outbound SA of one side stays without
+// the matching inbound SA on the other for more than `saGraceMs`); now never goes backwards; no
+// busy loop (more than `maxStepsPerInstant` steps at one virtual time).
+import { formatHit, hitKey } from '../addr/hit.js';
+import { formatLocator, isIpv4Mapped, locatorKey, parseLocator } from '../addr/locator.js';
+import { generateHostIdentity, type HostIdentity } from '../crypto/host-id.js';
+import { nobleCrypto } from '../crypto/noble.js';
+import type { CryptoProvider, HostKeyType } from '../crypto/provider.js';
+import type { HipConfig } from '../engine/config.js';
+import { HipEngine, type AssociationInfo, type EngineStats } from '../engine/engine.js';
+import type { HipEvent, Input, Output } from '../engine/io.js';
+import type { EnginePolicy } from '../engine/policy.js';
+import { EspDataPlane } from '../esp/dataplane.js';
+import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.js';
+import type { AssocId, Hit, Locator, Millis, PeerLocator, SaSpec } from '../types.js';
+import { equalBytes, readU32, toHex } from '../util/bytes.js';
+import { decodePacket } from '../wire/packet.js';
+import type { HipPacket } from '../wire/types.js';
+import { fastCrypto } from './fast-crypto.js';
+import { EventHeap } from './heap.js';
+import type { InterceptContext, Interceptor, SimPacketKind } from './intercept.js';
+import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, buildIpPacket } from './ip.js';
+import { Link, type CorruptKind, type LinkOptions } from './netem.js';
+import { PcapWriter } from './pcap.js';
+import { deriveSeed, seededRandom, type Seed } from './rng.js';
+import { TraceLog, traceHit, traceLoc, type TraceRecord, type TraceValue } from './trace.js';
+
+const IPPROTO_HIP = 139;
+const IPPROTO_ESP = 50;
+const TAIL_LINES = 50;
+
+export type SimCryptoChoice = 'noble' | 'fast' | CryptoProvider;
+
+export type SimOptions = {
+  /** Master seed; host, link and identity streams are derived from it. */
+  readonly seed: Seed;
+  /** Default crypto provider of every host (default 'noble'; 'fast' is fastCrypto(), insecure). */
+  readonly crypto?: SimCryptoChoice;
+  /** Start of virtual time (default 0). */
+  readonly startMs?: Millis;
+  /** Check invariants after every step (default true). */
+  readonly invariants?: boolean;
+  /** Fail when an engine transmit exceeds the MTU of a link whose fragmentation is off (default true). */
+  readonly strictMtu?: boolean;
+  /** Busy-loop limit: steps at one virtual time before failing (default 10 000). */
+  readonly maxStepsPerInstant?: number;
+  /**
+   * How long (virtual ms) an outbound SA of one ESTABLISHED end may lack the matching inbound SA
+   * on the other ESTABLISHED end before the run fails (default 30 000). Short gaps are normal
+   * while an UPDATE is in flight; a lasting one means the two ends disagree on their keys.
+   */
+  readonly saGraceMs?: Millis;
+  /** Capture every delivered packet from the start for `pcap()` (default false). */
+  readonly pcap?: boolean;
+};
+
+export type SimHostOptions = {
+  /** The host identity; default: a fresh key of `keyType` from the host's identity stream. */
+  readonly identity?: HostIdentity;
+  /** Key type of the generated identity (default 'ecdsa-p256'). */
+  readonly keyType?: HostKeyType;
+  /** Local locators, text ('2001:db8::a', '192.0.2.1') or canonical 16-byte form. */
+  readonly locators: readonly (string | Locator)[];
+  readonly config?: Partial<HipConfig>;
+  readonly policy?: Partial<EnginePolicy>;
+  /** Data-plane options; `random` defaults to the host's ESP stream, `allowAuthOnly` to config.allowAuthOnlyEsp. */
+  readonly espOptions?: Partial<EspDataPlaneOptions>;
+  /** Overrides the simulation's crypto provider for this host. */
+  readonly crypto?: SimCryptoChoice;
+};
+
+export type RunBounds = {
+  /** Virtual time budget from the moment of the call (default 600 000 ms). */
+  readonly maxTimeMs?: Millis;
+  /** Step budget (default 100 000). */
+  readonly maxSteps?: number;
+};
+
+export type RunResult = { readonly steps: number; readonly now: Millis };
+
+/** An engine event with the virtual time it came out at. */
+export type SimEvent = HipEvent & { readonly t: Millis };
+
+/** A payload the host's data plane delivered. */
+export type ReceivedPayload = {
+  readonly t: Millis;
+  /** Name of the host whose HIT sent it (undefined for a HIT no host has). */
+  readonly from: string | undefined;
+  readonly peerHit: Hit;
+  readonly payload: Uint8Array;
+  readonly nextHeader: number;
+  readonly spi: number;
+  readonly seq: number;
+  /** Outer addresses the ESP packet travelled between. */
+  readonly src: Locator;
+  readonly dst: Locator;
+};
+
+export type SendOptions = { readonly flowKey?: string; readonly nextHeader?: number; readonly spi?: number };
+
+export type TraceTextOptions = {
+  /** Redact locators to L1, L2, ... and HITs to H1, H2, ... (true: both). */
+  readonly redact?: boolean | { readonly locators?: boolean; readonly hits?: boolean };
+};
+
+export type SaProblem = { readonly a: string; readonly b: string; readonly problem: string };
+
+/** A simulation failure: a broken invariant, a thrown engine or an exhausted bound. */
+export class SimError extends Error {
+  override readonly name = 'SimError';
+  readonly seed: Seed;
+  readonly steps: number;
+  readonly now: Millis;
+  readonly traceTail: readonly string[];
+  constructor(message: string, info: { seed: Seed; steps: number; now: Millis; traceTail: readonly string[]; cause?: unknown }) {
+    const s = seedText(info.seed);
+    super(
+      `${message}\n  seed=${s} (reproduce with SIM_SEED=${s}), steps=${info.steps}, now=${info.now}\n` +
+        `  last ${info.traceTail.length} trace lines:\n${info.traceTail.map((l) => `    ${l}`).join('\n')}`,
+      info.cause !== undefined ? { cause: info.cause } : undefined,
+    );
+    this.seed = info.seed;
+    this.steps = info.steps;
+    this.now = info.now;
+    this.traceTail = info.traceTail;
+  }
+}
+
+function seedText(seed: Seed): string {
+  if (typeof seed === 'number') return String(seed);
+  if (typeof seed === 'string') return seed;
+  return `hex:${toHex(seed)}`;
+}
+
+function resolveCrypto(c: SimCryptoChoice | undefined): CryptoProvider {
+  if (c === undefined || c === 'noble') return nobleCrypto();
+  if (c === 'fast') return fastCrypto();
+  if (typeof c === 'object' && c !== null && typeof c.hash === 'function') return c;
+  throw new TypeError(`"crypto" expected 'noble', 'fast' or a CryptoProvider, got ${String(c)}`);
+}
+
+function toLocator(l: string | Locator, field: string): Locator {
+  if (typeof l === 'string') return parseLocator(l);
+  if (l instanceof Uint8Array && l.length === 16) return Uint8Array.from(l);
+  throw new TypeError(`"${field}" expected an address string or a 16-byte locator`);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function spiText(spi: number): string {
+  return `0x${(spi >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+type Wire = {
+  readonly proto: 'hip' | 'esp';
+  readonly kind: SimPacketKind;
+  readonly from: string;
+  readonly bytes: Uint8Array;
+  readonly src: Locator;
+  readonly dst: Locator;
+  readonly duplicate: boolean;
+  readonly corrupted: CorruptKind | undefined;
+};
+
+type HeapItem =
+  | { readonly type: 'deliver'; readonly wire: Wire }
+  | { readonly type: 'action'; readonly fn: () => void };
+
+type LinkEntry = { readonly name: string; readonly link: Link };
+
+export type DuplexLink = { readonly forward: Link; readonly reverse: Link };
+
+// ---------------------------------------------------------------------------------------------
+// Host
+
+/** One simulated host: a HipEngine and an EspDataPlane, driven by the Sim. */
+export class SimHost {
+  readonly name: string;
+  readonly identity: HostIdentity;
+  readonly crypto: CryptoProvider;
+  /** Every engine event, in order, with its time. */
+  readonly events: SimEvent[] = [];
+  /** Payloads the data plane delivered, in order. */
+  readonly received: ReceivedPayload[] = [];
+  #engine: HipEngine;
+  #esp: EspDataPlane;
+  #locators: Locator[];
+  readonly #sim: Sim;
+  readonly #opts: SimHostOptions;
+  readonly #seed: Uint8Array;
+  #incarnation = 0;
+  /** Installed SAs as the engine announced them: `${dir}:${spi}:${peerHitKey}`. */
+  readonly #sas = new Map<string, SaSpec>();
+  /** Peer locator mirror: peer HIT key → locator key → entry. */
+  readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
+  readonly #sentCount = new Map<SimPacketKind, number>();
+
+  /** @internal Use `sim.host(...)`. */
+  constructor(sim: Sim, name: string, opts: SimHostOptions, seed: Uint8Array, identity: HostIdentity, crypto: CryptoProvider) {
+    this.#sim = sim;
+    this.name = name;
+    this.#opts = opts;
+    this.#seed = seed;
+    this.identity = identity;
+    this.crypto = crypto;
+    this.#locators = opts.locators.map((l, i) => toLocator(l, `locators[${i}]`));
+    this.#engine = this.#newEngine();
+    this.#esp = this.#newEsp();
+  }
+
+  #newEngine(): HipEngine {
+    const label = this.#incarnation === 0 ? 'engine' : `engine#${this.#incarnation}`;
+    return new HipEngine(
+      {
+        identities: [this.identity],
+        locators: this.#locators,
+        random: seededRandom(deriveSeed(this.#seed, label)),
+        crypto: this.crypto,
+        ...(this.#opts.config !== undefined ? { config: this.#opts.config } : {}),
+        ...(this.#opts.policy !== undefined ? { policy: this.#opts.policy } : {}),
+      },
+      this.#sim.now,
+    );
+  }
+
+  #newEsp(): EspDataPlane {
+    const label = this.#incarnation === 0 ? 'esp' : `esp#${this.#incarnation}`;
+    return new EspDataPlane({
+      allowAuthOnly: this.#opts.config?.allowAuthOnlyEsp ?? false,
+      ...(this.#opts.espOptions ?? {}),
+      random: this.#opts.espOptions?.random ?? seededRandom(deriveSeed(this.#seed, label)),
+    });
+  }
+
+  get engine(): HipEngine {
+    return this.#engine;
+  }
+  get esp(): EspDataPlane {
+    return this.#esp;
+  }
+  get hit(): Hit {
+    return this.identity.hit;
+  }
+  /** Current local locators. */
+  get locators(): readonly Locator[] {
+    return this.#locators;
+  }
+  /** SAs currently installed in the data plane, as the engine specified them (with keys: never trace them). */
+  get sas(): readonly SaSpec[] {
+    return [...this.#sas.values()];
+  }
+  /** The peer locator table mirrored from `locator` outputs. */
+  peerLocators(peer: SimHost | Hit): readonly PeerLocator[] {
+    return [...(this.#peerLocators.get(hitKey(peerHitOf(peer))) ?? new Map<string, PeerLocator>()).values()];
+  }
+
+  /** Starts a base exchange (engine.connect) and drains. */
+  connect(peer: SimHost | { readonly hit: Hit; readonly locators: readonly (string | Locator)[] }): AssocId {
+    const locators = peer instanceof SimHost ? peer.locators : peer.locators.map((l, i) => toLocator(l, `peer.locators[${i}]`));
+    this.#sim.note(this.name, 'connect', { peer: traceHit(peer.hit) });
+    const id = this.#engine.connect({ hit: peer.hit, locators }, this.#sim.now);
+    this.#sim.drainHost(this);
+    return id;
+  }
+
+  /** Rekeys the association with `peer` (engine.rekey) and drains. */
+  rekey(peer: SimHost | Hit, opts: { readonly newDh?: boolean } = {}): void {
+    const id = this.#mustAssoc(peer);
+    this.#sim.note(this.name, 'rekey', { peer: traceHit(peerHitOf(peer)), newDh: opts.newDh === true });
+    this.#engine.rekey(id, this.#sim.now, opts);
+    this.#sim.drainHost(this);
+  }
+
+  /** Closes the association with `peer` (engine.close) and drains. */
+  close(peer: SimHost | Hit): void {
+    const id = this.#mustAssoc(peer);
+    this.#sim.note(this.name, 'close', { peer: traceHit(peerHitOf(peer)) });
+    this.#engine.close(id, this.#sim.now);
+    this.#sim.drainHost(this);
+  }
+
+  /** Replaces the local locators (engine.setLocalLocators) and the sim's address ownership. */
+  setLocators(locators: readonly (string | Locator)[]): void {
+    const next = locators.map((l, i) => toLocator(l, `locators[${i}]`));
+    this.#sim.reassign(this, next);
+    this.#locators = next;
+    this.#sim.note(this.name, 'locators', { locators: next.map(traceLoc) });
+    this.#engine.setLocalLocators(next, this.#sim.now);
+    this.#sim.drainHost(this);
+  }
+
+  /** Mobility: replaces locator `from` with `to` (same position in the list), see `setLocators`. */
+  moveLocator(from: string | Locator, to: string | Locator): void {
+    const f = toLocator(from, 'from');
+    const i = this.#locators.findIndex((l) => equalBytes(l, f));
+    if (i < 0) throw new RangeError(`host ${this.name} has no locator ${formatLocator(f)}`);
+    const next = this.#locators.slice();
+    next[i] = toLocator(to, 'to');
+    this.setLocators(next);
+  }
+
+  /**
+   * Simulates a crash and reboot: a fresh engine and data plane with the same identity and
+   * locators (new random streams). Old SAs, associations and the mirror are gone.
+   */
+  restart(): void {
+    this.#incarnation++;
+    this.#sim.note(this.name, 'restart', { incarnation: this.#incarnation });
+    this.#sas.clear();
+    this.#peerLocators.clear();
+    this.#engine = this.#newEngine();
+    this.#esp = this.#newEsp();
+  }
+
+  /**
+   * Sends `payload` to `peer` through the ESP data plane (protect, then the link of the chosen
+   * SA's locators). Returns the data plane's result; a refusal is traced as a drop.
+   */
+  send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = {}): ProtectResult {
+    const r = this.#esp.protect(peerHitOf(peer), payload, opts);
+    if (r.ok) {
+      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, { spi: spiText(r.packet.spi), seq: r.packet.seq });
+    } else {
+      this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
+    }
+    this.#sim.feedback(this);
+    this.#sim.drainHost(this);
+    return r;
+  }
+
+  /** The association with `peer`, if any. */
+  association(peer: SimHost | Hit): AssociationInfo | undefined {
+    const id = this.#engine.associationByHits(this.identity.hit, peerHitOf(peer));
+    return id === undefined ? undefined : this.#engine.association(id);
+  }
+
+  /** True when the association with `peer` is ESTABLISHED. */
+  established(peer: SimHost | Hit): boolean {
+    return this.association(peer)?.state === 'ESTABLISHED';
+  }
+
+  /** Events of one type. */
+  eventsOf<T extends HipEvent['type']>(type: T): (Extract<HipEvent, { type: T }> & { readonly t: Millis })[] {
+    return this.events.filter((e): e is Extract<HipEvent, { type: T }> & { readonly t: Millis } => e.type === type);
+  }
+
+  stats(): { readonly engine: EngineStats; readonly esp: EspStats } {
+    return { engine: this.#engine.stats(), esp: this.#esp.stats() };
+  }
+
+  #mustAssoc(peer: SimHost | Hit): AssocId {
+    const id = this.#engine.associationByHits(this.identity.hit, peerHitOf(peer));
+    if (id === undefined) throw new RangeError(`host ${this.name} has no association with ${formatHit(peerHitOf(peer))}`);
+    return id;
+  }
+
+  // ---- used by Sim ---------------------------------------------------------------------------
+
+  /** @internal */
+  countSent(kind: SimPacketKind): number {
+    const n = this.#sentCount.get(kind) ?? 0;
+    this.#sentCount.set(kind, n + 1);
+    return n;
+  }
+
+  /**
+   * @internal Applies one `sa` output to the data plane and the mirror. An `update` (mobility:
+   * new outer addresses or credit limit) carries no keys: the mirror keeps the installed ones.
+   * Throws when the data plane refuses it.
+   */
+  applySa(op: 'add' | 'update' | 'delete', sa: SaSpec): void {
+    const key = `${sa.direction}:${sa.spi >>> 0}:${hitKey(sa.peerHit)}`;
+    if (op === 'add') {
+      this.#esp.addSa(sa);
+      this.#sas.set(key, sa);
+    } else if (op === 'update') {
+      const old = this.#sas.get(key);
+      if (old === undefined || !this.#esp.updateSa(sa)) throw new RangeError(`update of an SA that is not installed`);
+      this.#sas.set(key, { ...old, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}) });
+    } else {
+      this.#esp.deleteSa(sa.spi, sa.direction, sa.peerHit);
+      this.#sas.delete(key);
+    }
+  }
+
+  /** @internal */
+  sa(direction: 'in' | 'out', spi: number, peerHit: Hit): SaSpec | undefined {
+    return this.#sas.get(`${direction}:${spi >>> 0}:${hitKey(peerHit)}`);
+  }
+
+  /** @internal */
+  applyLocator(op: 'upsert' | 'remove', peer: Hit, entry: PeerLocator): void {
+    const pk = hitKey(peer);
+    let m = this.#peerLocators.get(pk);
+    if (m === undefined) {
+      m = new Map();
+      this.#peerLocators.set(pk, m);
+    }
+    if (op === 'upsert') m.set(locatorKey(entry.locator), entry);
+    else m.delete(locatorKey(entry.locator));
+  }
+}
+
+function peerHitOf(peer: SimHost | Hit): Hit {
+  return peer instanceof SimHost ? peer.hit : peer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sim
+
+export class Sim {
+  readonly seed: Seed;
+  readonly crypto: CryptoProvider;
+  readonly trace = new TraceLog();
+  readonly #heap = new EventHeap<HeapItem>();
+  readonly #hosts: SimHost[] = [];
+  readonly #byName = new Map<string, SimHost>();
+  readonly #byLocator = new Map<string, SimHost>();
+  readonly #byHit = new Map<string, SimHost>();
+  readonly #links = new Map<string, LinkEntry>();
+  readonly #interceptors: Interceptor[] = [];
+  readonly #cryptoCache = new Map<string, CryptoProvider>();
+  #now: Millis;
+  #steps = 0;
+  #instantSteps = 0;
+  #pcap: PcapWriter | undefined;
+  #failed: SimError | undefined;
+  readonly #invariants: boolean;
+  readonly #strictMtu: boolean;
+  readonly #maxStepsPerInstant: number;
+  readonly #saGraceMs: Millis;
+  /** First time each dangling outbound SA (`X>Y:spi`) was seen while both ends were ESTABLISHED. */
+  #dangling = new Map<string, Millis>();
+
+  constructor(opts: SimOptions) {
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('"opts" expected object');
+    const s = opts.seed;
+    if (!(typeof s === 'number' || typeof s === 'string' || s instanceof Uint8Array)) throw new TypeError('"opts.seed" expected number, string or Uint8Array');
+    this.seed = s instanceof Uint8Array ? Uint8Array.from(s) : s;
+    this.crypto = resolveCrypto(opts.crypto);
+    this.#now = opts.startMs ?? 0;
+    if (!Number.isFinite(this.#now)) throw new RangeError('"opts.startMs" expected a finite number');
+    this.#invariants = opts.invariants ?? true;
+    this.#strictMtu = opts.strictMtu ?? true;
+    this.#maxStepsPerInstant = opts.maxStepsPerInstant ?? 10_000;
+    this.#saGraceMs = opts.saGraceMs ?? 30_000;
+    if (!(this.#saGraceMs >= 0)) throw new RangeError('"opts.saGraceMs" expected a number >= 0');
+    if (opts.pcap === true) this.#pcap = new PcapWriter();
+  }
+
+  /**
+   * The seed to use: `envValue` (for example `process.env.SIM_SEED` in a test) when set, as a
+   * number if it is a non-negative safe integer and as a string otherwise; else `fallback`.
+   * The Sim itself reads no environment.
+   */
+  static seedFrom(envValue: string | undefined, fallback: Seed): Seed {
+    if (envValue === undefined) return fallback;
+    const v = envValue.trim();
+    if (v === '') return fallback;
+    if (/^\d+$/.test(v)) {
+      const n = Number(v);
+      if (Number.isSafeInteger(n)) return n;
+    }
+    if (v.startsWith('hex:') && /^hex:([0-9a-f]{2})*$/i.test(v)) {
+      const hex = v.slice(4);
+      const out = new Uint8Array(hex.length / 2);
+      for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+      return out;
+    }
+    return v;
+  }
+
+  /** Virtual time in ms. */
+  get now(): Millis {
+    return this.#now;
+  }
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+  get hosts(): readonly SimHost[] {
+    return this.#hosts;
+  }
+  /** Number of pending deliveries and scheduled actions. */
+  get pending(): number {
+    return this.#heap.size;
+  }
+
+  // ---- topology ------------------------------------------------------------------------------
+
+  /** Creates a host. Its streams come from deriveSeed(seed, 'host:' + name). */
+  host(name: string, opts: SimHostOptions): SimHost {
+    if (typeof name !== 'string' || name === '') throw new TypeError('"name" expected a non-empty string');
+    if (this.#byName.has(name)) throw new RangeError(`host ${JSON.stringify(name)} already exists`);
+    if (typeof opts !== 'object' || opts === null || !Array.isArray(opts.locators)) throw new TypeError('"opts.locators" expected an array');
+    const seed = deriveSeed(this.seed, `host:${name}`);
+    const crypto = opts.crypto === undefined ? this.crypto : this.#cryptoFor(opts.crypto);
+    const identity = opts.identity ?? generateHostIdentity(opts.keyType ?? 'ecdsa-p256', seededRandom(deriveSeed(seed, 'identity')));
+    if (this.#byHit.has(hitKey(identity.hit))) throw new RangeError(`host ${JSON.stringify(name)}: another host has HIT ${formatHit(identity.hit)}`);
+    const host = new SimHost(this, name, opts, seed, identity, crypto);
+    for (const l of host.locators) {
+      const owner = this.#byLocator.get(locatorKey(l));
+      if (owner !== undefined) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
+    }
+    for (const l of host.locators) this.#byLocator.set(locatorKey(l), host);
+    this.#hosts.push(host);
+    this.#byName.set(name, host);
+    this.#byHit.set(hitKey(identity.hit), host);
+    this.record({ host: name, dir: 'note', kind: 'host', fields: { hit: traceHit(identity.hit), locators: host.locators.map(traceLoc) } });
+    return host;
+  }
+
+  #cryptoFor(c: SimCryptoChoice): CryptoProvider {
+    if (typeof c !== 'string') return resolveCrypto(c);
+    let p = this.#cryptoCache.get(c);
+    if (p === undefined) {
+      p = resolveCrypto(c);
+      this.#cryptoCache.set(c, p);
+    }
+    return p;
+  }
+
+  hostByName(name: string): SimHost | undefined {
+    return this.#byName.get(name);
+  }
+  hostByHit(hit: Hit): SimHost | undefined {
+    return this.#byHit.get(hitKey(hit));
+  }
+  hostByLocator(loc: string | Locator): SimHost | undefined {
+    return this.#byLocator.get(locatorKey(toLocator(loc, 'loc')));
+  }
+
+  /** @internal Moves address ownership when a host changes its locators. */
+  reassign(host: SimHost, next: readonly Locator[]): void {
+    for (const l of next) {
+      const owner = this.#byLocator.get(locatorKey(l));
+      if (owner !== undefined && owner !== host) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
+    }
+    for (const l of host.locators) this.#byLocator.delete(locatorKey(l));
+    for (const l of next) this.#byLocator.set(locatorKey(l), host);
+  }
+
+  /**
+   * A duplex link: one one-way link each way, with streams deriveSeed(seed, 'link:a>b') and
+   * deriveSeed(seed, 'link:b>a') (text addresses), so `link(a, b)` equals `oneWay(a, b)` plus
+   * `oneWay(b, a)`. With two hosts, links every same-family locator pair of theirs.
+   */
+  link(a: string | Locator, b: string | Locator, opts?: LinkOptions, reverseOpts?: LinkOptions): DuplexLink;
+  link(a: SimHost, b: SimHost, opts?: LinkOptions, reverseOpts?: LinkOptions): DuplexLink[];
+  link(a: string | Locator | SimHost, b: string | Locator | SimHost, opts: LinkOptions = {}, reverseOpts: LinkOptions = opts): DuplexLink | DuplexLink[] {
+    if (a instanceof SimHost || b instanceof SimHost) {
+      if (!(a instanceof SimHost && b instanceof SimHost)) throw new TypeError('"a" and "b" expected both hosts or both addresses');
+      const out: DuplexLink[] = [];
+      for (const la of a.locators) {
+        for (const lb of b.locators) {
+          if (isIpv4Mapped(la) === isIpv4Mapped(lb)) out.push(this.link(la, lb, opts, reverseOpts));
+        }
+      }
+      if (out.length === 0) throw new RangeError(`hosts ${a.name} and ${b.name} share no address family`);
+      return out;
+    }
+    return { forward: this.oneWay(a, b, opts), reverse: this.oneWay(b, a, reverseOpts) };
+  }
+
+  /** A one-way link from `src` to `dst`, stream deriveSeed(seed, 'link:src>dst'). */
+  oneWay(src: string | Locator, dst: string | Locator, opts: LinkOptions = {}): Link {
+    const s = toLocator(src, 'src');
+    const d = toLocator(dst, 'dst');
+    if (isIpv4Mapped(s) !== isIpv4Mapped(d)) throw new RangeError('"src" and "dst" expected the same address family');
+    const key = locatorKey(s) + '>' + locatorKey(d);
+    if (this.#links.has(key)) throw new RangeError(`a link ${formatLocator(s)} > ${formatLocator(d)} already exists`);
+    const name = `${formatLocator(s)}>${formatLocator(d)}`;
+    const link = new Link(opts, deriveSeed(this.seed, `link:${name}`));
+    this.#links.set(key, { name, link });
+    return link;
+  }
+
+  /** The one-way link from `src` to `dst`, if any. */
+  linkBetween(src: string | Locator, dst: string | Locator): Link | undefined {
+    return this.#links.get(locatorKey(toLocator(src, 'src')) + '>' + locatorKey(toLocator(dst, 'dst')))?.link;
+  }
+
+  /** Every link, by name `src>dst`, in creation order. */
+  links(): readonly { readonly name: string; readonly link: Link }[] {
+    return [...this.#links.values()];
+  }
+
+  /** Adds an interceptor (see intercept.ts); returns a function that removes it. */
+  intercept(fn: Interceptor): () => void {
+    if (typeof fn !== 'function') throw new TypeError('"fn" expected a function');
+    this.#interceptors.push(fn);
+    return () => {
+      const i = this.#interceptors.indexOf(fn);
+      if (i >= 0) this.#interceptors.splice(i, 1);
+    };
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  /** Runs `fn` at virtual time `t` (>= now), after timers due at `t` and earlier-scheduled items. */
+  at(t: Millis, fn: () => void): void {
+    if (typeof t !== 'number' || !Number.isFinite(t)) throw new RangeError(`"t" expected a finite number, got ${String(t)}`);
+    if (t < this.#now) throw new RangeError(`"t" ${t} is in the past (now=${this.#now})`);
+    if (typeof fn !== 'function') throw new TypeError('"fn" expected a function');
+    this.#heap.push(t, { type: 'action', fn });
+  }
+
+  /** Runs `fn` `ms` from now. */
+  after(ms: Millis, fn: () => void): void {
+    this.at(this.#now + ms, fn);
+  }
+
+  /**
+   * One step (see the file comment). Returns false when nothing is pending (no heap item and no
+   * armed timer), true otherwise.
+   */
+  step(): boolean {
+    this.#checkNotFailed();
+    this.#drainAll();
+    const next = this.#next();
+    if (next === undefined) return false;
+    this.#advance(next.t);
+    if (next.timers) {
+      for (const h of this.#hosts) {
+        const due = h.engine.pollTimeout();
+        if (due === undefined || due > this.#now) continue;
+        this.#guard(h, 'handleTimeout', () => h.engine.handleTimeout(this.#now));
+        this.drainHost(h);
+        const after = h.engine.pollTimeout();
+        if (after !== undefined && after <= this.#now) {
+          this.#fail(`invariant: host ${h.name} still has an overdue timer after handleTimeout(${this.#now}) and a drain (pollTimeout()=${after})`);
+        }
+      }
+    } else {
+      const e = this.#heap.pop()!;
+      if (e.item.type === 'action') e.item.fn();
+      else this.#deliver(e.item.wire);
+    }
+    this.#drainAll();
+    this.#steps++;
+    if (this.#invariants) this.#checkInvariants();
+    return true;
+  }
+
+  #next(): { t: Millis; timers: boolean } | undefined {
+    const heapT = this.#heap.peek()?.time;
+    let timerT: Millis | undefined;
+    for (const h of this.#hosts) {
+      const t = h.engine.pollTimeout();
+      if (t !== undefined && (timerT === undefined || t < timerT)) timerT = t;
+    }
+    if (heapT === undefined && timerT === undefined) return undefined;
+    const timers = timerT !== undefined && (heapT === undefined || timerT <= heapT);
+    const t = Math.max(this.#now, timers ? timerT! : heapT!);
+    return { t, timers };
+  }
+
+  #advance(t: Millis): void {
+    if (t < this.#now) this.#fail(`invariant: time would go backwards (${t} < ${this.#now})`);
+    if (t > this.#now) {
+      this.#now = t;
+      this.#instantSteps = 0;
+    }
+    if (++this.#instantSteps > this.#maxStepsPerInstant) {
+      this.#fail(`busy loop: more than ${this.#maxStepsPerInstant} steps at t=${this.#now} (an overdue timer or a packet storm?)`);
+    }
+  }
+
+  /** Runs every step due within the next `ms` (bounded by `maxSteps`, default 1 000 000), then sets now = now + ms. */
+  run(ms: Millis, opts: { readonly maxSteps?: number } = {}): RunResult {
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`"ms" expected a finite number >= 0, got ${String(ms)}`);
+    const end = this.#now + ms;
+    const maxSteps = opts.maxSteps ?? 1_000_000;
+    let steps = 0;
+    for (;;) {
+      this.#checkNotFailed();
+      this.#drainAll();
+      const next = this.#next();
+      if (next === undefined || next.t > end) break;
+      if (steps >= maxSteps) this.#fail(`run(${ms}): step bound ${maxSteps} hit before t=${end}`);
+      this.step();
+      steps++;
+    }
+    if (end > this.#now) {
+      this.#now = end;
+      this.#instantSteps = 0;
+    }
+    return { steps, now: this.#now };
+  }
+
+  /** Steps until `pred()` is true; fails (SimError) when the time or step bound is hit or nothing is left to do. */
+  runUntil(pred: () => boolean, bounds: RunBounds = {}): RunResult {
+    const maxSteps = bounds.maxSteps ?? 100_000;
+    const deadline = this.#now + (bounds.maxTimeMs ?? 600_000);
+    let steps = 0;
+    for (;;) {
+      this.#checkNotFailed();
+      if (pred()) return { steps, now: this.#now };
+      if (steps >= maxSteps) this.#fail(`runUntil: predicate still false after ${maxSteps} steps (maxSteps)`);
+      this.#drainAll();
+      const next = this.#next();
+      if (next === undefined) this.#fail(`runUntil: predicate still false and the simulation is idle (nothing pending) after ${steps} steps`);
+      if (next.t > deadline) this.#fail(`runUntil: predicate still false at the time bound t=${deadline} (maxTimeMs=${bounds.maxTimeMs ?? 600_000}); next event at ${next.t}`);
+      this.step();
+      steps++;
+    }
+  }
+
+  /** Steps until nothing is pending or `maxSteps` (default 100 000) steps have run (then fails). */
+  drain(opts: { readonly maxSteps?: number } = {}): RunResult {
+    const maxSteps = opts.maxSteps ?? 100_000;
+    let steps = 0;
+    for (;;) {
+      this.#checkNotFailed();
+      this.#drainAll();
+      if (this.#next() === undefined) return { steps, now: this.#now };
+      if (steps >= maxSteps) this.#fail(`drain: still busy after ${maxSteps} steps`);
+      this.step();
+      steps++;
+    }
+  }
+
+  // ---- tracing -------------------------------------------------------------------------------
+
+  /** Appends a trace record at the current time. */
+  record(rec: Omit<TraceRecord, 't'>): void {
+    this.trace.push({ t: this.#now, ...rec });
+  }
+
+  /** A free-form trace note (dir 'note'). */
+  note(host: string, kind: string, fields?: Readonly<Record<string, TraceValue>>): void {
+    this.record({ host, dir: 'note', kind, ...(fields !== undefined ? { fields } : {}) });
+  }
+
+  /** The trace as text, stable for golden files. */
+  traceText(opts: TraceTextOptions = {}): string {
+    const r = opts.redact;
+    const locators = r === true || (typeof r === 'object' && r.locators === true);
+    const hits = r === true || (typeof r === 'object' && r.hits === true);
+    return this.trace.text({ redactLocators: locators, redactHits: hits });
+  }
+
+  /** The last `n` trace lines. */
+  traceTail(n = TAIL_LINES): string[] {
+    return this.trace.tail(n);
+  }
+
+  /**
+   * The capture of delivered packets (HIP as IP protocol 139, ESP as 50). With `{ pcap: true }`
+   * it holds every delivery since the start; otherwise capturing starts at the first call.
+   */
+  pcap(): PcapWriter {
+    this.#pcap ??= new PcapWriter();
+    return this.#pcap;
+  }
+
+  // ---- checks --------------------------------------------------------------------------------
+
+  /**
+   * SA agreement of two hosts (both directions): every SPI installed inbound on one side and
+   * outbound on the other carries the same suite and keys; and, when both associations are
+   * ESTABLISHED and agree on their SA pairs, every pair is installed on both sides. Returns the
+   * problems found (empty when they agree).
+   */
+  saProblems(a: SimHost, b: SimHost): SaProblem[] {
+    const out: SaProblem[] = [];
+    const p = (problem: string): void => {
+      out.push({ a: a.name, b: b.name, problem });
+    };
+    const cmp = (x: SimHost, y: SimHost): void => {
+      for (const inb of x.sas) {
+        if (inb.direction !== 'in' || !equalBytes(inb.peerHit, y.hit)) continue;
+        const outb = y.sa('out', inb.spi, x.hit);
+        if (outb === undefined) continue;
+        if (inb.suite !== outb.suite) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: suite ${outb.suite} out vs ${inb.suite} in`);
+        if (!equalBytes(inb.encKey, outb.encKey) || !equalBytes(inb.authKey, outb.authKey)) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: keys differ`);
+      }
+    };
+    cmp(a, b);
+    cmp(b, a);
+    const ia = a.association(b);
+    const ib = b.association(a);
+    if (ia?.state === 'ESTABLISHED' && ib?.state === 'ESTABLISHED') {
+      const set = (xs: readonly number[]): string => [...xs].sort((m, n) => m - n).join(',');
+      const agree = set(ia.sas.map((s) => s.localSpi)) === set(ib.sas.map((s) => s.peerSpi)) && set(ia.sas.map((s) => s.peerSpi)) === set(ib.sas.map((s) => s.localSpi));
+      if (agree) {
+        for (const s of ia.sas) {
+          if (a.sa('in', s.localSpi, b.hit) === undefined) p(`${a.name} lists SA pair in=${spiText(s.localSpi)} but has no inbound SA ${spiText(s.localSpi)} installed`);
+          if (a.sa('out', s.peerSpi, b.hit) === undefined) p(`${a.name} lists SA pair out=${spiText(s.peerSpi)} but has no outbound SA ${spiText(s.peerSpi)} installed`);
+          if (b.sa('out', s.localSpi, a.hit) === undefined) p(`${b.name} has no outbound SA ${spiText(s.localSpi)} installed`);
+          if (b.sa('in', s.peerSpi, a.hit) === undefined) p(`${b.name} has no inbound SA ${spiText(s.peerSpi)} installed`);
+        }
+      }
+    }
+    return out;
+  }
+
+  #checkInvariants(): void {
+    const dangling = new Map<string, Millis>();
+    for (let i = 0; i < this.#hosts.length; i++) {
+      const a = this.#hosts[i]!;
+      for (const info of a.engine.associations()) {
+        if (info.state !== 'ESTABLISHED') continue;
+        const b = this.#byHit.get(hitKey(info.peerHit));
+        if (b === undefined || this.#hosts.indexOf(b) <= i) continue;
+        if (!b.established(a)) continue;
+        const problems = this.saProblems(a, b);
+        if (problems.length > 0) this.#fail(`invariant: SAs of ${a.name} and ${b.name} disagree while both are ESTABLISHED:\n  ${problems.map((x) => x.problem).join('\n  ')}`);
+        for (const [x, y] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          for (const out of x.sas) {
+            if (out.direction !== 'out' || !equalBytes(out.peerHit, y.hit) || y.sa('in', out.spi, x.hit) !== undefined) continue;
+            const key = `${x.name}>${y.name}:${out.spi >>> 0}`;
+            const since = this.#dangling.get(key) ?? this.#now;
+            dangling.set(key, since);
+            if (this.#now - since > this.#saGraceMs) {
+              this.#fail(
+                `invariant: ${x.name}'s outbound SA ${spiText(out.spi)} to ${y.name} has had no matching inbound SA on ${y.name} for ${this.#now - since} ms ` +
+                  `while both are ESTABLISHED (saGraceMs=${this.#saGraceMs}); ${x.name} lists ${pairsText(x.association(y))}, ${y.name} lists ${pairsText(y.association(x))}`,
+              );
+            }
+          }
+        }
+      }
+    }
+    this.#dangling = dangling;
+  }
+
+  #checkNotFailed(): void {
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+
+  #fail(message: string, cause?: unknown): never {
+    const err = new SimError(message, {
+      seed: this.seed,
+      steps: this.#steps,
+      now: this.#now,
+      traceTail: this.trace.tail(TAIL_LINES),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+    this.#failed = err;
+    throw err;
+  }
+
+  #guard(h: SimHost, what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof SimError) throw e;
+      this.record({ host: h.name, dir: 'note', kind: 'threw', fields: { in: what, error: errText(e) } });
+      this.#fail(`invariant: engine of host ${h.name} threw in ${what}: ${errText(e)}`, e);
+    }
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  #drainAll(): void {
+    for (const h of this.#hosts) this.drainHost(h);
+  }
+
+  /** @internal Drains one host's outputs and routes them. */
+  drainHost(h: SimHost): void {
+    for (;;) {
+      let out: Output | undefined;
+      this.#guard(h, 'poll', () => {
+        out = h.engine.poll();
+      });
+      if (out === undefined) return;
+      this.#apply(h, out);
+    }
+  }
+
+  #apply(h: SimHost, out: Output): void {
+    switch (out.kind) {
+      case 'transmit':
+        this.sendWire(h, 'hip', out.packet.kind, out.bytes, out.src, out.dst, out.packet);
+        return;
+      case 'sa': {
+        const sa = out.sa;
+        this.record({
+          host: h.name,
+          dir: 'sa',
+          kind: out.op,
+          fields: { dir: sa.direction, spi: spiText(sa.spi), peer: traceHit(sa.peerHit), suite: sa.suite, src: traceLoc(sa.src), dst: traceLoc(sa.dst), credit: sa.creditLimited === true ? true : undefined },
+        });
+        try {
+          h.applySa(out.op, sa);
+        } catch (e) {
+          this.#fail(`invariant: host ${h.name}'s data plane refused SA ${out.op} ${sa.direction} ${spiText(sa.spi)}: ${errText(e)}`, e);
+        }
+        return;
+      }
+      case 'locator': {
+        const e = out.entry;
+        this.record({
+          host: h.name,
+          dir: 'locator',
+          kind: out.op,
+          fields: { peer: traceHit(out.peer), loc: traceLoc(e.locator), state: e.state, type: e.type, spi: e.spi === undefined ? undefined : spiText(e.spi), preferred: e.preferred },
+        });
+        h.applyLocator(out.op, out.peer, e);
+        return;
+      }
+      case 'event': {
+        const ev = out.event;
+        h.events.push({ ...ev, t: this.#now });
+        this.record({ host: h.name, dir: 'event', kind: ev.type, fields: eventFields(ev) });
+        return;
+      }
+    }
+  }
+
+  /** @internal Feeds the host's data-plane feedback to its engine. */
+  feedback(h: SimHost): void {
+    for (;;) {
+      const f = h.esp.pollFeedback();
+      if (f === undefined) return;
+      const input: Input = f;
+      this.#guard(h, `handle(${f.kind})`, () => h.engine.handle(input, this.#now));
+      this.drainHost(h);
+    }
+  }
+
+  /** @internal A packet leaves host `h`: interceptors, link, deliveries. */
+  sendWire(
+    h: SimHost,
+    proto: 'hip' | 'esp',
+    kind: SimPacketKind,
+    bytes: Uint8Array,
+    src: Locator,
+    dst: Locator,
+    packet: HipPacket | undefined,
+    extra: Readonly<Record<string, TraceValue>> = {},
+  ): void {
+    const index = h.countSent(kind);
+    this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra } });
+    const to = this.#byLocator.get(locatorKey(dst))?.name;
+    let delayMs = 0;
+    let copies = 0;
+    if (this.#interceptors.length > 0) {
+      let ctx: InterceptContext = {
+        now: this.#now,
+        proto,
+        kind,
+        ...(packet !== undefined ? { packet } : {}),
+        ...(proto === 'esp' && bytes.length >= 4 ? { spi: readU32(bytes, 0) } : {}),
+        src,
+        dst,
+        from: h.name,
+        to,
+        direction: `${h.name}->${to ?? '?'}`,
+        index,
+      };
+      for (const fn of [...this.#interceptors]) {
+        const v = fn(bytes, ctx);
+        if (v === undefined || v === 'pass') continue;
+        if (v === 'drop') {
+          this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'intercept', src: traceLoc(src), dst: traceLoc(dst) } });
+          return;
+        }
+        if (v.replace !== undefined) {
+          if (!(v.replace instanceof Uint8Array)) throw new TypeError('interceptor "replace" expected Uint8Array');
+          bytes = Uint8Array.from(v.replace);
+          const { packet: _old, ...rest } = ctx;
+          if (proto === 'hip') {
+            const d = decodePacket(bytes, { verifyChecksum: false });
+            ctx = d.ok ? { ...rest, packet: d.packet } : rest;
+          } else ctx = rest;
+          this.record({ host: h.name, dir: 'note', kind, fields: { intercept: 'replace', len: bytes.length } });
+        }
+        if (v.delayMs !== undefined) {
+          if (!(v.delayMs >= 0) || !Number.isFinite(v.delayMs)) throw new RangeError('interceptor "delayMs" expected a finite number >= 0');
+          delayMs += v.delayMs;
+          this.record({ host: h.name, dir: 'note', kind, fields: { intercept: 'delay', ms: v.delayMs } });
+        }
+        if (v.duplicate !== undefined) {
+          if (!Number.isInteger(v.duplicate) || v.duplicate < 0) throw new RangeError('interceptor "duplicate" expected an integer >= 0');
+          copies += v.duplicate;
+          this.record({ host: h.name, dir: 'note', kind, fields: { intercept: 'duplicate', copies: v.duplicate } });
+        }
+      }
+    }
+    const entry = this.#links.get(locatorKey(src) + '>' + locatorKey(dst));
+    if (entry === undefined) {
+      this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'no-route', src: traceLoc(src), dst: traceLoc(dst) } });
+      return;
+    }
+    const link = entry.link;
+    if (this.#strictMtu && proto === 'hip' && link.options.fragmentation === false && link.mtu !== Infinity) {
+      const size = bytes.length + (isIpv4Mapped(src) ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES);
+      if (size > link.mtu) this.#fail(`invariant: host ${h.name} sent a ${kind} of ${size} IP bytes over ${entry.name} with MTU ${link.mtu} and fragmentation off`);
+    }
+    const outcome = link.transmit({ bytes, src, dst }, this.#now);
+    if (outcome.drop !== undefined) {
+      this.record({ host: h.name, dir: 'drop', kind, fields: { reason: outcome.drop, link: entry.name } });
+      return;
+    }
+    for (const d of outcome.deliveries) {
+      const wire: Wire = { proto, kind, from: h.name, bytes: d.bytes, src, dst, duplicate: d.duplicate, corrupted: d.corrupted };
+      this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire });
+      for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire: { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true } });
+    }
+  }
+
+  #deliver(w: Wire): void {
+    const h = this.#byLocator.get(locatorKey(w.dst));
+    if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
+      this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
+    }
+    const flags = { dup: w.duplicate ? true : undefined, corrupted: w.corrupted };
+    if (h === undefined) {
+      this.record({ host: w.from, dir: 'drop', kind: w.kind, fields: { reason: 'no-host', dst: traceLoc(w.dst) } });
+      return;
+    }
+    if (w.proto === 'hip') {
+      this.record({ host: h.name, dir: 'recv', kind: w.kind, fields: { src: traceLoc(w.src), dst: traceLoc(w.dst), len: w.bytes.length, ...flags } });
+      this.#guard(h, `handle(datagram ${w.kind})`, () => h.engine.handle({ kind: 'datagram', bytes: w.bytes, src: w.src, dst: w.dst }, this.#now));
+      this.drainHost(h);
+      return;
+    }
+    const r = h.esp.unprotect(w.bytes, w.src, w.dst);
+    if (r.ok) {
+      this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, len: w.bytes.length, ...flags } });
+      h.received.push({
+        t: this.#now,
+        from: this.#byHit.get(hitKey(r.peerHit))?.name,
+        peerHit: r.peerHit,
+        payload: r.payload,
+        nextHeader: r.nextHeader,
+        spi: r.spi,
+        seq: r.seq,
+        src: r.src,
+        dst: r.dst,
+      });
+    } else {
+      this.record({ host: h.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, spi: r.spi === undefined ? undefined : spiText(r.spi), ...flags } });
+    }
+    this.feedback(h);
+  }
+}
+
+function pairsText(info: AssociationInfo | undefined): string {
+  if (info === undefined) return 'no association';
+  return `[${info.sas.map((s) => `in=${spiText(s.localSpi)} out=${spiText(s.peerSpi)}`).join('; ')}]`;
+}
+
+function eventFields(ev: HipEvent): Readonly<Record<string, TraceValue>> {
+  switch (ev.type) {
+    case 'established':
+      return { assoc: ev.assoc, peer: traceHit(ev.peerHit), role: ev.role };
+    case 'update-completed':
+      return { assoc: ev.assoc, what: ev.what };
+    case 'closed':
+      return { assoc: ev.assoc, by: ev.by };
+    case 'failed':
+      return { assoc: ev.assoc, reason: ev.reason };
+    case 'notify':
+      return { assoc: ev.assoc, type: ev.messageType, auth: ev.authenticated, src: traceLoc(ev.src) };
+    case 'dropped':
+      return { reason: ev.reason, pkt: ev.packetKind, assoc: ev.assoc, src: ev.src === undefined ? undefined : traceLoc(ev.src), detail: ev.detail };
+    default:
+      return {};
+  }
+}
+
