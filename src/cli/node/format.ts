@@ -1,0 +1,45 @@
+// Small text helpers shared by the CLI commands.
+import { formatHit } from '../../addr/hit.js';
+import type { HipEvent } from '../../engine/io.js';
+import { suiteInfo } from '../../esp/suites.js';
+import type { Hit } from '../../types.js';
+
+export function spiHex(spi: number): string {
+  return `0x${(spi >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export function suiteName(suite: number): string {
+  return suiteInfo(suite)?.name ?? `suite ${suite}`;
+}
+
+/** Milliseconds with 3 decimals, right-aligned. */
+export function ms(t: number, width = 9): string {
+  return t.toFixed(3).padStart(width);
+}
+
+/** Application payload as text for a timeline: quoted, control characters escaped, truncated. */
+export function payloadText(bytes: Uint8Array, max = 60): string {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const q = JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+  return q;
+}
+
+/** One line for an engine event (no key material ever reaches events). */
+export function eventText(e: HipEvent, peerName: (hit: Hit) => string = formatHit): string {
+  switch (e.type) {
+    case 'established':
+      return `** established with ${peerName(e.peerHit)} as ${e.role} (association ${e.assoc})`;
+    case 'update-completed':
+      return `** update completed (${e.what}) on association ${e.assoc}`;
+    case 'closed':
+      return `** closed by ${e.by} (association ${e.assoc})`;
+    case 'failed':
+      return `** FAILED: ${e.reason} (association ${e.assoc})`;
+    case 'notify':
+      return `** NOTIFY type ${e.messageType}${e.authenticated ? ' (authenticated)' : ' (unauthenticated)'}`;
+    case 'dropped':
+      return `!! dropped${e.packetKind !== undefined ? ` ${e.packetKind}` : ''}: ${e.reason}${e.detail !== undefined ? ` (${e.detail})` : ''}`;
+    default:
+      return '** event';
+  }
+}

@@ -1,0 +1,423 @@
+// `hip-engine live`: a real HIP host on UDP (RFC 9028 framing) with the Node UDP driver. One
+// process listens, another connects; they run a base exchange, exchange ESP-protected messages,
+// optionally rekey, and close, printing a timeline as they go.
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { formatHit, parseHit } from '../../addr/hit.js';
+import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
+import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../../crypto/host-id.js';
+import { defaultRandom } from '../../crypto/noble.js';
+import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry } from '../../driver/node/udp.js';
+import type { HipEvent } from '../../engine/io.js';
+import type { Hit, Locator } from '../../types.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, flag, int, parse, str, strs, type OptionSpec } from './args.js';
+import { eventText, ms, payloadText, spiHex, suiteName } from './format.js';
+
+export const LIVE_HELP = `Usage:
+  hip-engine live --listen ADDR [--port P] [--key FILE.pem] [--reply PREFIX] [--timeout MS]
+  hip-engine live --connect HIT@ADDR[:PORT] [--port P] [--bind ADDR] [--local-port P]
+                  [--key FILE.pem] [--message TEXT ...] [--count N] [--rekey] [--close]
+                  [--timeout MS]
+
+Runs HIP (RFC 7401) between two processes over UDP (RFC 9028 framing: HIP packets after a
+32-bit zero marker with HIP checksum zero, ESP packets starting with their SPI). No raw sockets
+or kernel support are needed: on Linux, two processes can use 127.0.0.1 and 127.0.0.2.
+
+Listener (Responder):
+  --listen ADDR        local address to bind (IPv4 or IPv6)
+  --port P             UDP port to listen on (default ${HIP_UDP_PORT})
+  --reply PREFIX       every message received is sent back prefixed with PREFIX
+                       (default "echo: ")
+  The listener prints "HIT <hit>" first; it exits 0 once the association is closed.
+
+Connector (Initiator):
+  --connect HIT@ADDR   the listener's HIT and address; ADDR may carry a port as
+                       1.2.3.4:P or [2001:db8::1]:P
+  --port P             the listener's UDP port when ADDR has none (default ${HIP_UDP_PORT})
+  --bind ADDR          local address (default: the one the system routes to ADDR from)
+  --local-port P       local UDP port (default: any free port)
+  --message TEXT       a message to send once established (repeatable;
+                       default "hello from <HIT>")
+  --count N            send every message N times (default 1)
+  --rekey              after the replies arrived, rekey (UPDATE) and send them again
+  --close              close the association (CLOSE/CLOSE_ACK) at the end; without it the
+                       connector exits after the last reply and the listener keeps the state
+  It waits for one reply per message sent and exits 0 when everything arrived.
+
+Both:
+  --key FILE.pem       PKCS#8 private key (PEM) for a stable HIT; default: a fresh
+                       ECDSA P-256 identity (make one with "hip-engine keygen")
+  --timeout MS         give up (exit 1) after MS milliseconds (connector default 30000,
+                       listener default 0 = wait forever)
+  -q, --quiet          print only HIT, data and result lines
+  -h, --help           this text
+
+Exit codes: 0 success, 1 runtime failure (BEX failed, timeout), 2 bad arguments.`;
+
+const OPTIONS: OptionSpec = {
+  listen: { type: 'string' },
+  connect: { type: 'string' },
+  port: { type: 'string' },
+  'local-port': { type: 'string' },
+  bind: { type: 'string' },
+  key: { type: 'string' },
+  message: { type: 'string', multiple: true },
+  count: { type: 'string' },
+  rekey: { type: 'boolean' },
+  close: { type: 'boolean' },
+  reply: { type: 'string' },
+  timeout: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export type Io = { readonly out: (line: string) => void; readonly err: (line: string) => void };
+
+type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean };
+type ListenConfig = Common & { readonly mode: 'listen'; readonly address: Locator; readonly port: number; readonly reply: string };
+type ConnectConfig = Common & {
+  readonly mode: 'connect';
+  readonly peerHit: Hit;
+  readonly peerAddress: Locator;
+  readonly peerPort: number;
+  readonly bind: Locator | undefined;
+  readonly localPort: number;
+  readonly messages: readonly string[];
+  readonly count: number;
+  readonly rekey: boolean;
+  readonly close: boolean;
+};
+
+function address(text: string, what: string): Locator {
+  // Dotted quads only: ipaddr.js would also take classful shorthands such as "10.1".
+  if (!text.includes(':') && !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    throw new UsageError(`${what} expects an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
+  }
+  try {
+    return parseLocator(text.replace(/%.*$/, ''));
+  } catch {
+    throw new UsageError(`${what} expects an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
+  }
+}
+
+/** HIT@ADDR, HIT@ADDR:PORT (IPv4), HIT@[ADDR]:PORT or HIT@ADDR (IPv6). */
+export function parseConnectTarget(text: string): { hit: Hit; address: Locator; port: number | undefined } {
+  const at = text.indexOf('@');
+  if (at <= 0 || at === text.length - 1) throw new UsageError(`--connect expects HIT@ADDR, got ${JSON.stringify(text)}`);
+  let hit: Hit;
+  try {
+    hit = parseHit(text.slice(0, at));
+  } catch (e) {
+    throw new UsageError(`--connect: bad HIT ${JSON.stringify(text.slice(0, at))} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const rest = text.slice(at + 1);
+  let host = rest;
+  let port: number | undefined;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  const v4 = /^([0-9.]+):(\d+)$/.exec(rest);
+  if (v6) {
+    host = v6[1]!;
+    if (v6[2] !== undefined) port = Number(v6[2]);
+  } else if (v4) {
+    host = v4[1]!;
+    port = Number(v4[2]);
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--connect: bad port in ${JSON.stringify(text)}`);
+  return { hit, address: address(host, '--connect'), port };
+}
+
+function loadIdentity(file: string | undefined): HostIdentity {
+  if (file === undefined) return generateHostIdentity('ecdsa-p256', defaultRandom);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--key: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return importHostIdentity(text);
+  } catch (e) {
+    throw new UsageError(`--key: ${file} is not a supported PKCS#8 PEM private key (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig | 'help' {
+  const p = parse('live', args, OPTIONS);
+  if (flag(p, 'help')) return 'help';
+  const listen = str(p, 'listen');
+  const connect = str(p, 'connect');
+  if ((listen === undefined) === (connect === undefined)) throw new UsageError('live: give exactly one of --listen ADDR or --connect HIT@ADDR (see hip-engine live --help)');
+  const quiet = flag(p, 'quiet');
+  if (listen !== undefined) {
+    for (const o of ['message', 'count', 'rekey', 'close', 'bind', 'local-port']) {
+      if (p.values[o] !== undefined) throw new UsageError(`live: --${o} applies to --connect only`);
+    }
+    const cfg: Omit<ListenConfig, 'identity'> = {
+      mode: 'listen',
+      address: address(listen, '--listen'),
+      port: int(p, 'port', HIP_UDP_PORT, 0, 65535),
+      reply: str(p, 'reply') ?? 'echo: ',
+      timeoutMs: int(p, 'timeout', 0, 0, 0x7fffffff),
+      quiet,
+    };
+    return { ...cfg, identity: loadIdentity(str(p, 'key')) };
+  }
+  if (p.values['reply'] !== undefined) throw new UsageError('live: --reply applies to --listen only');
+  const target = parseConnectTarget(connect!);
+  const bindText = str(p, 'bind');
+  const bind = bindText === undefined ? undefined : address(bindText, '--bind');
+  if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('live: --bind and the --connect address must be of the same family');
+  const cfg: Omit<ConnectConfig, 'identity'> = {
+    mode: 'connect',
+    peerHit: target.hit,
+    peerAddress: target.address,
+    peerPort: target.port ?? int(p, 'port', HIP_UDP_PORT, 1, 65535),
+    bind,
+    localPort: int(p, 'local-port', 0, 0, 65535),
+    messages: strs(p, 'message'),
+    count: int(p, 'count', 1, 1, 100_000),
+    rekey: flag(p, 'rekey'),
+    close: flag(p, 'close'),
+    timeoutMs: int(p, 'timeout', 30_000, 0, 0x7fffffff),
+    quiet,
+  };
+  if (target.port !== undefined && p.values['port'] !== undefined && target.port !== int(p, 'port', 0, 1, 65535)) {
+    throw new UsageError('live: the port in --connect and --port disagree');
+  }
+  return { ...cfg, identity: loadIdentity(str(p, 'key')) };
+}
+
+/** The local address the system would use to reach `peer` (a connected UDP socket's name). */
+function routeSource(peer: Locator, port: number): Promise<Locator> {
+  const v4 = isIpv4Mapped(peer);
+  return new Promise((resolve, reject) => {
+    const s = createSocket(v4 ? 'udp4' : 'udp6');
+    s.once('error', (e) => {
+      s.close();
+      reject(e);
+    });
+    s.connect(port, formatLocator(peer), () => {
+      const a = s.address().address;
+      s.close();
+      try {
+        resolve(parseLocator(a.replace(/%.*$/, '')));
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
+
+function endpoint(loc: Locator, port: number): string {
+  return isIpv4Mapped(loc) ? `${formatLocator(loc)}:${port}` : `[${formatLocator(loc)}]:${port}`;
+}
+
+/** Renders a driver log entry as one timeline line (undefined: not shown). */
+function logLine(e: UdpLogEntry, peerName: (hit: Hit) => string): string | undefined {
+  switch (e.type) {
+    case 'hip-send':
+      return `-> ${(e.kind as string).padEnd(9)} to ${endpoint(e.dst, e.port)} from ${formatLocator(e.src)} (${e.length} bytes UDP)`;
+    case 'hip-recv':
+      return `<- ${(e.kind ?? '?').padEnd(9)} from ${endpoint(e.src, e.port)} to ${formatLocator(e.dst)} (${e.length} bytes UDP)`;
+    case 'esp-send':
+      return `=> ESP       spi=${spiHex(e.spi)} seq=${e.seq} to ${endpoint(e.dst, e.port)} (${e.length} bytes)`;
+    case 'esp-recv':
+      return `<= ESP       spi=${spiHex(e.spi)} seq=${e.seq} from ${endpoint(e.src, e.port)} (${e.length} bytes)`;
+    case 'esp-drop':
+      return `!! ESP ${e.direction === 'in' ? 'inbound' : 'outbound'} dropped: ${e.reason}${e.spi !== undefined ? ` spi=${spiHex(e.spi)}` : ''}`;
+    case 'sa':
+      return `SA ${e.op.padEnd(6)} ${e.direction.padEnd(3)} spi=${spiHex(e.spi)} ${e.op === 'add' ? `${suiteName(e.suite)} ${formatLocator(e.src)} -> ${formatLocator(e.dst)}` : ''}`.trimEnd();
+    case 'locator':
+      return `LOC ${e.op} ${peerName(e.peerHit)} at ${formatLocator(e.entry.locator)} ${e.entry.state}${e.entry.preferred ? ' preferred' : ''}`;
+    case 'event':
+      return undefined; // printed by the command, with context
+    case 'invalid':
+      return `!! invalid UDP payload from ${endpoint(e.src, e.port)}: ${e.reason}`;
+    case 'socket-error':
+      return `!! socket ${e.address}: ${e.message}`;
+    default:
+      return undefined;
+  }
+}
+
+const enc = new TextEncoder();
+
+export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promise<number> {
+  const t0 = performance.now();
+  const say = (line: string): void => io.out(`[${ms(performance.now() - t0)} ms] ${line}`);
+  const verbose = (line: string): void => {
+    if (!cfg.quiet) say(line);
+  };
+  const peerName = (hit: Hit): string => formatHit(hit);
+
+  let resolveDone!: (code: number) => void;
+  const finished = new Promise<number>((r) => {
+    resolveDone = r;
+  });
+  let exitCode: number | undefined;
+  let driver: UdpDriver | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const done = (code: number, why: string): void => {
+    if (exitCode !== undefined) return;
+    exitCode = code;
+    if (timer !== undefined) clearTimeout(timer);
+    say(code === EXIT_OK ? `DONE ${why}` : `FAILED ${why}`);
+    if (code !== EXIT_OK) io.err(`hip-engine live: ${why}`);
+    // Let the last datagrams (CLOSE_ACK, replies) leave before the sockets close.
+    setTimeout(() => {
+      void (driver?.close() ?? Promise.resolve()).then(() => resolveDone(code));
+    }, 100);
+  };
+
+  const onLog = (e: UdpLogEntry): void => {
+    const line = logLine(e, peerName);
+    if (line !== undefined) verbose(line);
+  };
+
+  io.out(`HIT ${formatHit(cfg.identity.hit)}`);
+
+  if (cfg.mode === 'listen') {
+    let sessions = 0;
+    const onEvent = (e: HipEvent): void => {
+      if (e.type === 'dropped') return verbose(eventText(e));
+      say(eventText(e));
+      if (e.type === 'established') sessions++;
+      if (e.type === 'closed') done(EXIT_OK, `association closed by ${e.by}`);
+      if (e.type === 'failed') done(EXIT_FAILURE, `base exchange or update failed: ${e.reason}`);
+    };
+    try {
+      driver = await UdpDriver.open({
+        identity: cfg.identity,
+        locators: [cfg.address],
+        port: cfg.port,
+        onLog,
+        onEvent: (e) => onEvent(e),
+        onData: (d) => {
+          say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);
+          const text = new TextDecoder().decode(d.payload);
+          const reply = enc.encode(`${cfg.reply}${text}`);
+          say(`SEND ${payloadText(reply)} to ${peerName(d.peerHit)}`);
+          const r = driver!.send(d.peerHit, reply);
+          if (!r.ok) say(`!! cannot send the reply: ${r.reason}`);
+        },
+      });
+    } catch (e) {
+      io.err(`hip-engine live: ${e instanceof Error ? e.message : String(e)}`);
+      return EXIT_FAILURE;
+    }
+    const ep = driver.endpoints[0]!;
+    io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)`);
+    if (cfg.timeoutMs > 0) timer = setTimeout(() => done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`), cfg.timeoutMs);
+    const stop = (): void => done(EXIT_OK, 'interrupted');
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const code = await finished;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    return code;
+  }
+
+  // ---- connector ----
+  const c = cfg;
+  let bind = c.bind;
+  if (bind === undefined) {
+    try {
+      bind = await routeSource(c.peerAddress, c.peerPort);
+    } catch (e) {
+      io.err(`hip-engine live: no route to ${formatLocator(c.peerAddress)}: ${e instanceof Error ? e.message : String(e)}`);
+      return EXIT_FAILURE;
+    }
+  }
+  const messages = c.messages.length > 0 ? c.messages : [`hello from ${formatHit(c.identity.hit)}`];
+  let phase: 'connecting' | 'round1' | 'rekeying' | 'round2' | 'closing' = 'connecting';
+  let expected = 0;
+  let received = 0;
+  let sent = 0;
+
+  const sendRound = (): void => {
+    for (let i = 1; i <= c.count; i++) {
+      for (const m of messages) {
+        const text = c.count > 1 ? `${m} (${i}/${c.count})` : m;
+        const bytes = enc.encode(text);
+        say(`SEND ${payloadText(bytes)} to ${peerName(c.peerHit)}`);
+        const r = driver!.send(c.peerHit, bytes);
+        if (!r.ok) return done(EXIT_FAILURE, `cannot send ${payloadText(bytes)}: ${r.reason}`);
+        sent++;
+        expected++;
+      }
+    }
+  };
+
+  const finish = (): void => {
+    if (c.close) {
+      phase = 'closing';
+      say(`CLOSE association with ${peerName(c.peerHit)}`);
+      driver!.closeAssociation(c.peerHit);
+    } else {
+      done(EXIT_OK, `sent ${sent}, received ${received} replies`);
+    }
+  };
+
+  const onEvent = (e: HipEvent): void => {
+    if (e.type === 'dropped') return verbose(eventText(e));
+    say(eventText(e));
+    switch (e.type) {
+      case 'established':
+        if (phase === 'connecting') {
+          phase = 'round1';
+          sendRound();
+        }
+        return;
+      case 'update-completed':
+        if (phase === 'rekeying' && e.what === 'rekey') {
+          phase = 'round2';
+          sendRound();
+        }
+        return;
+      case 'closed':
+        if (phase === 'closing') return done(EXIT_OK, `sent ${sent}, received ${received} replies, association closed`);
+        return done(EXIT_FAILURE, `association closed by ${e.by} before the exchange finished`);
+      case 'failed':
+        return done(EXIT_FAILURE, `${phase === 'connecting' ? 'base exchange' : 'association'} failed: ${e.reason}`);
+      default:
+        return;
+    }
+  };
+
+  try {
+    driver = await UdpDriver.open({
+      identity: c.identity,
+      locators: [bind],
+      port: c.localPort,
+      peerPort: c.peerPort,
+      onLog,
+      onEvent: (e) => onEvent(e),
+      onData: (d) => {
+        say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);
+        received++;
+        if (received < expected || exitCode !== undefined) return;
+        if (phase === 'round1' && c.rekey) {
+          phase = 'rekeying';
+          say(`REKEY association with ${peerName(c.peerHit)}`);
+          driver!.rekey(c.peerHit);
+        } else if (phase === 'round1' || phase === 'round2') {
+          finish();
+        }
+      },
+    });
+  } catch (e) {
+    io.err(`hip-engine live: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT_FAILURE;
+  }
+  const ep = driver.endpoints[0]!;
+  io.out(`BOUND ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)`);
+  say(`CONNECT ${formatHit(c.peerHit)} at ${endpoint(c.peerAddress, c.peerPort)}`);
+  if (c.timeoutMs > 0) timer = setTimeout(() => done(EXIT_FAILURE, `timeout after ${c.timeoutMs} ms (phase ${phase}, ${received}/${expected} replies)`), c.timeoutMs);
+  try {
+    driver.connect(c.peerHit, [{ address: c.peerAddress, port: c.peerPort }]);
+  } catch (e) {
+    done(EXIT_FAILURE, `cannot connect: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return finished;
+}

@@ -1,0 +1,164 @@
+// `hip-engine demo` in-process: the default scenario runs with real crypto and exits 0 with a
+// summary; its pcap reads back and every HIP packet in it decodes (with its real HIP checksum)
+// in the order I1, R1, I2, R2, UPDATE..., CLOSE, CLOSE_ACK, with ESP packets in between; the
+// JSON-lines trace and the Mermaid diagram are written too.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/node/main.js';
+import { readPcap } from '../../src/testing/pcap.js';
+import { decodePacket } from '../../src/wire/packet.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'hip-demo-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { code, out, err };
+}
+
+type Captured = { proto: 'HIP' | 'ESP'; kind: string; family: 'ipv4' | 'ipv6' };
+
+/** Every record of a LINKTYPE_RAW pcap: IP header skipped, HIP decoded with its checksum checked. */
+function readCapture(file: string): Captured[] {
+  const res = readPcap(new Uint8Array(readFileSync(file)));
+  expect(res.ok).toBe(true);
+  if (!res.ok) return [];
+  expect(res.value.linktype).toBe(101);
+  const out: Captured[] = [];
+  for (const rec of res.value.records) {
+    const b = rec.bytes;
+    const version = b[0]! >> 4;
+    expect([4, 6]).toContain(version);
+    const v4 = version === 4;
+    const headerLen = v4 ? 20 : 40;
+    const proto = v4 ? b[9]! : b[6]!;
+    const src = new Uint8Array(16);
+    const dst = new Uint8Array(16);
+    if (v4) {
+      src[10] = src[11] = dst[10] = dst[11] = 0xff;
+      src.set(b.subarray(12, 16), 12);
+      dst.set(b.subarray(16, 20), 12);
+    } else {
+      src.set(b.subarray(8, 24));
+      dst.set(b.subarray(24, 40));
+    }
+    const payload = b.subarray(headerLen);
+    if (proto === 139) {
+      const d = decodePacket(payload, { src, dst, verifyChecksum: true });
+      expect(d.ok, d.ok ? '' : JSON.stringify(d.error)).toBe(true);
+      if (d.ok) out.push({ proto: 'HIP', kind: d.packet.kind, family: v4 ? 'ipv4' : 'ipv6' });
+    } else {
+      expect(proto).toBe(50);
+      out.push({ proto: 'ESP', kind: 'ESP', family: v4 ? 'ipv4' : 'ipv6' });
+    }
+  }
+  return out;
+}
+
+function expectStory(cap: readonly Captured[]): void {
+  const hip = cap.filter((c) => c.proto === 'HIP').map((c) => c.kind);
+  expect(hip.slice(0, 4)).toEqual(['I1', 'R1', 'I2', 'R2']);
+  expect(hip.slice(-2)).toEqual(['CLOSE', 'CLOSE_ACK']);
+  const middle = hip.slice(4, -2);
+  expect(middle.length).toBeGreaterThanOrEqual(2);
+  expect(middle.every((k) => k === 'UPDATE')).toBe(true);
+  // ESP both before and after the rekey, none before R2 or after CLOSE.
+  const kinds = cap.map((c) => c.kind);
+  const firstUpdate = kinds.indexOf('UPDATE');
+  const lastUpdate = kinds.lastIndexOf('UPDATE');
+  expect(kinds.slice(kinds.indexOf('R2'), firstUpdate)).toContain('ESP');
+  expect(kinds.slice(lastUpdate, kinds.indexOf('CLOSE'))).toContain('ESP');
+  expect(kinds.slice(0, kinds.indexOf('R2'))).not.toContain('ESP');
+  expect(kinds.slice(kinds.indexOf('CLOSE'))).not.toContain('ESP');
+}
+
+describe('hip-engine demo', () => {
+  it('runs the default scenario, prints a timeline and a summary, and writes pcap, trace and diagram', async () => {
+    const pcap = join(tmp, 'basic.pcap');
+    const trace = join(tmp, 'basic.jsonl');
+    const diagram = join(tmp, 'basic.mmd');
+    const r = await run(['demo', '--pcap', pcap, '--trace', trace, '--diagram', diagram]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.err).toBe('');
+    // The timeline: packets with locators, SA changes, data per path, events.
+    expect(r.out).toMatch(/-> I1 +2001:db8::a -> 2001:db8::b/);
+    expect(r.out).toMatch(/SA add +in +spi=0x[0-9a-f]{8}/);
+    expect(r.out).toMatch(/DATA from A via 2001:db8::a -> 2001:db8::b: "hello B/);
+    expect(r.out).toMatch(/DATA from B via 2001:db8::b -> 2001:db8::a: "hello A/);
+    expect(r.out).toMatch(/\*\* ESTABLISHED with B as initiator/);
+    expect(r.out).toMatch(/\*\* UPDATE completed \(rekey\)/);
+    expect(r.out).toMatch(/\*\* CLOSED \(by local\)/);
+    // The summary.
+    expect(r.out).toMatch(/^Summary: scenario basic, seed 1/m);
+    expect(r.out).toMatch(/A -> B via 2001:db8::a -> 2001:db8::b: 4 messages, \d+ bytes, on 2 SAs/);
+    expect(r.out).toMatch(/B -> A via 2001:db8::b -> 2001:db8::a: 4 messages, \d+ bytes, on 2 SAs/);
+    expect(r.out).toMatch(/SAs still installed: 0/);
+    expect(r.out).toMatch(/^RESULT: OK$/m);
+
+    const cap = readCapture(pcap);
+    expectStory(cap);
+    expect(cap.filter((c) => c.proto === 'ESP')).toHaveLength(8);
+    expect(cap.every((c) => c.family === 'ipv6')).toBe(true);
+
+    const records = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThan(40);
+    expect(records.every((x) => typeof x['t'] === 'number' && typeof x['host'] === 'string' && typeof x['dir'] === 'string')).toBe(true);
+    expect(records.filter((x) => x['dir'] === 'recv' && x['kind'] === 'ESP' && typeof x['data'] === 'string')).toHaveLength(8);
+    const text = JSON.stringify(records);
+    expect(text).not.toMatch(/encKey|authKey|"key"/i);
+
+    const mm = readFileSync(diagram, 'utf8');
+    expect(mm.startsWith('sequenceDiagram\n')).toBe(true);
+    expect(mm).toContain('A->>B: I1');
+    expect(mm).toContain('B->>A: R1');
+    expect(mm).toContain('B->>A: CLOSE_ACK');
+    expect(mm).toMatch(/A-\)B: ESP seq=1 'hello B/);
+  });
+
+  it('is deterministic for a seed and decodes over IPv4 (20-byte headers) too', async () => {
+    const p1 = join(tmp, 'v4-a.pcap');
+    const p2 = join(tmp, 'v4-b.pcap');
+    const r1 = await run(['demo', '--scenario', 'ipv4', '--seed', '9', '--pcap', p1, '--quiet']);
+    const r2 = await run(['demo', '--scenario', 'ipv4', '--seed', '9', '--pcap', p2, '--quiet']);
+    expect(r1.code, r1.out + r1.err).toBe(0);
+    expect(r2.code).toBe(0);
+    expect(r1.out).not.toMatch(/-> I1/); // --quiet: summary only
+    expect(r1.out).toMatch(/Summary: scenario ipv4, seed 9/);
+    expect(readFileSync(p1).equals(readFileSync(p2))).toBe(true);
+    const cap = readCapture(p1);
+    expectStory(cap);
+    expect(cap.every((c) => c.family === 'ipv4')).toBe(true);
+  });
+
+  it('recovers from loss in the lossy scenario (retransmissions, application retries)', async () => {
+    const pcap = join(tmp, 'lossy.pcap');
+    const r = await run(['demo', '--scenario', 'lossy', '--pcap', pcap]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/lost on the link/);
+    expect(r.out).toMatch(/links: \d+ packets submitted, [1-9]\d* lost/);
+    expect(r.out).toMatch(/^RESULT: OK$/m);
+    // Retransmissions interleave, but every step of the story is in the capture, in order.
+    const kinds = readCapture(pcap).map((c) => c.kind);
+    const order = ['I1', 'R1', 'I2', 'R2', 'ESP', 'UPDATE', 'ESP', 'CLOSE', 'CLOSE_ACK'];
+    let at = -1;
+    for (const k of order) {
+      const next = kinds.indexOf(k, at + 1);
+      expect(next, `${k} after index ${at} in ${kinds.join(' ')}`).toBeGreaterThan(at);
+      at = next;
+    }
+    expect(kinds.at(-1)).toBe('CLOSE_ACK');
+  });
+
+  it('exits 2 on bad arguments and 0 on --help', async () => {
+    expect((await run(['demo', '--scenario', 'nope'])).code).toBe(2);
+    expect((await run(['demo', '--pcap'])).code).toBe(2);
+    expect((await run(['demo', '--seed', 'x'])).code).toBe(2);
+    const h = await run(['demo', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/--pcap FILE/);
+  });
+});

@@ -1,0 +1,210 @@
+// `hip-engine live` as real processes: a listener on 127.0.0.1 and a connector on 127.0.0.2 run a
+// base exchange over UDP (RFC 9028 framing), exchange ESP-protected messages both ways, rekey and
+// close. Plus exit codes: 2 for bad arguments, 1 for a runtime failure (timeout), 0 for --help.
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from './build.js';
+
+let main = '';
+let tmp = '';
+beforeAll(() => {
+  main = buildCli('hip-engine-cli-live-test');
+  tmp = mkdtempSync(join(tmpdir(), 'hip-live-'));
+}, 120_000);
+afterAll(() => {
+  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+});
+
+type Proc = { readonly stdout: () => string; readonly stderr: () => string; readonly exit: Promise<number | null>; waitFor(re: RegExp, ms?: number): Promise<RegExpExecArray> };
+
+function cli(args: readonly string[], killAfterMs = 30_000): Proc {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    for (const w of [...waiters]) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      for (const w of [...waiters]) w();
+      resolve(code);
+    });
+  });
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    waitFor(re, ms = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${String(re)} in output:\n${out}\n${err}`)), ms);
+        const check = (): void => {
+          const m = re.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(check), 1);
+            resolve(m);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(check), 1);
+            reject(new Error(`exited (${child.exitCode}) without ${String(re)}:\n${out}\n${err}`));
+          }
+        };
+        waiters.push(check);
+        check();
+      });
+    },
+  };
+}
+
+/** A UDP port that was free a moment ago on `address`. */
+function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind({ address, port: 0 }, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const lines = (text: string, re: RegExp): string[] => text.split('\n').filter((l) => re.test(l));
+const indexOf = (text: string, re: RegExp): number => text.split('\n').findIndex((l) => re.test(l));
+
+describe('hip-engine live (two processes over UDP on loopback)', () => {
+  it('runs a base exchange, exchanges messages both ways, rekeys and closes; both exit 0', async () => {
+    const port = await freePort('127.0.0.1');
+    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '25000']);
+    const [, hit] = await listener.waitFor(/^HIT (\S+)$/m);
+    await listener.waitFor(/^LISTENING 127\.0\.0\.1 port (\d+)/m);
+    const connector = cli([
+      'live',
+      '--connect',
+      `${hit!}@127.0.0.1`,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.2',
+      '--message',
+      'hello listener',
+      '--message',
+      'second message',
+      '--count',
+      '2',
+      '--rekey',
+      '--close',
+      '--timeout',
+      '25000',
+    ]);
+    const [cCode, lCode] = await Promise.all([connector.exit, listener.exit]);
+    const c = connector.stdout();
+    const l = listener.stdout();
+    const ctx = `--- connector ---\n${c}${connector.stderr()}\n--- listener ---\n${l}${listener.stderr()}`;
+    expect(cCode, ctx).toBe(0);
+    expect(lCode, ctx).toBe(0);
+
+    // Connector (Initiator) timeline.
+    expect(c).toMatch(/^HIT 2001:2[0-9a-f]:/m);
+    expect(c).toMatch(/^BOUND 127\.0\.0\.2 port \d+/m);
+    const hipOut = lines(c, /\] -> [A-Z_0-9]+ /).map((x) => /-> (\S+)/.exec(x)![1]);
+    const hipIn = lines(c, /\] <- [A-Z_0-9]+ /).map((x) => /<- (\S+)/.exec(x)![1]);
+    expect(hipOut).toEqual(['I1', 'I2', 'UPDATE', 'UPDATE', 'CLOSE']);
+    expect(hipIn).toEqual(['R1', 'R2', 'UPDATE', 'CLOSE_ACK']);
+    expect(c).toMatch(new RegExp(`-> I1 +to 127\\.0\\.0\\.1:${port} from 127\\.0\\.0\\.2`));
+    expect(c).toContain(`established with ${hit!} as initiator`);
+    expect(lines(c, /SEND "(hello listener|second message) \(\d\/2\)"/)).toHaveLength(8);
+    const echoes = lines(c, /DATA from .* via 127\.0\.0\.1->127\.0\.0\.2: "echo: /);
+    expect(echoes).toHaveLength(8);
+    expect(c).toMatch(/REKEY association/);
+    expect(c).toMatch(/update completed \(rekey\)/);
+    expect(c).toMatch(/closed by local/);
+    expect(c).toMatch(/DONE sent 8, received 8 replies, association closed/);
+    // The inbound SA is installed before the I2 that announces its SPI.
+    expect(indexOf(c, /SA add +in /)).toBeLessThan(indexOf(c, /-> I2 /));
+
+    // Listener (Responder) timeline.
+    expect(l).toMatch(/<- I1 +from 127\.0\.0\.2:\d+ to 127\.0\.0\.1/);
+    expect(indexOf(l, /SA add +in /)).toBeLessThan(indexOf(l, /-> R2 /));
+    expect(l).toMatch(/established with 2001:2[0-9a-f:]+ as responder/);
+    expect(lines(l, /DATA from .* via 127\.0\.0\.2->127\.0\.0\.1: "(hello listener|second message)/)).toHaveLength(8);
+    expect(lines(l, /SEND "echo: /)).toHaveLength(8);
+    expect(l).toMatch(/<- CLOSE +from/);
+    expect(l).toMatch(/-> CLOSE_ACK/);
+    expect(l).toMatch(/closed by peer/);
+    expect(l).toMatch(/DONE association closed by peer/);
+  }, 60_000);
+
+  it('--key gives a stable HIT (keygen writes the PEM); a listener nobody talks to times out with exit 1', async () => {
+    const pem = join(tmp, 'host.pem');
+    const gen = cli(['keygen', '--out', pem]);
+    expect(await gen.exit).toBe(0);
+    const [, hit] = /^HIT (\S+)$/m.exec(gen.stdout())!;
+    const port = await freePort('127.0.0.1');
+    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--key', pem, '--timeout', '300']);
+    expect(await listener.exit).toBe(1);
+    expect(listener.stdout()).toContain(`HIT ${hit!}\n`);
+    expect(listener.stdout()).toMatch(/FAILED timeout after 300 ms/);
+    expect(listener.stderr()).toMatch(/timeout/);
+  }, 30_000);
+
+  it('a connector without a listener retransmits I1 and fails with exit 1 at --timeout', async () => {
+    const port = await freePort('127.0.0.1');
+    const connector = cli(['live', '--connect', '2001:20::1@127.0.0.1', '--port', String(port), '--bind', '127.0.0.2', '--timeout', '1500']);
+    expect(await connector.exit).toBe(1);
+    expect(lines(connector.stdout(), /-> I1 /).length).toBeGreaterThanOrEqual(2);
+    expect(connector.stdout()).toMatch(/FAILED timeout after 1500 ms \(phase connecting/);
+  }, 30_000);
+
+  it('exits 2 with a clear message on bad arguments', async () => {
+    const cases: [string[], RegExp][] = [
+      [['live'], /exactly one of --listen/],
+      [['live', '--listen', '127.0.0.1', '--connect', '2001:20::1@127.0.0.1'], /exactly one of/],
+      [['live', '--listen', 'not-an-address'], /--listen expects an IPv4 or IPv6 address/],
+      [['live', '--listen', '127.0.0.1', '--port', '70000'], /--port expects an integer in 0\.\.65535/],
+      [['live', '--listen', '127.0.0.1', '--count', '2'], /--count applies to --connect only/],
+      [['live', '--connect', '127.0.0.1'], /--connect expects HIT@ADDR/],
+      [['live', '--connect', 'fe80::1@127.0.0.1'], /bad HIT/],
+      [['live', '--connect', '2001:20::1@127.0.0.1', '--count', 'many'], /--count expects an integer/],
+      [['live', '--listen', '127.0.0.1', '--key', '/nonexistent/key.pem'], /cannot read/],
+      [['live', '--listen'], /argument missing|--listen/i],
+      [['live', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['demo', '--scenario', 'nope'], /unknown scenario "nope"/],
+      [['demo', '--seed', 'abc'], /--seed expects a non-negative integer/],
+      [['bogus'], /unknown command "bogus"/],
+      [[], /Usage: hip-engine/],
+    ];
+    await Promise.all(
+      cases.map(async ([args, re]) => {
+        const p = cli(args);
+        const code = await p.exit;
+        expect(code, `${args.join(' ')}\n${p.stdout()}${p.stderr()}`).toBe(2);
+        expect(p.stderr(), args.join(' ')).toMatch(re);
+      }),
+    );
+  }, 60_000);
+
+  it('prints help for every command with exit 0', async () => {
+    for (const [args, re] of [
+      [['--help'], /Commands:/],
+      [['live', '--help'], /--listen ADDR/],
+      [['demo', '--help'], /--scenario NAME/],
+      [['keygen', '--help'], /--out FILE\.pem/],
+      [['help', 'live'], /--connect HIT@ADDR/],
+    ] as [string[], RegExp][]) {
+      const p = cli(args);
+      expect(await p.exit, args.join(' ')).toBe(0);
+      expect(p.stdout()).toMatch(re);
+    }
+  }, 30_000);
+});
