@@ -40,6 +40,8 @@ export class Association {
   lastLocatorSet: string | undefined;
   /** What we last announced, to send a LOCATOR_SET only when it changes. */
   lastAnnounced: string | undefined;
+  /** An R1 went to this peer after the association was ESTABLISHED (a restart may follow). */
+  r1SinceEstablished = false;
   /** A LOCATOR_SET received in R1, I2 or R2, applied when the association is ESTABLISHED. */
   bexLocators: { readonly from: 'R1' | 'I2' | 'R2'; readonly locators: readonly LocatorEntry[] } | undefined;
   /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */

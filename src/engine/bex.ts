@@ -72,6 +72,8 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
     return core.drop('lower-hit', { packetKind: 'I1', src, assoc });
   }
+  // Only an R1 sent after ESTABLISHED can be answered by a new incarnation's I2 (see onI2).
+  if (assoc?.state.name === 'ESTABLISHED') assoc.r1SinceEstablished = true;
   const list = param(pkt, 'DH_GROUP_LIST');
   const ours = supportedDhGroups(core.crypto, core.config.dhGroups);
   // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
@@ -297,6 +299,10 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     }
     // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
     if (st.name === 'I2_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) return drop('lower-hit');
+    // §6.9 step 20 replaces an ESTABLISHED association only for a peer that started over: it
+    // sent an I1 and answers the R1 we gave it since. An I2 that answers an R1 from before (a
+    // late copy from a simultaneous start) would leave the two ends with different keys.
+    if (st.name === 'ESTABLISHED' && !existing.r1SinceEstablished) return drop('duplicate', 'I2 answers no R1 sent since ESTABLISHED');
   }
   const solution = param(pkt, 'SOLUTION');
   const dh = param(pkt, 'DIFFIE_HELLMAN');
@@ -411,6 +417,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     assoc = core.createAssoc({ local, peerHit: pkt.senderHit, role: 'responder', state: enter('recv-I2', nextState), localLocator, peerLocator });
   }
   assoc.role = 'responder';
+  assoc.r1SinceEstablished = false;
   assoc.kij = shared.secret;
   assoc.peerHostId = peerHost;
   const i2Locators = param(pkt, 'LOCATOR_SET');

@@ -359,10 +359,17 @@ function answerNegotiation(
 ): Refusal | undefined {
   const st = established(assoc)!;
   if (st.update.rekey) {
-    if (st.update.rekey.peer || st.update.rekey.kind !== kind) return { reason: 'stale-update', detail: 'second SA negotiation during one' };
+    const ours = st.update.rekey;
+    if (ours.peer || ours.kind !== kind) return { reason: 'stale-update', detail: 'second SA negotiation during one' };
+    // Both ESP_INFOs are known now, so our new inbound keys are too: install the inbound SA
+    // before the ACK leaves, because the ACK lets the peer finalize and send on our new SPI
+    // (DESIGN C3.4) even if our own UPDATE is still waiting for its ACK.
+    const drawn = drawNegotiated(core, assoc, st, ours, peer);
+    if (!drawn.ok) return drawn.refusal;
+    addSa(core, assoc, saSpec(assoc, { localSpi: ours.newLocalSpi, peerSpi: peer.newSpi, suite: ours.suite, keymatIndex: drawn.index, localLocator: ours.localLocator, peerLocator: ours.peerLocator }, 'in', drawn.keys.in));
     const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply]);
     setUpdate(assoc, 'recv-UPDATE', {
-      rekey: { ...st.update.rekey, peer },
+      rekey: { ...ours, peer, early: { kij: drawn.kij, index: drawn.index, keys: drawn.keys } },
       lastPeerUpdateId: peerUpdateId,
       lastAckBytes: { bytes: reply.bytes, src: assoc.localLocator, dst: assoc.peerLocator },
     });
@@ -451,6 +458,35 @@ function keymatOf(core: EngineCore, assoc: Association, st: Established, kij: Ui
   });
 }
 
+/**
+ * RFC 7402 §6.10 steps 1-3 for a negotiation where both ESP_INFOs are known: the new KEYMAT (if
+ * either side sent DH: both must have) or the greater of the two indices, and the keys there.
+ */
+function drawNegotiated(
+  core: EngineCore,
+  assoc: Association,
+  st: Established,
+  r: RekeyState,
+  peer: { newSpi: number; index: number; dhPublic: Uint8Array | undefined },
+): { ok: true; kij: Uint8Array; index: number; keys: { in: DirectionKeys; out: DirectionKeys } } | { ok: false; refusal: Refusal } {
+  let kij = assoc.kij!;
+  let index: number;
+  if (r.dh && peer.dhPublic) {
+    const shared = core.crypto.dhGroup(st.keys.dhGroup)!.shared(r.dh.privateKey, peer.dhPublic);
+    if (!shared.ok) return { ok: false, refusal: { reason: 'bad-dh-public', detail: shared.reason } };
+    kij = shared.secret;
+    index = 0;
+  } else if (r.dh || peer.dhPublic) {
+    // Only one side sent DH: RFC 7402 §4.3 says the reply "MUST also contain" one.
+    return { ok: false, refusal: { reason: 'bad-esp-info', detail: 'DIFFIE_HELLMAN on one side only' } };
+  } else {
+    index = Math.max(r.sentIndex, peer.index);
+  }
+  const drawn = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, r.suite);
+  if (!drawn) return { ok: false, refusal: { reason: 'bad-esp-info', detail: 'KEYMAT index beyond the KEYMAT' } };
+  return { ok: true, kij, index, keys: { in: drawn.in, out: drawn.out } };
+}
+
 /** RFC 7402 §6.10: both halves present: draw keys, install SAs, retire a replaced pair. */
 function finalizeIfReady(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
@@ -458,26 +494,15 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
   if (!st || !r || !r.acked || !r.peer) return;
   const old = r.kind === 'rekey' ? st.sas.find((s) => s.localSpi === r.oldLocalSpi) : undefined;
   if (r.kind === 'rekey' && !old) return abandonRekey(core, assoc, 'bad-esp-info', 'the SA being rekeyed is gone');
-  let kij = assoc.kij!;
+  let kij: Uint8Array;
   let index: number;
   let keys: { in: DirectionKeys; out: DirectionKeys };
   if (r.early) {
     ({ kij, index, keys } = r.early);
   } else {
-    if (r.dh && r.peer.dhPublic) {
-      const shared = core.crypto.dhGroup(st.keys.dhGroup)!.shared(r.dh.privateKey, r.peer.dhPublic);
-      if (!shared.ok) return abandonRekey(core, assoc, 'bad-dh-public', shared.reason);
-      kij = shared.secret;
-      index = 0;
-    } else if (r.dh || r.peer.dhPublic) {
-      // Only one side sent DH: the peer broke RFC 7402 §4.3 ("the reply MUST also contain" DH).
-      return abandonRekey(core, assoc, 'bad-esp-info', 'DIFFIE_HELLMAN on one side only');
-    } else {
-      index = Math.max(r.sentIndex, r.peer.index);
-    }
-    const drawn = drawEspKeys(keymatOf(core, assoc, st, kij), index, assoc.localHit, assoc.peerHit, r.suite);
-    if (!drawn) return abandonRekey(core, assoc, 'bad-esp-info', 'KEYMAT index beyond the KEYMAT');
-    keys = { in: drawn.in, out: drawn.out };
+    const drawn = drawNegotiated(core, assoc, st, r, r.peer);
+    if (!drawn.ok) return abandonRekey(core, assoc, drawn.refusal.reason, drawn.refusal.detail ?? '');
+    ({ kij, index, keys } = drawn);
   }
   const next: SaPair = {
     localSpi: r.newLocalSpi,
@@ -506,7 +531,7 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
   core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: r.kind === 'rekey' ? 'rekey' : 'new-sa' } });
 }
 
-function abandonRekey(core: EngineCore, assoc: Association, reason: 'bad-dh-public' | 'bad-esp-info', detail: string): void {
+function abandonRekey(core: EngineCore, assoc: Association, reason: DropReason, detail: string): void {
   const st = established(assoc)!;
   if (st.update.rekey?.early) deleteSa(core, assoc, 'in', st.update.rekey.newLocalSpi);
   setUpdate(assoc, 'recv-UPDATE', { rekey: undefined });

@@ -1,7 +1,6 @@
-// Engine bugs found with the simulator, as exact, deterministic repros (interceptor-driven, so
-// they do not depend on a random loss pattern). They are written with `it.fails`: each test body
-// asserts the CORRECT behaviour and currently fails, so the suite stays green while the bug
-// exists and turns red the day it is fixed; then change `it.fails` to `it`.
+// Engine bugs found with the simulator, kept as exact, deterministic regression tests
+// (interceptor-driven, so they do not depend on a random loss pattern). Both are fixed: each test
+// asserts the correct behaviour.
 //
 // Run: npx vitest run test/scenarios/engine-bugs.sim.test.ts
 import { describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ describe('engine bug repros', () => {
   // seconds under loss), and B's next rekey is refused by A meanwhile ('bad-esp-info', "OLD SPI
   // is not the peer's"). DESIGN C3.4: the inbound SA must exist before the packet that lets the
   // peer use it leaves. Found by a lossy simultaneous-rekey sweep (fastCrypto, seeds 229, 241).
-  it.fails('simultaneous rekey with the ACK to A lost: B must not send to an SPI A has not installed', () => {
+  it('simultaneous rekey with the ACK to A lost: B must not send to an SPI A has not installed', () => {
     const { sim, a, b } = pair(700);
     establish(sim, a, b);
     // B's UPDATEs: #0 its own U1, #1 its ACK of A's U1 -> dropped.
@@ -33,7 +32,6 @@ describe('engine bug repros', () => {
     const before = a.received.length;
     expect(b.send(a, Uint8Array.of(1, 2, 3)).ok).toBe(true);
     sim.run(50);
-    // Fails: A has no inbound SA for the SPI B now sends on, and drops the packet.
     expect(a.sas.filter((s) => s.direction === 'in').map((s) => s.spi)).toEqual(expect.arrayContaining(bOut));
     expect(a.received.length).toBe(before + 1);
   });
@@ -53,7 +51,7 @@ describe('engine bug repros', () => {
   //          its SAs and keys and answers with an R2 that H, now R2-SENT as Responder, drops
   //          ('bad-state'). Both ends then go ESTABLISHED (as Responders) on different keys.
   // Found by a lossy simultaneous-initiation sweep (fastCrypto, seed 249).
-  it.fails('simultaneous initiation with a lost I2 must not end in a split brain', () => {
+  it('simultaneous initiation with a lost I2 must not end in a split brain', () => {
     const { sim, a, b } = pair(701, { crypto: 'fast', config: { r2SentTimeoutMs: 2000 } });
     const [lo, hi] = compareBytes(a.hit, b.hit) < 0 ? [a, b] : [b, a];
     sim.intercept(on({ kind: 'I2', from: lo.name }, 'drop', { nth: 0 }));
