@@ -60,7 +60,7 @@ describe('engine bug repros', () => {
     sim.at(5, () => hi.connect(lo));
     sim.run(10_000);
     expect(lo.established(hi) && hi.established(lo)).toBe(true);
-    // Fails: the two ends list disjoint SA pairs with different keys.
+    // Both ends share one SA pair with equal keys (no split brain).
     const l = lo.association(hi)!.sas.map((s) => [s.localSpi, s.peerSpi]);
     const h = hi.association(lo)!.sas.map((s) => [s.peerSpi, s.localSpi]);
     expect(l).toEqual(h);
