@@ -79,6 +79,13 @@ export type HipConfig = {
    * LOCATOR_SET (RFC 8047 §6, RFC 8046 §6.4).
    */
   readonly neverAnnounce: readonly string[];
+  /**
+   * Data-plane silence (RFC 8047 §4.2.3 fault tolerance, RFC 8046 §5.1 ACTIVE → UNVERIFIED):
+   * when no authenticated ESP has come from a peer locator an SA uses for this long, the locator
+   * is checked again and traffic moves to another ACTIVE one meanwhile. 0 turns it off (default:
+   * HIP has no keepalive, and an idle association is not a failed one).
+   */
+  readonly silenceMs: Millis;
 };
 
 export const DEFAULT_CONFIG: HipConfig = {
@@ -119,6 +126,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   updatePerSecond: 20,
   updateBurst: 40,
   neverAnnounce: [],
+  silenceMs: 0,
 };
 
 const MAX_MS = 2 ** 40;
@@ -158,6 +166,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
     }
     list.forEach((v, i) => aint(v, `config.${k}[${i}]`, 1, 0xffff));
   }
+  aint(c.silenceMs, 'config.silenceMs', 0, MAX_MS);
   aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.locatorLifetimeS, 'config.locatorLifetimeS', 1, 0xffffffff);

@@ -27,7 +27,7 @@ import type { DropInfo, EngineCore } from './context.js';
 import { HipStateError, type DropReason } from './errors.js';
 import { OutputQueue, type Input, type Output, type Role } from './io.js';
 import { onNotify, sendNotify } from './notify.js';
-import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed } from './mobility.js';
+import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence } from './mobility.js';
 import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
 import { R1Cache } from './r1.js';
 import type { AssocState, StateName } from './states.js';
@@ -327,6 +327,8 @@ export class HipEngine implements EngineCore {
         return expireOldSas(this, assoc);
       case 'LOCATOR_EXPIRE':
         return expireLocators(this, assoc);
+      case 'PATH_SILENCE':
+        return onSilence(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':

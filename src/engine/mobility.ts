@@ -33,6 +33,8 @@ export type PeerLocatorEntry = {
   nonce: Uint8Array | undefined;
   /** Our inbound SPI announced alongside this address: data on it verifies the address (RFC 8046 Figure 7). */
   viaSpi: number | undefined;
+  /** When authenticated ESP last came from this address (for silence detection). */
+  lastSeenAt: Millis;
 };
 
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
@@ -86,10 +88,12 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
     expiresAt: Infinity,
     nonce: undefined,
     viaSpi: undefined,
+    lastSeenAt: core.now,
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
   applyBexLocators(core, assoc);
+  if (core.config.silenceMs > 0) assoc.timers.set('PATH_SILENCE', core.now + core.config.silenceMs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -139,6 +143,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
       expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
       nonce: trusted ? undefined : core.random(16),
       viaSpi: undefined,
+      lastSeenAt: core.now,
     };
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
@@ -210,7 +215,7 @@ export function onLocatorSet(
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined };
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now };
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
@@ -300,6 +305,7 @@ export function onVerifyFailed(core: EngineCore, assoc: Association, key: string
  */
 export function onDataFrom(core: EngineCore, assoc: Association, spi: number, src: Locator): void {
   const e = assoc.peerLocators.get(locatorKey(src));
+  if (e) e.lastSeenAt = core.now;
   if (e && e.state === 'UNVERIFIED' && e.viaSpi === spi) {
     setState(core, assoc, e, 'ACTIVE');
     rebind(core, assoc);
@@ -491,9 +497,14 @@ export function addSaPair(core: EngineCore, assoc: Association, local: Locator, 
  */
 export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator): void {
   const e = assoc.peerLocators.get(locatorKey(peer));
-  if (!e || e.state !== 'ACTIVE') return;
+  if (e && e.state === 'ACTIVE') reverify(core, assoc, e, true);
+}
+
+/** ACTIVE → UNVERIFIED, traffic moved off it, and an address check sent to it. */
+function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, failed: boolean): void {
   setState(core, assoc, e, 'UNVERIFIED');
-  e.preferred = false;
+  // A failed path loses its preference; a merely silent one keeps it and comes back if it answers.
+  if (failed) e.preferred = false;
   e.nonce = core.random(16);
   rebind(core, assoc);
   const sa = established(assoc)!.sas[0]!;
@@ -507,6 +518,29 @@ export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator
     'verify',
     { dst: e.locator, src: localFor(core, e.locator, assoc.localLocator), verify: { nonce: e.nonce, locatorKey: e.key }, trigger: 'rekey' },
   );
+}
+
+/**
+ * The silence timer (config.silenceMs): a peer locator an SA sends to that has been silent that
+ * long goes back to UNVERIFIED and is checked (RFC 8046 §5.1 allows ACTIVE → UNVERIFIED after no
+ * traffic); traffic moves to another ACTIVE locator meanwhile, and an unanswered check deprecates
+ * it (RFC 8047 §4.2.3 fault tolerance).
+ */
+export function onSilence(core: EngineCore, assoc: Association): void {
+  const st = established(assoc);
+  const limit = core.config.silenceMs;
+  if (!st || limit === 0) return;
+  let next = Infinity;
+  for (const sa of st.sas) {
+    const e = assoc.peerLocators.get(locatorKey(sa.peerLocator));
+    if (!e || e.state !== 'ACTIVE') continue;
+    if (core.now - e.lastSeenAt >= limit) {
+      reverify(core, assoc, e, false);
+      e.lastSeenAt = core.now;
+    }
+    next = Math.min(next, e.lastSeenAt + limit);
+  }
+  assoc.timers.set('PATH_SILENCE', next === Infinity ? core.now + limit : next);
 }
 
 export type { Established };

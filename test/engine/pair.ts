@@ -116,8 +116,10 @@ export class Pair {
     return true;
   }
 
+  /** Handles everything due up to `until`, then lets the clock reach `until`. */
   run(until: number, maxSteps = 10_000): void {
     for (let i = 0; i < maxSteps && this.step(until); i++);
+    if (until !== Infinity) this.now = Math.max(this.now, until);
   }
 
   runUntil(pred: () => boolean, maxTime = 120_000, maxSteps = 10_000): void {

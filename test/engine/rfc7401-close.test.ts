@@ -102,15 +102,21 @@ describe('RFC 7401 Table 6: Unused Association Lifetime', () => {
   });
 
   it('data seen on the SA keeps the association alive', () => {
-    const { p, idA } = established({ config: { ualMs: 30_000 } });
-    const inSpi = p.a.association(idA)!.sas[0]!.localSpi;
+    const { p, idA, idB } = established({ config: { ualMs: 30_000 } });
+    const t0 = p.now;
+    // Data both ways every 10 s for a minute: two UAL periods pass without a CLOSE.
     for (let t = 0; t < 6; t++) {
       p.run(p.now + 10_000);
-      p.a.handle({ kind: 'esp-seen', spi: inSpi, src: p.a.association(idA)!.peerLocator, dst: p.a.association(idA)!.localLocator }, p.now);
-      p.drain('a');
+      for (const [side, id] of [['a', idA], ['b', idB]] as const) {
+        const info = p.engine(side).association(id)!;
+        p.engine(side).handle({ kind: 'esp-seen', spi: info.sas[0]!.localSpi, src: info.peerLocator, dst: info.localLocator }, p.now);
+        p.drain(side);
+      }
     }
-    expect(p.log.filter((l) => l.from === 'a' && l.kind === 'CLOSE')).toHaveLength(0);
+    expect(p.now - t0).toBeGreaterThanOrEqual(60_000);
+    expect(p.log.filter((l) => l.kind === 'CLOSE')).toHaveLength(0);
     expect(p.state('a')).toBe('ESTABLISHED');
+    expect(p.state('b')).toBe('ESTABLISHED');
   });
 });
 

@@ -246,3 +246,32 @@ describe('RFC 8047 §4.2.8: LOCATOR_SET in R1, I2 and R2', () => {
     expect(states(p, 'a', idA)['2001:db8:2::b']).toBe('ACTIVE');
   });
 });
+
+describe('RFC 8047 §4.2.3: failure detected by data-plane silence (config.silenceMs)', () => {
+  it('a silent peer locator is checked again; traffic moves to an ACTIVE one; no answer deprecates it', () => {
+    const { p, idB } = established({ configB: { silenceMs: 5000, updateRetriesMax: 2 } });
+    p.a.setLocalLocators([LOC_A, A2], p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    expect(states(p, 'b', idB)).toEqual({ '2001:db8::a': 'ACTIVE', '2001:db8:2::a': 'ACTIVE' });
+    // From now on only A2 carries data to B, and nothing reaches A1.
+    p.filter = (x) => (formatLocator(x.dst) === '2001:db8::a' ? 'drop' : 'pass');
+    const inSpi = p.b.association(idB)!.sas[0]!.localSpi;
+    for (let t = 0; t < 8; t++) {
+      p.b.handle({ kind: 'esp-seen', spi: inSpi, src: A2, dst: LOC_B, bytes: 100 }, p.now);
+      p.drain('b');
+      p.run(p.now + 1000);
+    }
+    const out = [...p.sas.b.values()].find((s) => s.direction === 'out')!;
+    expect(formatLocator(out.dst)).toBe('2001:db8:2::a');
+    p.run(p.now + 60_000);
+    expect(states(p, 'b', idB)['2001:db8::a']).toBe('DEPRECATED');
+  });
+
+  it('is off by default: an idle association is not probed', () => {
+    const { p } = established();
+    const sent = p.b.stats().sent.UPDATE ?? 0;
+    p.run(p.now + 60_000);
+    expect(p.b.stats().sent.UPDATE ?? 0).toBe(sent);
+  });
+});
