@@ -12,6 +12,20 @@ import { DHGroups } from 'micro-rsa-dsa-dh/dh.js';
 import { bigIntToBytes, byteLength, bytesToBigInt, modPow } from './bigint.js';
 import type { DhGroup, DhGroupId, DhSharedResult } from './provider.js';
 
+/**
+ * Checks a peer's MODP public value (RFC 7401 §5.2.7 fixed width; reject 0, 1, p-1 and values
+ * not below p, which would force a trivial shared secret). Returns y, or the refusal.
+ */
+export function checkModpPublic(peerPublic: Uint8Array, p: bigint, len: number): { ok: true; y: bigint } | Extract<DhSharedResult, { ok: false }> {
+  if (peerPublic.length !== len) return { ok: false, reason: 'length' };
+  const y = bytesToBigInt(peerPublic);
+  if (y === 0n) return { ok: false, reason: 'zero' };
+  if (y === 1n) return { ok: false, reason: 'one' };
+  if (y === p - 1n) return { ok: false, reason: 'p-minus-1' };
+  if (y >= p) return { ok: false, reason: 'out-of-range' };
+  return { ok: true, y };
+}
+
 function modpGroup(id: DhGroupId, name: string, exponentBits: number): DhGroup {
   const group = DHGroups[name];
   if (group === undefined) throw new Error(`micro-rsa-dsa-dh lacks ${name}`);
@@ -30,13 +44,9 @@ function modpGroup(id: DhGroupId, name: string, exponentBits: number): DhGroup {
       return { privateKey, publicValue: bigIntToBytes(modPow(g, x, p), len) };
     },
     shared(privateKey, peerPublic): DhSharedResult {
-      if (peerPublic.length !== len) return { ok: false, reason: 'length' };
-      const y = bytesToBigInt(peerPublic);
-      if (y === 0n) return { ok: false, reason: 'zero' };
-      if (y === 1n) return { ok: false, reason: 'one' };
-      if (y === p - 1n) return { ok: false, reason: 'p-minus-1' };
-      if (y >= p) return { ok: false, reason: 'out-of-range' };
-      const z = modPow(y, bytesToBigInt(privateKey), p);
+      const checked = checkModpPublic(peerPublic, p, len);
+      if (!checked.ok) return checked;
+      const z = modPow(checked.y, bytesToBigInt(privateKey), p);
       if (z === 1n || z === 0n) return { ok: false, reason: 'identity' };
       return { ok: true, secret: bigIntToBytes(z, len) };
     },

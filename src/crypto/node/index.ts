@@ -11,7 +11,7 @@ import type { EspSuiteId, RandomSource } from '../../types.js';
 import { bigIntToBytes, bitLength, byteLength, bytesToBigInt } from '../bigint.js';
 import { ecdsaKeyTypeOf, ecdsaRandomSecret, ecpDhGroup, eddsaKeyTypeOf } from '../ec.js';
 import { exportPkcs8, spkiFromHostId } from '../host-id.js';
-import { modpDhGroup } from '../modp.js';
+import { checkModpPublic, modpDhGroup } from '../modp.js';
 import { defaultEspTransforms } from '../noble.js';
 import type { CryptoProvider, DhGroup, DhSharedResult, HashId, HipCipher, HostIdAlgorithm, HostPrivateKey } from '../provider.js';
 import { decodeRsaHostIdentity, emsaPssEncode } from '../rsa.js';
@@ -189,12 +189,8 @@ function nodeModpGroup(id: 3 | 4 | 11): DhGroup {
       return { privateKey: raw, publicValue: bigIntToBytes(bytesToBigInt(u8(d.getPublicKey())), len) };
     },
     shared(privateKey, peerPublic): DhSharedResult {
-      if (peerPublic.length !== len) return { ok: false, reason: 'length' };
-      const y = bytesToBigInt(peerPublic);
-      if (y === 0n) return { ok: false, reason: 'zero' };
-      if (y === 1n) return { ok: false, reason: 'one' };
-      if (y === p - 1n) return { ok: false, reason: 'p-minus-1' };
-      if (y >= p) return { ok: false, reason: 'out-of-range' };
+      const checked = checkModpPublic(peerPublic, p, len);
+      if (!checked.ok) return checked;
       const z = bytesToBigInt(u8(dh(privateKey).computeSecret(Buffer.from(peerPublic))));
       if (z <= 1n) return { ok: false, reason: 'identity' };
       return { ok: true, secret: bigIntToBytes(z, len) };
