@@ -15,7 +15,7 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { sendNotify } from './notify.js';
 import { updateSa } from './sa.js';
-import type { Established, SaPair } from './states.js';
+import type { SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
@@ -543,4 +543,3 @@ export function onSilence(core: EngineCore, assoc: Association): void {
   assoc.timers.set('PATH_SILENCE', next === Infinity ? core.now + limit : next);
 }
 
-export type { Established };

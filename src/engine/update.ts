@@ -31,7 +31,7 @@ import {
   pathTo,
   type LocatorSetOutcome,
 } from './mobility.js';
-import { buildPacket, ordered, resend, send } from './packets.js';
+import { buildPacket, resend, send } from './packets.js';
 import { addSa, deleteSa, saSpec } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
@@ -58,7 +58,7 @@ export function signedUpdate(core: EngineCore, assoc: Association, params: reado
   return buildPacket(
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    ordered(params),
+    params,
     { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
     src,
     dst,
