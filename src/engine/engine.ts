@@ -407,6 +407,25 @@ export class HipEngine implements EngineCore {
     }
   }
 
+  /** Adds one locator (an interface came up); the same as setLocalLocators with it added. */
+  addLocalLocator(locator: Locator | LocalLocator, now: Millis, opts: { readonly announce?: boolean } = {}): void {
+    this.setLocalLocators([...this.localInfo, locator], now, opts);
+  }
+
+  /**
+   * Removes our locators of one interface (by its `interface` name) or one address (an interface
+   * went down); the same as setLocalLocators without them.
+   */
+  removeLocalLocator(which: Locator | { readonly interface: string }, now: Millis): void {
+    const keep = this.localInfo.filter((l) => (which instanceof Uint8Array ? !equalBytes(l.address, which) : l.interface !== which.interface));
+    this.setLocalLocators(keep, now);
+  }
+
+  /** Our locators with their attributes, as last set. */
+  localLocatorList(): readonly LocalLocator[] {
+    return this.localInfo;
+  }
+
   /**
    * Asks for an extra SA pair bound to our locator `local` and the peer's `peer` (default: the
    * current peer locator), for load balancing (RFC 8047 §4.2.4, ESP_INFO with OLD SPI 0).

@@ -275,3 +275,18 @@ describe('RFC 8047 §4.2.3: failure detected by data-plane silence (config.silen
     expect(p.b.stats().sent.UPDATE ?? 0).toBe(sent);
   });
 });
+
+describe('local locator commands', () => {
+  it('adding and removing one interface announces the change each time', () => {
+    const { p, idB } = established();
+    p.a.addLocalLocator({ address: A2, interface: 'lte' }, p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    expect(states(p, 'b', idB)['2001:db8:2::a']).toBe('ACTIVE');
+    p.a.removeLocalLocator({ interface: 'lte' }, p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    expect(states(p, 'b', idB)['2001:db8:2::a']).toBe('DEPRECATED');
+    expect(p.a.localLocatorList().map((l) => formatLocator(l.address))).toEqual(['2001:db8::a']);
+  });
+});
