@@ -400,10 +400,13 @@ export class HipEngine implements EngineCore {
    */
   setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
     this.advance(now);
+    const previous = this.localInfo;
     this.localInfo = normalizeLocals(locators, 'locators');
     this.locators = this.localInfo.map((l) => l.address);
     for (const assoc of [...this.assocs.values()]) {
-      if (assoc.state.name === 'ESTABLISHED') onLocalLocatorsChanged(this, assoc, { rekey: opts.rekey === true, announce: opts.announce !== false });
+      if (assoc.state.name === 'ESTABLISHED') {
+        onLocalLocatorsChanged(this, assoc, { rekey: opts.rekey === true, announce: opts.announce !== false, previous, current: this.localInfo });
+      }
     }
   }
 

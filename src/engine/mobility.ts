@@ -5,7 +5,7 @@
 // Locator states (RFC 8046 §5.1) live in the association's table, not in the RFC 7401 state
 // machine; they change only through `setState`, which checks the transitions §5.1 allows.
 import { locatorFamily, locatorKey, locatorRange } from '../addr/locator.js';
-import type { Locator, LocatorState, Millis, PeerLocator } from '../types.js';
+import type { LocalLocator, Locator, LocatorState, Millis, PeerLocator } from '../types.js';
 import { equalBytes, toHex } from '../util/bytes.js';
 import { invariant } from '../util/assert.js';
 import type { HipPacket, LocatorEntry, LocatorEntryInit, ParamInit, ParamOf } from '../wire/types.js';
@@ -15,7 +15,7 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { sendNotify } from './notify.js';
 import { updateSa } from './sa.js';
-import type { SaPair } from './states.js';
+import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
@@ -35,6 +35,8 @@ export type PeerLocatorEntry = {
   viaSpi: number | undefined;
   /** When authenticated ESP last came from this address (for silence detection). */
   lastSeenAt: Millis;
+  /** The path failed or went silent and is being checked again; cleared when it answers. */
+  suspect: boolean;
 };
 
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
@@ -66,8 +68,27 @@ function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to:
   if (e.state === to) return;
   invariant(ALLOWED[e.state].includes(to), `locator ${e.state} -> ${to} is not allowed by RFC 8046 §5.1`);
   e.state = to;
-  if (to !== 'UNVERIFIED') e.nonce = undefined;
+  if (to === 'ACTIVE') e.suspect = false;
+  if (to !== 'UNVERIFIED') {
+    e.nonce = undefined;
+    // The check of this address is over (answered, or the address was dropped): stop resending it.
+    cancelChecks(assoc, e.key);
+  }
   emitUpsert(core, assoc, e);
+}
+
+/**
+ * Drops outstanding address-check UPDATEs for a locator from the retransmission list. Only pure
+ * checks: an UPDATE that also negotiates an SA pair still needs its ACK.
+ */
+function cancelChecks(assoc: Association, key: string): void {
+  const st = established(assoc);
+  const isCheck = (p: PendingUpdate): boolean => p.purpose === 'verify' && p.verify?.locatorKey === key;
+  if (!st || !st.update.pending.some(isCheck)) return;
+  setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !isCheck(p)) });
+  const next = established(assoc)!.update.pending.reduce((m, p) => Math.min(m, p.nextAt), Infinity);
+  if (next === Infinity) assoc.timers.clear('UPDATE_RETRANSMIT');
+  else assoc.timers.set('UPDATE_RETRANSMIT', next);
 }
 
 /**
@@ -89,6 +110,7 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
     nonce: undefined,
     viaSpi: undefined,
     lastSeenAt: core.now,
+    suspect: false,
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
@@ -144,6 +166,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
       nonce: trusted ? undefined : core.random(16),
       viaSpi: undefined,
       lastSeenAt: core.now,
+      suspect: false,
     };
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
@@ -215,12 +238,14 @@ export function onLocatorSet(
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now };
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspect: false };
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
       // Known: its lifetime and binding are updated; DEPRECATED comes back as UNVERIFIED.
+      const wasDeprecated = e.state === 'DEPRECATED';
       Object.assign(e, { type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt });
+      if (wasDeprecated) e.suspect = false; // announced afresh: new information
       if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
       else emitUpsert(core, assoc, e);
     }
@@ -346,9 +371,13 @@ export function choosePeerLocator(core: EngineCore, assoc: Association, candidat
 
 /** The table entries an SA may send to: type 1 bound to its SPI, or type 0 bound to it or to any. */
 function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
+  // A path that failed (or went silent) is not a candidate while it is being checked again:
+  // an SA whose own addresses all failed moves to any other address of the peer (RFC 8047
+  // §4.2.3 fault tolerance), instead of sending within credit to a dead one.
   const all = [...assoc.peerLocators.values()];
-  const bound = all.filter((e) => e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi);
-  return bound.length > 0 ? bound : all;
+  const healthy = all.filter((e) => !e.suspect);
+  const bound = healthy.filter((e) => (e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi));
+  return bound.length > 0 ? bound : healthy.length > 0 ? healthy : all;
 }
 
 /**
@@ -367,11 +396,19 @@ export function rebind(core: EngineCore, assoc: Association): void {
   const sas = st.sas.map((sa, i) => {
     // SA affinity (RFC 8047 §4.3): an extra pair keeps its own path while that path is ACTIVE;
     // the first pair follows the preferred locator (§5.4).
+    const own = candidatesFor(assoc, sa);
     const current = assoc.peerLocators.get(locatorKey(sa.peerLocator));
     const reachable = core.localLocators.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
     const ownsLocal = core.localLocators.some((l) => equalBytes(l, sa.localLocator));
-    if (i > 0 && current?.state === 'ACTIVE' && reachable && ownsLocal && !sa.creditLimited) return sa;
-    const choice = choosePeerLocator(core, assoc, candidatesFor(assoc, sa));
+    if (i > 0 && current?.state === 'ACTIVE' && own.includes(current) && reachable && ownsLocal && !sa.creditLimited) return sa;
+    let choice = choosePeerLocator(core, assoc, own);
+    // None of the SA's own addresses is verified: while another ACTIVE address of the peer
+    // exists, use it (RFC 8046 §5.4, §5.6: credit only when no ACTIVE locator is available); the
+    // SA returns to its own address once that is verified.
+    if (!choice || choice.creditLimited) {
+      const active = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()].filter((e) => !e.suspect));
+      if (active && !active.creditLimited) choice = active;
+    }
     if (!choice) return sa;
     const peerLocator = choice.entry.locator;
     const localLocator = localFor(core, peerLocator, sa.localLocator);
@@ -446,14 +483,24 @@ export function ourLocatorSet(core: EngineCore, assoc: Association, sas: readonl
  * Our locators changed (`setLocalLocators`): move the control traffic and SAs off locators we
  * lost, and announce the new set (RFC 8046 §3.2.1 / §5.2 case 1, or with a rekey §5.2 case 2).
  */
-export function onLocalLocatorsChanged(core: EngineCore, assoc: Association, opts: { rekey: boolean; announce: boolean }): void {
+export function onLocalLocatorsChanged(
+  core: EngineCore,
+  assoc: Association,
+  opts: { rekey: boolean; announce: boolean; previous: readonly LocalLocator[]; current: readonly LocalLocator[] },
+): void {
   const st = established(assoc);
   if (!st) return;
   const fromLost = !core.localLocators.some((l) => equalBytes(l, assoc.localLocator));
-  assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
+  const lostReplacement = (lost: Locator, peer: Locator): Locator => {
+    // A lost address whose interface has a new one moved (RFC 8046 §3.2.1): the SA follows it.
+    const iface = opts.previous.find((l) => equalBytes(l.address, lost))?.interface;
+    const moved = iface === undefined ? undefined : opts.current.find((l) => l.interface === iface && locatorFamily(l.address) === locatorFamily(peer));
+    return moved?.address ?? localFor(core, peer, lost);
+  };
+  if (fromLost) assoc.localLocator = lostReplacement(assoc.localLocator, assoc.peerLocator);
   const sas = st.sas.map((sa) => {
     if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return sa;
-    const next: SaPair = { ...sa, localLocator: localFor(core, sa.peerLocator, sa.localLocator) };
+    const next: SaPair = { ...sa, localLocator: lostReplacement(sa.localLocator, sa.peerLocator) };
     updateSa(core, assoc, next);
     return next;
   });
@@ -503,8 +550,10 @@ export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator
 /** ACTIVE → UNVERIFIED, traffic moved off it, and an address check sent to it. */
 function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, failed: boolean): void {
   setState(core, assoc, e, 'UNVERIFIED');
+  e.suspect = true;
   // A failed path loses its preference; a merely silent one keeps it and comes back if it answers.
   if (failed) e.preferred = false;
+  cancelChecks(assoc, e.key);
   e.nonce = core.random(16);
   rebind(core, assoc);
   const sa = established(assoc)!.sas[0]!;

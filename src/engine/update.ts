@@ -15,7 +15,7 @@ import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
-import { copyBytes } from '../util/bytes.js';
+import { copyBytes, equalBytes } from '../util/bytes.js';
 import type { Association } from './association.js';
 import { completeResponder, fail } from './bex.js';
 import type { EngineCore } from './context.js';
@@ -32,7 +32,7 @@ import {
   type LocatorSetOutcome,
 } from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
-import { addSa, deleteSa, saSpec } from './sa.js';
+import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
@@ -513,6 +513,11 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
     peerLocator: old?.peerLocator ?? r.peerLocator,
   };
   if (!r.early) addSa(core, assoc, saSpec(assoc, next, 'in', keys.in));
+  else {
+    // The inbound SA was installed before the exchange ended; its addresses may have moved since.
+    const early = assoc.installed.find((s) => s.direction === 'in' && s.spi === next.localSpi);
+    if (early && !(equalBytes(early.src, next.peerLocator) && equalBytes(early.dst, next.localLocator))) updateSa(core, assoc, next);
+  }
   addSa(core, assoc, saSpec(assoc, next, 'out', keys.out));
   const { enc, auth } = espKeySizes(r.suite);
   assoc.kij = kij;
