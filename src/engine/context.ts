@@ -2,7 +2,7 @@
 // HipEngine implements it; handlers never see the public API or each other's internals.
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import type { Hit, Locator, Millis, RandomSource } from '../types.js';
+import type { Hit, LocalLocator, Locator, Millis, RandomSource } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import type { Association } from './association.js';
 import type { HipConfig } from './config.js';
@@ -30,6 +30,8 @@ export interface EngineCore {
   readonly identities: readonly HostIdentity[];
   /** Local locators in preference order. */
   readonly localLocators: readonly Locator[];
+  /** The same, with their attributes (interface names, tunnel, preferred). */
+  localLocatorList(): readonly LocalLocator[];
   emit(out: Output): void;
   /** Reports and counts a dropped remote input (never throws). */
   drop(reason: DropReason, info: DropInfo): void;

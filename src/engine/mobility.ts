@@ -147,7 +147,7 @@ export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator 
 export function applyBexLocators(core: EngineCore, assoc: Association): void {
   const pending = assoc.bexLocators;
   assoc.bexLocators = undefined;
-  if (!pending) return;
+  if (!pending) return ensureSaPerInterface(core, assoc);
   const checks: LocatorCheck[] = [];
   for (const l of pending.locators.slice(0, core.config.maxPeerLocators)) {
     if (l.locatorType !== 0 || !('address' in l) || !usableAddress(l.address) || l.lifetime === 0) continue;
@@ -173,6 +173,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
     if (e.nonce) checks.push({ nonce: e.nonce, locator: e.locator, key });
   }
   armLocatorExpiry(core, assoc);
+  ensureSaPerInterface(core, assoc);
   const sa = established(assoc)!.sas[0]!;
   for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) {
     sendSeqUpdate(
@@ -523,6 +524,32 @@ export function onLocalLocatorsChanged(
   // RFC 8046 §5.2 case 1: ESP_INFO with OLD = NEW = the current SPI, LOCATOR_SET, SEQ; sent to
   // the peer's preferred address from the new locator.
   sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, set], 'locators', { trigger: 'rekey' });
+  ensureSaPerInterface(core, assoc);
+}
+
+/**
+ * SA affinity (RFC 8047 §4.3): a named interface that no SA pair uses gets its own pair, when
+ * the `saPerInterface` policy agrees; one negotiation at a time (RFC 7402 §6.8), the next one
+ * when it completes. Locators without an interface name are left to the caller (`addSaPair`).
+ */
+export function ensureSaPerInterface(core: EngineCore, assoc: Association): void {
+  const st = established(assoc);
+  if (!st || st.update.rekey) return;
+  const infos = core.localLocatorList();
+  const ifaceOf = (l: Locator): string | undefined => infos.find((x) => equalBytes(x.address, l))?.interface;
+  const used = new Set(st.sas.map((sa) => ifaceOf(sa.localLocator)));
+  for (const l of infos) {
+    if (l.interface === undefined || used.has(l.interface)) continue;
+    const peer = locatorFamily(l.address) === locatorFamily(assoc.peerLocator) ? assoc.peerLocator : sameFamilyActive(assoc, l.address);
+    if (!peer || !core.policy.saPerInterface({ interface: l.interface, locator: l.address })) continue;
+    addSaPair(core, assoc, l.address, peer);
+    return;
+  }
+}
+
+function sameFamilyActive(assoc: Association, local: Locator): Locator | undefined {
+  const family = locatorFamily(local);
+  return [...assoc.peerLocators.values()].find((e) => e.state === 'ACTIVE' && locatorFamily(e.locator) === family)?.locator;
 }
 
 /**

@@ -44,6 +44,13 @@ export type EnginePolicy = {
    * first ACTIVE of the same address family, else the first ACTIVE.
    */
   readonly choosePeerLocator: (ctx: { readonly active: readonly PeerLocator[]; readonly current: Locator }) => PeerLocator;
+  /**
+   * SA affinity (RFC 8047 §4.3: "Each physical interface SHOULD have a separate SA, unless the
+   * ESP anti-replay window is extended or disabled"). Asked for each named interface
+   * (`LocalLocator.interface`) that no SA pair uses yet; true sets one up (ESP_INFO with OLD SPI
+   * 0). Default: true. Return false when the data plane's replay window is wide enough to share.
+   */
+  readonly saPerInterface: (ctx: { readonly interface: string; readonly locator: Locator }) => boolean;
 };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -68,6 +75,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
     return usable.map((l) => ({ locator: l.address, preferred: preferred.has(l) }));
   },
   bindType0Locator: ({ espInfoSpi }) => espInfoSpi,
+  saPerInterface: () => true,
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??
     active.find((a) => locatorFamily(a.locator) === locatorFamily(current)) ??

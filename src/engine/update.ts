@@ -29,6 +29,7 @@ import {
   noteViaSpi,
   rebind,
   pathTo,
+  ensureSaPerInterface,
   type LocatorSetOutcome,
 } from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
@@ -534,6 +535,7 @@ function finalizeIfReady(core: EngineCore, assoc: Association): void {
   // with rekey moves to the new address).
   rebind(core, assoc);
   core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: r.kind === 'rekey' ? 'rekey' : 'new-sa' } });
+  ensureSaPerInterface(core, assoc);
 }
 
 function abandonRekey(core: EngineCore, assoc: Association, reason: DropReason, detail: string): void {

@@ -290,3 +290,34 @@ describe('local locator commands', () => {
     expect(p.a.localLocatorList().map((l) => formatLocator(l.address))).toEqual(['2001:db8::a']);
   });
 });
+
+describe('RFC 8047 §4.3 SA affinity: one SA pair per physical interface', () => {
+  it('a second named interface gets its own SA pair by default (ESP_INFO OLD SPI 0 from it)', () => {
+    const { p, idA, idB } = established();
+    p.a.setLocalLocators([{ address: LOC_A, interface: 'eth0' }, { address: A2, interface: 'wlan0' }], p.now);
+    p.drain('a');
+    p.run(p.now + 2000);
+    const sas = p.a.association(idA)!.sas;
+    expect(sas).toHaveLength(2);
+    expect(p.b.association(idB)!.sas).toHaveLength(2);
+    expectSasCrossed(p);
+    const outs = [...p.sas.a.values()].filter((s) => s.direction === 'out').map((s) => formatLocator(s.src)).sort();
+    expect(outs).toEqual(['2001:db8:2::a', '2001:db8::a']);
+  });
+
+  it('the saPerInterface policy can share one SA (a wide replay window): fault tolerance only', () => {
+    const { p, idA } = established({ extraA: { policy: { saPerInterface: () => false } } });
+    p.a.setLocalLocators([{ address: LOC_A, interface: 'eth0' }, { address: A2, interface: 'wlan0' }], p.now);
+    p.drain('a');
+    p.run(p.now + 2000);
+    expect(p.a.association(idA)!.sas).toHaveLength(1);
+  });
+
+  it('locators without interface names are left to the caller', () => {
+    const { p, idA } = established();
+    p.a.setLocalLocators([LOC_A, A2], p.now);
+    p.drain('a');
+    p.run(p.now + 2000);
+    expect(p.a.association(idA)!.sas).toHaveLength(1);
+  });
+});
