@@ -66,7 +66,9 @@ export {
   Sim,
   SimError,
   SimHost,
+  paramFields,
   type DuplexLink,
+  type PathCount,
   type ReceivedPayload,
   type RunBounds,
   type RunResult,
@@ -75,6 +77,8 @@ export {
   type SimCryptoChoice,
   type SimEvent,
   type SimHostOptions,
+  type SimLocalLocator,
+  type SimLocatorInput,
   type SimOptions,
   type TraceTextOptions,
 } from './sim.js';

@@ -18,6 +18,14 @@
 // trace and host.events. ESP packets that arrive are unprotected and the data plane's feedback
 // (esp-seen, esp-seq-exhausting) is fed back to the engine.
 //
+// Mobility and multihoming (RFC 8046, RFC 8047): host locators may carry the attributes the
+// engine's announcement rules use (`{ address, interface, tunnel, preferred }`); `setLocators`
+// passes `rekey` / `announce` through; `pathFailed` and `addSaPair` call the engine commands of the
+// same names; `locatorTable` reads the engine's peer locator table; `receivedByPath` counts
+// delivered payloads per outer path. The data plane gets the virtual time (protect/unprotect
+// `now`), so credit-based authorization ages with it. `traceParams: true` adds each HIP packet's
+// receiver and parameters to the trace (`paramFields`), for golden traces of the RFC figures.
+//
 // Invariants checked after every step (a violation throws SimError naming the seed, the step
 // count and the last 50 trace lines): no engine threw; after handleTimeout and a drain no timer is
 // overdue; engine transmits fit the link MTU when fragmentation is off (`strictMtu`); when both
@@ -36,10 +44,10 @@ import type { HipEvent, Input, Output } from '../engine/io.js';
 import type { EnginePolicy } from '../engine/policy.js';
 import { EspDataPlane } from '../esp/dataplane.js';
 import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.js';
-import type { AssocId, Hit, Locator, Millis, PeerLocator, SaSpec } from '../types.js';
+import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec } from '../types.js';
 import { equalBytes, readU32, toHex } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
-import type { HipPacket } from '../wire/types.js';
+import type { HipPacket, HipParam } from '../wire/types.js';
 import { fastCrypto } from './fast-crypto.js';
 import { EventHeap } from './heap.js';
 import type { InterceptContext, Interceptor, SimPacketKind } from './intercept.js';
@@ -76,15 +84,42 @@ export type SimOptions = {
   readonly saGraceMs?: Millis;
   /** Capture every delivered packet from the start for `pcap()` (default false). */
   readonly pcap?: boolean;
+  /**
+   * Trace the receiving host and the parameters of every HIP packet sent (default false): `to`,
+   * `params` (kinds in wire order) and the fields the mobility figures need (`esp` OLD>NEW SPI,
+   * `seq`, `ack`, `locs` as [type, address, SPI?, P?], `notify` type). Off by default so that
+   * golden traces written without it stay as they are.
+   */
+  readonly traceParams?: boolean;
 };
+
+/**
+ * A local locator with the attributes the engine's announcement rules look at (RFC 8047 §5.1),
+ * the address as text or 16 bytes.
+ */
+export type SimLocalLocator = {
+  readonly address: string | Locator;
+  /** Interface name (RFC 8047 §4.3: one SA per interface). */
+  readonly interface?: string;
+  /** A tunnel or virtual interface: announced, not preferred (RFC 8047 §5.1). */
+  readonly tunnel?: boolean;
+  /** The caller's preferred locator of its address family. */
+  readonly preferred?: boolean;
+};
+
+/** A locator as a host option: plain address (text or bytes) or with attributes. */
+export type SimLocatorInput = string | Locator | SimLocalLocator;
 
 export type SimHostOptions = {
   /** The host identity; default: a fresh key of `keyType` from the host's identity stream. */
   readonly identity?: HostIdentity;
   /** Key type of the generated identity (default 'ecdsa-p256'). */
   readonly keyType?: HostKeyType;
-  /** Local locators, text ('2001:db8::a', '192.0.2.1') or canonical 16-byte form. */
-  readonly locators: readonly (string | Locator)[];
+  /**
+   * Local locators, text ('2001:db8::a', '192.0.2.1') or canonical 16-byte form, or with
+   * attributes (`{ address, interface, tunnel, preferred }`).
+   */
+  readonly locators: readonly SimLocatorInput[];
   readonly config?: Partial<HipConfig>;
   readonly policy?: Partial<EnginePolicy>;
   /** Data-plane options; `random` defaults to the host's ESP stream, `allowAuthOnly` to config.allowAuthOnlyEsp. */
@@ -121,6 +156,9 @@ export type ReceivedPayload = {
 };
 
 export type SendOptions = { readonly flowKey?: string; readonly nextHeader?: number; readonly spi?: number };
+
+/** Delivered application data on one outer path (`src>dst` as text). */
+export type PathCount = { readonly src: Locator; readonly dst: Locator; packets: number; bytes: number };
 
 export type TraceTextOptions = {
   /** Redact locators to L1, L2, ... and HITs to H1, H2, ... (true: both). */
@@ -169,6 +207,17 @@ function toLocator(l: string | Locator, field: string): Locator {
   throw new TypeError(`"${field}" expected an address string or a 16-byte locator`);
 }
 
+function toLocalLocator(l: SimLocatorInput, field: string): LocalLocator {
+  if (typeof l === 'string' || l instanceof Uint8Array) return { address: toLocator(l, field) };
+  if (typeof l !== 'object' || l === null) throw new TypeError(`"${field}" expected an address or { address, ... }`);
+  return {
+    address: toLocator(l.address, `${field}.address`),
+    ...(l.interface !== undefined ? { interface: l.interface } : {}),
+    ...(l.tunnel !== undefined ? { tunnel: l.tunnel } : {}),
+    ...(l.preferred !== undefined ? { preferred: l.preferred } : {}),
+  };
+}
+
 function errText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
@@ -211,6 +260,7 @@ export class SimHost {
   #engine: HipEngine;
   #esp: EspDataPlane;
   #locators: Locator[];
+  #localInfo: LocalLocator[];
   readonly #sim: Sim;
   readonly #opts: SimHostOptions;
   readonly #seed: Uint8Array;
@@ -229,7 +279,8 @@ export class SimHost {
     this.#seed = seed;
     this.identity = identity;
     this.crypto = crypto;
-    this.#locators = opts.locators.map((l, i) => toLocator(l, `locators[${i}]`));
+    this.#localInfo = opts.locators.map((l, i) => toLocalLocator(l, `locators[${i}]`));
+    this.#locators = this.#localInfo.map((l) => l.address);
     this.#engine = this.#newEngine();
     this.#esp = this.#newEsp();
   }
@@ -239,7 +290,7 @@ export class SimHost {
     return new HipEngine(
       {
         identities: [this.identity],
-        locators: this.#locators,
+        locators: this.#localInfo,
         random: seededRandom(deriveSeed(this.#seed, label)),
         crypto: this.crypto,
         ...(this.#opts.config !== undefined ? { config: this.#opts.config } : {}),
@@ -270,6 +321,10 @@ export class SimHost {
   /** Current local locators. */
   get locators(): readonly Locator[] {
     return this.#locators;
+  }
+  /** Current local locators with their attributes (interface, tunnel, preferred). */
+  get localLocators(): readonly LocalLocator[] {
+    return this.#localInfo;
   }
   /** SAs currently installed in the data plane, as the engine specified them (with keys: never trace them). */
   get sas(): readonly SaSpec[] {
@@ -305,24 +360,76 @@ export class SimHost {
     this.#sim.drainHost(this);
   }
 
-  /** Replaces the local locators (engine.setLocalLocators) and the sim's address ownership. */
-  setLocators(locators: readonly (string | Locator)[]): void {
-    const next = locators.map((l, i) => toLocator(l, `locators[${i}]`));
+  /**
+   * Replaces the local locators (engine.setLocalLocators) and the sim's address ownership.
+   * `rekey` readdresses with a rekey (RFC 8046 §3.2.2); `announce: false` only moves traffic off
+   * lost locators (see `HipEngine.setLocalLocators`).
+   */
+  setLocators(locators: readonly SimLocatorInput[], opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
+    const info = locators.map((l, i) => toLocalLocator(l, `locators[${i}]`));
+    const next = info.map((l) => l.address);
     this.#sim.reassign(this, next);
     this.#locators = next;
-    this.#sim.note(this.name, 'locators', { locators: next.map(traceLoc) });
-    this.#engine.setLocalLocators(next, this.#sim.now);
+    this.#localInfo = info;
+    this.#sim.note(this.name, 'locators', { locators: next.map(traceLoc), rekey: opts.rekey === true ? true : undefined, announce: opts.announce === false ? false : undefined });
+    this.#engine.setLocalLocators(info, this.#sim.now, opts);
     this.#sim.drainHost(this);
   }
 
+  /**
+   * The caller's signal that the path to the peer's locator `peerLocator` died (RFC 8047 §4.2.3,
+   * engine.pathFailed), then drains.
+   */
+  pathFailed(peer: SimHost | Hit, peerLocator: string | Locator): void {
+    const id = this.#mustAssoc(peer);
+    const l = toLocator(peerLocator, 'peerLocator');
+    this.#sim.note(this.name, 'path-failed', { peer: traceHit(peerHitOf(peer)), loc: traceLoc(l) });
+    this.#engine.pathFailed(id, l, this.#sim.now);
+    this.#sim.drainHost(this);
+  }
+
+  /**
+   * Asks for an extra SA pair bound to our locator `local` and the peer's `peer` (RFC 8047
+   * §4.2.4 Figure 2, engine.addSaPair), then drains.
+   */
+  addSaPair(peer: SimHost | Hit, paths: { readonly local: string | Locator; readonly peer?: string | Locator }): void {
+    const id = this.#mustAssoc(peer);
+    const local = toLocator(paths.local, 'paths.local');
+    const remote = paths.peer === undefined ? undefined : toLocator(paths.peer, 'paths.peer');
+    this.#sim.note(this.name, 'add-sa-pair', { peer: traceHit(peerHitOf(peer)), local: traceLoc(local), remote: remote === undefined ? undefined : traceLoc(remote) });
+    this.#engine.addSaPair(id, remote === undefined ? { local } : { local, peer: remote }, this.#sim.now);
+    this.#sim.drainHost(this);
+  }
+
+  /** The engine's peer locator table for `peer` (RFC 8046 §5.1), not the output mirror. */
+  locatorTable(peer: SimHost | Hit): readonly PeerLocator[] {
+    return this.#engine.peerLocators(this.#mustAssoc(peer));
+  }
+
+  /**
+   * Application data delivered to this host, per outer path `src>dst` (text addresses), counting
+   * payloads from `from` only when given.
+   */
+  receivedByPath(from?: SimHost): Record<string, PathCount> {
+    const out: Record<string, PathCount> = {};
+    for (const r of this.received) {
+      if (from !== undefined && !equalBytes(r.peerHit, from.hit)) continue;
+      const key = `${formatLocator(r.src)}>${formatLocator(r.dst)}`;
+      const e = (out[key] ??= { src: r.src, dst: r.dst, packets: 0, bytes: 0 });
+      e.packets++;
+      e.bytes += r.payload.length;
+    }
+    return out;
+  }
+
   /** Mobility: replaces locator `from` with `to` (same position in the list), see `setLocators`. */
-  moveLocator(from: string | Locator, to: string | Locator): void {
+  moveLocator(from: string | Locator, to: string | Locator, opts: { readonly rekey?: boolean } = {}): void {
     const f = toLocator(from, 'from');
     const i = this.#locators.findIndex((l) => equalBytes(l, f));
     if (i < 0) throw new RangeError(`host ${this.name} has no locator ${formatLocator(f)}`);
-    const next = this.#locators.slice();
-    next[i] = toLocator(to, 'to');
-    this.setLocators(next);
+    const next: SimLocalLocator[] = this.#localInfo.slice();
+    next[i] = { ...next[i]!, address: toLocator(to, 'to') };
+    this.setLocators(next, opts);
   }
 
   /**
@@ -343,7 +450,7 @@ export class SimHost {
    * SA's locators). Returns the data plane's result; a refusal is traced as a drop.
    */
   send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = {}): ProtectResult {
-    const r = this.#esp.protect(peerHitOf(peer), payload, opts);
+    const r = this.#esp.protect(peerHitOf(peer), payload, { ...opts, now: this.#sim.now });
     if (r.ok) {
       this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, { spi: spiText(r.packet.spi), seq: r.packet.seq });
     } else {
@@ -455,6 +562,7 @@ export class Sim {
   readonly #strictMtu: boolean;
   readonly #maxStepsPerInstant: number;
   readonly #saGraceMs: Millis;
+  readonly #traceParams: boolean;
   /** First time each dangling outbound SA (`X>Y:spi`) was seen while both ends were ESTABLISHED. */
   #dangling = new Map<string, Millis>();
 
@@ -472,6 +580,7 @@ export class Sim {
     this.#saGraceMs = opts.saGraceMs ?? 30_000;
     if (!(this.#saGraceMs >= 0)) throw new RangeError('"opts.saGraceMs" expected a number >= 0');
     if (opts.pcap === true) this.#pcap = new PcapWriter();
+    this.#traceParams = opts.traceParams ?? false;
   }
 
   /**
@@ -961,8 +1070,9 @@ export class Sim {
     extra: Readonly<Record<string, TraceValue>> = {},
   ): void {
     const index = h.countSent(kind);
-    this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra } });
     const to = this.#byLocator.get(locatorKey(dst))?.name;
+    const detail = this.#traceParams ? { to: to ?? '?', ...(packet !== undefined ? paramFields(packet) : {}) } : {};
+    this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra, ...detail } });
     let delayMs = 0;
     let copies = 0;
     if (this.#interceptors.length > 0) {
@@ -1046,7 +1156,7 @@ export class Sim {
       this.drainHost(h);
       return;
     }
-    const r = h.esp.unprotect(w.bytes, w.src, w.dst);
+    const r = h.esp.unprotect(w.bytes, w.src, w.dst, this.#now);
     if (r.ok) {
       this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, len: w.bytes.length, ...flags } });
       h.received.push({
@@ -1065,6 +1175,36 @@ export class Sim {
     }
     this.feedback(h);
   }
+}
+
+/**
+ * The trace fields of a HIP packet's parameters (SimOptions.traceParams): every kind in wire
+ * order, then the values the mobility figures turn on. Never key material: only SPIs, Update IDs,
+ * addresses and NOTIFY types.
+ */
+export function paramFields(packet: HipPacket): Record<string, TraceValue> {
+  const out: Record<string, TraceValue> = { params: packet.params.map((p) => p.kind) };
+  const first = <K extends HipParam['kind']>(k: K): Extract<HipParam, { kind: K }> | undefined =>
+    packet.params.find((p): p is Extract<HipParam, { kind: K }> => p.kind === k);
+  const esp = first('ESP_INFO');
+  if (esp !== undefined) out['esp'] = `${spiText(esp.oldSpi)}>${spiText(esp.newSpi)}`;
+  const seq = first('SEQ');
+  if (seq !== undefined) out['seq'] = seq.updateId;
+  const ack = first('ACK');
+  if (ack !== undefined) out['ack'] = [...ack.peerUpdateIds];
+  const ls = first('LOCATOR_SET');
+  if (ls !== undefined) {
+    out['locs'] = ls.locators.map((l): TraceValue => {
+      const parts: TraceValue[] = [`t${l.locatorType}`];
+      if ('address' in l) parts.push(traceLoc(l.address));
+      if (l.locatorType === 1 && 'spi' in l) parts.push(spiText(l.spi));
+      if (l.preferred) parts.push('P');
+      return parts;
+    });
+  }
+  const n = first('NOTIFICATION');
+  if (n !== undefined) out['notify'] = n.messageType;
+  return out;
 }
 
 function pairsText(info: AssociationInfo | undefined): string {

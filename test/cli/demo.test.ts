@@ -1,5 +1,6 @@
-// `hip-engine demo` in-process: the default scenario runs with real crypto and exits 0 with a
-// summary; its pcap reads back and every HIP packet in it decodes (with its real HIP checksum)
+// `hip-engine demo` in-process: the single-homed scenarios (basic, ipv4, lossy) run with real
+// crypto and exit 0 with a summary (the default, multihoming, has demo-multihoming.test.ts); the
+// basic scenario's pcap reads back and every HIP packet in it decodes (with its real HIP checksum)
 // in the order I1, R1, I2, R2, UPDATE..., CLOSE, CLOSE_ACK, with ESP packets in between; the
 // JSON-lines trace and the Mermaid diagram are written too.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -77,11 +78,11 @@ function expectStory(cap: readonly Captured[]): void {
 }
 
 describe('hip-engine demo', () => {
-  it('runs the default scenario, prints a timeline and a summary, and writes pcap, trace and diagram', async () => {
+  it('runs the basic scenario, prints a timeline and a summary, and writes pcap, trace and diagram', async () => {
     const pcap = join(tmp, 'basic.pcap');
     const trace = join(tmp, 'basic.jsonl');
     const diagram = join(tmp, 'basic.mmd');
-    const r = await run(['demo', '--pcap', pcap, '--trace', trace, '--diagram', diagram]);
+    const r = await run(['demo', '--scenario', 'basic', '--pcap', pcap, '--trace', trace, '--diagram', diagram]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.err).toBe('');
     // The timeline: packets with locators, SA changes, data per path, events.
@@ -96,6 +97,8 @@ describe('hip-engine demo', () => {
     expect(r.out).toMatch(/^Summary: scenario basic, seed 1/m);
     expect(r.out).toMatch(/A -> B via 2001:db8::a -> 2001:db8::b: 4 messages, \d+ bytes, on 2 SAs/);
     expect(r.out).toMatch(/B -> A via 2001:db8::b -> 2001:db8::a: 4 messages, \d+ bytes, on 2 SAs/);
+    expect(r.out).toMatch(/^ {2}base exchanges: 1$/m);
+    expect(r.out).toMatch(/A -> B on SA 0x[0-9a-f]{8}: 2 messages/);
     expect(r.out).toMatch(/SAs still installed: 0/);
     expect(r.out).toMatch(/^RESULT: OK$/m);
 
@@ -160,5 +163,6 @@ describe('hip-engine demo', () => {
     const h = await run(['demo', '--help']);
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/--pcap FILE/);
+    expect(h.out).toMatch(/multihoming, basic, ipv4, lossy \(default multihoming\)/);
   });
 });

@@ -5,34 +5,46 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatHit, hitKey } from '../../addr/hit.js';
-import { formatLocator, locatorKey } from '../../addr/locator.js';
+import { formatLocator, locatorKey, parseLocator } from '../../addr/locator.js';
 import { Sim, SimError, type ReceivedPayload, type SimHost } from '../../testing/sim.js';
 import type { TraceRecord, TraceValue } from '../../testing/trace.js';
+import type { HipPacket } from '../../wire/types.js';
+import { MULTIHOMING_SCENARIO } from './scenario-multihoming.js';
 import type { Seed } from '../../testing/rng.js';
 import type { LinkOptions } from '../../testing/netem.js';
 import type { Hit, Locator } from '../../types.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, flag, parse, str, type OptionSpec } from './args.js';
-import { ms, payloadText, suiteName } from './format.js';
+import { ms, payloadText, spiHex, suiteName } from './format.js';
 import type { Io } from './live.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-type ScenarioCtx = {
+export type ScenarioCtx = {
   readonly sim: Sim;
   readonly a: SimHost;
   readonly b: SimHost;
 };
 
-type Scenario = {
+export type Scenario = {
   readonly name: string;
   readonly summary: string;
-  readonly locators: readonly [string, string];
-  readonly link: LinkOptions;
   /** The seed used without --seed (chosen so the story shows what the scenario is about). */
   readonly defaultSeed: number;
+  /** Creates the hosts (A the Initiator, B the Responder) and the links between them. */
+  readonly setup: (sim: Sim) => ScenarioCtx;
   readonly run: (ctx: ScenarioCtx) => void;
 };
+
+/** Two single-homed hosts joined by one duplex link. */
+function twoHosts(locA: string, locB: string, link: LinkOptions): (sim: Sim) => ScenarioCtx {
+  return (sim) => {
+    const a = sim.host('A', { locators: [locA] });
+    const b = sim.host('B', { locators: [locB] });
+    sim.link(locA, locB, link);
+    return { sim, a, b };
+  };
+}
 
 const enc = new TextEncoder();
 const MAX_WAIT_MS = 120_000;
@@ -86,44 +98,64 @@ function fullStory(retries: number): (ctx: ScenarioCtx) => void {
   };
 }
 
+/** The scenario `hip-engine demo` (and `npm start`) runs without --scenario. */
+export const DEFAULT_SCENARIO = 'multihoming';
+
 export const SCENARIOS: readonly Scenario[] = [
+  MULTIHOMING_SCENARIO,
   {
     name: 'basic',
     summary: 'IPv6, 10 ms link: base exchange, data both ways, rekey, more data, close',
-    locators: ['2001:db8::a', '2001:db8::b'],
-    link: { latencyMs: 10 },
+    setup: twoHosts('2001:db8::a', '2001:db8::b', { latencyMs: 10 }),
     defaultSeed: 1,
     run: fullStory(0),
   },
   {
     name: 'ipv4',
     summary: 'the same story over IPv4 (192.0.2.1 and 192.0.2.2)',
-    locators: ['192.0.2.1', '192.0.2.2'],
-    link: { latencyMs: 10 },
+    setup: twoHosts('192.0.2.1', '192.0.2.2', { latencyMs: 10 }),
     defaultSeed: 1,
     run: fullStory(0),
   },
   {
     name: 'lossy',
     summary: 'IPv6, 25 ms link with 5 ms jitter and 20% loss: retransmissions and application retries',
-    locators: ['2001:db8::a', '2001:db8::b'],
-    link: { latencyMs: 25, jitterMs: 5, loss: 0.2 },
+    setup: twoHosts('2001:db8::a', '2001:db8::b', { latencyMs: 25, jitterMs: 5, loss: 0.2 }),
     defaultSeed: 4,
     run: fullStory(8),
   },
 ];
+
+/** `text` wrapped at `width` columns: the first line indented by `first`, the others by `rest`. */
+function wrap(text: string, first: number, rest: number, width: number): string {
+  const lines: string[] = [];
+  let line = ' '.repeat(first);
+  let empty = true;
+  for (const word of text.split(/(?<=\S) (?=\S)/)) {
+    if (!empty && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = ' '.repeat(rest);
+      empty = true;
+    }
+    line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
 
 export const DEMO_HELP = `Usage: hip-engine demo [--scenario NAME] [--seed N] [--pcap FILE] [--trace FILE]
                        [--diagram FILE] [--redact] [--quiet]
 
 Runs two HIP hosts, A (Initiator) and B (Responder), in the deterministic network simulator
 with real cryptography (ECDSA P-256 host identities, ECDH, AES + HMAC ESP) and prints the
-timeline: every packet sent and received with its locators, SA installs and removals, events,
-and application data delivered per path, then a summary. A seed reproduces a run exactly.
+timeline: every packet sent and received with its locators, SA installs, moves and removals,
+peer locator states, events, and application data delivered per path, then a summary. A seed
+reproduces a run exactly.
 
 Options:
-  --scenario NAME   ${SCENARIOS.map((s) => s.name).join(', ')} (default basic)
-${SCENARIOS.map((s) => `                      ${s.name.padEnd(6)} ${s.summary}`).join('\n')}
+  --scenario NAME   ${SCENARIOS.map((s) => s.name).join(', ')} (default ${DEFAULT_SCENARIO})
+${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).join('\n')}
   --seed N          simulation seed: identities, SPIs, nonces, link randomness (default:
                     ${SCENARIOS.map((s) => `${s.name} ${s.defaultSeed}`).join(', ')})
   --pcap FILE       write the packets as delivered to a classic pcap file (raw IPv4/IPv6,
@@ -161,7 +193,7 @@ export type DemoConfig = {
 export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
   const p = parse('demo', args, OPTIONS);
   if (flag(p, 'help')) return 'help';
-  const name = str(p, 'scenario') ?? 'basic';
+  const name = str(p, 'scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (scenario === undefined) throw new UsageError(`demo: unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const seedText = str(p, 'seed');
@@ -230,23 +262,28 @@ function label(map: Map<string, string>, prefix: string, key: string): string {
   return l;
 }
 
-type Rendered = { readonly rec: TraceRecord; readonly text: string; readonly data?: ReceivedPayload };
+type Rendered = { readonly rec: TraceRecord; readonly text: string; readonly data?: ReceivedPayload; readonly pkt?: HipPacket };
 
 /** One readable line per trace record, with delivered payloads attached to their ESP receptions. */
-function render(sim: Sim, names: Namer): Rendered[] {
+function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]): Rendered[] {
   const nextPayload = new Map<string, number>();
+  const locStates = new Map<string, string>();
+  let nextSent = 0;
   const out: Rendered[] = [];
   const f = (rec: TraceRecord, k: string): TraceValue => rec.fields?.[k];
   const v = (rec: TraceRecord, k: string): string => names.value(f(rec, k));
   for (const rec of sim.trace.records) {
     let text: string;
     let data: ReceivedPayload | undefined;
+    let pkt: HipPacket | undefined;
     const kind = rec.kind;
     switch (rec.dir) {
-      case 'send':
+      case 'send': {
+        pkt = sent[nextSent++];
         if (kind === 'ESP') text = `=> ESP        spi=${v(rec, 'spi')} seq=${v(rec, 'seq')}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)`;
-        else text = `-> ${kind.padEnd(10)}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)`;
+        else text = `-> ${kind.padEnd(10)}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)${pkt !== undefined && (kind === 'UPDATE' || kind === 'NOTIFY') ? `  ${paramsText(pkt, names)}` : ''}`;
         break;
+      }
       case 'recv':
         if (kind === 'ESP') {
           const host = sim.hostByName(rec.host);
@@ -261,18 +298,31 @@ function render(sim: Sim, names: Namer): Rendered[] {
         break;
       case 'drop': {
         const reason = String(f(rec, 'reason'));
-        if (f(rec, 'link') !== undefined) text = `x- ${kind.padEnd(10)}  lost on the link ${v(rec, 'link')} (${reason})`;
+        if (f(rec, 'link') !== undefined) text = `x- ${kind.padEnd(10)}  lost on the link ${linkName(v(rec, 'link'), names)} (${reason})`;
+        else if (reason === 'no-host') text = `x- ${kind.padEnd(10)}  dropped: no host has ${v(rec, 'dst')} any more`;
         else text = `x- ${kind.padEnd(10)}  dropped: ${reason}${f(rec, 'spi') !== undefined ? ` spi=${v(rec, 'spi')}` : ''}`;
         break;
       }
       case 'sa': {
         const suite = f(rec, 'suite');
-        text = `SA ${kind.padEnd(6)} ${v(rec, 'dir').padEnd(3)} spi=${v(rec, 'spi')}  ${v(rec, 'src')} -> ${v(rec, 'dst')}${kind === 'add' && typeof suite === 'number' ? `  ${suiteName(suite)}` : ''}`;
+        const what = kind === 'update' ? 'now' : '';
+        text = `SA ${kind.padEnd(6)} ${v(rec, 'dir').padEnd(3)} spi=${v(rec, 'spi')}  ${what !== '' ? `${what} ` : ''}${v(rec, 'src')} -> ${v(rec, 'dst')}${kind === 'add' && typeof suite === 'number' ? `  ${suiteName(suite)}` : ''}${f(rec, 'credit') === true ? '  (credit-limited: destination not verified yet)' : ''}`;
         break;
       }
-      case 'locator':
-        text = `LOC ${kind} peer ${v(rec, 'peer')} locator ${v(rec, 'loc')} ${v(rec, 'state')}${f(rec, 'preferred') === true ? ' (preferred)' : ''}`;
+      case 'locator': {
+        // The peer locator table (RFC 8046 §5.1): show each state change, old -> new.
+        const key = `${rec.host}|${v(rec, 'peer')}|${v(rec, 'loc')}`;
+        const state = v(rec, 'state');
+        const before = locStates.get(key);
+        locStates.set(key, state);
+        const change = before === undefined ? `new, ${state}` : before === state ? `${state} (unchanged)` : `${before} -> ${state}`;
+        const type = f(rec, 'type') === 1 ? `type 1, spi=${v(rec, 'spi')}` : 'type 0';
+        if (kind === 'remove') {
+          locStates.delete(key);
+          text = `LOC    peer ${v(rec, 'peer')} locator ${v(rec, 'loc')}: removed from the table`;
+        } else text = `LOC    peer ${v(rec, 'peer')} locator ${v(rec, 'loc')}: ${change}  (${type}${f(rec, 'preferred') === true ? ', preferred' : ''})`;
         break;
+      }
       case 'event':
         text = eventLine(rec, v);
         break;
@@ -282,9 +332,67 @@ function render(sim: Sim, names: Namer): Rendered[] {
       default:
         text = `${rec.dir} ${kind}`;
     }
-    out.push(data !== undefined ? { rec, text, data } : { rec, text });
+    out.push({ rec, text, ...(data !== undefined ? { data } : {}), ...(pkt !== undefined ? { pkt } : {}) });
   }
   return out;
+}
+
+/** A link name `src>dst` with its addresses as the Namer shows them. */
+function linkName(name: string, names: Namer): string {
+  try {
+    return name
+      .split('>')
+      .map((x) => names.loc(parseLocator(x)))
+      .join(' > ');
+  } catch {
+    return name;
+  }
+}
+
+/** The parameters of a HIP packet that tell its story (not the MAC or signature). */
+function paramsText(pkt: HipPacket, names: Namer): string {
+  const parts: string[] = [];
+  for (const p of pkt.params) {
+    switch (p.kind) {
+      case 'ESP_INFO':
+        parts.push(`ESP_INFO(old=${spiHex(p.oldSpi)} new=${spiHex(p.newSpi)})`);
+        break;
+      case 'LOCATOR_SET':
+        parts.push(
+          `LOCATOR_SET(${p.locators
+            .map((l) => {
+              const addr = 'address' in l ? names.loc(l.address) : `type ${l.locatorType}`;
+              const spi = l.locatorType === 1 && 'spi' in l ? ` spi=${spiHex(l.spi)}` : '';
+              return `${addr}${spi}${l.preferred ? ' P' : ''}`;
+            })
+            .join(', ')})`,
+        );
+        break;
+      case 'SEQ':
+        parts.push(`SEQ(${p.updateId})`);
+        break;
+      case 'ACK':
+        parts.push(`ACK(${p.peerUpdateIds.join(',')})`);
+        break;
+      case 'ECHO_REQUEST_SIGNED':
+      case 'ECHO_REQUEST_UNSIGNED':
+        parts.push('ECHO_REQUEST');
+        break;
+      case 'ECHO_RESPONSE_SIGNED':
+      case 'ECHO_RESPONSE_UNSIGNED':
+        parts.push('ECHO_RESPONSE');
+        break;
+      case 'DIFFIE_HELLMAN':
+        parts.push('DIFFIE_HELLMAN');
+        break;
+      case 'NOTIFICATION':
+        parts.push(`NOTIFICATION(${p.messageType})`);
+        break;
+      default:
+        break;
+    }
+  }
+  return parts.join(' ');
 }
 
 function eventLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string): string {
@@ -298,7 +406,7 @@ function eventLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string)
     case 'failed':
       return `** FAILED (${v(rec, 'reason')})`;
     case 'dropped':
-      return `!! engine dropped ${v(rec, 'pkt')}: ${v(rec, 'reason')}${rec.fields?.['detail'] !== undefined ? ` (${v(rec, 'detail')})` : ''}`;
+      return `!! engine dropped ${v(rec, 'pkt')}: ${v(rec, 'reason')}${rec.fields?.['detail'] !== undefined ? ` (${v(rec, 'detail')})` : ''}${v(rec, 'reason') === 'stale-update' ? ' - a late retransmission, older than the last UPDATE processed' : ''}`;
     default:
       return `** ${rec.kind}`;
   }
@@ -323,6 +431,32 @@ function noteLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string, 
       return `.. app: ${rec.host} re-sends ${JSON.stringify(v(rec, 'text'))} to ${v(rec, 'to')} (not delivered yet)`;
     case 'app-gave-up':
       return `.. app: ${rec.host} gives up on ${JSON.stringify(v(rec, 'text'))}`;
+    case 'act':
+      return `=== ${subst(v(rec, 'title'), rec, names)}`;
+    case 'say':
+      return `.. ${subst(v(rec, 'text'), rec, names)}`;
+    case 'link':
+      return `.. link ${v(rec, 'name')} ${v(rec, 'a')} <-> ${v(rec, 'b')}: ${v(rec, 'what')}`;
+    case 'locators':
+      return `.. ${rec.host} sets its locators to ${v(rec, 'locators')} (engine.setLocalLocators)`;
+    case 'add-sa-pair':
+      return `.. ${rec.host} asks ${v(rec, 'peer')} for a new SA pair bound to its locator ${v(rec, 'local')}${rec.fields?.['remote'] !== undefined ? ` and ${v(rec, 'remote')}` : ''} (engine.addSaPair)`;
+    case 'path-failed':
+      return `.. ${rec.host} signals that the path to ${v(rec, 'peer')} at ${v(rec, 'loc')} is dead (engine.pathFailed)`;
+    case 'app-flows':
+      return `.. app: A and B each send one message per flow (${v(rec, 'flows')}), flow key = flow name`;
+    case 'paths': {
+      const list = rec.fields?.['paths'];
+      const items = Array.isArray(list) ? (list as readonly TraceValue[]) : [];
+      const text = items
+        .map((x) => {
+          const [src, dst, tx, rx] = Array.isArray(x) ? (x as readonly TraceValue[]) : [];
+          const counts = [typeof tx === 'number' && tx > 0 ? `${tx} sent` : '', typeof rx === 'number' && rx > 0 ? `${rx} received` : ''].filter((c) => c !== '');
+          return `${names.value(src)} -> ${names.value(dst)} ${counts.join(', ')}`;
+        })
+        .join('; ');
+      return `.. ${rec.host} ESP counters per path (data plane): ${text || 'none'}`;
+    }
     default: {
       const fields = Object.entries(rec.fields ?? {})
         .filter(([, x]) => x !== undefined)
@@ -331,6 +465,14 @@ function noteLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string, 
       return `.. ${rec.kind}${fields !== '' ? ` ${fields}` : ''}`;
     }
   }
+}
+
+/** Replaces `{field}` in a note's text with that field's value (locators as the Namer shows them). */
+function subst(text: string, rec: TraceRecord, names: Namer): string {
+  return text.replace(/\{(\w+)\}/g, (whole, k: string) => {
+    const x = rec.fields?.[k];
+    return x === undefined ? whole : names.value(x);
+  });
 }
 
 /** A JSON-friendly copy of a trace value: locators and HITs as text. */
@@ -368,6 +510,7 @@ function mermaid(sim: Sim, rendered: readonly Rendered[], names: Namer): string 
   const lines = ['sequenceDiagram', '    autonumber'];
   for (const h of sim.hosts) lines.push(`    participant ${h.name} as ${h.name} (${mm(h.locators.map((l) => names.loc(l)).join(', '))})`);
   const recs = rendered.map((r) => r.rec);
+  const pkts = rendered.map((r) => r.pkt);
   const lastText = new Map<string, string>();
   let pendingNotes: { host: string; text: string }[] = [];
   const flushNotes = (): void => {
@@ -381,33 +524,56 @@ function mermaid(sim: Sim, rendered: readonly Rendered[], names: Namer): string 
     }
     pendingNotes = [];
   };
+  // With several paths between the hosts, every arrow says which one it took.
+  const multipath = sim.links().length > 2;
+  const other = (host: string): string | undefined => (sim.hosts.length === 2 ? sim.hosts.find((h) => h.name !== host)?.name : undefined);
   for (let i = 0; i < recs.length; i++) {
     const rec = recs[i]!;
     const fv = (k: string): TraceValue => rec.fields?.[k];
     if (rec.dir === 'send') {
       flushNotes();
       const dst = fv('dst');
-      const to = dst !== null && typeof dst === 'object' && 'loc' in dst ? sim.hostByLocator(dst.loc)?.name : undefined;
+      // The owner of the address at the end of the run, else (an address given up since) the peer.
+      const to = (dst !== null && typeof dst === 'object' && 'loc' in dst ? sim.hostByLocator(dst.loc)?.name : undefined) ?? other(rec.host);
       if (to === undefined) continue;
       const next = recs[i + 1];
       const lost = next !== undefined && next.dir === 'drop' && next.host === rec.host && next.kind === rec.kind;
       let label = rec.kind;
+      const pkt = pkts[i];
+      if (rec.kind === 'UPDATE' && pkt !== undefined) {
+        label += ` ${pkt.params
+          .map((x) => x.kind)
+          .filter((k) => k !== 'HIP_MAC' && k !== 'HIP_MAC_2' && k !== 'HIP_SIGNATURE' && k !== 'HIP_SIGNATURE_2')
+          .map((k) => k.replace(/_SIGNED$/, ''))
+          .join(', ')}`;
+      }
       if (rec.kind === 'ESP') {
         const text = lastText.get(rec.host);
         label = `ESP seq=${String(fv('seq'))}${text !== undefined ? ` ${text}` : ''}`;
         lastText.delete(rec.host);
       }
+      if (multipath) label += ` [${names.value(fv('src'))} to ${names.value(fv('dst'))}]`;
       if (lost) label += ` (lost: ${String(next.fields?.['reason'] ?? '')})`;
       const arrow = lost ? '-x' : rec.kind === 'ESP' ? '-)' : '->>';
       lines.push(`    ${rec.host}${arrow}${to}: ${mm(label)}`);
     } else if (rec.dir === 'note' && (rec.kind === 'app-send' || rec.kind === 'app-retry')) {
       lastText.set(rec.host, `'${String(fv('text'))}'`);
+    } else if (rec.dir === 'note' && rec.kind === 'act') {
+      flushNotes();
+      lines.push(`    Note over ${sim.hosts.map((h) => h.name).join(',')}: ${mm(subst(String(fv('title')), rec, names))}`);
     } else if (rec.dir === 'sa') {
-      pendingNotes.push({ host: rec.host, text: `SA ${rec.kind} ${String(fv('dir'))} ${String(fv('spi'))}` });
+      const moved = rec.kind !== 'update' ? '' : fv('dir') === 'in' ? ` from ${names.value(fv('src'))}` : ` to ${names.value(fv('dst'))}`;
+      pendingNotes.push({ host: rec.host, text: `SA ${rec.kind} ${String(fv('dir'))} ${String(fv('spi'))}${moved}` });
+    } else if (rec.dir === 'locator') {
+      pendingNotes.push({ host: rec.host, text: `${names.value(fv('loc'))} ${String(fv('state'))}` });
     } else if (rec.dir === 'event' && rec.kind !== 'dropped') {
       pendingNotes.push({ host: rec.host, text: rec.kind === 'established' ? `ESTABLISHED (${String(fv('role'))})` : rec.kind === 'closed' ? `CLOSED by ${String(fv('by'))}` : rec.kind.toUpperCase() });
     } else if (rec.dir === 'note' && (rec.kind === 'rekey' || rec.kind === 'close' || rec.kind === 'connect')) {
       pendingNotes.push({ host: rec.host, text: `${rec.kind}()` });
+    } else if (rec.dir === 'note' && (rec.kind === 'locators' || rec.kind === 'add-sa-pair' || rec.kind === 'path-failed')) {
+      const call = rec.kind === 'locators' ? 'setLocalLocators' : rec.kind === 'add-sa-pair' ? 'addSaPair' : 'pathFailed';
+      const arg = rec.kind === 'locators' ? names.value(fv('locators')) : rec.kind === 'add-sa-pair' ? names.value(fv('local')) : names.value(fv('loc'));
+      pendingNotes.push({ host: rec.host, text: `${call}(${arg})` });
     }
   }
   flushNotes();
@@ -445,14 +611,34 @@ function summary(sim: Sim, cfg: DemoConfig, names: Namer, wallMs: number): strin
     }
   }
   if (paths.size === 0) lines.push('     none');
-  for (const [k, p] of paths) lines.push(`     ${k}: ${p.count} messages, ${p.bytes} bytes, on ${p.spis.size} SA${p.spis.size === 1 ? '' : 's'}`);
+  for (const [k, p] of paths) lines.push(`     ${k}: ${p.count} message${p.count === 1 ? '' : 's'}, ${p.bytes} bytes, on ${p.spis.size} SA${p.spis.size === 1 ? '' : 's'}`);
+  lines.push('  application data delivered, per SA (inbound SPI of the receiver):');
+  const sas = new Map<string, { count: number; bytes: number; paths: Set<string> }>();
+  for (const h of sim.hosts) {
+    for (const r of h.received) {
+      const key = `${names.host(r.peerHit)} -> ${h.name} on SA ${spiHex(r.spi)}`;
+      const p = sas.get(key) ?? { count: 0, bytes: 0, paths: new Set<string>() };
+      p.count++;
+      p.bytes += r.payload.length;
+      p.paths.add(`${names.loc(r.src)} -> ${names.loc(r.dst)}`);
+      sas.set(key, p);
+    }
+  }
+  if (sas.size === 0) lines.push('     none');
+  for (const [k, p] of sas) lines.push(`     ${k}: ${p.count} message${p.count === 1 ? '' : 's'}, ${p.bytes} bytes, via ${[...p.paths].join(' and ')}`);
+  const bex = sim.hosts.reduce((n, h) => n + h.eventsOf('established').filter((e) => e.role === 'initiator').length, 0);
+  lines.push(`  base exchanges: ${bex}`);
   let submitted = 0;
   let lost = 0;
+  const causes = new Map<string, number>();
   for (const { link } of sim.links()) {
     submitted += link.counters.submitted;
-    for (const n of Object.values(link.counters.lost)) lost += n;
+    for (const [cause, n] of Object.entries(link.counters.lost)) {
+      lost += n;
+      if (n > 0) causes.set(cause, (causes.get(cause) ?? 0) + n);
+    }
   }
-  lines.push(`  links: ${submitted} packets submitted, ${lost} lost`);
+  lines.push(`  links: ${submitted} packets submitted, ${lost} lost${causes.size > 0 ? ` (${[...causes].map(([c, n]) => `${c} ×${n}`).join(', ')})` : ''}`);
   const sasLeft = sim.hosts.reduce((n, h) => n + h.sas.length, 0);
   lines.push(`  SAs still installed: ${sasLeft}`);
   return lines;
@@ -464,24 +650,32 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
   const wall0 = performance.now();
   const sc = cfg.scenario;
   const sim = new Sim({ seed: cfg.seed, crypto: 'noble', pcap: cfg.pcap !== undefined });
-  const a = sim.host('A', { locators: [sc.locators[0]] });
-  const b = sim.host('B', { locators: [sc.locators[1]] });
-  sim.link(sc.locators[0], sc.locators[1], sc.link);
+  // Every HIP packet as sent, in the order of the send records, to show an UPDATE's parameters.
+  const sent: (HipPacket | undefined)[] = [];
+  sim.intercept((_bytes, ctx) => {
+    sent.push(ctx.packet);
+    return 'pass';
+  });
   let failure: unknown;
   try {
-    sc.run({ sim, a, b });
+    sc.run(sc.setup(sim));
   } catch (e) {
     failure = e;
   }
   const wallMs = performance.now() - wall0;
   const names = new Namer(sim, cfg.redact);
-  const rendered = render(sim, names);
+  const rendered = render(sim, names, sent);
 
   if (!cfg.quiet) {
     io.out(`hip-engine demo: scenario ${sc.name} (${sc.summary}), seed ${String(cfg.seed)}`);
     io.out('');
     io.out(`${'t (ms)'.padStart(10)}  host  what`);
-    for (const r of rendered) io.out(`${ms(r.rec.t, 10)}  ${r.rec.host.padEnd(4)}  ${r.text}`);
+    for (const r of rendered) {
+      if (r.rec.dir === 'note' && r.rec.kind === 'act') {
+        io.out('');
+        io.out(`${ms(r.rec.t, 10)}  ${r.text}`);
+      } else io.out(`${ms(r.rec.t, 10)}  ${r.rec.host.padEnd(4)}  ${r.text}`);
+    }
     io.out('');
   }
   for (const l of summary(sim, cfg, names, wallMs)) io.out(l);
