@@ -54,6 +54,11 @@ export type SaSpec = {
    * the data plane may send to it only within the peer's credit (RFC 8046 §5.6).
    */
   readonly creditLimited?: boolean;
+  /**
+   * Outbound only: the SA of the path the engine prefers (our locator announced with the P bit,
+   * RFC 8047 §5.1). A data plane's default policy should send on it unless it spreads flows.
+   */
+  readonly preferred?: boolean;
 };
 
 /** A local locator with the attributes the announcement rules look at (RFC 8047 §5.1). */

@@ -480,6 +480,8 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
     update: {
       nextUpdateId: 0,
       lastPeerUpdateId: undefined,
+      seenPeerIds: [],
+      lastAckFor: undefined,
       lastAckBytes: undefined,
       pending: [],
       keymatIndex: nextKeymatIndex,

@@ -10,6 +10,7 @@ import { equalBytes, toHex } from '../util/bytes.js';
 import { invariant } from '../util/assert.js';
 import type { HipPacket, LocatorEntry, LocatorEntryInit, ParamInit, ParamOf } from '../wire/types.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
+import { encodeParamBlock } from '../wire/packet.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
@@ -174,19 +175,26 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
   }
   armLocatorExpiry(core, assoc);
   ensureSaPerInterface(core, assoc);
-  const sa = established(assoc)!.sas[0]!;
-  for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) {
-    sendSeqUpdate(
-      core,
-      assoc,
-      [
-        { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi },
-        { kind: 'ECHO_REQUEST_SIGNED', opaque: c.nonce },
-      ],
-      'verify',
-      { dst: c.locator, verify: { nonce: c.nonce, locatorKey: c.key }, trigger: 'rekey' },
-    );
-  }
+  for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) sendCheck(core, assoc, c);
+}
+
+/**
+ * An address check on its own (RFC 8046 §5.4): UPDATE(ESP_INFO with OLD = NEW, SEQ,
+ * ECHO_REQUEST_SIGNED) to the address, retransmitted until ACKed; an unanswered one deprecates
+ * the address.
+ */
+export function sendCheck(core: EngineCore, assoc: Association, c: LocatorCheck, src?: Locator): void {
+  const spi = established(assoc)!.sas[0]!.localSpi;
+  sendSeqUpdate(
+    core,
+    assoc,
+    [
+      { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: spi, newSpi: spi },
+      { kind: 'ECHO_REQUEST_SIGNED', opaque: c.nonce },
+    ],
+    'verify',
+    { dst: c.locator, ...(src ? { src } : {}), verify: { nonce: c.nonce, locatorKey: c.key }, trigger: 'rekey' },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,12 +227,12 @@ export function onLocatorSet(
   if (ctx.espInfoSpi !== undefined) peerSpis.add(ctx.espInfoSpi);
   const listed = new Set<string>();
   const checks: LocatorCheck[] = [];
-  const unsupported: Uint8Array[] = [];
+  const unsupported: LocatorEntry[] = [];
   let unsupportedPreferred = false;
   for (const l of ls.locators) {
     if (l.locatorType !== 0 && l.locatorType !== 1) {
       // §5.3: an unknown type we cannot use; the preferred one SHOULD be reported (NOTIFY).
-      unsupported.push(locatorBytes(l));
+      unsupported.push(l);
       unsupportedPreferred ||= l.preferred;
       continue;
     }
@@ -264,12 +272,10 @@ export function onLocatorSet(
     }
   }
   if (unsupported.length > 0 && (unsupportedPreferred || core.config.notifyUnsupportedLocators)) {
-    const data = new Uint8Array(unsupported.reduce((n, b) => n + b.length, 0));
-    let off = 0;
-    for (const b of unsupported) {
-      data.set(b, off);
-      off += b.length;
-    }
+    // Notification Data: "the locator(s) that the receiver failed to process" (RFC 8046 §5.3),
+    // as LOCATOR_SET-encoded entries.
+    const block = encodeParamBlock([{ kind: 'LOCATOR_SET', locators: unsupported }]);
+    const data = block.slice(4, 4 + ((block[2]! << 8) | block[3]!));
     sendNotify(core, assoc.local, assoc.peerHit, NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, data, assoc.localLocator, assoc.peerLocator, assoc);
   }
   assoc.lastLocatorSet = digest;
@@ -282,10 +288,6 @@ export function onLocatorSet(
 
 function rawParam(pkt: HipPacket, p: ParamOf<'LOCATOR_SET'>): Uint8Array {
   return pkt.raw && p.span ? pkt.raw.subarray(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
-}
-
-function locatorBytes(l: LocatorEntry): Uint8Array {
-  return 'raw' in l ? l.raw : 'address' in l ? l.address : new Uint8Array(0);
 }
 
 /** RFC 8046 §5.2-5.3: unicast or anycast only; no multicast, broadcast or unspecified address. */
@@ -408,19 +410,38 @@ export function rebind(core: EngineCore, assoc: Association): void {
     // SA returns to its own address once that is verified.
     if (!choice || choice.creditLimited) {
       const active = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()].filter((e) => !e.suspect));
-      if (active && !active.creditLimited) choice = active;
+      if (active && (!active.creditLimited || !choice)) choice = active;
     }
+    // Nothing of its own is alive (e.g. its address was DEPRECATED before the new SPI's address
+    // is known): any live address of the peer, within credit if unverified (RFC 8046 §5.6).
+    choice ??= choosePeerLocator(core, assoc, [...assoc.peerLocators.values()]);
     if (!choice) return sa;
     const peerLocator = choice.entry.locator;
     const localLocator = localFor(core, peerLocator, sa.localLocator);
     const creditLimited = choice.creditLimited;
     if (equalBytes(peerLocator, sa.peerLocator) && equalBytes(localLocator, sa.localLocator) && (sa.creditLimited ?? false) === creditLimited) return sa;
     changed = true;
+    // Silence on the new path is measured from now, not from when it was last used.
+    if (!equalBytes(peerLocator, sa.peerLocator)) choice.entry.lastSeenAt = core.now;
     const next: SaPair = { ...sa, peerLocator, localLocator, ...(creditLimited ? { creditLimited } : { creditLimited: false }) };
     updateSa(core, assoc, next);
     return next;
   });
-  if (changed) setUpdate(assoc, 'recv-UPDATE', {}, sas);
+  // The preferred outbound SA (what the data plane uses unless its policy spreads flows): the
+  // first pair that leaves from a locator we announce with the P bit (RFC 8047 §5.1), else the
+  // first pair.
+  const pbits = core.announced(assoc.peerLocator).filter((a) => a.preferred);
+  const pick = Math.max(0, sas.findIndex((sa) => !sa.creditLimited && pbits.some((a) => equalBytes(a.locator, sa.localLocator))));
+  // With a single pair there is nothing to choose: no flag, no output.
+  const flagged = sas.map((sa, i) => {
+    const want = sas.length > 1 && i === pick;
+    if ((sa.preferred ?? false) === want) return sa;
+    changed = true;
+    const next: SaPair = { ...sa, preferred: want };
+    updateSa(core, assoc, next);
+    return next;
+  });
+  if (changed) setUpdate(assoc, 'recv-UPDATE', {}, flagged);
 }
 
 /**
@@ -431,11 +452,12 @@ export function rebind(core: EngineCore, assoc: Association): void {
  */
 export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?: Locator): { src: Locator; dst: Locator } | undefined {
   const family = locatorFamily(dst);
-  if (src && locatorFamily(src) === family) return { src, dst };
+  const ours = (l: Locator): boolean => core.localLocators.some((x) => equalBytes(x, l));
+  if (src && locatorFamily(src) === family && ours(src)) return { src, dst };
   const local = core.localLocators.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? core.localLocators.find((l) => locatorFamily(l) === family);
-  if (local) return { src: local, dst };
-  if (locatorFamily(assoc.localLocator) === locatorFamily(assoc.peerLocator)) return { src: assoc.localLocator, dst: assoc.peerLocator };
-  return undefined;
+  // No locator of ours in that family: the packet cannot be sent (never from an address we no
+  // longer have, never to another address than the one meant).
+  return local ? { src: local, dst } : undefined;
 }
 
 /** A local locator of `peer`'s family: `current` if it fits and is still ours, else the first. */
@@ -509,6 +531,7 @@ export function onLocalLocatorsChanged(
   // With a whole address family gone, control traffic and SAs move to a peer locator of a family
   // we still have (RFC 8047 §4.2.9).
   rebind(core, assoc);
+  recheckUnverified(core, assoc);
   if (!opts.announce) return;
   const set = ourLocatorSet(core, assoc, established(assoc)!.sas);
   const digest = JSON.stringify(set, (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
@@ -553,6 +576,20 @@ function sameFamilyActive(assoc: Association, local: Locator): Locator | undefin
 }
 
 /**
+ * Peer addresses still UNVERIFIED with no check under way (their check could not be sent: we had
+ * no locator of their family) are checked now that our locators changed.
+ */
+function recheckUnverified(core: EngineCore, assoc: Association): void {
+  const st = established(assoc)!;
+  for (const e of assoc.peerLocators.values()) {
+    if (e.state !== 'UNVERIFIED' || st.update.pending.some((p) => p.verify?.locatorKey === e.key)) continue;
+    if (!pathTo(core, assoc, e.locator)) continue;
+    e.nonce = core.random(16);
+    sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key });
+  }
+}
+
+/**
  * RFC 8047 §4.2.4 / §5.1 case 2: a new SA pair bound to one of our locators (and a peer locator),
  * for load balancing. UPDATE(ESP_INFO with OLD SPI 0, LOCATOR_SET, SEQ) from that locator.
  */
@@ -583,17 +620,7 @@ function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, fai
   cancelChecks(assoc, e.key);
   e.nonce = core.random(16);
   rebind(core, assoc);
-  const sa = established(assoc)!.sas[0]!;
-  sendSeqUpdate(
-    core,
-    assoc,
-    [
-      { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi },
-      { kind: 'ECHO_REQUEST_SIGNED', opaque: e.nonce },
-    ],
-    'verify',
-    { dst: e.locator, src: localFor(core, e.locator, assoc.localLocator), verify: { nonce: e.nonce, locatorKey: e.key }, trigger: 'rekey' },
-  );
+  sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key }, localFor(core, e.locator, assoc.localLocator));
 }
 
 /**

@@ -31,6 +31,7 @@ export function saSpec(assoc: Association, sa: SaPair, dir: 'in' | 'out', keys: 
         encKey: keys.encKey,
         authKey: keys.authKey,
         ...(sa.creditLimited ? { creditLimited: true } : {}),
+        ...(sa.preferred ? { preferred: true } : {}),
       };
 }
 

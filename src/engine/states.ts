@@ -37,6 +37,8 @@ export type SaPair = {
   readonly peerLocator: Locator;
   /** The peer locator is UNVERIFIED and used within credit (RFC 8046 §5.6). */
   readonly creditLimited?: boolean;
+  /** The outbound SA the data plane should prefer (our P-bit locator, RFC 8047 §5.1). */
+  readonly preferred?: boolean;
 };
 
 /**
@@ -93,7 +95,11 @@ export type UpdateState = {
   readonly nextUpdateId: number;
   /** Highest peer Update ID processed (§6.12: replay protection). */
   readonly lastPeerUpdateId: number | undefined;
-  /** The UPDATE we sent in reply to lastPeerUpdateId, sent again when the peer retransmits. */
+  /** Peer Update IDs processed recently (RFC 7401 §6.12: duplicates are ACKed, not reprocessed). */
+  readonly seenPeerIds: readonly number[];
+  /** The Update ID `lastAckBytes` answers. */
+  readonly lastAckFor: number | undefined;
+  /** The UPDATE we sent in reply to `lastAckFor`, sent again when the peer retransmits it. */
   readonly lastAckBytes: { readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator } | undefined;
   readonly pending: readonly PendingUpdate[];
   /** Next unused KEYMAT byte (RFC 7402 §6.8 step 2). */

@@ -30,6 +30,7 @@ import {
   rebind,
   pathTo,
   ensureSaPerInterface,
+  sendCheck,
   type LocatorSetOutcome,
 } from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
@@ -37,6 +38,9 @@ import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
+
+/** Peer Update IDs remembered as processed, and the receive window for out-of-order UPDATEs. */
+const PEER_UPDATE_WINDOW = 32;
 
 /** RFC 1982 serial comparison for 32-bit Update IDs (§6.12: circular sequence space). */
 export function seqLessOrEqual(a: number, b: number): boolean {
@@ -221,18 +225,35 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
 
   if (seq) {
     st = established(assoc)!;
+    const id = seq.updateId;
     const last = st.update.lastPeerUpdateId;
-    if (last !== undefined && seqLessOrEqual(seq.updateId, last)) {
-      // §6.12.1 step 2: a retransmission is ACKed again (from the cache), never reprocessed.
-      if (seq.updateId === last && st.update.lastAckBytes) {
-        resend(core, st.update.lastAckBytes.bytes, st.update.lastAckBytes.src, st.update.lastAckBytes.dst, assoc);
-      } else {
-        drop('stale-update', `Update ID ${seq.updateId} <= ${last}`);
+    if (st.update.seenPeerIds.includes(id)) {
+      // §6.12.1 step 2: a retransmission is ACKed again, never reprocessed: from the cache when
+      // it is the latest, else with a fresh ACK.
+      const cached = st.update.lastAckBytes;
+      if (cached && st.update.lastAckFor === id) resend(core, cached.bytes, cached.src, cached.dst, assoc);
+      else {
+        const path = pathTo(core, assoc, src, dst);
+        if (path) send(core, signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [id] }], path.src, path.dst), path.src, path.dst, assoc);
       }
       return finalizeIfReady(core, assoc);
     }
-    const refusal = processSeq(core, assoc, pkt, seq.updateId, src, dst);
+    // §6.12: UPDATEs may arrive out of order; those within the receive window are processed,
+    // older ones dropped.
+    if (last !== undefined && seqLessOrEqual(id, last) && ((last - id) >>> 0) >= PEER_UPDATE_WINDOW) {
+      drop('stale-update', `Update ID ${id} is older than the receive window (latest ${last})`);
+      return finalizeIfReady(core, assoc);
+    }
+    const superseded = last !== undefined && seqLessOrEqual(id, last);
+    const refusal = processSeq(core, assoc, pkt, id, src, dst, superseded);
     if (refusal) return drop(refusal.reason, refusal.detail);
+    if (established(assoc)) {
+      setUpdate(assoc, 'recv-UPDATE', {
+        lastPeerUpdateId: last === undefined || !seqLessOrEqual(id, last) ? id : last,
+        seenPeerIds: [...st.update.seenPeerIds, id].slice(-PEER_UPDATE_WINDOW),
+        lastAckFor: id,
+      });
+    }
   }
   finalizeIfReady(core, assoc);
 }
@@ -243,7 +264,7 @@ type Refusal = { reason: DropReason; detail?: string };
  * A new SEQ: process ESP_INFO first, then LOCATOR_SET (RFC 8047 §5.2), reply, and record the
  * Update ID for replay protection (§6.12.1 step 5).
  */
-function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number, src: Locator, dst: Locator): Refusal | undefined {
+function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number, src: Locator, dst: Locator, superseded: boolean): Refusal | undefined {
   const st = established(assoc)!;
   const espInfo = param(pkt, 'ESP_INFO');
   const dhParam = param(pkt, 'DIFFIE_HELLMAN');
@@ -278,63 +299,52 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   // LOCATOR_SET after ESP_INFO (its type 1 locators may name the NEW SPI).
   const newPeerSpi = negotiation ? espInfo!.newSpi : undefined;
   let outcome: LocatorSetOutcome = { verify: [], refused: undefined };
-  if (locatorSet) {
+  // A LOCATOR_SET is the sender's complete list (RFC 8046 §5.2): one from an UPDATE older than
+  // one already processed (they arrived out of order) is superseded and not applied.
+  if (locatorSet && !superseded) {
     outcome = onLocatorSet(core, assoc, pkt, locatorSet, { espInfoSpi: newPeerSpi ?? gratuitousSpi, src });
     if (outcome.refused) return outcome.refused;
   }
   if (deprecatedSpi !== undefined) deprecateSa(core, assoc, deprecatedSpi);
 
-  // The reply (RFC 8046 Figure 3 / RFC 8047 Figure 2): ACK, our ESP_INFO, and an ECHO_REQUEST
-  // to the first new address, sent there; other new addresses get their own check.
-  const [firstCheck, ...otherChecks] = outcome.verify;
+  // The reply goes back where the UPDATE came from, from the address it came to: the ACK must
+  // reach the sender even when a newly announced address does not work (RFC 8047 Figure 1:
+  // UPDATE(ACK)). When the sender's source is itself the new address (a move, RFC 8046 Figure 3;
+  // a new SA from a new interface, RFC 8047 Figure 2), the ECHO_REQUEST that checks it rides
+  // along; every other new address gets a check of its own.
+  const combined = outcome.verify.find((c) => equalBytes(c.locator, src));
+  const separate = outcome.verify.filter((c) => c !== combined);
   if (negotiation) {
     const peer = { newSpi: espInfo!.newSpi, index: espInfo!.keymatIndex, dhPublic: dhParam?.publicValue };
-    const r = answerNegotiation(core, assoc, negotiation.kind, negotiation.sa, peer, updateId, echoReply, firstCheck, dst, src);
+    const r = answerNegotiation(core, assoc, negotiation.kind, negotiation.sa, peer, updateId, echoReply, combined, dst, src);
     if (r) return r;
     // RFC 8046 Figure 7: data on the SA we just announced, from a new address, verifies it.
     const announced = established(assoc)!.update.rekey?.newLocalSpi;
     if (announced !== undefined) for (const c of outcome.verify) noteViaSpi(assoc, c.key, announced);
-  } else {
-    const needsSeq = firstCheck !== undefined;
-    // RFC 8046 Figure 3: the answer that carries the address check repeats a gratuitous
-    // ESP_INFO (our SPI of that pair); a plain ACK does not.
-    const ourSpi = needsSeq && gratuitousSpi !== undefined ? byPeerSpi(st.sas, gratuitousSpi)?.localSpi : undefined;
+  } else if (combined) {
+    // RFC 8046 Figure 3: UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), the ESP_INFO gratuitous.
+    const ourSpi = gratuitousSpi !== undefined ? byPeerSpi(st.sas, gratuitousSpi)?.localSpi : undefined;
     const params: ParamInit[] = [
       { kind: 'ACK', peerUpdateIds: [updateId] },
       ...echoReply,
       ...(ourSpi !== undefined ? [{ kind: 'ESP_INFO' as const, keymatIndex: 0, oldSpi: ourSpi, newSpi: ourSpi }] : []),
-      ...(firstCheck ? [{ kind: 'ECHO_REQUEST_SIGNED' as const, opaque: firstCheck.nonce }] : []),
+      { kind: 'ECHO_REQUEST_SIGNED', opaque: combined.nonce },
     ];
-    const replyDst = firstCheck?.locator ?? assoc.peerLocator;
-    if (needsSeq) {
-      const id = sendSeqUpdate(core, assoc, params, 'verify', {
-        dst: replyDst,
-        verify: { nonce: firstCheck.nonce, locatorKey: firstCheck.key },
-        patch: { lastPeerUpdateId: updateId },
-      });
-      const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
-      if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
-    } else {
-      const path = pathTo(core, assoc, replyDst);
-      if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
-      const reply = signedUpdate(core, assoc, params, path.src, path.dst);
-      setUpdate(assoc, 'recv-UPDATE', { lastPeerUpdateId: updateId, lastAckBytes: { bytes: reply.bytes, ...path } });
-      send(core, reply, path.src, path.dst, assoc);
-    }
+    const id = sendSeqUpdate(core, assoc, params, 'verify', {
+      dst: src,
+      src: dst,
+      verify: { nonce: combined.nonce, locatorKey: combined.key },
+    });
+    const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
+    if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+  } else {
+    const path = pathTo(core, assoc, src, dst);
+    if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
+    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply], path.src, path.dst);
+    setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: reply.bytes, ...path } });
+    send(core, reply, path.src, path.dst, assoc);
   }
-  for (const check of otherChecks) {
-    const ourSpi = established(assoc)!.sas[0]!.localSpi;
-    sendSeqUpdate(
-      core,
-      assoc,
-      [
-        { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: ourSpi, newSpi: ourSpi },
-        { kind: 'ECHO_REQUEST_SIGNED', opaque: check.nonce },
-      ],
-      'verify',
-      { dst: check.locator, verify: { nonce: check.nonce, locatorKey: check.key } },
-    );
-  }
+  for (const check of separate) sendCheck(core, assoc, check);
   return undefined;
 }
 
@@ -368,13 +378,13 @@ function answerNegotiation(
     const drawn = drawNegotiated(core, assoc, st, ours, peer);
     if (!drawn.ok) return drawn.refusal;
     addSa(core, assoc, saSpec(assoc, { localSpi: ours.newLocalSpi, peerSpi: peer.newSpi, suite: ours.suite, keymatIndex: drawn.index, localLocator: ours.localLocator, peerLocator: ours.peerLocator }, 'in', drawn.keys.in));
-    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply]);
+    const path = pathTo(core, assoc, cameFrom, arrivedOn) ?? { src: assoc.localLocator, dst: assoc.peerLocator };
+    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply], path.src, path.dst);
     setUpdate(assoc, 'recv-UPDATE', {
       rekey: { ...ours, peer, early: { kij: drawn.kij, index: drawn.index, keys: drawn.keys } },
-      lastPeerUpdateId: peerUpdateId,
-      lastAckBytes: { bytes: reply.bytes, src: assoc.localLocator, dst: assoc.peerLocator },
+      lastAckBytes: { bytes: reply.bytes, ...path },
     });
-    send(core, reply, assoc.localLocator, assoc.peerLocator, assoc);
+    send(core, reply, path.src, path.dst, assoc);
     return undefined;
   }
   const suite = sa?.suite ?? st.sas[0]!.suite;
@@ -427,9 +437,10 @@ function answerNegotiation(
     ...(check ? [{ kind: 'ECHO_REQUEST_SIGNED' as const, opaque: check.nonce }] : []),
   ];
   const id = sendSeqUpdate(core, assoc, params, kind, {
-    dst: check?.locator ?? assoc.peerLocator,
+    dst: cameFrom,
+    src: arrivedOn,
     ...(check ? { verify: { nonce: check.nonce, locatorKey: check.key } } : {}),
-    patch: { rekey, lastPeerUpdateId: peerUpdateId },
+    patch: { rekey },
   });
   const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
   if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });

@@ -278,6 +278,7 @@ export class EspDataPlane {
     }
     peer.sas.push(out);
     refreshUsable(peer);
+    if (sa.preferred === true) this.setPreferred(sa.spi, sa.peerHit);
   }
 
   /**
@@ -346,7 +347,9 @@ export class EspDataPlane {
     const out = this.#findOut(sa.spi, sa.peerHit);
     if (out === undefined) return false;
     out.creditLimited = sa.creditLimited === true;
-    return this.updateSaLocators(sa.spi, sa.src, sa.dst, sa.peerHit);
+    const moved = this.updateSaLocators(sa.spi, sa.src, sa.dst, sa.peerHit);
+    if (sa.preferred === true) this.setPreferred(sa.spi, sa.peerHit);
+    return moved;
   }
 
   /** Replaces the outbound policy. */

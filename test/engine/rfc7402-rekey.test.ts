@@ -96,7 +96,9 @@ describe('RFC 7402 §6.8-§6.10 rekeying', () => {
     expect([...p.sas.b.keys()].sort()).toEqual(spisBefore);
   });
 
-  it('drops an UPDATE with a stale SEQ and an ACK for nothing outstanding', async () => {
+  it('an old UPDATE replayed after a later one is ACKed again, not reprocessed; one outside the receive window is stale (§6.12)', async () => {
+    const { forgeUpdate } = await import('./helpers.js');
+    const { LOC_A, LOC_B } = await import('./pair.js');
     const { p, idA } = established();
     p.a.rekey(idA, p.now);
     p.drain('a');
@@ -105,9 +107,16 @@ describe('RFC 7402 §6.8-§6.10 rekeying', () => {
     p.a.rekey(idA, p.now);
     p.drain('a');
     p.run(p.now + 1000);
-    // The first U1 is now older than the last processed Update ID.
+    const sasBefore = [...p.sas.b.keys()].sort();
+    const sent = p.b.stats().sent.UPDATE ?? 0;
     p.inject('b', u1.bytes);
+    expect([...p.sas.b.keys()].sort()).toEqual(sasBefore);
+    expect(p.b.stats().sent.UPDATE).toBe(sent + 1);
+    expect(dropsOf(p, 'b')).not.toContain('stale-update');
+    // Far behind the newest Update ID: dropped as stale, not ACKed.
+    p.inject('b', forgeUpdate(p, 'a', [{ kind: 'SEQ', updateId: (1 - 100) >>> 0 }], LOC_A, LOC_B));
     expect(dropsOf(p, 'b')).toContain('stale-update');
+    expect(p.b.stats().sent.UPDATE).toBe(sent + 1);
   });
 
   it('esp-seq-exhausting starts a rekey (RFC 7402 §6.8)', () => {

@@ -154,7 +154,10 @@ describe('RFC 8046 §5.3 receiving rules', () => {
     p.run(p.now + 100);
     const n = p.events('a').find((e) => e.type === 'notify');
     expect(n).toMatchObject({ messageType: NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, authenticated: true });
-    expect(n && n.type === 'notify' && Array.from(n.data)).toEqual(Array(8).fill(3));
+    // Notification Data: the failed locator itself, LOCATOR_SET-encoded (RFC 8046 §5.3).
+    const { decodeNotifyData } = await import('../../src/wire/notify.js');
+    const data = n && n.type === 'notify' ? decodeNotifyData(n.messageType, n.data) : undefined;
+    expect(data).toMatchObject({ format: 'LOCATORS', locators: [{ locatorType: 9, preferred: true, raw: new Uint8Array(8).fill(3) }] });
   });
 
   it('a locator lifetime that expires turns it DEPRECATED and traffic moves back', () => {

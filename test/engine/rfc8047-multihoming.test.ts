@@ -32,7 +32,9 @@ describe('RFC 8047 §4.2.3 Figure 1: fault tolerance with one SA and several add
     p.a.setLocalLocators([LOC_A, A2], p.now);
     p.drain('a');
     p.run(p.now + 1000);
-    expect(flow(p, start)).toEqual(['a: ESP_INFO,LOCATOR_SET,SEQ', 'b: ESP_INFO,SEQ,ACK,ECHO_REQUEST_SIGNED', 'a: ACK,ECHO_RESPONSE_SIGNED']);
+    // RFC 8047 Figure 1: UPDATE(LOCATOR_SET, SEQ) / UPDATE(ACK) back to the sender; the new
+    // address is then checked on its own.
+    expect(flow(p, start)).toEqual(['a: ESP_INFO,LOCATOR_SET,SEQ', 'b: ACK', 'b: ESP_INFO,SEQ,ECHO_REQUEST_SIGNED', 'a: ACK,ECHO_RESPONSE_SIGNED']);
     const ls = lastLocatorSet(p, 'a');
     const spi = p.a.association(idA)!.sas[0]!.localSpi;
     expect(ls && ls.kind === 'LOCATOR_SET' && ls.locators.map((l) => [l.locatorType, formatLocator((l as { address: Uint8Array }).address), 'spi' in l ? l.spi : null])).toEqual([
@@ -123,10 +125,13 @@ describe('RFC 8047 §4.2.9: locators across address families', () => {
     p.b.setLocalLocators([LOC_B, B4], p.now);
     p.drain('b');
     p.run(p.now + 1000);
-    expect(states(p, 'a', idA)['198.51.100.20']).toBe('ACTIVE');
+    // A has no IPv4 address yet: it cannot check B's IPv4 address, which stays UNVERIFIED...
+    expect(states(p, 'a', idA)['198.51.100.20']).toBe('UNVERIFIED');
     p.a.setLocalLocators([LOC_A, A4], p.now);
     p.drain('a');
     p.run(p.now + 1000);
+    // ...until it has one: then both IPv4 addresses are checked.
+    expect(states(p, 'a', idA)['198.51.100.20']).toBe('ACTIVE');
     expect(states(p, 'b', idB)['192.0.2.10']).toBe('ACTIVE');
     // A loses IPv6: the association moves to IPv4 (B answers from its IPv4 locator).
     p.a.setLocalLocators([A4], p.now);
