@@ -10,13 +10,35 @@ import type { PeerLocatorEntry } from './mobility.js';
 import type { TokenBucket } from './rate-limit.js';
 import { TimerTable } from './timers.js';
 
+/**
+ * The peer locator table: a handful of entries per peer (capped by config.maxPeerLocators), so a
+ * plain array with the part of the Map API the engine uses; an idle association stays small.
+ */
+export class LocatorTable {
+  private readonly entries: PeerLocatorEntry[] = [];
+
+  get(key: string): PeerLocatorEntry | undefined {
+    return this.entries.find((e) => e.key === key);
+  }
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+  set(key: string, entry: PeerLocatorEntry): void {
+    const i = this.entries.findIndex((e) => e.key === key);
+    if (i >= 0) this.entries[i] = entry;
+    else this.entries.push(entry);
+  }
+  values(): readonly PeerLocatorEntry[] {
+    return this.entries;
+  }
+}
+
 export class Association {
   readonly id: AssocId;
   /** Our identity; changes only when an R1 asks for another HIT suite (RFC 7401 §6.8 step 6). */
   local: HostIdentity;
   readonly peerHit: Hit;
   role: Role;
-  readonly createdAt: Millis;
   /** Written only by transitions.ts. */
   state: AssocState;
   readonly timers = new TimerTable();
@@ -35,7 +57,7 @@ export class Association {
   /** R1 generation counter of the last R1 answered (§6.8 step 11). */
   r1Generation: bigint | undefined;
   /** The peer locator table (RFC 8046 §5.1), keyed by locatorKey. */
-  readonly peerLocators = new Map<string, PeerLocatorEntry>();
+  readonly peerLocators = new LocatorTable();
   /** Digest of the last LOCATOR_SET processed, to skip a duplicate (RFC 8046 §5.3). */
   lastLocatorSet: string | undefined;
   /** What we last announced, to send a LOCATOR_SET only when it changes. */
@@ -66,7 +88,6 @@ export class Association {
     this.state = init.state;
     this.localLocator = init.localLocator;
     this.peerLocator = init.peerLocator;
-    this.createdAt = init.now;
     this.lastActivity = init.now;
     this.peerHostId = undefined;
     this.kij = undefined;

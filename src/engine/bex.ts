@@ -23,7 +23,7 @@ import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
 import { bexLocatorSet, initPeerLocators, pathTo, usableAddress } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
-import type { HipKeys, SaPair } from './states.js';
+import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
 
@@ -472,6 +472,10 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
 }
 
+/** Shared empty lists: an idle association does not carry empty arrays of its own. */
+const NONE: readonly number[] = Object.freeze([]);
+const NONE_PENDING: readonly PendingUpdate[] = Object.freeze([]);
+
 export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { i2Digest: string; r2?: Uint8Array }) {
   return {
     name: 'ESTABLISHED' as const,
@@ -480,13 +484,13 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
     update: {
       nextUpdateId: 0,
       lastPeerUpdateId: undefined,
-      seenPeerIds: [],
+      seenPeerIds: NONE,
       lastAckFor: undefined,
       lastAckBytes: undefined,
-      pending: [],
+      pending: NONE_PENDING,
       keymatIndex: nextKeymatIndex,
       rekey: undefined,
-      retiring: [],
+      retiring: NONE,
     },
     ...(bex ? { bex } : {}),
   };
@@ -496,8 +500,10 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
 export function completeResponder(core: EngineCore, assoc: Association, trigger: Extract<Trigger, 'recv-data' | 'recv-UPDATE' | 'exchange-complete-timeout'>): void {
   const st = assoc.state;
   if (st.name !== 'R2_SENT') return;
-  // Data or an UPDATE shows the Initiator has the R2; only after a timeout may it still need it.
-  const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : { i2Digest: st.i2Digest };
+  // Data or an UPDATE shows the Initiator has the R2: nothing of the exchange is kept (a late
+  // duplicate I2 is then refused because no R1 went out since, see onI2). Only after the timeout
+  // may the Initiator still need the R2.
+  const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : undefined;
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);

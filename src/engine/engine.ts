@@ -85,7 +85,8 @@ export class HipEngine implements EngineCore {
   private readonly privacy: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][];
   private readonly queue = new OutputQueue();
   private readonly assocs = new Map<AssocId, Association>();
-  private readonly byHits = new Map<string, Association>();
+  /** Associations by local HIT, then peer HIT (flat hex keys: no concatenated key per association). */
+  private readonly byHits = new Map<string, Map<string, Association>>();
   private readonly bySpi = new Map<number, Association>();
   private readonly identityIndex = new Map<string, HostIdentity>();
   private nextAssocId: AssocId = 1;
@@ -159,20 +160,28 @@ export class HipEngine implements EngineCore {
     return this.identityIndex.get(hitKey(hit));
   }
   findAssoc(localHit: Hit, peerHit: Hit): Association | undefined {
-    return this.byHits.get(hitKey(localHit) + hitKey(peerHit));
+    return this.byHits.get(hitKey(localHit))?.get(hitKey(peerHit));
+  }
+  private index(assoc: Association): void {
+    const local = hitKey(assoc.localHit);
+    let peers = this.byHits.get(local);
+    if (!peers) this.byHits.set(local, (peers = new Map()));
+    peers.set(hitKey(assoc.peerHit), assoc);
+  }
+  private unindex(assoc: Association): void {
+    this.byHits.get(hitKey(assoc.localHit))?.delete(hitKey(assoc.peerHit));
   }
   createAssoc(init: { local: HostIdentity; peerHit: Hit; role: Role; state: AssocState; localLocator: Locator; peerLocator: Locator }): Association {
     const assoc = new Association({ id: this.nextAssocId++, ...init, peerHit: Uint8Array.from(init.peerHit), now: this.current });
     this.assocs.set(assoc.id, assoc);
-    this.byHits.set(hitKey(assoc.localHit) + hitKey(assoc.peerHit), assoc);
+    this.index(assoc);
     return assoc;
   }
   moveAssoc(assoc: Association, local: HostIdentity): boolean {
-    const key = hitKey(local.hit) + hitKey(assoc.peerHit);
-    if (this.byHits.has(key)) return false;
-    this.byHits.delete(hitKey(assoc.localHit) + hitKey(assoc.peerHit));
+    if (this.findAssoc(local.hit, assoc.peerHit)) return false;
+    this.unindex(assoc);
     assoc.local = local;
-    this.byHits.set(key, assoc);
+    this.index(assoc);
     return true;
   }
   discardAssoc(assoc: Association): void {
@@ -180,7 +189,7 @@ export class HipEngine implements EngineCore {
     assoc.installed = [];
     assoc.timers.clearAll();
     this.assocs.delete(assoc.id);
-    this.byHits.delete(hitKey(assoc.localHit) + hitKey(assoc.peerHit));
+    this.unindex(assoc);
     for (const [spi, a] of this.bySpi) if (a === assoc) this.bySpi.delete(spi);
   }
   newSpi(): number {

@@ -18,35 +18,44 @@ export const TIMER_ORDER = [
 ] as const;
 export type TimerKind = (typeof TIMER_ORDER)[number];
 
+const SLOT: { readonly [K in TimerKind]: number } = Object.fromEntries(TIMER_ORDER.map((k, i) => [k, i])) as { [K in TimerKind]: number };
+
+/**
+ * Deadlines by kind, in a small array indexed by TIMER_ORDER (Infinity = not armed): cheaper per
+ * association than a Map, and scanned in firing order.
+ */
 export class TimerTable {
-  private readonly deadlines = new Map<TimerKind, Millis>();
+  private deadlines: number[] | undefined;
 
   set(kind: TimerKind, at: Millis): void {
-    this.deadlines.set(kind, at);
+    this.deadlines ??= new Array<number>(TIMER_ORDER.length).fill(Infinity);
+    this.deadlines[SLOT[kind]] = at;
   }
   clear(kind: TimerKind): void {
-    this.deadlines.delete(kind);
+    if (this.deadlines) this.deadlines[SLOT[kind]] = Infinity;
   }
   clearAll(): void {
-    this.deadlines.clear();
+    this.deadlines = undefined;
   }
   get(kind: TimerKind): Millis | undefined {
-    return this.deadlines.get(kind);
+    const at = this.deadlines?.[SLOT[kind]] ?? Infinity;
+    return at === Infinity ? undefined : at;
   }
   /** Earliest deadline, or undefined when no timer is armed. */
   next(): Millis | undefined {
-    let min: Millis | undefined;
-    for (const at of this.deadlines.values()) if (min === undefined || at < min) min = at;
-    return min;
+    if (!this.deadlines) return undefined;
+    let min = Infinity;
+    for (const at of this.deadlines) if (at < min) min = at;
+    return min === Infinity ? undefined : min;
   }
   /** Kinds due at `now`, in TIMER_ORDER; each is disarmed as it is returned. */
   takeExpired(now: Millis): TimerKind[] {
     const due: TimerKind[] = [];
-    for (const kind of TIMER_ORDER) {
-      const at = this.deadlines.get(kind);
-      if (at !== undefined && at <= now) {
-        this.deadlines.delete(kind);
-        due.push(kind);
+    if (!this.deadlines) return due;
+    for (let i = 0; i < TIMER_ORDER.length; i++) {
+      if (this.deadlines[i]! <= now) {
+        this.deadlines[i] = Infinity;
+        due.push(TIMER_ORDER[i]!);
       }
     }
     return due;
