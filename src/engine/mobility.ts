@@ -36,8 +36,11 @@ export type PeerLocatorEntry = {
   viaSpi: number | undefined;
   /** When authenticated ESP last came from this address (for silence detection). */
   lastSeenAt: Millis;
-  /** The path failed or went silent and is being checked again; cleared when it answers. */
-  suspect: boolean;
+  /**
+   * Since when the path is suspected (it failed or went silent and is being checked again);
+   * undefined when it is not. Cleared when it answers or is announced afresh.
+   */
+  suspectSince: Millis | undefined;
 };
 
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
@@ -69,7 +72,7 @@ function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to:
   if (e.state === to) return;
   invariant(ALLOWED[e.state].includes(to), `locator ${e.state} -> ${to} is not allowed by RFC 8046 §5.1`);
   e.state = to;
-  if (to === 'ACTIVE') e.suspect = false;
+  if (to === 'ACTIVE') e.suspectSince = undefined;
   if (to !== 'UNVERIFIED') {
     e.nonce = undefined;
     // The check of this address is over (answered, or the address was dropped): stop resending it.
@@ -111,7 +114,7 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
     nonce: undefined,
     viaSpi: undefined,
     lastSeenAt: core.now,
-    suspect: false,
+    suspectSince: undefined,
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
@@ -167,7 +170,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
       nonce: trusted ? undefined : core.random(16),
       viaSpi: undefined,
       lastSeenAt: core.now,
-      suspect: false,
+      suspectSince: undefined,
     };
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
@@ -247,14 +250,14 @@ export function onLocatorSet(
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspect: false };
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined };
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
       // Known: its lifetime and binding are updated; DEPRECATED comes back as UNVERIFIED.
       const wasDeprecated = e.state === 'DEPRECATED';
       Object.assign(e, { type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt });
-      if (wasDeprecated) e.suspect = false; // announced afresh: new information
+      if (wasDeprecated) e.suspectSince = undefined; // announced afresh: new information
       if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
       else emitUpsert(core, assoc, e);
     }
@@ -378,9 +381,14 @@ function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
   // an SA whose own addresses all failed moves to any other address of the peer (RFC 8047
   // §4.2.3 fault tolerance), instead of sending within credit to a dead one.
   const all = [...assoc.peerLocators.values()];
-  const healthy = all.filter((e) => !e.suspect);
+  const healthy = all.filter((e) => e.suspectSince === undefined);
   const bound = healthy.filter((e) => (e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi));
-  return bound.length > 0 ? bound : healthy.length > 0 ? healthy : all;
+  if (bound.length > 0) return bound;
+  if (healthy.length > 0) return healthy;
+  // Every address is suspected: the one suspected last was working most recently (the others'
+  // checks have gone unanswered longer), so it is the best bet while the checks run.
+  const latest = Math.max(...all.map((e) => e.suspectSince ?? -Infinity));
+  return all.filter((e) => e.suspectSince === latest);
 }
 
 /**
@@ -409,7 +417,7 @@ export function rebind(core: EngineCore, assoc: Association): void {
     // exists, use it (RFC 8046 §5.4, §5.6: credit only when no ACTIVE locator is available); the
     // SA returns to its own address once that is verified.
     if (!choice || choice.creditLimited) {
-      const active = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()].filter((e) => !e.suspect));
+      const active = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()].filter((e) => e.suspectSince === undefined));
       if (active && (!active.creditLimited || !choice)) choice = active;
     }
     // Nothing of its own is alive (e.g. its address was DEPRECATED before the new SPI's address
@@ -614,7 +622,7 @@ export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator
 /** ACTIVE → UNVERIFIED, traffic moved off it, and an address check sent to it. */
 function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, failed: boolean): void {
   setState(core, assoc, e, 'UNVERIFIED');
-  e.suspect = true;
+  e.suspectSince = core.now;
   // A failed path loses its preference; a merely silent one keeps it and comes back if it answers.
   if (failed) e.preferred = false;
   cancelChecks(assoc, e.key);

@@ -69,7 +69,7 @@ describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
     expect(a.received.at(-1)!.spi).toBe(fresh.peerSpi);
   });
 
-  // ENGINE BUG (reported): in a readdress WITH rekey (RFC 8046 Figure 4) the peer keeps its old
+  // Was an engine bug (fixed): in a readdress WITH rekey (RFC 8046 Figure 4) the peer keeps its old
   // outbound SA pointed at the old address, now DEPRECATED, until its own UPDATE (U2) is ACKed,
   // although the new address is there (UNVERIFIED, usable within credit; or ACTIVE once data
   // verified it, Figure 7). mobility.ts candidatesFor() limits the old SA to the locators bound to
@@ -80,7 +80,7 @@ describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
   // RFC 8046 §4: a DEPRECATED address SHOULD NOT be used when a non-deprecated one is available;
   // RFC 8047 §5.4 case 4.
   // Repro: npx vitest run test/scenarios/rfc8046-verification.sim.test.ts -t "DEPRECATED old address"
-  it.fails('Part B 5 · readdress with rekey: between U1 and U3 the peer sends to the new address, never to the DEPRECATED old address (ENGINE BUG)', () => {
+  it('Part B 5 · readdress with rekey: between U1 and U3 the peer sends to the new address, never to the DEPRECATED old address', () => {
     const { sim, a, b } = moving(503);
     for (let i = 0; i < 20; i++) a.send(b, new Uint8Array(200));
     sim.run(50);

@@ -100,10 +100,11 @@ describe('Part B 9 · combined mobility and multihoming (RFC 8047 §4.2.7)', () 
     sim.run(300);
     const [eth, wlan] = a.association(b)!.sas;
     expect(outPaths(b, a)).toEqual([`${B1}>${A1}`, `${B1}>${A2}`]);
-    // Continuous data on both SAs while wlan0 moves: the eth0 one forced by SPI, the wlan0 one
-    // by B's default policy (its newest SA).
+    // B's default data plane sends on the preferred pair (the one on the P-bit locators: eth0).
+    expect(b.esp.outboundSas(a.hit).map((s) => s.preferred)).toEqual([true, false]);
+    // Continuous data on both SAs while wlan0 moves, each forced onto its SA by SPI.
     const viaEth = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: 5, count: 100, spi: eth!.localSpi, tag: 'eth' });
-    const viaWlan = constantFlow(sim, b, a, { startMs: sim.now + 1, intervalMs: 5, count: 100, tag: 'wlan' });
+    const viaWlan = constantFlow(sim, b, a, { startMs: sim.now + 1, intervalMs: 5, count: 100, spi: wlan!.localSpi, tag: 'wlan' });
     const t0 = sim.trace.length;
     sim.after(100, () => a.moveLocator(A2, A3));
     sim.run(700);
@@ -114,7 +115,10 @@ describe('Part B 9 · combined mobility and multihoming (RFC 8047 §4.2.7)', () 
       ['t1', expect.anything(), hex(eth!.localSpi), 'P'],
       ['t1', expect.anything(), hex(wlan!.localSpi)],
     ]);
-    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
+    // A sends the UPDATE from its preferred address A1, not from A3: B ACKs it there and checks
+    // A3 with an UPDATE of its own, which A answers from A3 (RFC 8047 Figure 1, RFC 8046 §5.4).
+    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ACK)', 'B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
+    expect(hipMsgs(sim, t0).map((m) => `${m.src}>${m.dst}`)).toEqual([`${A1}>${B1}`, `${B1}>${A1}`, `${B1}>${A3}`, `${A3}>${B1}`]);
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'DEPRECATED t1', [A3]: 'ACTIVE t1' });
     // Same SPIs: no rekey; the wlan0 pair now uses A3, the eth0 pair still A1.
     expect(a.association(b)!.sas.map((s) => [s.localSpi, s.peerSpi])).toEqual([

@@ -8,7 +8,7 @@ import type { HipConfig } from '../../src/engine/config.js';
 import type { Sim, SimHost } from '../../src/testing/index.js';
 import type { Millis } from '../../src/types.js';
 import { count, establish } from './sim-helpers.js';
-import { A1, A2, B1, arrivals, constantFlow, figure, hipMsgs, host, i1Count, locs, mesh, mhSim, outPaths, setPath, table, type Flow } from './mobility-helpers.js';
+import { A1, A2, B1, arrivals, constantFlow, espSends, figure, hipMsgs, host, i1Count, locs, mesh, mhSim, outPaths, setPath, table, type Flow } from './mobility-helpers.js';
 
 const ONE_WAY = 10;
 const RTT = 2 * ONE_WAY;
@@ -61,14 +61,22 @@ export const failoverFigures: Record<string, Failover> = {};
 describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
   it('Part B 6 · RFC 8047 §4.2.3 Figure 1: the multihomed host announces a second address; the peer checks it; one SA pair, both addresses ACTIVE', () => {
     const { sim, a, b, t0 } = multihomed(601);
-    // Figure 1 is UPDATE(LOCATOR_SET, SEQ) / UPDATE(ACK). The engine adds the gratuitous ESP_INFO
-    // RFC 8046 §5.2 asks for, and the peer's ACK rides on its address check of the new address
-    // (RFC 8046 Figure 3), answered by ACK + ECHO_RESPONSE.
-    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
-    const [u1, u2] = hipMsgs(sim, t0);
+    // Figure 1 is UPDATE(LOCATOR_SET, SEQ) / UPDATE(ACK): the engine adds the gratuitous ESP_INFO
+    // RFC 8046 §5.2 asks for, and the peer answers UPDATE(ACK) to the source of the UPDATE (A1,
+    // the old address). A2 is not that source, so the peer checks it with an UPDATE of its own
+    // (ESP_INFO with OLD = NEW, SEQ, ECHO_REQUEST; RFC 8046 §5.4), answered from A2.
+    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ACK)', 'B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
+    const [u1, ack, check, answer] = hipMsgs(sim, t0);
     // §5.1 case 1: the existing address and SPI as type 1 (preferred), the new one as type 0.
     expect(locs(u1!)).toEqual([`t1 ${A1} P`, `t0 ${A2}`]);
-    expect([u1!.src, u1!.dst, u2!.src, u2!.dst]).toEqual([A1, B1, B1, A2]);
+    expect([u1!.src, u1!.dst, ack!.src, ack!.dst, check!.src, check!.dst, answer!.src, answer!.dst]).toEqual([A1, B1, B1, A1, B1, A2, A2, B1]);
+    // The ACK acknowledges A's UPDATE; the answer acknowledges the check (its own SEQ), and the
+    // check's ESP_INFO names B's existing inbound SPI (OLD = NEW: no rekey).
+    expect(ack!.fields['ack']).toEqual([u1!.fields['seq']]);
+    expect(answer!.fields['ack']).toEqual([check!.fields['seq']]);
+    const inSpi = b.association(a)!.sas[0]!.localSpi;
+    const hex = `0x${(inSpi >>> 0).toString(16).padStart(8, '0')}`;
+    expect(check!.fields['esp']).toBe(`${hex}>${hex}`);
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
     // The peer associates both addresses with the one SA pair (§4.2.3) and keeps using the
     // preferred one.
@@ -79,7 +87,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
     expect(a.eventsOf('update-completed').map((e) => e.what)).toEqual(['locators']);
   });
 
-  // ENGINE BUG (reported): the ACK of a LOCATOR_SET UPDATE rides only on the address check sent
+  // Was an engine bug (fixed): the ACK of a LOCATOR_SET UPDATE rides only on the address check sent
   // to the first NEW address (update.ts processSeq: replyDst = firstCheck.locator). When that
   // address is not reachable from the peer (a private or filtered address, a dead interface),
   // the ACK never arrives; A retransmits its UPDATE, B answers each copy with the cached check to
@@ -89,7 +97,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
   // Expected: the ACK reaches A (at the source of its UPDATE), the association survives, and only
   // the unreachable address ends DEPRECATED.
   // Repro: npx vitest run test/scenarios/rfc8047-fault-tolerance.sim.test.ts -t "cannot reach"
-  it.fails('Part B 6 · the multihomed host announces an extra address the peer cannot reach: the ACK still comes back, the association survives (ENGINE BUG)', () => {
+  it('Part B 6 · the multihomed host announces an extra address the peer cannot reach: the ACK still comes back, the association survives', () => {
     const sim = mhSim(605);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -149,26 +157,40 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
     expect(i1Count(sim)).toBe(1);
   });
 
-  // ENGINE BUG (reported): after the silence failover above, B's traffic does not stay on A2.
-  //   t=656  B's silence timer: A1 UNVERIFIED, data moves to A2 (ACTIVE since t=230).
-  //   t=756  the next silence tick finds A2 "silent" (A sends from A1, so no ESP ever comes from
-  //          A2; lastSeenAt(A2) is still its creation time) and re-checks it: A2 UNVERIFIED, no
-  //          ACTIVE locator is left, and B moves its data back to the dead A1 within credit
-  //          (then 'no-credit' drops).
-  //   t=766  A gets the check on A2 but answers (ACK, ECHO_RESPONSE) from its control locator
-  //          A1, over the cut link, so the check of A2 fails too: every later B->A packet is lost.
-  // RFC 8047 §4.2.3: traffic moves to another verified locator and stays there; RFC 8046 §5.4: a
-  // reachable address answers its check. Expected: a locator just chosen is not "silent" before
-  // silenceMs has passed since it was chosen, and an ECHO_RESPONSE leaves from the address the
-  // ECHO_REQUEST arrived on.
+  // Was an engine bug (fixed in the candidatesFor fallback: the address suspected last is used): after a silence failover, each routine silence re-check of the verified address
+  // sends the data back to the dead one. Still there after af778c7 (which fixed the earlier half:
+  // A2's silence is now measured from when the SA moved onto it, and A answers a check from the
+  // address it reached). Sequence (seed 603; A's own flow ends at t=546, so nothing comes from A
+  // after the cut and every ACTIVE address goes "silent" silenceMs after it was last verified):
+  //   t=550  link A1<->B1 cut.
+  //   t=656  B's silence timer: A1 UNVERIFIED (suspect; being merely silent, it keeps its P bit),
+  //          check to A1 lost; data moves to A2 (ACTIVE). Correct so far.
+  //   t=756  silence tick: A2 silent since 656, re-checked: A2 UNVERIFIED + suspect. Every address
+  //          is suspect now, so mobility.ts candidatesFor() falls back to all of them and
+  //          choosePeerLocator() takes the preferred UNVERIFIED one, A1, whose check has been
+  //          unanswered for 100 ms: `SA update dir=out dst=2001:db8:1::a credit=true`, and ESP
+  //          seq 103-106 (t=760-775) go to A1 and are lost on the cut link.
+  //   t=766  A answers the check of A2 from A2; t=776 A2 ACTIVE, data back on A2.
+  //   The cycle repeats every silenceMs + RTT (876, 996, 1116, 1236): 39 packets lost instead of
+  //   at most 25 (21 in the detection window, then 4 per re-check).
+  // RFC 8047 §4.2.3: for outbound traffic the host "must choose among the available addresses
+  // ..., considering the state of address verification ... and also considering available
+  // information about whether an address is in a working state"; RFC 8046 §5.5 case 2 allows an
+  // UNVERIFIED address within credit. Expected: while A2 is re-checked the data stays on A2 (within
+  // credit); a suspect address whose check is outstanding (A1) is not used (af778c7: "A failed
+  // address ('suspect') is not used while rechecked").
   // Repro: npx vitest run test/scenarios/rfc8047-fault-tolerance.sim.test.ts -t "stays on the verified"
-  it.fails('Part B 6 · after a silence failover the data stays on the verified address (ENGINE BUG: falls back to the dead one)', () => {
+  it('Part B 6 · after a silence failover the data stays on the verified address', () => {
     const { sim, a, b } = multihomed(603, { silenceMs: 100 });
     const flowBA = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: INTERVAL, count: 200, size: 200 });
     constantFlow(sim, a, b, { startMs: sim.now + 1, intervalMs: INTERVAL, count: 60, size: 200 });
     const tCut = sim.now + 300;
     sim.at(tCut, () => setPath(sim, A1, B1, false));
     sim.run(1100);
+    // Once B detected the silence of A1, no data goes to A1 any more (it only gets the check).
+    const detected = sim.trace.records.findIndex((r) => r.t > tCut && r.host === 'B' && r.dir === 'locator' && r.fields?.['state'] === 'UNVERIFIED');
+    expect(detected).toBeGreaterThan(0);
+    expect(espSends(sim, 'B', detected)).toEqual({ [`${B1}>${A2}`]: expect.any(Number) });
     const arr = arrivals(a, flowBA);
     // Lost: only what was sent between the cut and the silence detection (~100 ms).
     expect(flowBA.sends.length - arr.length).toBeLessThanOrEqual(Math.ceil((100 + RTT) / INTERVAL) + 1);

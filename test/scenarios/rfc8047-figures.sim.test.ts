@@ -4,18 +4,39 @@
 // both in step with the engine, like test/meta/state-diagram.test.ts does for the state machine;
 // a deliberate change is accepted with `npx vitest run -u`.
 import { describe, expect, it } from 'vitest';
+import { formatLocator } from '../../src/addr/locator.js';
 import { on, type Sim } from '../../src/testing/index.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, B1, B2, figure, figurePage, host, mermaidFromTrace, mesh, mhSim } from './mobility-helpers.js';
+import { A1, A2, B1, B2, figure, figurePage, hipMsgs, host, mermaidFromTrace, mesh, mhSim } from './mobility-helpers.js';
+
+/**
+ * One HIP packet the engine sends: its figure line (`figure`), its outer addresses `src>dst`
+ * (with ` lost` when it never arrived), and the message of the RFC figure it corresponds to
+ * (or why it is not in the figure).
+ */
+type Row = readonly [sent: string, path: string, rfc: string];
 
 type Case = {
   readonly file: string;
   readonly title: string;
   readonly rfc: string;
   readonly notes: readonly string[];
-  readonly expected: readonly string[];
+  readonly expected: readonly Row[];
   readonly run: () => { sim: Sim; from: number };
 };
+
+const p = (src: string, dst: string, lost = false): string => `${src}>${dst}${lost ? ' lost' : ''}`;
+
+/** The packet-by-packet correspondence with the RFC figure, as a Markdown table for the page. */
+function correspondence(rows: readonly Row[]): string[] {
+  return [
+    'Packet by packet, what the engine sends and the message of the RFC figure it corresponds to:',
+    '',
+    '| # | sent | outer addresses | in the RFC figure |',
+    '|---|---|---|---|',
+    ...rows.map(([sent, path, rfc], i) => `| ${i + 1} | \`${sent}\` | ${path.replace('>', ' to ')} | ${rfc} |`),
+  ];
+}
 
 function data(sim: Sim, from: string, to: string, n = 2): void {
   const a = sim.hostByName(from)!;
@@ -34,13 +55,21 @@ const CASES: readonly Case[] = [
               UPDATE(ACK)
         <-----------------------------------`,
     notes: [
-      'Differences, both allowed by the RFCs: the UPDATE also carries the gratuitous ESP_INFO that',
-      'RFC 8046 §5.2 asks for, and the peer puts its ACK on the address check of the new address',
-      '(UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), RFC 8046 Figure 3), answered by',
-      'UPDATE(ACK, ECHO_RESPONSE). Then the link of the preferred address is cut, the peer signals',
-      '`pathFailed`, and the data moves to the second, verified address without a new base exchange.',
+      'The two messages of the figure, then the address check the figure leaves out. The UPDATE also',
+      'carries the gratuitous ESP_INFO that RFC 8046 §5.2 asks for; it is sent from the old address,',
+      'so the peer answers UPDATE(ACK) there, and checks the new address with an UPDATE of its own',
+      '(RFC 8047 §4.2.3: "It may also undergo address verification procedures"; RFC 8046 §5.4),',
+      'answered from the address checked. Then the link of the preferred address is cut, the peer',
+      'signals `pathFailed`, re-checks that address (the check is lost on the cut link), and the data',
+      'moves to the second, verified address without a new base exchange.',
     ],
-    expected: ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)', 'B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)'],
+    expected: [
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A1, B1), 'UPDATE(LOCATOR_SET, SEQ), with the gratuitous ESP_INFO (OLD SPI = NEW SPI, RFC 8046 §5.2)'],
+      ['B>A UPDATE(ACK)', p(B1, A1), 'UPDATE(ACK), back to the source of the UPDATE, from the address it arrived on'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', p(B1, A2), 'not in the figure: the check of the new address (§4.2.3 "address verification", RFC 8046 §5.4)'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'not in the figure: the answer to the check, from the address checked'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', p(B1, A1, true), 'not in the figure: after `pathFailed` the peer re-checks the failed address (ACTIVE to UNVERIFIED, RFC 8046 §5.4); lost on the cut link'],
+    ],
     run: () => {
       const sim = mhSim(8101);
       const a = host(sim, 'A', { locators: [A1] });
@@ -73,8 +102,17 @@ const CASES: readonly Case[] = [
         <-----------------------------------
               UPDATE(ACK, ECHO_RESPONSE)
         ----------------------------------->`,
-    notes: ['The same three messages (no DIFFIE_HELLMAN: the new pair draws its keys from the KEYMAT). ESP_INFO has OLD SPI 0; the LOCATOR_SET lists both addresses as type 1 with their SPIs.'],
-    expected: ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)'],
+    notes: [
+      'The same three messages (no DIFFIE_HELLMAN: the new pair draws its keys from the KEYMAT). ESP_INFO has OLD SPI 0; the LOCATOR_SET lists both addresses as type 1 with their SPIs.',
+      'The UPDATE leaves from the new address, so the ACK and the check of that address travel together. Afterwards the',
+      'default data plane keeps sending on the preferred pair (the one on the P-bit locators, flagged `preferred`);',
+      'how load is split over the pairs is out of the RFC\'s scope (a policy such as `spreadFlows` uses both).',
+    ],
+    expected: [
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'UPDATE(ESP_INFO, LOCATOR_SET, SEQ): ESP_INFO OLD SPI 0 (a new SA), no DIFFIE_HELLMAN'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(B1, A2), 'UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), no DIFFIE_HELLMAN: the new address is the source of the UPDATE, so ACK and check in one'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'UPDATE(ACK, ECHO_RESPONSE), from the address checked'],
+    ],
     run: () => {
       const sim = mhSim(8102);
       const a = host(sim, 'A', { locators: [A1] });
@@ -105,17 +143,18 @@ const CASES: readonly Case[] = [
       'host1 = A (addr1a, addr1b = 2001:db8:1::a, 2001:db8:2::a), host2 = B (addr2a, addr2b = 2001:db8:1::b, 2001:db8:2::b).',
       'Three Figure 2 exchanges: A adds addr1b towards addr2a, then B adds addr2b towards addr1a and towards addr1b.',
       'The third needs no address check (both addresses are already ACTIVE): plain ACK.',
+      'Each exchange runs on the address pair of its new SA pair: every answer goes back to the source of the UPDATE, from the address it arrived on (RFC 8047 §4.2.4).',
     ],
     expected: [
-      'A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)',
-      'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)',
-      'A>B UPDATE(ACK,ECHO_RESPONSE)',
-      'B>A UPDATE(ESP_INFO,LOCATOR_SET,SEQ)',
-      'A>B UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)',
-      'B>A UPDATE(ACK,ECHO_RESPONSE)',
-      'B>A UPDATE(ESP_INFO,LOCATOR_SET,SEQ)',
-      'A>B UPDATE(ESP_INFO,SEQ,ACK)',
-      'B>A UPDATE(ACK)',
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'second SA pair (addr1b, addr2a), Figure 2: UPDATE(ESP_INFO, LOCATOR_SET, SEQ)'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(B1, A2), 'Figure 2: UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), checking addr1b'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'Figure 2: UPDATE(ACK, ECHO_RESPONSE)'],
+      ['B>A UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, A1), 'third SA pair (addr1a, addr2b), Figure 2: UPDATE(ESP_INFO, LOCATOR_SET, SEQ)'],
+      ['A>B UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(A1, B2), 'Figure 2: UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), checking addr2b'],
+      ['B>A UPDATE(ACK,ECHO_RESPONSE)', p(B2, A1), 'Figure 2: UPDATE(ACK, ECHO_RESPONSE)'],
+      ['B>A UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, A2), 'fourth SA pair (addr1b, addr2b), Figure 2: UPDATE(ESP_INFO, LOCATOR_SET, SEQ)'],
+      ['A>B UPDATE(ESP_INFO,SEQ,ACK)', p(A2, B2), 'Figure 2: UPDATE(ESP_INFO, SEQ, ACK) without ECHO_REQUEST: addr2b is ACTIVE already'],
+      ['B>A UPDATE(ACK)', p(B2, A2), 'the ACK of that UPDATE (RFC 7401 §6.12; no ECHO_RESPONSE to give)'],
     ],
     run: () => {
       const sim = mhSim(8103);
@@ -151,7 +190,14 @@ const CASES: readonly Case[] = [
                   <-----------------------------------
    (process normally, later verification of non-preferred locators)`,
     notes: ['The R2 carries the Responder\'s LOCATOR_SET too (RFC 8047 §4.2.8 allows it). The non-preferred address (the I1 destination) is verified after the exchange.'],
-    expected: ['A>B I1', 'B>A R1(LOCATOR_SET)', 'A>B I2', 'B>A R2(LOCATOR_SET)', 'A>B UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', 'B>A UPDATE(ACK,ECHO_RESPONSE)'],
+    expected: [
+      ['A>B I1', p(A1, B1), 'not in the figure: the I1 to the address the Initiator knows'],
+      ['B>A R1(LOCATOR_SET)', p(B1, A1), 'R1 with LOCATOR_SET (2001:db8:2::b preferred)'],
+      ['A>B I2', p(A1, B2), 'I2 sent to newly indicated preferred address'],
+      ['B>A R2(LOCATOR_SET)', p(B2, A1), 'R2 (with the LOCATOR_SET again, §4.2.8 allows it)'],
+      ['A>B UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', p(A1, B1), '"later verification of non-preferred locators": the check of the I1 destination'],
+      ['B>A UPDATE(ACK,ECHO_RESPONSE)', p(B1, A1), 'its answer, from the address checked'],
+    ],
     run: () => {
       const sim = mhSim(8104);
       const a = host(sim, 'A', { locators: [A1] });
@@ -177,7 +223,14 @@ const CASES: readonly Case[] = [
                   <-----------------------------------
    (process normally)`,
     notes: ['The new address is verified by the Responder once ESTABLISHED (reached on the first ESP packet).'],
-    expected: ['A>B I1', 'B>A R1', 'A>B I2(LOCATOR_SET)', 'B>A R2', 'B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)'],
+    expected: [
+      ['A>B I1', p(A1, B1), 'not in the figure: the base exchange so far'],
+      ['B>A R1', p(B1, A1), 'not in the figure: the base exchange so far'],
+      ['A>B I2(LOCATOR_SET)', p(A1, B1), 'I2 with LOCATOR_SET'],
+      ['B>A R2', p(B1, A1), 'R2 sent to source address of I2'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', p(B1, A2), 'not in the figure: "all new locators must undergo address verification" (§4.2.8)'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'not in the figure: the answer, from the address checked'],
+    ],
     run: () => {
       const sim = mhSim(8105);
       const a = host(sim, 'A', { locators: [A1, A2] });
@@ -202,7 +255,11 @@ const CASES: readonly Case[] = [
              UPDATE(ACK, ECHO_RESPONSE)
         ----------------------------------->`,
     notes: ['Break-before-make: the mobile host loses 2001:db8:1::a and gets 2001:db8:2::a. Until the check completes the peer sends within credit.'],
-    expected: ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)'],
+    expected: [
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'UPDATE(ESP_INFO, LOCATOR_SET, SEQ), ESP_INFO OLD SPI = NEW SPI'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(B1, A2), 'UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), "to the mobile host at its new address"'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'UPDATE(ACK, ECHO_RESPONSE)'],
+    ],
     run: () => {
       const sim = mhSim(8106);
       const a = host(sim, 'A', { locators: [A1] });
@@ -229,8 +286,15 @@ const CASES: readonly Case[] = [
         <-----------------------------------
              UPDATE(ACK, ECHO_RESPONSE)
         ----------------------------------->`,
-    notes: ['No DIFFIE_HELLMAN (the rekey draws from the KEYMAT). ESP_INFO carries OLD SPI and a new NEW SPI; the type 1 locator names the NEW SPI.'],
-    expected: ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)'],
+    notes: [
+      'No DIFFIE_HELLMAN (the rekey draws from the KEYMAT). ESP_INFO carries OLD SPI and a new NEW SPI; the type 1 locator names the NEW SPI.',
+      'Between the UPDATE and the ECHO_RESPONSE the peer\'s old outbound SA (its address DEPRECATED) sends to the new, UNVERIFIED address within credit (RFC 8046 §3.2.1 step 2, §5.6).',
+    ],
+    expected: [
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'UPDATE(ESP_INFO, LOCATOR_SET, SEQ), no DIFFIE_HELLMAN; ESP_INFO OLD SPI, a new NEW SPI'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(B1, A2), 'UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST), no DIFFIE_HELLMAN; the peer\'s new inbound SPI'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'UPDATE(ACK, ECHO_RESPONSE)'],
+    ],
     run: () => {
       const sim = mhSim(8107);
       const a = host(sim, 'A', { locators: [A1] });
@@ -263,7 +327,11 @@ const CASES: readonly Case[] = [
                   UPDATE(ACK, ECHO_RESPONSE) later arrives
                 ----------------------------------->`,
     notes: ['The UPDATE(ACK, ECHO_RESPONSE) is held back 100 ms here, so the data on the new SA arrives first and marks the address ACTIVE.'],
-    expected: ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)'],
+    expected: [
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'UPDATE(ESP_INFO, LOCATOR_SET, ...)'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(B1, A2), 'UPDATE(ESP_INFO, ...) with new SPI (the "..." being SEQ, ACK, ECHO_REQUEST, as in Figure 4)'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B1), 'UPDATE(ACK, ECHO_RESPONSE) later arrives (after the data on the new SA)'],
+    ],
     run: () => {
       const sim = mhSim(8108);
       const a = host(sim, 'A', { locators: [A1] });
@@ -285,9 +353,12 @@ describe('golden traces and diagrams of the RFC figures', () => {
   for (const c of CASES) {
     it(`${c.title}: message sequence, golden trace and Mermaid diagram`, async () => {
       const { sim, from } = c.run();
-      expect(figure(sim, from, { lost: true })).toEqual(c.expected);
+      // Every packet sent, in order, with its outer addresses, against the RFC figure's messages.
+      const msgs = hipMsgs(sim, from);
+      const sent = figure(sim, from, { lost: true }).map((line, i) => [line, p(msgs[i]!.src, msgs[i]!.dst, msgs[i]!.lost)]);
+      expect(sent).toEqual(c.expected.map(([line, path]) => [line, path]));
       await expect(sim.traceText({ redact: { hits: true } })).toMatchFileSnapshot(`../__traces__/${c.file}.txt`);
-      const page = figurePage(c.title, c.rfc, c.notes, mermaidFromTrace(sim, { from, participants: ['A', 'B'] }));
+      const page = figurePage(c.title, c.rfc, [...c.notes, '', ...correspondence(c.expected)], mermaidFromTrace(sim, { from, participants: ['A', 'B'] }));
       await expect(page).toMatchFileSnapshot(`../../docs/mobility/${c.file}.md`);
     });
   }
@@ -295,6 +366,23 @@ describe('golden traces and diagrams of the RFC figures', () => {
   it('a figure scenario run twice with the same seed gives the same trace (DESIGN C3.10 determinism)', () => {
     const c = CASES.find((x) => x.file === 'rfc8047-figure-3')!;
     expect(c.run().sim.traceText()).toBe(c.run().sim.traceText());
+  });
+
+  it('RFC 8047 Figure 2: with two SA pairs the data stays on the preferred one (the P-bit locators), the new pair is there for a load-balancing policy', () => {
+    const { sim, from } = CASES.find((c) => c.file === 'rfc8047-figure-2')!.run();
+    const a = sim.hostByName('A')!;
+    const b = sim.hostByName('B')!;
+    const preferred = (h: typeof a, peer: typeof b): string[] =>
+      h.esp.outboundSas(peer.hit).map((s) => `${formatLocator(s.src)}>${formatLocator(s.dst)}${s.preferred ? ' preferred' : ''}`);
+    expect(preferred(a, b)).toEqual([`${A1}>${B1} preferred`, `${A2}>${B1}`]);
+    expect(preferred(b, a)).toEqual([`${B1}>${A1} preferred`, `${B1}>${A2}`]);
+    const esp = sim.trace.records.slice(from).filter((r) => r.dir === 'send' && r.kind === 'ESP');
+    expect(esp.map((r) => `${r.host} ${formatLocator((r.fields!['src'] as { loc: Uint8Array }).loc)}>${formatLocator((r.fields!['dst'] as { loc: Uint8Array }).loc)}`)).toEqual([
+      `A ${A1}>${B1}`,
+      `A ${A1}>${B1}`,
+      `B ${B1}>${A1}`,
+      `B ${B1}>${A1}`,
+    ]);
   });
 
   it('RFC 8046 Figure 7: the data on the new SA marks the address ACTIVE before the late ECHO_RESPONSE', () => {

@@ -57,8 +57,10 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     const during = ping(sim, a, b, 2, 4);
     expect(during.ba).toEqual({});
     sim.run(100);
-    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
-    expect(hipMsgs(sim, t0)[1]!.dst).toBe(A3);
+    // The UPDATE came from A1, so the ACK goes back there and A3 gets its own check, answered
+    // from A3 (RFC 8047 Figure 1, RFC 8046 §5.4).
+    expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ACK)', 'B>A UPDATE(ESP_INFO,SEQ,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
+    expect(hipMsgs(sim, t0).map((m) => `${m.src}>${m.dst}`)).toEqual([`${A1}>${B1}`, `${B1}>${A1}`, `${B1}>${A3}`, `${A3}>${B1}`]);
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1', [A2]: 'ACTIVE t0', [A3]: 'ACTIVE t0 P' });
     expect(outPaths(b, a)).toEqual([`${B1}>${A3}`]);
     // The packets sent during the check went to A1 (no credit used), the next ones to A3.

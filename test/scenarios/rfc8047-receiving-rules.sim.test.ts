@@ -202,7 +202,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
     expect(Object.keys(table(b, a))).toEqual([A1, A2]);
   });
 
-  // ENGINE BUG (reported): the Notification Data of LOCATOR_TYPE_UNSUPPORTED holds only the bare
+  // Was an engine bug (fixed): the Notification Data of LOCATOR_TYPE_UNSUPPORTED holds only the bare
   // Locator field bytes (mobility.ts locatorBytes: `raw`, or the 16-byte address for type 2),
   // not the locator sub-parameters. RFC 8046 §5.3 / RFC 8047 §5.2: "the Notification Data field
   // containing the locator(s) that the receiver failed to process"; this project's own
@@ -210,7 +210,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
   // MALFORMED for what the engine sends. Expected: each failed locator encoded as in the
   // LOCATOR_SET (Traffic Type, Locator Type, Locator Length, P, Lifetime, Locator).
   // Repro: npx vitest run test/scenarios/rfc8047-receiving-rules.sim.test.ts -t "Notification Data"
-  it.fails('Part B 4 · the LOCATOR_TYPE_UNSUPPORTED Notification Data holds the failed locator itself, decodable as a LOCATOR_SET entry (ENGINE BUG)', () => {
+  it('Part B 4 · the LOCATOR_TYPE_UNSUPPORTED Notification Data holds the failed locator itself, decodable as a LOCATOR_SET entry', () => {
     const { sim, a, b } = pair(415);
     const unknown: LocatorEntryInit = { trafficType: 0, locatorType: 7, preferred: true, lifetime: 600, raw: new Uint8Array(20).fill(7), unknown: true };
     sim.intercept(rewriteNextLocatorSet(a, b, (ps) => ps.map((p): ParamInit => (p.kind === 'LOCATOR_SET' ? { ...p, locators: [...p.locators.map((l) => ({ ...l, preferred: false })), unknown] } : p))));
@@ -230,10 +230,21 @@ describe('Part B 4 · a duplicate LOCATOR_SET is not processed again (RFC 8046 �
     const t0 = sim.trace.length;
     a.setLocators([A1, A2]);
     sim.run(300);
-    const fromB = hipMsgs(sim, t0).filter((m) => m.from === 'B');
-    // Both copies answered with the same (cached) UPDATE: one check of A2, sent twice.
-    expect(fromB).toHaveLength(2);
-    expect(fromB[0]!.fields['seq']).toBe(fromB[1]!.fields['seq']);
+    const msgs = hipMsgs(sim, t0);
+    const u = msgs.find((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'))!;
+    const fromB = msgs.filter((m) => m.from === 'B');
+    // The first copy: UPDATE(ACK) back to its source, and one check of the new address A2 (not
+    // the UPDATE's source). The second copy: only the same ACK again, no second check.
+    expect(fromB.map((m) => `${m.params.join(',')} ${m.src}>${m.dst}`)).toEqual([`ACK ${B1}>${A1}`, `ESP_INFO,SEQ,ECHO_REQUEST ${B1}>${A2}`, `ACK ${B1}>${A1}`]);
+    expect(fromB[0]!.fields['ack']).toEqual([u.fields['seq']]);
+    expect(fromB[2]!.fields).toEqual(fromB[0]!.fields);
+    // Processing the second copy changed nothing: no locator record between its arrival and
+    // B's next input.
+    const recs = sim.trace.records;
+    const dup = recs.findIndex((r, i) => i >= t0 && r.host === 'B' && r.dir === 'recv' && r.fields?.['dup'] === true);
+    expect(dup).toBeGreaterThan(0);
+    const nextIn = recs.findIndex((r, i) => i > dup && r.host === 'B' && r.dir === 'recv');
+    expect(recs.slice(dup, nextIn).filter((r) => r.host === 'B' && r.dir === 'locator')).toEqual([]);
     const upserts = sim.trace.records.slice(t0).filter((r) => r.host === 'B' && r.dir === 'locator' && r.fields?.['state'] === 'UNVERIFIED');
     expect(upserts).toHaveLength(1);
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });

@@ -57,7 +57,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
     expect(table(b, a)).toEqual({ [LLA]: 'ACTIVE t1', [A2]: 'ACTIVE t0 P' });
   });
 
-  // ENGINE BUG (reported): the peer's P bit does not reach the data plane. When A's tunnel
+  // Was an engine bug (fixed): the peer's P bit does not reach the data plane. When A's tunnel
   // interface (tun0) comes up, the engine gives it its own SA pair (saPerInterface, RFC 8047 §4.3),
   // and A announces A1 as preferred, the tunnel not (§5.1). But the `sa` outputs carry no
   // preference and the engine never marks an outbound SA preferred (EspDataPlane.setPreferred), so
@@ -67,7 +67,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
   // Expected: with default policies, data goes B1 -> A1 and A1 -> B1 (e.g. an `sa` output flag
   // or a setPreferred-style output for the SA serving the peer's preferred locator).
   // Repro: npx vitest run test/scenarios/rfc8047-sending-rules.sim.test.ts -t "P bit reaches"
-  it.fails('Part B 3 · the P bit reaches the data plane: with a per-interface SA on the tunnel, default traffic still uses the preferred direct address (ENGINE BUG)', () => {
+  it('Part B 3 · the P bit reaches the data plane: with a per-interface SA on the tunnel, default traffic still uses the preferred direct address', () => {
     const sim = mhSim(306);
     const a = host(sim, 'A', { locators: [{ address: A1, interface: 'eth0' }] });
     const b = host(sim, 'B', { locators: [B1] });
