@@ -1,15 +1,14 @@
 // The base exchange: I1, R1, I2, R2 (RFC 7401 §4.1, §6.6-§6.10) with the ESP SA setup of
 // RFC 7402 §6.4-§6.6. Handlers check, compute and emit; the state change itself goes through
 // transitions.ts.
-import { verifyMac2, verifySignature, verifySignature2 } from '../crypto/auth.js';
+import { verifyMac, verifyMac2, verifySignature, verifySignature2 } from '../crypto/auth.js';
 import { decryptHostId, encryptHostId } from '../crypto/encrypted.js';
 import type { HostIdentity } from '../crypto/host-id.js';
-import { decodeHitSuiteList, hitFromHostId, hitSuiteOfHit, rhashOf } from '../crypto/hit.js';
+import { decodeHitSuiteList, hitFromHostId, hitSuiteOfHit, rhashLength, rhashOf } from '../crypto/hit.js';
 import { deriveBexKeys, type BexKeys } from '../crypto/keymat.js';
 import { checkDhChoice, selectDhGroup, selectEspTransform, selectHipCipher, supportedDhGroups, supportedEspTransforms, supportedHipCiphers } from '../crypto/negotiate.js';
 import type { DhGroupId, HipCipherId } from '../crypto/provider.js';
 import { solvePuzzle, verifyPuzzle } from '../crypto/puzzle.js';
-import { verifyMac } from '../crypto/auth.js';
 import type { EspSuiteId, Hit, Locator } from '../types.js';
 import { compareBytes, concatBytes, copyBytes, equalBytes, toHex } from '../util/bytes.js';
 import { CONTROL_ANONYMOUS, TRANSPORT_FORMAT } from '../wire/constants.js';
@@ -17,7 +16,7 @@ import { param } from '../wire/access.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
 import { sendNotify } from './notify.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
-import { Association } from './association.js';
+import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
@@ -26,8 +25,6 @@ import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
-
-const ZERO_HIT = new Uint8Array(16);
 
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
@@ -81,14 +78,13 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const k = clampK(core.policy.puzzleDifficulty({ halfOpen: core.halfOpenCount(), maxHalfOpen: core.config.maxHalfOpen }, core.config.puzzleK), local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
   const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
-  const controls = 0;
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
-  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit, controls }, params, {}, dst, src);
+  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, dst, src);
   send(core, r1, dst, src);
 }
 
 function clampK(k: number, local: HostIdentity): number {
-  const max = 8 * { sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[rhashOf(local.suite)];
+  const max = 8 * rhashLength(local.suite);
   return Math.max(0, Math.min(max, Math.floor(k)));
 }
 
@@ -548,4 +544,3 @@ export function expireFailed(core: EngineCore, assoc: Association): void {
   core.discardAssoc(assoc);
 }
 
-export { ZERO_HIT };
