@@ -16,7 +16,8 @@ import { decodeRsaHostIdentity, rsaPssSign, rsaPssVerify } from './rsa.js';
  */
 export const defaultRandom: RandomSource = (n) => randomBytes(n);
 
-function wrongKey(alg: number, key: HostPrivateKey): never {
+/** Caller misuse: a private key whose type does not match the HI algorithm (shared with the node provider). */
+export function wrongKey(alg: number, key: HostPrivateKey): never {
   throw new TypeError(`HI algorithm ${alg} cannot sign with a ${key.type} key`);
 }
 

@@ -12,7 +12,7 @@ import { bigIntToBytes, bitLength, byteLength, bytesToBigInt } from '../bigint.j
 import { ecdsaKeyTypeOf, ecdsaRandomSecret, ecpDhGroup, eddsaKeyTypeOf } from '../ec.js';
 import { exportPkcs8, spkiFromHostId } from '../host-id.js';
 import { checkModpPublic, modpDhGroup } from '../modp.js';
-import { defaultEspTransforms } from '../noble.js';
+import { defaultEspTransforms, wrongKey } from '../noble.js';
 import type { CryptoProvider, DhGroup, DhSharedResult, HashId, HipCipher, HostIdAlgorithm, HostPrivateKey } from '../provider.js';
 import { decodeRsaHostIdentity, emsaPssEncode } from '../rsa.js';
 
@@ -46,10 +46,6 @@ function publicKeyObject(algorithm: number, hi: Uint8Array): nc.KeyObject {
   pubCache.set(id, k);
   if (pubCache.size > 256) pubCache.delete(pubCache.keys().next().value!);
   return k;
-}
-
-function wrongKey(alg: number, key: HostPrivateKey): never {
-  throw new TypeError(`HI algorithm ${alg} cannot sign with a ${key.type} key`);
 }
 
 const RSA: HostIdAlgorithm = {
