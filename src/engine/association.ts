@@ -8,7 +8,8 @@ import type { AssocState } from './states.js';
 import type { LocatorEntry } from '../wire/types.js';
 import type { PeerLocatorEntry } from './mobility.js';
 import type { TokenBucket } from './rate-limit.js';
-import { TimerTable } from './timers.js';
+import { TimerTable, type TimerQueue } from './timers.js';
+import type { StateCensus } from './transitions.js';
 
 /**
  * The peer locator table: a handful of entries per peer (capped by config.maxPeerLocators), so a
@@ -41,7 +42,10 @@ export class Association {
   role: Role;
   /** Written only by transitions.ts. */
   state: AssocState;
-  readonly timers = new TimerTable();
+  /** The engine's count of associations per state, kept by transitions.ts. */
+  readonly census: StateCensus;
+  /** Deadlines by kind; queued in the engine's TimerQueue. */
+  readonly timers: TimerTable;
   /** The peer's Host Identity once learned from R1 or I2 (verifies its signatures). */
   peerHostId: PeerHostId | undefined;
   /**
@@ -80,8 +84,12 @@ export class Association {
     localLocator: Locator;
     peerLocator: Locator;
     now: Millis;
+    timerQueue: TimerQueue;
+    census: StateCensus;
   }) {
     this.id = init.id;
+    this.timers = new TimerTable(init.timerQueue, init.id);
+    this.census = init.census;
     this.local = init.local;
     this.peerHit = init.peerHit;
     this.role = init.role;

@@ -47,6 +47,11 @@ export interface EngineCore {
   /** Records which association owns an inbound SPI (esp-seen feedback finds it by SPI). */
   bindSpi(spi: number, assoc: Association): void;
   unbindSpi(spi: number): void;
+  /** Records that an association sends on an outbound SPI (esp-seq-exhausting finds it by SPI). */
+  bindOutboundSpi(spi: number, assoc: Association): void;
+  /** Forgets it once the association no longer has an outbound SA with that SPI installed. */
+  unbindOutboundSpi(spi: number, assoc: Association): void;
+  /** Associations in I1-SENT, I2-SENT or R2-SENT; O(1) (a running count). */
   halfOpenCount(): number;
   /** Our locators as announced to a peer at `peer`: privacy filter, then the announce policy. */
   announced(peer: Locator): readonly Announced[];

@@ -31,7 +31,9 @@ import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSile
 import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
 import { R1Cache } from './r1.js';
 import type { AssocState, StateName } from './states.js';
-import type { TimerKind } from './timers.js';
+import { TimerQueue, type TimerKind } from './timers.js';
+import { StateCensus } from './transitions.js';
+import { OutboundSpiIndex } from './spi-index.js';
 import { onEspSeen, onSeqExhausting, onUpdate, retransmitUpdate, startRekey, expireOldSas } from './update.js';
 import { TokenBucket } from './rate-limit.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
@@ -87,7 +89,13 @@ export class HipEngine implements EngineCore {
   private readonly assocs = new Map<AssocId, Association>();
   /** Associations by local HIT, then peer HIT (flat hex keys: no concatenated key per association). */
   private readonly byHits = new Map<string, Map<string, Association>>();
+  /** Inbound SPIs (unique in this engine, see newSpi) to their association. */
   private readonly bySpi = new Map<number, Association>();
+  private readonly byOutboundSpi = new OutboundSpiIndex();
+  /** Every association's timer table, by earliest deadline (timers.ts). */
+  private readonly timerQueue = new TimerQueue();
+  /** Associations per state, kept by transitions.ts. */
+  private readonly census = new StateCensus();
   private readonly identityIndex = new Map<string, HostIdentity>();
   private nextAssocId: AssocId = 1;
   private current: Millis;
@@ -172,7 +180,15 @@ export class HipEngine implements EngineCore {
     this.byHits.get(hitKey(assoc.localHit))?.delete(hitKey(assoc.peerHit));
   }
   createAssoc(init: { local: HostIdentity; peerHit: Hit; role: Role; state: AssocState; localLocator: Locator; peerLocator: Locator }): Association {
-    const assoc = new Association({ id: this.nextAssocId++, ...init, peerHit: Uint8Array.from(init.peerHit), now: this.current });
+    const assoc = new Association({
+      id: this.nextAssocId++,
+      ...init,
+      peerHit: Uint8Array.from(init.peerHit),
+      now: this.current,
+      timerQueue: this.timerQueue,
+      census: this.census,
+    });
+    this.census.admit(assoc);
     this.assocs.set(assoc.id, assoc);
     this.index(assoc);
     return assoc;
@@ -185,12 +201,19 @@ export class HipEngine implements EngineCore {
     return true;
   }
   discardAssoc(assoc: Association): void {
-    for (const spec of assoc.installed) this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
+    // Only this association's own SPIs are unbound: the SAs it installed (never a walk of the
+    // SPI maps).
+    for (const spec of assoc.installed) {
+      this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
+      if (spec.direction === 'in') {
+        if (this.bySpi.get(spec.spi) === assoc) this.bySpi.delete(spec.spi);
+      } else this.byOutboundSpi.delete(spec.spi, assoc);
+    }
     assoc.installed = [];
     assoc.timers.clearAll();
+    this.census.retire(assoc);
     this.assocs.delete(assoc.id);
     this.unindex(assoc);
-    for (const [spi, a] of this.bySpi) if (a === assoc) this.bySpi.delete(spi);
   }
   newSpi(): number {
     // RFC 4303 §2.1: SPIs 1-255 are reserved by IANA and 0 means "no SA".
@@ -206,13 +229,14 @@ export class HipEngine implements EngineCore {
   unbindSpi(spi: number): void {
     this.bySpi.delete(spi);
   }
+  bindOutboundSpi(spi: number, assoc: Association): void {
+    this.byOutboundSpi.add(spi, assoc);
+  }
+  unbindOutboundSpi(spi: number, assoc: Association): void {
+    if (!assoc.installed.some((s) => s.direction === 'out' && s.spi === spi)) this.byOutboundSpi.delete(spi, assoc);
+  }
   halfOpenCount(): number {
-    let n = 0;
-    for (const a of this.assocs.values()) {
-      const s = a.state.name;
-      if (s === 'I1_SENT' || s === 'I2_SENT' || s === 'R2_SENT') n++;
-    }
-    return n;
+    return this.census.halfOpen();
   }
   countSent(kind: PacketKind): void {
     this.sentCounts[kind] = (this.sentCounts[kind] ?? 0) + 1;
@@ -252,18 +276,13 @@ export class HipEngine implements EngineCore {
         return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst);
       }
       case 'esp-seq-exhausting': {
-        const assoc = this.bySpi.get(input.spi >>> 0) ?? this.ownerOfOutbound(input.spi >>> 0);
+        const assoc = this.bySpi.get(input.spi >>> 0) ?? this.byOutboundSpi.get(input.spi >>> 0);
         if (!assoc) return this.drop('unknown-spi', {});
         return onSeqExhausting(this, assoc, input.spi >>> 0);
       }
       default:
         return assertNever(input, 'input kind');
     }
-  }
-
-  private ownerOfOutbound(spi: number): Association | undefined {
-    for (const a of this.assocs.values()) if (a.installed.some((s) => s.direction === 'out' && s.spi === spi)) return a;
-    return undefined;
   }
 
   private handlePacket(pkt: HipPacket, src: Locator, dst: Locator): void {
@@ -311,10 +330,18 @@ export class HipEngine implements EngineCore {
     }
   }
 
-  /** Fires every timer due at `now`; a spurious call is a no-op. */
+  /**
+   * Fires every timer due at `now`, association by association in creation order, each
+   * association's in TIMER_ORDER; a spurious call is a no-op. O(k log n) for k due associations:
+   * only the due ones are visited (timers.ts). A handler arms only its own association's timers,
+   * so the due set taken at the start is the set to visit; a timer a handler arms at `now` or
+   * earlier fires on the next call, as pollTimeout() then reports.
+   */
   handleTimeout(now: Millis): void {
     this.advance(now);
-    for (const assoc of [...this.assocs.values()]) {
+    for (const t of this.timerQueue.due(now)) {
+      const assoc = this.assocs.get(t.order);
+      if (!assoc) continue;
       for (const kind of assoc.timers.takeExpired(now)) {
         if (!this.assocs.has(assoc.id)) break;
         this.fire(assoc, kind);
@@ -406,6 +433,10 @@ export class HipEngine implements EngineCore {
    * LOCATOR_SET, SEQ) (RFC 8046 §5.2, RFC 8047 §5.1); `rekey` also rekeys it (RFC 8046 §3.2.2).
    * `announce: false` only moves traffic off lost locators: for a caller that will announce a
    * new locator together with a new SA pair (`addSaPair`, RFC 8047 Figure 2).
+   *
+   * Cost: the one command that is O(n) in the number of associations, because it changes every
+   * established association (each must move and announce); the work per association is O(1) in
+   * n. Every other input, timer and command touches only the associations it names.
    */
   setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
     this.advance(now);
@@ -487,12 +518,7 @@ export class HipEngine implements EngineCore {
 
   /** The earliest timer deadline, or undefined when none is armed. Pure. */
   pollTimeout(): Millis | undefined {
-    let min: Millis | undefined;
-    for (const a of this.assocs.values()) {
-      const t = a.timers.next();
-      if (t !== undefined && (min === undefined || t < min)) min = t;
-    }
-    return min;
+    return this.timerQueue.next();
   }
 
   // ---- inspection -----------------------------------------------------------------------------
@@ -512,14 +538,12 @@ export class HipEngine implements EngineCore {
   }
 
   stats(): EngineStats {
-    let established = 0;
-    for (const a of this.assocs.values()) if (a.state.name === 'ESTABLISHED') established++;
     return {
       received: { ...this.received },
       sent: { ...this.sentCounts },
       drops: { ...this.drops },
       associations: this.assocs.size,
-      established,
+      established: this.census.count('ESTABLISHED'),
       notifiesSuppressed: this.notifiesSuppressed,
     };
   }
@@ -529,7 +553,7 @@ export class HipEngine implements EngineCore {
     switch (input.kind) {
       case 'esp-seen':
       case 'esp-seq-exhausting':
-        return this.bySpi.has(input.spi >>> 0) || this.ownerOfOutbound(input.spi >>> 0) !== undefined;
+        return this.bySpi.has(input.spi >>> 0) || this.byOutboundSpi.get(input.spi >>> 0) !== undefined;
       case 'packet':
         return this.identityByHit(input.packet.receiverHit) !== undefined || input.packet.receiverHit.every((b) => b === 0);
       case 'datagram': {

@@ -48,6 +48,7 @@ export function addSa(core: EngineCore, assoc: Association, spec: SaSpec): void 
   // direction, and an idle association should not hold a second copy of its ESP keys.
   assoc.installed.push({ ...spec, encKey: NO_KEY, authKey: NO_KEY });
   if (spec.direction === 'in') core.bindSpi(spec.spi, assoc);
+  else core.bindOutboundSpi(spec.spi, assoc);
   core.emit({ kind: 'sa', op: 'add', sa: spec });
 }
 
@@ -57,6 +58,7 @@ export function deleteSa(core: EngineCore, assoc: Association, direction: 'in' |
   const spec = assoc.installed[i]!;
   assoc.installed.splice(i, 1);
   if (direction === 'in') core.unbindSpi(spi);
+  else core.unbindOutboundSpi(spi, assoc);
   core.emit({ kind: 'sa', op: 'delete', sa: spec });
 }
 

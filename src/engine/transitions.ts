@@ -109,8 +109,47 @@ export const TRANSITIONS: Readonly<Record<StateName, Row>> = {
   },
 };
 
-/** What the transitions module may write. */
-export type StateHolder = { state: AssocState };
+/**
+ * How many associations the engine holds in each state, kept up to date by the functions below
+ * as states change, so that the half-open budget (RFC 7401 §4.1.1, the Responder's defence
+ * against I2 floods) and `stats().established` are read in O(1) rather than by walking every
+ * association on each I1 and I2.
+ */
+export class StateCensus {
+  private readonly counts: Record<StateName, number> = {
+    UNASSOCIATED: 0,
+    I1_SENT: 0,
+    I2_SENT: 0,
+    R2_SENT: 0,
+    ESTABLISHED: 0,
+    CLOSING: 0,
+    CLOSED: 0,
+    E_FAILED: 0,
+  };
+
+  count(name: StateName): number {
+    return this.counts[name];
+  }
+  /** Exchanges under way: I1-SENT, I2-SENT and R2-SENT. */
+  halfOpen(): number {
+    return this.counts.I1_SENT + this.counts.I2_SENT + this.counts.R2_SENT;
+  }
+  /** An association entered the engine's table in `holder.state`. */
+  admit(holder: StateHolder): void {
+    this.counts[holder.state.name]++;
+  }
+  /** An association left the engine's table (back to UNASSOCIATED). */
+  retire(holder: StateHolder): void {
+    this.counts[holder.state.name]--;
+  }
+  move(from: StateName, to: StateName): void {
+    this.counts[from]--;
+    this.counts[to]++;
+  }
+}
+
+/** What the transitions module may write; `census` is told of every move. */
+export type StateHolder = { state: AssocState; readonly census?: StateCensus };
 
 /** True when the table allows `from --trigger--> to`. */
 export function allowed(from: StateName, trigger: Trigger, to: StateName): boolean {
@@ -127,6 +166,7 @@ export function transition(holder: StateHolder, trigger: Trigger, next: AssocSta
     throw new HipInternalError(`transition ${from} --${trigger}--> ${next.name} is not in the RFC 7401 §4.4.3 table`);
   }
   holder.state = next;
+  holder.census?.move(from, next.name);
 }
 
 /**

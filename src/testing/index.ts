@@ -63,6 +63,15 @@ export {
 } from './trace.js';
 export { FAST_CRYPTO_NAME, fastCrypto, type FastCryptoOptions } from './fast-crypto.js';
 export {
+  RESPONDER_STEPS,
+  establishDirect,
+  exchangeDirect,
+  responderLifecycle,
+  type DirectExchange,
+  type DirectExchangeOptions,
+  type ResponderStep,
+} from './exchange.js';
+export {
   Sim,
   SimError,
   SimHost,
