@@ -15,6 +15,7 @@ import { fastCrypto } from '../src/testing/fast-crypto.js';
 import { seededRandom } from '../src/testing/rng.js';
 import type { Locator, RandomSource } from '../src/types.js';
 import { concatBytes } from '../src/util/bytes.js';
+import { heapBytes } from './measure.js';
 
 const LOC_A = parseLocator('2001:db8::a');
 const LOC_B = parseLocator('2001:db8::b');
@@ -105,17 +106,6 @@ function cryptoFloor(crypto: CryptoProvider, a: HostIdentity, b: HostIdentity, r
   };
 }
 
-function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
-  }
-  // Heap objects plus ArrayBuffer backing stores (small key and locator copies live there).
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
 export async function run(): Promise<void> {
   const random = seededRandom('bench-engine');
   const noble = nobleCrypto();
@@ -167,10 +157,10 @@ export async function run(): Promise<void> {
   const memEnds = mk(fast);
   for (let i = 0; i < 50; i++) bex(memEnds, ids[i]!, fast, random, responder.hit);
   memEnds.a = undefined as unknown as HipEngine;
-  const before = heapUsed();
+  const before = heapBytes();
   for (let i = 50; i < M; i++) bex(memEnds, ids[i]!, fast, random, responder.hit);
   memEnds.a = undefined as unknown as HipEngine;
-  const after = heapUsed();
+  const after = heapBytes();
   const per = (after - before) / (M - 50);
   const gcNote = (globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: includes garbage)';
   console.log(`  heap + ArrayBuffers per established association (Responder side, ${M - 50} associations): ${(per / 1024).toFixed(2)} KiB${gcNote}`);

@@ -158,7 +158,14 @@ export function buildHostIdParam(f: HostIdFields): Uint8Array {
 
 /** The HostIdentity of a private key. */
 export function hostIdentityFromPrivateKey(key: HostPrivateKey, opts: HostIdentityOptions = {}): HostIdentity {
-  const hostIdentity = hostIdentityOf(key);
+  return hostIdentityWithField(key, hostIdentityOf(key), opts);
+}
+
+/**
+ * The HostIdentity of a private key whose Host Identity field the caller already has (saves
+ * the public-key computation). The field is trusted to be the key's public half.
+ */
+export function hostIdentityWithField(key: HostPrivateKey, hostIdentity: Uint8Array, opts: HostIdentityOptions = {}): HostIdentity {
   const algorithm = KEY_TYPE_ALGORITHM[key.type];
   const suite = KEY_TYPE_SUITE[key.type];
   const diType = opts.diType ?? 0;

@@ -28,7 +28,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { nobleCrypto, type NobleCryptoOptions } from '../crypto/noble.js';
-import { hostIdentityOf } from '../crypto/host-id.js';
+import { encodeEd25519HostIdentity } from '../crypto/ec.js';
+import { hostIdentityOf, hostIdentityWithField, type HostIdentity } from '../crypto/host-id.js';
 import { decodeRsaHostIdentity } from '../crypto/rsa.js';
 import type { CryptoProvider, DhGroup, DhGroupId, DhSharedResult, HostIdAlgorithm, HostKeyType, HostPrivateKey } from '../crypto/provider.js';
 import { KEY_TYPE_ALGORITHM } from '../crypto/provider.js';
@@ -193,4 +194,19 @@ export function fastCrypto(opts: FastCryptoOptions = {}): CryptoProvider {
     cipher: (id) => real.cipher(id),
     espTransforms: () => real.espTransforms(),
   };
+}
+
+/**
+ * A host identity that only fastCrypto() accepts, made without public-key arithmetic (the cost of
+ * a real identity): an Ed25519 key whose Host Identity field is 32 random bytes in the Ed25519
+ * structure rather than the key's public half. fastCrypto's "signatures" are keyed by that field
+ * and its key type check is structural, so exchanges complete; any real provider would refuse
+ * its signatures. For building very many associations (the scale benchmark), where generating
+ * real key pairs would dominate. INSECURE by construction, like the provider.
+ */
+export function fastIdentity(random: RandomSource): HostIdentity {
+  const key: HostPrivateKey = { type: 'ed25519', secret: random(32) };
+  const hi = encodeEd25519HostIdentity(random(32));
+  HI_CACHE.set(key, hi);
+  return hostIdentityWithField(key, hi);
 }

@@ -61,7 +61,7 @@ export {
   type TraceRecord,
   type TraceValue,
 } from './trace.js';
-export { FAST_CRYPTO_NAME, fastCrypto, type FastCryptoOptions } from './fast-crypto.js';
+export { FAST_CRYPTO_NAME, fastCrypto, fastIdentity, type FastCryptoOptions } from './fast-crypto.js';
 export {
   RESPONDER_STEPS,
   establishDirect,

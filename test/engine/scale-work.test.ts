@@ -7,9 +7,9 @@
 // of a discard, the outbound-SPI scan) each visited all n.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLocator } from '../../src/addr/locator.js';
-import { generateHostIdentity, type HostIdentity } from '../../src/crypto/host-id.js';
+import type { HostIdentity } from '../../src/crypto/host-id.js';
 import { HipEngine } from '../../src/engine/engine.js';
-import { RESPONDER_STEPS, establishDirect, fastCrypto, responderLifecycle, seededRandom } from '../../src/testing/index.js';
+import { RESPONDER_STEPS, establishDirect, fastCrypto, fastIdentity, responderLifecycle, seededRandom } from '../../src/testing/index.js';
 import type { BinaryHeap } from '../../src/util/heap.js';
 
 const LOC_I = parseLocator('2001:db8::1');
@@ -79,8 +79,8 @@ describe('work per operation does not grow with the number of associations', () 
   const now = 1_000;
 
   beforeAll(() => {
-    const responderId = generateHostIdentity('ed25519', random);
-    const ids = (k: number): HostIdentity[] => Array.from({ length: k }, () => generateHostIdentity('ed25519', random));
+    const responderId = fastIdentity(random);
+    const ids = (k: number): HostIdentity[] => Array.from({ length: k }, () => fastIdentity(random));
     for (const n of SIZES) {
       const responder = new HipEngine({ identities: [responderId], locators: [LOC_R], crypto, random, config: CONFIG }, 0);
       for (const identity of ids(n)) establishDirect(responder, { identity, locator: LOC_I, responderLocator: LOC_R, crypto, random, config: CONFIG }, 0);
@@ -102,7 +102,7 @@ describe('work per operation does not grow with the number of associations', () 
       count('pollTimeout', () => responder.pollTimeout());
       count('idle handleTimeout', () => responder.handleTimeout(now));
       // A connect, then its I1 retransmission: the one due timer among n idle associations.
-      const peer = generateHostIdentity('ed25519', random);
+      const peer = fastIdentity(random);
       let id = 0;
       count('connect', () => {
         id = responder.connect({ hit: peer.hit, locators: [LOC_P] }, now);
