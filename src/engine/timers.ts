@@ -77,14 +77,15 @@ export class TimerQueue {
 }
 
 /**
- * Deadlines by kind, in a small array indexed by TIMER_ORDER (Infinity = not armed): cheaper per
- * association than a Map, and scanned in firing order. The array has one slot per timer kind, so
- * recomputing the earliest deadline after a change is O(1) in the number of associations.
+ * The armed deadlines of one association, in one small array of doubles: the earliest deadline
+ * first (this table's key in the queue), then (slot, deadline) pairs in TIMER_ORDER for the armed
+ * kinds only. An established association usually has one or two timers armed, so this stays a
+ * few words; a kind is found by a scan of at most TIMER_ORDER.length pairs, O(1) in the number
+ * of associations. The array is rebuilt at its exact size when a kind is armed or disarmed.
  */
 export class TimerTable {
-  private deadlines: number[] | undefined;
-  /** Earliest armed deadline (Infinity when none): this table's key in the queue. */
-  due = Infinity;
+  /** [earliest, slot, at, slot, at, ...], or undefined when nothing is armed. */
+  private armed: number[] | undefined;
   /** Position in the queue's heap, -1 when not queued (kept by the heap). */
   heapIndex = -1;
   readonly #queue: TimerQueue;
@@ -96,47 +97,115 @@ export class TimerTable {
     this.order = order;
   }
 
+  /** Earliest armed deadline (Infinity when none): this table's key in the queue. */
+  get due(): number {
+    return this.armed === undefined ? Infinity : this.armed[0]!;
+  }
+
   set(kind: TimerKind, at: Millis): void {
-    this.deadlines ??= new Array<number>(TIMER_ORDER.length).fill(Infinity);
-    this.deadlines[SLOT[kind]] = at;
+    const slot = SLOT[kind];
+    const a = this.armed;
+    const i = a === undefined ? -1 : indexOf(a, slot);
+    if (i >= 0) a![i + 1] = at;
+    else {
+      // Insert the pair in slot order, into an array of exactly the new size.
+      const n = a === undefined ? 1 : a.length;
+      const next = new Array<number>(n + 2);
+      next[0] = a === undefined ? Infinity : a[0]!;
+      let j = 1;
+      let placed = false;
+      for (let k = 1; k < n; k += 2) {
+        if (!placed && a![k]! > slot) {
+          next[j++] = slot;
+          next[j++] = at;
+          placed = true;
+        }
+        next[j++] = a![k]!;
+        next[j++] = a![k + 1]!;
+      }
+      if (!placed) {
+        next[j++] = slot;
+        next[j++] = at;
+      }
+      this.armed = next;
+    }
     this.resync();
   }
   clear(kind: TimerKind): void {
-    if (!this.deadlines) return;
-    this.deadlines[SLOT[kind]] = Infinity;
-    this.resync();
+    const a = this.armed;
+    if (a === undefined) return;
+    const i = indexOf(a, SLOT[kind]);
+    if (i < 0) return;
+    this.remove([i]);
   }
   clearAll(): void {
-    this.deadlines = undefined;
-    this.resync();
+    if (this.armed === undefined) return;
+    this.armed = undefined;
+    this.#queue.reschedule(this);
   }
   get(kind: TimerKind): Millis | undefined {
-    const at = this.deadlines?.[SLOT[kind]] ?? Infinity;
-    return at === Infinity ? undefined : at;
+    const a = this.armed;
+    if (a === undefined) return undefined;
+    const i = indexOf(a, SLOT[kind]);
+    return i < 0 ? undefined : a[i + 1];
   }
   /** Earliest deadline, or undefined when no timer is armed. */
   next(): Millis | undefined {
-    return this.due === Infinity ? undefined : this.due;
+    return this.armed?.[0];
   }
   /** Kinds due at `now`, in TIMER_ORDER; each is disarmed as it is returned. */
   takeExpired(now: Millis): TimerKind[] {
     const due: TimerKind[] = [];
-    if (!this.deadlines) return due;
-    for (let i = 0; i < TIMER_ORDER.length; i++) {
-      if (this.deadlines[i]! <= now) {
-        this.deadlines[i] = Infinity;
-        due.push(TIMER_ORDER[i]!);
+    const a = this.armed;
+    if (a === undefined || a[0]! > now) return due;
+    const at: number[] = [];
+    for (let k = 1; k < a.length; k += 2) {
+      if (a[k + 1]! <= now) {
+        due.push(TIMER_ORDER[a[k]!]!);
+        at.push(k);
       }
     }
-    if (due.length > 0) this.resync();
+    this.remove(at);
     return due;
   }
 
-  private resync(): void {
-    let min = Infinity;
-    if (this.deadlines) for (const at of this.deadlines) if (at < min) min = at;
-    if (min === this.due) return;
-    this.due = min;
-    this.#queue.reschedule(this);
+  /** Drops the pairs at indices `at` (ascending) and re-keys the table. */
+  private remove(at: readonly number[]): void {
+    const a = this.armed!;
+    const n = a.length - 2 * at.length;
+    if (n <= 1) {
+      this.armed = undefined;
+      this.#queue.reschedule(this);
+      return;
+    }
+    const next = new Array<number>(n);
+    next[0] = a[0]!;
+    let j = 1;
+    for (let k = 1, r = 0; k < a.length; k += 2) {
+      if (r < at.length && at[r] === k) {
+        r++;
+        continue;
+      }
+      next[j++] = a[k]!;
+      next[j++] = a[k + 1]!;
+    }
+    this.armed = next;
+    this.resync();
   }
+
+  /** Recomputes the earliest deadline; the queue moves this table if it changed. */
+  private resync(): void {
+    const a = this.armed!;
+    const before = a[0]!;
+    let min = Infinity;
+    for (let k = 2; k < a.length; k += 2) if (a[k]! < min) min = a[k]!;
+    a[0] = min;
+    if (min !== before) this.#queue.reschedule(this);
+  }
+}
+
+/** Index of `slot`'s pair in an armed array, or -1. */
+function indexOf(a: readonly number[], slot: number): number {
+  for (let k = 1; k < a.length; k += 2) if (a[k] === slot) return k;
+  return -1;
 }
