@@ -29,3 +29,37 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 }
 
+
+/**
+ * Runs two measurements alternately, `rounds` times, swapping which goes first every round, so
+ * that drift and bursts of load on a shared machine hit both alike. `a` and `b` each return one
+ * sample (a time); the result holds the samples and the per-round ratios a / b.
+ */
+export function interleave(rounds: number, a: () => number, b: () => number): { a: number[]; b: number[]; ratios: number[] } {
+  const out = { a: [] as number[], b: [] as number[], ratios: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    let x: number;
+    let y: number;
+    if (r % 2 === 0) {
+      x = a();
+      y = b();
+    } else {
+      y = b();
+      x = a();
+    }
+    out.a.push(x);
+    out.b.push(y);
+    out.ratios.push(x / y);
+  }
+  return out;
+}
+
+/**
+ * CPU time of this process in ms (user + system, every thread): unlike wall time it does not
+ * count the time other jobs on a shared machine hold the cores, so paired figures stay comparable
+ * under load. Microsecond resolution: use it for operations of a millisecond or more.
+ */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
