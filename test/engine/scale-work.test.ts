@@ -116,10 +116,16 @@ describe('work per operation does not grow with the number of associations', () 
       const any = responder.association(responder.associationByHits(responderId.hit, peerOf(responder))!)!;
       count('esp-seq-exhausting', () => responder.handle({ kind: 'esp-seq-exhausting', spi: any.sas[0]!.peerSpi }, now + 1_000));
       count('stats', () => responder.stats());
+      // The one command that must touch every established association (documented in engine.ts).
+      count('setLocalLocators', () => responder.setLocalLocators([LOC_R], now + 1_000, { announce: false }));
       expect(responder.stats().associations).toBe(n);
       work.set(n, ops);
     }
   }, 120_000);
+
+  it('setLocalLocators, the documented exception, visits each association once: O(n), O(1) per association', () => {
+    for (const n of SIZES) expect(work.get(n)!.get('setLocalLocators')!.visited).toBe(n);
+  });
 
   const OPS = [...RESPONDER_STEPS, 'pollTimeout', 'idle handleTimeout', 'connect', 'one due timer', 'close half-open', 'esp-seq-exhausting', 'stats'];
   for (const op of OPS) {
