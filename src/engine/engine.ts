@@ -340,6 +340,7 @@ export class HipEngine implements EngineCore {
   handleTimeout(now: Millis): void {
     this.advance(now);
     for (const t of this.timerQueue.due(now)) {
+      // A table's order is its association's id (creation order).
       const assoc = this.assocs.get(t.order);
       if (!assoc) continue;
       for (const kind of assoc.timers.takeExpired(now)) {
