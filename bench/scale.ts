@@ -117,7 +117,9 @@ async function engineScale(): Promise<void> {
         const t1 = performance.now();
         e.handleTimeout(b.now);
         record('one due timer', performance.now() - t1);
-        while (e.poll());
+        let sent = 0;
+        for (let o = e.poll(); o !== undefined; o = e.poll()) if (o.kind === 'transmit' && o.packet.kind === 'I1') sent++;
+        if (sent !== 1) throw new Error(`the due timer should retransmit one I1, sent ${sent}`);
         e.close(id, b.now);
         while (e.poll());
       }
