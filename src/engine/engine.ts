@@ -201,6 +201,8 @@ export class HipEngine implements EngineCore {
     return true;
   }
   discardAssoc(assoc: Association): void {
+    // Idempotent: a second discard must not retire the association from the counts again.
+    if (this.assocs.get(assoc.id) !== assoc) return;
     // Only this association's own SPIs are unbound: the SAs it installed (never a walk of the
     // SPI maps).
     for (const spec of assoc.installed) {
