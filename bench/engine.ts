@@ -11,7 +11,7 @@ import { generateHostIdentity, type HostIdentity } from '../src/crypto/host-id.j
 import { nobleCrypto } from '../src/crypto/noble.js';
 import { solvePuzzle } from '../src/crypto/puzzle.js';
 import type { CryptoProvider } from '../src/crypto/provider.js';
-import { HipEngine } from '../src/engine/engine.js';
+import { HipEngine } from '../src/engine/hip-engine.js';
 import { parseLocator } from '../src/addr/locator.js';
 import { fastCrypto } from '../src/testing/fast-crypto.js';
 import { seededRandom } from '../src/testing/rng.js';

@@ -13,7 +13,7 @@
 // each followed by its own drain, right after the current drain; commands (connect, rekey,
 // close...) run at once and their outputs join the queue being drained, in order. The driver
 // never awaits and never reads a clock other than `scheduler.now()`.
-import type { HipEngine } from '../engine/engine.js';
+import type { HipEngine } from '../engine/hip-engine.js';
 import type { Input, Output } from '../engine/io.js';
 import type { AssocId, Hit, Locator, Millis } from '../types.js';
 import { assertNever } from '../util/assert.js';

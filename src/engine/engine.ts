@@ -1,4 +1,5 @@
-// HipEngine: the sans-I/O facade (DESIGN C3.4). Inputs are method calls with `now`; outputs are
+// EngineImpl: the engine behind the public HipEngine facade (hip-engine.ts), with the internal
+// surface (EngineCore) the protocol handlers use. Inputs are method calls with `now`; outputs are
 // drained from one ordered queue with poll(); pollTimeout() says when to call handleTimeout().
 //
 // Driving contract:
@@ -75,7 +76,7 @@ export type EngineStats = {
   readonly notifiesSuppressed: number;
 };
 
-export class HipEngine implements EngineCore {
+export class EngineImpl implements EngineCore {
   readonly config: HipConfig;
   readonly crypto: CryptoProvider;
   readonly random: RandomSource;

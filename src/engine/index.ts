@@ -1,5 +1,6 @@
 // The engine's public surface (re-exported from the package root).
-export { HipEngine, type AssociationInfo, type EngineOptions, type EngineStats } from './engine.js';
+export { HipEngine } from './hip-engine.js';
+export type { AssociationInfo, EngineOptions, EngineStats } from './engine.js';
 export type { Input, Output, HipEvent, FailReason, Role } from './io.js';
 export { DEFAULT_CONFIG, resolveConfig, type HipConfig } from './config.js';
 export { DEFAULT_POLICY, type EnginePolicy, type AnnounceContext, type Announced, type PuzzleLoad } from './policy.js';

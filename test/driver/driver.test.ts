@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { locatorKey, parseLocator } from '../../src/addr/locator.js';
 import { importHostIdentity } from '../../src/crypto/host-id.js';
 import { createDriver, Driver, DriverDisposedError, type DatagramSocket, type EspDataPlaneAdapter, type LocatorSink, type Scheduler } from '../../src/driver/index.js';
-import { HipEngine } from '../../src/engine/engine.js';
+import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent } from '../../src/engine/io.js';
 import { EspDataPlane } from '../../src/esp/dataplane.js';
 import type { Locator, Millis, SaSpec } from '../../src/types.js';
@@ -147,7 +147,7 @@ class Host {
   }
 
   get hit(): Uint8Array {
-    return this.engine.identities[0]!.hit;
+    return this.engine.localHits[0]!;
   }
   state(): string | undefined {
     return this.engine.associations()[0]?.state;

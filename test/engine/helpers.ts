@@ -1,3 +1,4 @@
+import { engineInternals } from '../../src/engine/hip-engine.js';
 import { expect } from 'vitest';
 import type { Pair } from './pair.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -35,7 +36,7 @@ import type { Locator } from '../../src/types.js';
  * never would (unknown locator types, floods). Reads the sender's keys from engine internals.
  */
 export function forgeUpdate(p: Pair, side: 'a' | 'b', params: readonly ParamInit[], src: Locator, dst: Locator): Uint8Array {
-  const engine = p.engine(side) as unknown as { assocs: Map<number, { state: { keys: { rhash: 'sha256' | 'sha384' | 'sha1'; macOut: Uint8Array } }; local: Parameters<typeof signPacket>[1]; localHit: Uint8Array; peerHit: Uint8Array }> };
+  const engine = engineInternals(p.engine(side)) as unknown as { assocs: Map<number, { state: { keys: { rhash: 'sha256' | 'sha384' | 'sha1'; macOut: Uint8Array } }; local: Parameters<typeof signPacket>[1]; localHit: Uint8Array; peerHit: Uint8Array }> };
   const assoc = [...engine.assocs.values()][0]!;
   const crypto = nobleCrypto();
   const base = { kind: 'UPDATE' as const, senderHit: assoc.localHit, receiverHit: assoc.peerHit };

@@ -2,7 +2,8 @@
 // latency, and hooks to drop or alter packets. The full simulator lives in src/testing; this one
 // keeps engine tests independent of it (aioquic/quinn style exact-step tests).
 import { importHostIdentity, type HostIdentity } from '../../src/crypto/host-id.js';
-import { HipEngine, type EngineOptions } from '../../src/engine/engine.js';
+import type { EngineOptions } from '../../src/engine/engine.js';
+import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
 import { parseLocator } from '../../src/addr/locator.js';
 import { fixturePkcs8, testRandom, type FixtureKeyName } from '../fixtures/keys.js';
@@ -64,10 +65,10 @@ export class Pair {
     return this.engine(s).associations()[0]?.localHit ?? (s === 'a' ? this.aHit : this.bHit);
   }
   get aHit(): Uint8Array {
-    return (this.a as unknown as { identities: HostIdentity[] }).identities[0]!.hit;
+    return this.a.localHits[0]!;
   }
   get bHit(): Uint8Array {
-    return (this.b as unknown as { identities: HostIdentity[] }).identities[0]!.hit;
+    return this.b.localHits[0]!;
   }
 
   /** Drains one engine's outputs, putting transmits on the wire. */

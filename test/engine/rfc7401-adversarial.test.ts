@@ -119,7 +119,7 @@ describe('established state never changes on bad input', () => {
 
 describe('responder restart (RFC 7401 §4.5.4, §6.9 step 20)', () => {
   it('a restarted host that lost its state re-establishes with a new base exchange; the peer replaces its association', async () => {
-    const { HipEngine } = await import('../../src/engine/engine.js');
+    const { HipEngine } = await import('../../src/engine/hip-engine.js');
     const { identity, LOC_B } = await import('./pair.js');
     const { testRandom } = await import('../fixtures/keys.js');
     const p = new Pair();

@@ -2,12 +2,13 @@
 // rfc8047-*.sim.test.ts): simulators that trace HIP parameters, compact views of the packets,
 // locator tables and SAs, constant-rate flows, the Mermaid sequence diagrams of docs/mobility/,
 // and a malicious peer's re-signed UPDATE.
+import { engineInternals } from '../../src/engine/hip-engine.js';
 import { expect } from 'vitest';
 import { formatLocator, parseLocator } from '../../src/addr/locator.js';
 import { computeMac, signPacket } from '../../src/crypto/auth.js';
 import type { HostIdentity } from '../../src/crypto/host-id.js';
 import type { HipConfig } from '../../src/engine/config.js';
-import type { EnginePolicy } from '../../src/engine/policy.js';
+import { DEFAULT_POLICY, type EnginePolicy } from '../../src/engine/policy.js';
 import type { HipKeys } from '../../src/engine/states.js';
 import type { EspDataPlaneOptions } from '../../src/esp/types.js';
 import { Sim, fixHipChecksum, seededRandom, type InterceptContext, type LinkOptions, type SimHost, type SimLocatorInput, type TraceRecord, type TraceValue } from '../../src/testing/index.js';
@@ -38,6 +39,20 @@ export function host(sim: Sim, name: string, spec: HostSpec): SimHost {
     ...(spec.policy ? { policy: spec.policy } : {}),
     ...(spec.espOptions ? { espOptions: spec.espOptions } : {}),
   });
+}
+
+/**
+ * An announce hook a test switches mid-run (a peer whose own policy changes): pass `policy` to
+ * the host, then `use(fn)`; `use(undefined)` goes back to the default.
+ */
+export function switchableAnnounce(): { readonly policy: Partial<EnginePolicy>; use(fn: EnginePolicy['announce'] | undefined): void } {
+  let current: EnginePolicy['announce'] = DEFAULT_POLICY.announce;
+  return {
+    policy: { announce: (ctx) => current(ctx) },
+    use: (fn) => {
+      current = fn ?? DEFAULT_POLICY.announce;
+    },
+  };
 }
 
 /** Duplex links between every pair of same-family addresses of `as` and `bs`. */
@@ -371,7 +386,7 @@ type Internals = { keys: HipKeys; local: HostIdentity };
  */
 function internals(h: SimHost, peer: SimHost): Internals {
   const id = h.association(peer)!.id;
-  const assocs = (h.engine as unknown as { assocs: Map<number, { state: { name: string; keys?: HipKeys }; local: HostIdentity }> }).assocs;
+  const assocs = (engineInternals(h.engine) as unknown as { assocs: Map<number, { state: { name: string; keys?: HipKeys }; local: HostIdentity }> }).assocs;
   const a = assocs.get(id)!;
   expect(a.state.name).toBe('ESTABLISHED');
   return { keys: a.state.keys!, local: a.local };

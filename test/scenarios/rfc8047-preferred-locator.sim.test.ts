@@ -7,7 +7,7 @@ import { DEFAULT_POLICY, type EnginePolicy } from '../../src/engine/policy.js';
 import { on, type SimHost } from '../../src/testing/index.js';
 import type { ParamInit } from '../../src/wire/types.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, A3, B1, figure, hipMsgs, host, locs, mesh, mhSim, outPaths, ping, resignUpdate, table } from './mobility-helpers.js';
+import { A1, A2, A3, B1, figure, hipMsgs, host, locs, mesh, mhSim, outPaths, ping, resignUpdate, switchableAnnounce, table } from './mobility-helpers.js';
 
 /** A with A1 (preferred) and A2, both ACTIVE at B. */
 function twoActive(s: number, policyB: Partial<EnginePolicy> = {}, policyA: Partial<EnginePolicy> = {}) {
@@ -79,10 +79,11 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
         return active[active.length - 1]!;
       },
     };
-    const { sim, a, b } = twoActive(1303, lastActive);
+    const sw = switchableAnnounce();
+    const { sim, a, b } = twoActive(1303, lastActive, sw.policy);
     const t0 = sim.trace.length;
     // A now announces both addresses without any P bit (its own policy changed).
-    (a.engine.policy as { announce: EnginePolicy['announce'] }).announce = noP.announce!;
+    sw.use(noP.announce);
     a.setLocators([A2, A1]);
     sim.run(100);
     expect(locs(hipMsgs(sim, t0)[0]!)).toEqual([`t0 ${A2}`, `t1 ${A1}`]);

@@ -7,7 +7,7 @@ import { formatLocator } from '../../src/addr/locator.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
 import { on, tamperParam, type SimHost } from '../../src/testing/index.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, A3, B1, B4, L, VICTIM, drops, espSends, hipMsgs, host, mesh, mhSim, outPaths, ping, states, table } from './mobility-helpers.js';
+import { A1, A2, A3, B1, B4, L, VICTIM, drops, espSends, hipMsgs, host, mesh, mhSim, outPaths, ping, states, switchableAnnounce, table } from './mobility-helpers.js';
 
 function pair(s: number, spec: { configB?: Parameters<typeof host>[2]['config']; policyA?: Partial<EnginePolicy> } = {}) {
   const sim = mhSim(s);
@@ -157,7 +157,8 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
   it('Part B 15 · adversarial: a peer redirects B to a victim address; the victim never answers the check, its locator ends DEPRECATED, and B sends it no more than the credit A earned', () => {
     const sim = mhSim(1520);
     const redirect: Partial<EnginePolicy> = { announce: () => [{ locator: L(VICTIM), preferred: true }] };
-    const a = host(sim, 'A', { locators: [A1] });
+    const sw = switchableAnnounce();
+    const a = host(sim, 'A', { locators: [A1], policy: sw.policy });
     const b = host(sim, 'B', { locators: [B1] });
     const v = host(sim, 'V', { locators: [VICTIM] });
     mesh(sim, [A1, A2], [B1]);
@@ -171,7 +172,7 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
     }
     sim.run(50);
     // A turns malicious: its LOCATOR_SET names only the victim, preferred.
-    (a.engine.policy as { announce: EnginePolicy['announce'] }).announce = redirect.announce!;
+    sw.use(redirect.announce);
     const t0 = sim.trace.length;
     a.setLocators([A1, A2]);
     sim.run(15);
@@ -216,25 +217,26 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
   it('Part B 15 · adversarial: a victim address of another family is never ACTIVE without a check reaching it; no unbounded traffic once B can reach that family', () => {
     const V4 = '198.51.100.77';
     const sim = mhSim(1521);
-    const a = host(sim, 'A', { locators: [A1] });
+    const sw = switchableAnnounce();
+    const a = host(sim, 'A', { locators: [A1], policy: sw.policy });
     const b = host(sim, 'B', { locators: [B1] });
     host(sim, 'V', { locators: [V4] });
     mesh(sim, [A1], [B1]);
     sim.link(B4, V4, { latencyMs: 10 });
     establish(sim, a, b);
-    (a.engine.policy as { announce: EnginePolicy['announce'] }).announce = () => [
+    sw.use(() => [
       { locator: L(A1), preferred: true },
       { locator: L(V4), preferred: false },
-    ];
+    ]);
     a.setLocators([A1, A2]);
     sim.run(500);
     expect(states(b, a)[V4]).not.toBe('ACTIVE');
     // B gets IPv4; A now prefers the victim.
     b.setLocators([B1, B4]);
-    (a.engine.policy as { announce: EnginePolicy['announce'] }).announce = () => [
+    sw.use(() => [
       { locator: L(A1), preferred: false },
       { locator: L(V4), preferred: true },
-    ];
+    ]);
     a.setLocators([A1, A3]);
     sim.run(200);
     const credit = b.esp.credit(a.hit, sim.now);

@@ -4,7 +4,7 @@ import { parseLocator } from '../../src/addr/locator.js';
 import { generateHostIdentity, importHostIdentity } from '../../src/crypto/host-id.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
-import { HipEngine } from '../../src/engine/engine.js';
+import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
 import { FAST_CRYPTO_NAME, Sim, fastCrypto, seededRandom, tamperParam, on } from '../../src/testing/index.js';
 import { fixturePkcs8 } from '../fixtures/keys.js';
@@ -141,7 +141,7 @@ function bexByHand(crypto: CryptoProvider): { events: HipEvent[][]; ms: number }
       if (o.kind === 'event') events[i]!.push(o.event);
     }
   };
-  engines[0]!.connect({ hit: engines[1]!.identities[0]!.hit, locators: [locs[1]!] }, 0);
+  engines[0]!.connect({ hit: engines[1]!.localHits[0]!, locators: [locs[1]!] }, 0);
   drain(0);
   for (let n = 0; n < 20 && wire.length > 0; n++) {
     const { to, out } = wire.shift()!;

@@ -5,7 +5,7 @@
 import { formatLocator, parseLocator } from '../../../src/addr/locator.js';
 import { importHostIdentity } from '../../../src/crypto/host-id.js';
 import type { HipConfig } from '../../../src/engine/config.js';
-import { HipEngine } from '../../../src/engine/engine.js';
+import { HipEngine } from '../../../src/engine/hip-engine.js';
 import type { Output } from '../../../src/engine/io.js';
 import { testRandom } from '../../fixtures/keys.js';
 
@@ -144,8 +144,8 @@ export function runTranscript(inputs: TranscriptInputs): TranscriptRun {
     }
   };
 
-  const responder = eng.responder.identities[0]!;
-  eng.initiator.connect({ hit: responder.hit, locators: [parseLocator(inputs.responder.locator)] }, now);
+  const responderHit = eng.responder.localHits[0]!;
+  eng.initiator.connect({ hit: responderHit, locators: [parseLocator(inputs.responder.locator)] }, now);
   drain('initiator');
   for (let steps = 0; wire.length > 0; steps++) {
     if (steps > 8) throw new Error('base exchange did not settle');
