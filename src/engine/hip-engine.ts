@@ -36,7 +36,7 @@ export function engineInternals(engine: HipEngine): EngineImpl {
  * The data plane reports back with `handle({ kind: 'esp-seen', spi, src, dst }, now)` for every
  * authenticated inbound ESP packet (at least the first one on each SA). The Responder stays in
  * R2-SENT after sending R2 until that first ESP packet, an UPDATE, or the R2-SENT timer moves it
- * to ESTABLISHED (RFC 7401 §4.4.2, Table 5).
+ * to ESTABLISHED (RFC 7401 §4.4.3, Table 5).
  */
 export class HipEngine {
   readonly #impl: EngineImpl;

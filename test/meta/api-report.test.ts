@@ -2,7 +2,7 @@
 // of each package entry point (from the emitted .d.ts, as a user's compiler sees them), and the
 // checked-in reports in api/ must match. A change of the public surface is then a visible diff
 // of api/*.api.md; `npm run api` accepts it.
-import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,9 +59,9 @@ describe('API report (API Extractor) of every entry point', () => {
         dtsRollup: { enabled: false },
         tsdocMetadata: { enabled: false },
         messages: {
-          compilerMessageReporting: { default: { logLevel: 'error' } },
-          extractorMessageReporting: { default: { logLevel: 'none' } },
-          tsdocMessageReporting: { default: { logLevel: 'none' } },
+          compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Error } },
+          extractorMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
+          tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
         },
       },
     });
@@ -70,7 +70,7 @@ describe('API report (API Extractor) of every entry point', () => {
       localBuild: true,
       showVerboseMessages: false,
       messageCallback: (m) => {
-        if (m.logLevel === 'error') errors.push(m.text);
+        if (m.logLevel === ExtractorLogLevel.Error) errors.push(m.text);
         m.handled = true;
       },
     });
