@@ -4,6 +4,6 @@
 export * from './engine/index.js';
 export type { AssocId, EspSuiteId, Hit, LocalLocator, Locator, LocatorState, Millis, PeerLocator, RandomSource, SaDirection, SaSpec } from './types.js';
 export { ESP_SUITE } from './types.js';
-export { formatHit, formatLocator, isHit, parseHit, parseLocator } from './addr/index.js';
+export { asLocator, formatHit, formatLocator, isHit, locatorFromBytes, parseHit, parseLocator } from './addr/index.js';
 export { generateHostIdentity, importHostIdentity, type HostIdentity } from './crypto/host-id.js';
 export { nobleCrypto } from './crypto/noble.js';

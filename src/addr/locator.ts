@@ -28,6 +28,18 @@ export function locatorFromBytes(bytes: Uint8Array): Locator {
   throw new RangeError(`"bytes" expected Uint8Array of length 4 or 16, got length=${bytes.length}`);
 }
 
+/**
+ * The canonical 16-byte locator for an address as a socket or a pcap gives it: 4 bytes (IPv4,
+ * mapped to ::ffff:a.b.c.d as RFC 8046 §4 and RFC 4291 §2.5.5.2 represent it) or 16 bytes
+ * (returned as is, not copied). Throws RangeError naming `field` for any other length.
+ */
+export function asLocator(bytes: Uint8Array, field = 'locator'): Locator {
+  abytes(bytes, field);
+  if (bytes.length === 16) return bytes;
+  if (bytes.length === 4) return locatorFromBytes(bytes);
+  throw new RangeError(`"${field}" expected Uint8Array of length 4 (IPv4) or 16, got length=${bytes.length}`);
+}
+
 /** The 4 IPv4 bytes of an IPv4-mapped locator, or undefined for a real IPv6 one. */
 export function ipv4Bytes(loc: Locator): Uint8Array | undefined {
   return isIpv4Mapped(loc) ? loc.slice(12, 16) : undefined;
@@ -42,9 +54,9 @@ export function parseLocator(text: string): Locator {
   return locatorFromBytes(Uint8Array.from(addr.toByteArray()));
 }
 
-/** RFC 5952 text for IPv6; dotted quad for IPv4-mapped locators. */
-export function formatLocator(loc: Locator): string {
-  abytes(loc, 'locator', 16);
+/** RFC 5952 text for IPv6; dotted quad for IPv4-mapped locators and 4-byte IPv4 addresses. */
+export function formatLocator(address: Locator): string {
+  const loc = asLocator(address);
   const v4 = ipv4Bytes(loc);
   if (v4) return ipaddr.fromByteArray(Array.from(v4)).toString();
   return ipaddr.fromByteArray(Array.from(loc)).toString();

@@ -13,7 +13,7 @@
 // protocol number 139 and the HIP packet length. Locators are canonical 16-byte addresses; an
 // IPv4-mapped pair selects the IPv4 pseudo-header.
 import type { Locator } from '../types.js';
-import { isIpv4Mapped } from '../addr/locator.js';
+import { asLocator, isIpv4Mapped } from '../addr/locator.js';
 import { abytes } from '../util/bytes.js';
 import { IPPROTO_HIP, PACKET_TYPE, type PacketKind } from './constants.js';
 
@@ -69,13 +69,15 @@ function fold(s: number): number {
 }
 
 /**
- * Running sum of the pseudo-header. With both locators IPv4-mapped: the IPv4 form (RFC 768: src,
+ * Running sum of the pseudo-header; `src` and `dst` are 16-byte locators or 4-byte IPv4
+ * addresses. With both locators IPv4-mapped: the IPv4 form (RFC 768: src,
  * dst, zero, protocol, length); otherwise the IPv6 form (RFC 2460 §8.1: src, dst, 32-bit length,
  * 24 zero bits, next header). Throws RangeError if the families differ.
  */
-export function pseudoHeaderSum(src: Locator, dst: Locator, nextHeader: number, length: number): number {
-  abytes(src, 'src', 16);
-  abytes(dst, 'dst', 16);
+export function pseudoHeaderSum(srcAddress: Locator, dstAddress: Locator, nextHeader: number, length: number): number {
+  // 4-byte IPv4 addresses (from a socket or a pcap) are accepted as their mapped form.
+  const src = asLocator(srcAddress, 'src');
+  const dst = asLocator(dstAddress, 'dst');
   const v4 = isIpv4Mapped(src);
   if (v4 !== isIpv4Mapped(dst)) {
     throw new RangeError('"src"/"dst" expected addresses of the same family (both IPv4-mapped or both IPv6)');

@@ -66,6 +66,7 @@ export {
 // Address helpers that go with the codec (canonical 16-byte locators, HIT checks).
 export {
   isIpv4Mapped,
+  asLocator,
   locatorFromBytes,
   ipv4Bytes,
   parseLocator,

@@ -20,7 +20,7 @@
 //   consecutive repeats); otherwise `DUPLICATE_PARAM`.
 import type { Locator } from '../types.js';
 import { abytes } from '../util/bytes.js';
-import { isIpv4Mapped } from '../addr/locator.js';
+import { asLocator, isIpv4Mapped } from '../addr/locator.js';
 import { invariant } from '../util/assert.js';
 import { NEXT_HEADER_NONE, PACKET_TYPE, HIP_VERSION, type PacketKind } from './constants.js';
 import { DecodeFailure, type DecodeError } from './errors.js';
@@ -39,7 +39,10 @@ import { codecForKind, codecForType, decodeUnknown, isRepeatable, type ParamCode
 import type { HipPacket, HipParam, PacketInit, ParamInit, Span } from './types.js';
 
 export type DecodeOptions = {
-  /** Source address (canonical 16 bytes; IPv4 as IPv4-mapped) for the checksum pseudo-header. */
+  /**
+   * Source address for the checksum pseudo-header: a 16-byte locator (IPv4 as IPv4-mapped) or a
+   * 4-byte IPv4 address as a socket or a pcap gives it.
+   */
   readonly src?: Locator;
   /** Destination address, as `src`. */
   readonly dst?: Locator;
@@ -55,7 +58,10 @@ export type DecodePacketResult = { readonly ok: true; readonly packet: HipPacket
 export type DecodeParamsResult = { readonly ok: true; readonly params: HipParam[] } | { readonly ok: false; readonly error: DecodeError };
 
 export type EncodeOptions = {
-  /** With `dst`: fill in the HIP checksum for this source address. Otherwise the checksum is 0. */
+  /**
+   * With `dst`: fill in the HIP checksum for this source address (16 bytes, or 4 for IPv4).
+   * Otherwise the checksum is 0.
+   */
   readonly src?: Locator;
   readonly dst?: Locator;
   /** Without src/dst: write `packet.checksum` as given (for byte-exact re-encoding). */
@@ -133,9 +139,9 @@ function readParams(b: Uint8Array, start: number, end: number, lenientPadding: b
 const NO_OPTIONS: DecodeOptions = {};
 
 function checkAddressOptions(o: DecodeOptions | EncodeOptions): void {
-  if (o.src !== undefined) abytes(o.src, 'src', 16);
-  if (o.dst !== undefined) abytes(o.dst, 'dst', 16);
-  if (o.src !== undefined && o.dst !== undefined && isIpv4Mapped(o.src) !== isIpv4Mapped(o.dst)) {
+  const src = o.src === undefined ? undefined : asLocator(o.src, 'src');
+  const dst = o.dst === undefined ? undefined : asLocator(o.dst, 'dst');
+  if (src !== undefined && dst !== undefined && isIpv4Mapped(src) !== isIpv4Mapped(dst)) {
     throw new RangeError('"src"/"dst" expected addresses of the same family (both IPv4-mapped or both IPv6)');
   }
 }
@@ -146,7 +152,7 @@ function checkAddressOptions(o: DecodeOptions | EncodeOptions): void {
  * of the packet bytes, carved from a shared slab: see pool.ts) and every parameter's `span` in it;
  * byte fields are read-only views of `raw` (copy one with `copyBytes` to keep it apart from the
  * packet). Throws TypeError/RangeError only for caller misuse: `bytes` not a Uint8Array,
- * `src`/`dst` not 16 bytes or of different families, `verifyChecksum` without both addresses.
+ * `src`/`dst` not 4 or 16 bytes or of different families, `verifyChecksum` without both addresses.
  */
 export function decodePacket(bytes: Uint8Array, opts?: DecodeOptions): DecodePacketResult {
   if (!(bytes instanceof Uint8Array)) abytes(bytes, 'bytes');

@@ -1,9 +1,18 @@
 // src/addr/locator.ts: canonical 16-byte locators with IPv4 as IPv4-mapped IPv6 (RFC 8046 §4,
 // RFC 4291 §2.5.5.2).
 import { describe, expect, it } from 'vitest';
-import { formatLocator, ipv4Bytes, isIpv4Mapped, locatorFamily, locatorFromBytes, locatorKey, locatorRange, parseLocator } from '../../src/addr/index.js';
+import { asLocator, formatLocator, ipv4Bytes, isIpv4Mapped, locatorFamily, locatorFromBytes, locatorKey, locatorRange, parseLocator } from '../../src/addr/index.js';
 
 describe('locators', () => {
+  it('asLocator maps a 4-byte IPv4 address (as a socket or a pcap gives it) to ::ffff:a.b.c.d and keeps 16 bytes as they are', () => {
+    const four = Uint8Array.of(192, 0, 2, 1);
+    expect(asLocator(four)).toEqual(parseLocator('192.0.2.1'));
+    const six = parseLocator('2001:db8::1');
+    expect(asLocator(six)).toBe(six);
+    expect(() => asLocator(new Uint8Array(8), 'src')).toThrow(/"src" expected Uint8Array of length 4 \(IPv4\) or 16, got length=8/);
+    expect(formatLocator(four)).toBe('192.0.2.1');
+  });
+
   it('parses IPv4 text into ::ffff:a.b.c.d and formats it back as a dotted quad', () => {
     const l = parseLocator('192.0.2.1');
     expect(Array.from(l)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1]);
@@ -45,7 +54,7 @@ describe('locators', () => {
   it('rejects bad text and bad lengths', () => {
     expect(() => parseLocator('300.1.1.1')).toThrow(TypeError);
     expect(() => parseLocator('2001:db8::g')).toThrow(TypeError);
-    expect(() => formatLocator(new Uint8Array(4))).toThrow(RangeError);
+    expect(() => formatLocator(new Uint8Array(5))).toThrow(RangeError);
   });
 
   it('ranges are judged in the locator\'s own family', () => {

@@ -77,3 +77,30 @@ describe('RFC 7401 Appendix C checksums', () => {
     }
   }
 });
+
+describe('RFC 7401 Appendix C.2 with 4-byte IPv4 addresses, as a socket or a pcap gives them', () => {
+  const v4 = file.vectors.filter((v): v is HipVector => v.kind === 'hip' && !v.src.includes(':'));
+  it('the C.2 vector is IPv4', () => {
+    expect(v4.length).toBeGreaterThanOrEqual(1);
+  });
+  for (const v of v4) {
+    it(`${v.id}: decode options, hipChecksum and encodePacket take 4-byte addresses and give the published 0x${v.checksum.toString(16)}`, () => {
+      const src4 = parseLocator(v.src).slice(12);
+      const dst4 = parseLocator(v.dst).slice(12);
+      expect(src4.length).toBe(4);
+      expect(hipChecksum(h(v.packetHex), src4, dst4)).toBe(v.checksum);
+      const res = decodePacket(h(v.packetHex), { src: src4, dst: dst4, verifyChecksum: true });
+      expect(res.ok).toBe(true);
+      const tampered = h(v.packetHex);
+      tampered[tampered.length - 1]! ^= 1;
+      const bad = decodePacket(tampered, { src: src4, dst: dst4, verifyChecksum: true });
+      expect(!bad.ok && bad.error.code).toBe('BAD_CHECKSUM');
+      const decoded = decodePacket(h(v.packetHex));
+      if (!decoded.ok) throw new Error(decoded.error.message);
+      expect(encodePacket(decoded.packet, { src: src4, dst: dst4 })).toEqual(h(v.packetHex));
+      // A 4-byte source with a 16-byte IPv6 destination is two families: caller misuse.
+      expect(() => decodePacket(h(v.packetHex), { src: src4, dst: parseLocator('2001:db8::1') })).toThrow(RangeError);
+      expect(() => decodePacket(h(v.packetHex), { src: new Uint8Array(5), dst: dst4 })).toThrow(/"src" expected Uint8Array of length 4 \(IPv4\) or 16/);
+    });
+  }
+});

@@ -176,7 +176,8 @@ describe('checksum (RFC 7401 §5.1.1)', () => {
   it('caller misuse throws: verifyChecksum without addresses, mixed families, not bytes', () => {
     expect(() => decodePacket(I1_C1, { verifyChecksum: true })).toThrow(TypeError);
     expect(() => decodePacket(I1_C1, { src: SRC4, dst: DST6 })).toThrow(RangeError);
-    expect(() => decodePacket(I1_C1, { src: new Uint8Array(4), dst: DST6 })).toThrow(/"src" expected Uint8Array of length 16/);
+    // 4-byte IPv4 addresses are accepted (their mapped form); other lengths are misuse.
+    expect(() => decodePacket(I1_C1, { src: new Uint8Array(5), dst: DST6 })).toThrow(/"src" expected Uint8Array of length 4 \(IPv4\) or 16/);
     expect(() => decodePacket([1, 2, 3] as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
