@@ -4,7 +4,8 @@ import type { HostIdentity } from '../crypto/host-id.js';
 import type { PeerHostId } from '../crypto/auth.js';
 import type { AssocId, Hit, Locator, Millis, SaSpec } from '../types.js';
 import type { Role } from './io.js';
-import type { AssocState } from './states.js';
+import type { AssocState, StateName } from './states.js';
+import type { Trigger } from './transitions.js';
 import type { LocatorEntry } from '../wire/types.js';
 import type { PeerLocatorEntry } from './mobility.js';
 import type { TokenBucket } from './rate-limit.js';
@@ -44,6 +45,8 @@ export class Association {
   state: AssocState;
   /** The engine's count of associations per state, kept by transitions.ts. */
   readonly census: StateCensus;
+  /** Set by the engine when it traces: transitions.ts reports state changes here. */
+  onStateChange: ((from: StateName, trigger: Trigger, to: StateName) => void) | undefined = undefined;
   /** Deadlines by kind; queued in the engine's TimerQueue. */
   readonly timers: TimerTable;
   /** The peer's Host Identity once learned from R1 or I2 (verifies its signatures). */

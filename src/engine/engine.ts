@@ -37,6 +37,7 @@ import { StateCensus } from './transitions.js';
 import { OutboundSpiIndex } from './spi-index.js';
 import { onEspSeen, onSeqExhausting, onUpdate, retransmitUpdate, startRekey, expireOldSas } from './update.js';
 import { TokenBucket } from './rate-limit.js';
+import { EngineTracer, type EngineTraceSink } from './trace.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 
 export type EngineOptions = {
@@ -53,6 +54,12 @@ export type EngineOptions = {
   readonly crypto?: CryptoProvider;
   readonly config?: Partial<HipConfig>;
   readonly policy?: Partial<EnginePolicy>;
+  /**
+   * Opt-in engine trace: packets in and out with their parameters, state transitions, SA and
+   * locator outputs, drops with reasons, timers (records in docs/engine-trace.schema.json; never
+   * key material). Default: none, at no cost.
+   */
+  readonly trace?: EngineTraceSink;
 };
 
 export type AssociationInfo = {
@@ -87,6 +94,7 @@ export class EngineImpl implements EngineCore {
   private localInfo: LocalLocator[];
   private readonly privacy: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][];
   private readonly queue = new OutputQueue();
+  private readonly tracer: EngineTracer | undefined;
   private readonly assocs = new Map<AssocId, Association>();
   /** Associations by local HIT, then peer HIT (flat hex keys: no concatenated key per association). */
   private readonly byHits = new Map<string, Map<string, Association>>();
@@ -128,6 +136,14 @@ export class EngineImpl implements EngineCore {
     this.current = now;
     this.r1 = new R1Cache(now);
     this.notifyBucket = new TokenBucket(this.config.notifyPerSecond, this.config.notifyBurst, now);
+    if (options.trace !== undefined && typeof options.trace !== 'function') throw new TypeError('"options.trace" expected a function');
+    this.tracer = options.trace ? new EngineTracer(options.trace, () => this.current) : undefined;
+  }
+
+  /** Every output enters the queue here, so the trace sees them in protocol order. */
+  private push(out: Output): void {
+    this.tracer?.output(out);
+    this.queue.push(out);
   }
 
   // ---- EngineCore (internal surface for handlers) --------------------------------------------
@@ -149,11 +165,11 @@ export class EngineImpl implements EngineCore {
     return assoc.updateBucket.take(this.current);
   }
   emit(out: Output): void {
-    this.queue.push(out);
+    this.push(out);
   }
   drop(reason: DropReason, info: DropInfo): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
-    this.queue.push({
+    this.push({
       kind: 'event',
       event: {
         type: 'dropped',
@@ -192,6 +208,11 @@ export class EngineImpl implements EngineCore {
     this.census.admit(assoc);
     this.assocs.set(assoc.id, assoc);
     this.index(assoc);
+    if (this.tracer) {
+      const tracer = this.tracer;
+      tracer.state(assoc.id, 'UNASSOCIATED', init.state.name);
+      assoc.onStateChange = (from, trigger, to) => tracer.state(assoc.id, from, to, trigger);
+    }
     return assoc;
   }
   moveAssoc(assoc: Association, local: HostIdentity): boolean {
@@ -204,10 +225,11 @@ export class EngineImpl implements EngineCore {
   discardAssoc(assoc: Association): void {
     // Idempotent: a second discard must not retire the association from the counts again.
     if (this.assocs.get(assoc.id) !== assoc) return;
+    this.tracer?.state(assoc.id, assoc.state.name, 'UNASSOCIATED');
     // Only this association's own SPIs are unbound: the SAs it installed (never a walk of the
     // SPI maps).
     for (const spec of assoc.installed) {
-      this.queue.push({ kind: 'sa', op: 'delete', sa: spec });
+      this.push({ kind: 'sa', op: 'delete', sa: spec });
       if (spec.direction === 'in') {
         if (this.bySpi.get(spec.spi) === assoc) this.bySpi.delete(spec.spi);
       } else this.byOutboundSpi.delete(spec.spi, assoc);
@@ -289,6 +311,7 @@ export class EngineImpl implements EngineCore {
   }
 
   private handlePacket(pkt: HipPacket, src: Locator, dst: Locator): void {
+    this.tracer?.packetIn(pkt, src, dst);
     this.received[pkt.kind] = (this.received[pkt.kind] ?? 0) + 1;
     // RFC 7401 §5.2.1: a packet with an unknown critical parameter is rejected; a NOTIFY
     // UNSUPPORTED_CRITICAL_PARAMETER_TYPE goes back where it is safe (not for I1 or R1, §6.7.2, §6.8.1).
@@ -354,6 +377,7 @@ export class EngineImpl implements EngineCore {
   }
 
   private fire(assoc: Association, kind: TimerKind): void {
+    this.tracer?.timer(assoc.id, kind);
     switch (kind) {
       case 'I1_RETRANSMIT':
         return retransmitI1(this, assoc);

@@ -7,3 +7,4 @@ export { DEFAULT_POLICY, type EnginePolicy, type AnnounceContext, type Announced
 export { HipStateError, HipInternalError, type DropReason, type HipStateErrorCode } from './errors.js';
 export type { StateName } from './states.js';
 export { TRANSITIONS, stateDiagramMermaid, type Trigger } from './transitions.js';
+export type { EngineTraceRecord, EngineTraceSink, TraceLocatorEntry, TraceParam } from './trace.js';

@@ -149,7 +149,12 @@ export class StateCensus {
 }
 
 /** What the transitions module may write; `census` is told of every move. */
-export type StateHolder = { state: AssocState; readonly census?: StateCensus };
+export type StateHolder = {
+  state: AssocState;
+  readonly census?: StateCensus;
+  /** Told of every change of state name (the engine trace); absent when nobody listens. */
+  onStateChange?: ((from: StateName, trigger: Trigger, to: StateName) => void) | undefined;
+};
 
 /** True when the table allows `from --trigger--> to`. */
 export function allowed(from: StateName, trigger: Trigger, to: StateName): boolean {
@@ -167,6 +172,7 @@ export function transition(holder: StateHolder, trigger: Trigger, next: AssocSta
   }
   holder.state = next;
   holder.census?.move(from, next.name);
+  if (from !== next.name) holder.onStateChange?.(from, trigger, next.name);
 }
 
 /**
