@@ -3,11 +3,16 @@
 // close. Plus exit codes: 2 for bad arguments, 1 for a runtime failure (timeout), 0 for --help.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build.js';
+
+const validateTrace = new Ajv({ strict: true, allowUnionTypes: true }).compile(
+  JSON.parse(readFileSync(new URL('../../docs/engine-trace.schema.json', import.meta.url), 'utf8')) as object,
+);
 
 let main = '';
 let tmp = '';
@@ -19,7 +24,13 @@ afterAll(() => {
   if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
 });
 
-type Proc = { readonly stdout: () => string; readonly stderr: () => string; readonly exit: Promise<number | null>; waitFor(re: RegExp, ms?: number): Promise<RegExpExecArray> };
+type Proc = {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exit: Promise<number | null>;
+  waitFor(re: RegExp, ms?: number): Promise<RegExpExecArray>;
+  kill(signal: NodeJS.Signals): void;
+};
 
 function cli(args: readonly string[], killAfterMs = 30_000): Proc {
   const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,6 +53,7 @@ function cli(args: readonly string[], killAfterMs = 30_000): Proc {
     });
   });
   return {
+    kill: (signal) => child.kill(signal),
     stdout: () => out,
     stderr: () => err,
     exit,
@@ -106,6 +118,8 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
       '--close',
       '--timeout',
       '25000',
+      '--trace',
+      join(tmp, 'connector.jsonl'),
     ]);
     const [cCode, lCode] = await Promise.all([connector.exit, listener.exit]);
     const c = connector.stdout();
@@ -143,7 +157,50 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     expect(l).toMatch(/-> CLOSE_ACK/);
     expect(l).toMatch(/closed by peer/);
     expect(l).toMatch(/DONE association closed by peer/);
+
+    // --trace: the engine trace as JSON lines, each valid against docs/engine-trace.schema.json.
+    const records = readFileSync(join(tmp, 'connector.jsonl'), 'utf8').trim().split('\n').map((x) => JSON.parse(x) as { type: string; kind?: string; to?: string });
+    for (const r of records) expect(validateTrace(r), `${JSON.stringify(r)} ${JSON.stringify(validateTrace.errors)}`).toBe(true);
+    expect(records.filter((r) => r.type === 'packet-out').map((r) => r.kind)).toEqual(['I1', 'I2', 'UPDATE', 'UPDATE', 'CLOSE']);
+    expect(records.filter((r) => r.type === 'state').map((r) => r.to)).toEqual(expect.arrayContaining(['I1_SENT', 'I2_SENT', 'ESTABLISHED', 'CLOSING']));
   }, 60_000);
+
+  it('a connector with a HIT that is not the listener\'s: the listener says whose HIT to use, the connector says what to check', async () => {
+    const port = await freePort('127.0.0.1');
+    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '4000']);
+    const [, hit] = await listener.waitFor(/^HIT (\S+)$/m);
+    await listener.waitFor(/^LISTENING/m);
+    const connector = cli(['live', '--connect', '2001:20::1@127.0.0.1', '--port', String(port), '--bind', '127.0.0.2', '--timeout', '1500']);
+    expect(await connector.exit).toBe(1);
+    expect(connector.stderr()).toMatch(new RegExp(`no answer from 127\\.0\\.0\\.1:${port}: check that "hip-engine live --listen" runs there on port ${port}, and that 2001:20::1 is the HIT it printed`));
+    await listener.waitFor(new RegExp(`!! I1 from 127\\.0\\.0\\.2 for a HIT that is not ours \\(dropped\\): the connector should use ${hit!.replaceAll(':', '\\:')}`));
+    expect(await listener.exit).toBe(1);
+  }, 30_000);
+
+  it('SIGINT or SIGTERM before the run finished exits 1 and says so', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const port = await freePort('127.0.0.1');
+      const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port)]);
+      await listener.waitFor(/^LISTENING/m);
+      listener.kill(signal);
+      expect(await listener.exit, signal).toBe(1);
+      expect(listener.stderr()).toContain(`hip-engine live: interrupted by ${signal} before the run finished`);
+    }
+  }, 30_000);
+
+  it('keygen refuses to overwrite a key without --force', async () => {
+    const pem = join(tmp, 'keep.pem');
+    const first = cli(['keygen', '--out', pem]);
+    expect(await first.exit).toBe(0);
+    const before = readFileSync(pem, 'utf8');
+    const again = cli(['keygen', '--out', pem]);
+    expect(await again.exit).toBe(1);
+    expect(again.stderr()).toContain(`hip-engine: keygen: ${pem} exists; pass --force to overwrite it`);
+    expect(readFileSync(pem, 'utf8')).toBe(before);
+    const forced = cli(['keygen', '--out', pem, '--force']);
+    expect(await forced.exit).toBe(0);
+    expect(readFileSync(pem, 'utf8')).not.toBe(before);
+  }, 30_000);
 
   it('--key gives a stable HIT (keygen writes the PEM); a listener nobody talks to times out with exit 1', async () => {
     const pem = join(tmp, 'host.pem');
@@ -163,7 +220,7 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     const connector = cli(['live', '--connect', '2001:20::1@127.0.0.1', '--port', String(port), '--bind', '127.0.0.2', '--timeout', '1500']);
     expect(await connector.exit).toBe(1);
     expect(lines(connector.stdout(), /-> I1 /).length).toBeGreaterThanOrEqual(2);
-    expect(connector.stdout()).toMatch(/FAILED timeout after 1500 ms \(phase connecting/);
+    expect(connector.stdout()).toMatch(/FAILED timeout after 1500 ms; no answer from 127\.0\.0\.1:\d+: check that/);
   }, 30_000);
 
   it('exits 2 with a clear message on bad arguments', async () => {

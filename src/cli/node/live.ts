@@ -2,7 +2,7 @@
 // process listens, another connects; they run a base exchange, exchange ESP-protected messages,
 // optionally rekey, and close, printing a timeline as they go.
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatHit, parseHit } from '../../addr/hit.js';
 import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
@@ -10,6 +10,7 @@ import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../
 import { defaultRandom } from '../../crypto/noble.js';
 import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry } from '../../driver/node/udp.js';
 import type { HipEvent } from '../../engine/io.js';
+import type { EngineTraceRecord } from '../../engine/trace.js';
 import type { Hit, Locator } from '../../types.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, flag, int, parse, str, strs, type OptionSpec } from './args.js';
 import { eventText, ms, payloadText, spiHex, suiteName } from './format.js';
@@ -50,10 +51,14 @@ Both:
                        ECDSA P-256 identity (make one with "hip-engine keygen")
   --timeout MS         give up (exit 1) after MS milliseconds (connector default 30000,
                        listener default 0 = wait forever)
+  --trace FILE         write the engine trace as JSON lines, one record per line (packets with
+                       their parameters, state changes, SAs, locators, drops, timers; the
+                       schema is docs/engine-trace.schema.json; never key material)
   -q, --quiet          print only HIT, data and result lines
   -h, --help           this text
 
-Exit codes: 0 success, 1 runtime failure (BEX failed, timeout), 2 bad arguments.`;
+Exit codes: 0 success, 1 runtime failure (BEX failed, timeout, interrupted by SIGINT or SIGTERM
+before the run finished), 2 bad arguments.`;
 
 const OPTIONS: OptionSpec = {
   listen: { type: 'string' },
@@ -68,13 +73,14 @@ const OPTIONS: OptionSpec = {
   close: { type: 'boolean' },
   reply: { type: 'string' },
   timeout: { type: 'string' },
+  trace: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
 
 export type Io = { readonly out: (line: string) => void; readonly err: (line: string) => void };
 
-type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean };
+type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean; readonly trace: string | undefined };
 type ListenConfig = Common & { readonly mode: 'listen'; readonly address: Locator; readonly port: number; readonly reply: string };
 type ConnectConfig = Common & {
   readonly mode: 'connect';
@@ -160,6 +166,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
       reply: str(p, 'reply') ?? 'echo: ',
       timeoutMs: int(p, 'timeout', 0, 0, 0x7fffffff),
       quiet,
+      trace: str(p, 'trace'),
     };
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
@@ -181,6 +188,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     close: flag(p, 'close'),
     timeoutMs: int(p, 'timeout', 30_000, 0, 0x7fffffff),
     quiet,
+    trace: str(p, 'trace'),
   };
   if (target.port !== undefined && p.values['port'] !== undefined && target.port !== int(p, 'port', 0, 1, 65535)) {
     throw new UsageError('live: the port in --connect and --port disagree');
@@ -270,6 +278,32 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
     }, 100);
   };
 
+  // The engine trace, one JSON record per line, written as it happens (a run that is killed
+  // still leaves what it did).
+  let traceFd: number | undefined;
+  if (cfg.trace !== undefined) {
+    try {
+      traceFd = openSync(cfg.trace, 'w');
+    } catch (e) {
+      io.err(`hip-engine live: cannot write ${cfg.trace}: ${e instanceof Error ? e.message : String(e)}`);
+      return EXIT_FAILURE;
+    }
+  }
+  const trace = traceFd === undefined ? undefined : (r: EngineTraceRecord): void => void writeSync(traceFd!, `${JSON.stringify(r)}\n`);
+  // SIGINT and SIGTERM before the run finished are a failure (exit 1); after it, no-ops.
+  const onSignal = (signal: string): void => done(EXIT_FAILURE, `interrupted by ${signal} before the run finished`);
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const settle = async (): Promise<number> => {
+    const code = await finished;
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    if (traceFd !== undefined) closeSync(traceFd);
+    return code;
+  };
+
   const onLog = (e: UdpLogEntry): void => {
     const line = logLine(e, peerName);
     if (line !== undefined) verbose(line);
@@ -280,6 +314,10 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
   if (cfg.mode === 'listen') {
     let sessions = 0;
     const onEvent = (e: HipEvent): void => {
+      if (e.type === 'dropped' && e.reason === 'unknown-hit' && e.packetKind === 'I1') {
+        // Shown even with -q: the connector is using a HIT that is not ours.
+        return say(`!! I1 from ${e.src ? formatLocator(e.src) : '?'} for a HIT that is not ours (dropped): the connector should use ${formatHit(cfg.identity.hit)}`);
+      }
       if (e.type === 'dropped') return verbose(eventText(e));
       say(eventText(e));
       if (e.type === 'established') sessions++;
@@ -292,6 +330,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         locators: [cfg.address],
         port: cfg.port,
         onLog,
+        ...(trace ? { trace } : {}),
         onEvent: (e) => onEvent(e),
         onData: (d) => {
           say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);
@@ -303,19 +342,13 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         },
       });
     } catch (e) {
-      io.err(`hip-engine live: ${e instanceof Error ? e.message : String(e)}`);
-      return EXIT_FAILURE;
+      done(EXIT_FAILURE, `cannot listen on ${endpoint(cfg.address, cfg.port)}: ${e instanceof Error ? e.message : String(e)}`);
+      return settle();
     }
     const ep = driver.endpoints[0]!;
     io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)`);
     if (cfg.timeoutMs > 0) timer = setTimeout(() => done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`), cfg.timeoutMs);
-    const stop = (): void => done(EXIT_OK, 'interrupted');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const code = await finished;
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    return code;
+    return settle();
   }
 
   // ---- connector ----
@@ -325,8 +358,8 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
     try {
       bind = await routeSource(c.peerAddress, c.peerPort);
     } catch (e) {
-      io.err(`hip-engine live: no route to ${formatLocator(c.peerAddress)}: ${e instanceof Error ? e.message : String(e)}`);
-      return EXIT_FAILURE;
+      done(EXIT_FAILURE, `no route to ${formatLocator(c.peerAddress)}: ${e instanceof Error ? e.message : String(e)}`);
+      return settle();
     }
   }
   const messages = c.messages.length > 0 ? c.messages : [`hello from ${formatHit(c.identity.hit)}`];
@@ -379,6 +412,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         if (phase === 'closing') return done(EXIT_OK, `sent ${sent}, received ${received} replies, association closed`);
         return done(EXIT_FAILURE, `association closed by ${e.by} before the exchange finished`);
       case 'failed':
+        if (phase === 'connecting' && e.reason === 'i1-retries') return done(EXIT_FAILURE, `base exchange failed (${e.reason}); ${noAnswer()}`);
         return done(EXIT_FAILURE, `${phase === 'connecting' ? 'base exchange' : 'association'} failed: ${e.reason}`);
       default:
         return;
@@ -392,6 +426,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       port: c.localPort,
       peerPort: c.peerPort,
       onLog,
+      ...(trace ? { trace } : {}),
       onEvent: (e) => onEvent(e),
       onData: (d) => {
         say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);
@@ -407,17 +442,25 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       },
     });
   } catch (e) {
-    io.err(`hip-engine live: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_FAILURE;
+    done(EXIT_FAILURE, `cannot bind ${endpoint(bind, c.localPort)}: ${e instanceof Error ? e.message : String(e)}`);
+    return settle();
   }
   const ep = driver.endpoints[0]!;
   io.out(`BOUND ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)`);
   say(`CONNECT ${formatHit(c.peerHit)} at ${endpoint(c.peerAddress, c.peerPort)}`);
-  if (c.timeoutMs > 0) timer = setTimeout(() => done(EXIT_FAILURE, `timeout after ${c.timeoutMs} ms (phase ${phase}, ${received}/${expected} replies)`), c.timeoutMs);
+  const target = endpoint(c.peerAddress, c.peerPort);
+  // With no R1 back, the listener is not there or the HIT is not its HIT (a host silently drops
+  // an I1 for a HIT it does not have, RFC 7401 §6.7): say what to check.
+  const noAnswer = (): string =>
+    `no answer from ${target}: check that "hip-engine live --listen" runs there on port ${c.peerPort}, ` +
+    `and that ${formatHit(c.peerHit)} is the HIT it printed`;
+  if (c.timeoutMs > 0) {
+    timer = setTimeout(() => done(EXIT_FAILURE, phase === 'connecting' ? `timeout after ${c.timeoutMs} ms; ${noAnswer()}` : `timeout after ${c.timeoutMs} ms (phase ${phase}, ${received}/${expected} replies)`), c.timeoutMs);
+  }
   try {
     driver.connect(c.peerHit, [{ address: c.peerAddress, port: c.peerPort }]);
   } catch (e) {
     done(EXIT_FAILURE, `cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return finished;
+  return settle();
 }

@@ -29,7 +29,7 @@ Commands:
 Run "hip-engine <command> --help" for the options of a command.
 Exit codes: 0 success, 1 runtime failure, 2 bad arguments.`;
 
-const KEYGEN_HELP = `Usage: hip-engine keygen --out FILE.pem [--type TYPE]
+const KEYGEN_HELP = `Usage: hip-engine keygen --out FILE.pem [--type TYPE] [--force]
 
 Generates a host identity key pair, writes the private key as PKCS#8 PEM (mode 0600) and prints
 "HIT <hit>". Use the file with "hip-engine live --key FILE.pem" for a stable HIT.
@@ -37,12 +37,14 @@ Generates a host identity key pair, writes the private key as PKCS#8 PEM (mode 0
 Options:
   --out FILE.pem   where to write the key (required)
   --type TYPE      ecdsa-p256 (default), ecdsa-p384, ed25519 or rsa
+  --force          overwrite FILE.pem if it exists (without it, an existing key is kept and
+                   keygen exits 1: a key is an identity, and its HIT is what peers know)
   -h, --help       this text`;
 
 const KEY_TYPES: readonly HostKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa'];
 
 function keygen(args: readonly string[], io: Io): number {
-  const p = parse('keygen', args, { out: { type: 'string' }, type: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const p = parse('keygen', args, { out: { type: 'string' }, type: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (flag(p, 'help')) {
     io.out(KEYGEN_HELP);
     return EXIT_OK;
@@ -53,8 +55,10 @@ function keygen(args: readonly string[], io: Io): number {
   if (!KEY_TYPES.includes(type)) throw new UsageError(`keygen: --type expects one of ${KEY_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
   const id = generateHostIdentity(type, defaultRandom);
   try {
-    writeFileSync(out, derToPem(exportPkcs8(id), 'PRIVATE KEY'), { mode: 0o600 });
+    // 'wx' fails if the file exists, atomically: no check-then-write race.
+    writeFileSync(out, derToPem(exportPkcs8(id), 'PRIVATE KEY'), { mode: 0o600, flag: flag(p, 'force') ? 'w' : 'wx' });
   } catch (e) {
+    if ((e as { code?: unknown }).code === 'EEXIST') throw new RuntimeFailure(`keygen: ${out} exists; pass --force to overwrite it (the HIT of the key in it would change)`);
     throw new RuntimeFailure(`keygen: cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
   }
   io.out(`HIT ${formatHit(id.hit)}`);

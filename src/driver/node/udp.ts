@@ -27,6 +27,7 @@ import type { CryptoProvider } from '../../crypto/provider.js';
 import type { HipConfig } from '../../engine/config.js';
 import type { AssociationInfo } from '../../engine/engine.js';
 import { HipEngine } from '../../engine/hip-engine.js';
+import type { EngineTraceSink } from '../../engine/trace.js';
 import type { HipEvent } from '../../engine/io.js';
 import type { EnginePolicy } from '../../engine/policy.js';
 import { EspDataPlane } from '../../esp/dataplane.js';
@@ -96,9 +97,21 @@ export type UdpDriverOptions = {
   readonly esp?: EspDataPlane;
   /** Default: setTimeout and performance.now(). */
   readonly scheduler?: Scheduler;
+  /** Every engine event (established, closed, failed, dropped, ...), after the driver applied it. */
   readonly onEvent?: (event: HipEvent) => void;
+  /** Every ESP payload the data plane authenticated and decrypted. */
   readonly onData?: (delivery: UdpDelivery) => void;
+  /**
+   * What the driver did, one entry per action, in order: HIP packets sent and received
+   * (`hip-send`, `hip-recv`, with the peer's UDP port and the framed length), ESP packets
+   * (`esp-send`, `esp-recv`, `esp-drop` with the data plane's reason), the SA and peer-locator
+   * outputs it applied (`sa`, `locator`; never keys), engine events (`event`), UDP payloads that
+   * were neither HIP nor ESP (`invalid`) and socket errors (`socket-error`). For a driver's
+   * own log; the engine's structured trace is `trace`.
+   */
   readonly onLog?: (entry: UdpLogEntry) => void;
+  /** The engine trace (EngineOptions.trace, docs/engine-trace.schema.json). Default: none. */
+  readonly trace?: EngineTraceSink;
 };
 
 type Bound = { readonly locator: Locator; readonly socket: Socket; port: number };
@@ -181,6 +194,7 @@ export class UdpDriver {
         ...(opts.crypto !== undefined ? { crypto: opts.crypto } : {}),
         ...(opts.config !== undefined ? { config: opts.config } : {}),
         ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+        ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
       },
       scheduler.now(),
     );
