@@ -27,8 +27,10 @@ export const ESP_SUITE = {
   AES_GCM_8: 12,
   AES_GCM_16: 13,
 } as const;
+/** An ESP suite number (RFC 7402 §5.1.2), one of the values of `ESP_SUITE`. */
 export type EspSuiteId = (typeof ESP_SUITE)[keyof typeof ESP_SUITE];
 
+/** Whether an SA protects traffic from the peer (`in`) or to it (`out`). */
 export type SaDirection = 'in' | 'out';
 
 /**

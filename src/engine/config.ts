@@ -7,87 +7,228 @@ import { DH_GROUP, HIP_CIPHER_ID, HIT_SUITE } from '../wire/constants.js';
 import ipaddr from 'ipaddr.js';
 import { aint } from '../util/bytes.js';
 
+/**
+ * Engine configuration (`EngineOptions.config`, any subset): retransmission timing, preference
+ * lists, limits. Each field names its RFC section and its default; unset fields take
+ * {@link DEFAULT_CONFIG}.
+ */
 export type HipConfig = {
-  /** First I1 retransmission timeout; doubles on every retry up to `maxRetransmitMs`. */
+  /**
+   * First I1 retransmission timeout; doubles on every retry up to `maxRetransmitMs` (RFC 7401
+   * §4.4.3 Table 3, "Timeout, increment trial counter").
+   * @defaultValue 1000
+   */
   readonly i1RetransmitMs: Millis;
-  /** I1_RETRIES_MAX (RFC 7401 §4.4.3 Table 3). */
+  /**
+   * I1_RETRIES_MAX: I1 retransmissions before E-FAILED (RFC 7401 §4.4.3 Table 3).
+   * @defaultValue 4
+   */
   readonly i1RetriesMax: number;
+  /**
+   * First I2 retransmission timeout, doubling as for I1 (RFC 7401 §4.4.3 Table 4, §6.8 step 18).
+   * @defaultValue 1000
+   */
   readonly i2RetransmitMs: Millis;
-  /** I2_RETRIES_MAX (RFC 7401 §4.4.3 Table 4). */
+  /**
+   * I2_RETRIES_MAX: I2 retransmissions before E-FAILED (RFC 7401 §4.4.3 Table 4).
+   * @defaultValue 4
+   */
   readonly i2RetriesMax: number;
+  /**
+   * First UPDATE retransmission timeout, doubling (RFC 7401 §6.11: retransmit until ACKed).
+   * @defaultValue 1000
+   */
   readonly updateRetransmitMs: Millis;
-  /** UPDATE retransmissions before the association is declared failed (RFC 7401 §6.11). */
+  /**
+   * UPDATE retransmissions before the association is declared failed (RFC 7401 §6.11).
+   * @defaultValue 6
+   */
   readonly updateRetriesMax: number;
+  /**
+   * First CLOSE retransmission timeout, doubling (RFC 7401 §4.4.3 Table 7).
+   * @defaultValue 1000
+   */
   readonly closeRetransmitMs: Millis;
+  /**
+   * Cap of every doubling retransmission timeout (RFC 7401 §6.8 step 18: larger than the
+   * worst-case RTT, bounded).
+   * @defaultValue 16000
+   */
   readonly maxRetransmitMs: Millis;
-  /** Unused Association Lifetime (RFC 7401 §4.4.3 Table 6): no packet for this long → CLOSE. */
+  /**
+   * Unused Association Lifetime: no packet for this long → CLOSE (RFC 7401 §4.4.3 Table 6).
+   * @defaultValue 900000
+   */
   readonly ualMs: Millis;
-  /** Maximum Segment Lifetime; CLOSING gives up after UAL+MSL, CLOSED lingers UAL+2MSL (Tables 7, 8). */
+  /**
+   * Maximum Segment Lifetime; CLOSING gives up after UAL+MSL, CLOSED lingers UAL+2MSL
+   * (RFC 7401 §4.4.3 Tables 7, 8).
+   * @defaultValue 120000
+   */
   readonly mslMs: Millis;
-  /** R2-SENT moves to ESTABLISHED after this long without data or UPDATE (§6.9 step 21). */
+  /**
+   * Exchange Complete: R2-SENT moves to ESTABLISHED after this long without data or UPDATE
+   * (RFC 7401 §4.4.1, §4.4.3 Table 5, §6.9 step 21).
+   * @defaultValue 10000
+   */
   readonly r2SentTimeoutMs: Millis;
-  /** How long a failed association stays in E-FAILED before it is discarded (Table 9). */
+  /**
+   * How long a failed association stays in E-FAILED before it is discarded (RFC 7401 §4.4.3
+   * Table 9).
+   * @defaultValue 10000
+   */
   readonly eFailedLingerMs: Millis;
-  /** "Delta T" of §6.7.1: how often the R1 generation counter advances and R1s are rebuilt. */
+  /**
+   * "Delta T": how often the R1 generation counter advances and R1s are rebuilt (RFC 7401
+   * §6.7.1).
+   * @defaultValue 60000
+   */
   readonly r1RotateMs: Millis;
-  /** How many R1 generations before the current one still have their puzzles accepted (§6.9 step 7). */
+  /**
+   * How many R1 generations before the current one still have their puzzles accepted
+   * (RFC 7401 §6.9 step 7).
+   * @defaultValue 1
+   */
   readonly r1AcceptGenerations: number;
-  /** Puzzle difficulty K this host sets as Responder (RFC 7401 §4.1.1). */
+  /**
+   * Puzzle difficulty K this host sets as Responder (RFC 7401 §4.1.1); the `puzzleDifficulty`
+   * policy hook may raise it under load.
+   * @defaultValue 1
+   */
   readonly puzzleK: number;
-  /** Largest K this host solves as Initiator; a harder puzzle fails the BEX ('puzzle-too-hard'). */
+  /**
+   * Largest K this host solves as Initiator; a harder puzzle fails the exchange with
+   * 'puzzle-too-hard' (RFC 7401 §4.1.1, §6.8 step 17).
+   * @defaultValue 28
+   */
   readonly maxPuzzleK: number;
-  /** PUZZLE Lifetime field: the puzzle lives 2^(value-32) seconds (RFC 7401 §5.2.4). */
+  /**
+   * PUZZLE Lifetime field: the puzzle lives 2^(value-32) seconds (RFC 7401 §5.2.4).
+   * @defaultValue 37
+   */
   readonly puzzleLifetimeExp: number;
-  /** Attempts the solver may make before giving up (bounds CPU per R1). */
+  /**
+   * Attempts the solver may make before giving up, bounding CPU per R1 (RFC 7401 §4.1.1, §6.3).
+   * @defaultValue 268435456
+   */
   readonly puzzleAttemptBudget: number;
+  /**
+   * DH groups in preference order: 8 NIST P-384, 7 NIST P-256, 4 MODP 3072, 3 MODP 1536
+   * (RFC 7401 §5.2.6, §5.2.7).
+   * @defaultValue [8, 7, 4, 3]
+   */
   readonly dhGroups: readonly number[];
-  /** HIT suites of HIT_SUITE_LIST, as suite numbers (1, 2, 3, 5), most preferred first. */
+  /**
+   * HIT suites of HIT_SUITE_LIST in preference order: 2 ECDSA/SHA-384, 1 RSA/SHA-256,
+   * 3 ECDSA_LOW/SHA-1, 5 EdDSA (RFC 7401 §5.2.10, RFC 9374).
+   * @defaultValue [2, 1, 3, 5]
+   */
   readonly hitSuites: readonly number[];
+  /**
+   * HIP_CIPHER suites in preference order: 2 AES-128-CBC, 4 AES-256-CBC (RFC 7401 §5.2.8).
+   * @defaultValue [2, 4]
+   */
   readonly hipCiphers: readonly number[];
+  /**
+   * ESP suites in preference order: 8 AES-128-CBC with HMAC-SHA-256, 9 AES-256-CBC with
+   * HMAC-SHA-256, 13 AES-GCM with a 16-octet ICV (RFC 7402 §5.1.2).
+   * @defaultValue [8, 9, 13]
+   */
   readonly espSuites: readonly EspSuiteId[];
-  /** Accept and offer authentication-only ESP (suite 7): RFC 7402 §5.1.2 says only by policy. */
+  /**
+   * Accept and offer authentication-only ESP (suite 7), which RFC 7402 §5.1.2 allows only by
+   * explicit policy.
+   * @defaultValue false
+   */
   readonly allowAuthOnlyEsp: boolean;
-  /** Accept and offer NULL HIP_CIPHER: only when explicitly configured (DESIGN Part A). */
+  /**
+   * Accept and offer the NULL HIP_CIPHER, which RFC 7401 §5.2.8 reserves for debugging.
+   * @defaultValue false
+   */
   readonly allowNullHipCipher: boolean;
-  /** Accept packets with the A (anonymous) bit set (§6.8 step 9, §6.9 step 17). */
+  /**
+   * Accept packets with the A (anonymous) bit set (RFC 7401 §6.8 step 9, §6.9 step 17).
+   * @defaultValue false
+   */
   readonly acceptAnonymous: boolean;
-  /** Carry HOST_ID in I2 inside ENCRYPTED (RFC 7401 §5.3.3) rather than in the clear. */
+  /**
+   * Carry HOST_ID in I2 inside ENCRYPTED rather than in the clear (RFC 7401 §5.3.3).
+   * @defaultValue false
+   */
   readonly encryptHostId: boolean;
-  /** Cap on associations not yet ESTABLISHED (I1-SENT, I2-SENT, R2-SENT). */
+  /**
+   * Cap on associations not yet ESTABLISHED (I1-SENT, I2-SENT, R2-SENT), against state
+   * exhaustion (RFC 7401 §4.1.1 on DoS protection).
+   * @defaultValue 1024
+   */
   readonly maxHalfOpen: number;
-  /** NOTIFY sending rate limit: tokens per second and bucket size (RFC 7401 §5.3.6 says rate-limit). */
+  /**
+   * NOTIFY sending rate limit, tokens per second (RFC 7401 §5.3.6: a host MUST be able to
+   * rate-limit NOTIFYs).
+   * @defaultValue 10
+   */
   readonly notifyPerSecond: number;
+  /**
+   * NOTIFY rate limit bucket size (RFC 7401 §5.3.6).
+   * @defaultValue 20
+   */
   readonly notifyBurst: number;
   /**
    * How long an inbound SA replaced by a rekey keeps accepting packets still in flight
    * (RFC 7402 §6.10 step 4: old SAs go once data arrives on the new one, or after this).
+   * @defaultValue 5000
    */
   readonly oldSaGraceMs: Millis;
-  /** Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit). */
+  /**
+   * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
+   * @defaultValue 32
+   */
   readonly maxPeerLocators: number;
-  /** New peer addresses checked per received LOCATOR_SET (each check is one UPDATE). */
+  /**
+   * New peer addresses checked per received LOCATOR_SET, each check one UPDATE (RFC 8046 §5.4,
+   * §6).
+   * @defaultValue 8
+   */
   readonly maxChecksPerUpdate: number;
-  /** Answer any unsupported locator type with NOTIFY, not only a preferred one (RFC 8046 §5.3: MAY). */
+  /**
+   * Answer any unsupported locator type with NOTIFY, not only a preferred one (RFC 8046 §5.3:
+   * MAY).
+   * @defaultValue true
+   */
   readonly notifyUnsupportedLocators: boolean;
-  /** Lifetime we announce for our locators, seconds; 0xffffffff = unbounded (RFC 8046 §5.1). */
+  /**
+   * Lifetime we announce for our locators, in seconds; 0xffffffff is unbounded (RFC 8046 §4,
+   * §5.1).
+   * @defaultValue 4294967295
+   */
   readonly locatorLifetimeS: number;
-  /** UPDATE processing limit per association (RFC 8046 §6, RFC 8047 §6). */
+  /**
+   * UPDATE processing limit per association, tokens per second (RFC 8046 §6, RFC 8047 §6).
+   * @defaultValue 20
+   */
   readonly updatePerSecond: number;
+  /**
+   * UPDATE processing limit bucket size (RFC 8046 §6, RFC 8047 §6).
+   * @defaultValue 40
+   */
   readonly updateBurst: number;
   /**
    * Privacy filter: address ranges (CIDR text, e.g. "10.0.0.0/8") never announced in a
    * LOCATOR_SET (RFC 8047 §6, RFC 8046 §6.4).
+   * @defaultValue []
    */
   readonly neverAnnounce: readonly string[];
   /**
    * Data-plane silence (RFC 8047 §4.2.3 fault tolerance, RFC 8046 §5.1 ACTIVE → UNVERIFIED):
    * when no authenticated ESP has come from a peer locator an SA uses for this long, the locator
-   * is checked again and traffic moves to another ACTIVE one meanwhile. 0 turns it off (default:
-   * HIP has no keepalive, and an idle association is not a failed one).
+   * is checked again and traffic moves to another ACTIVE one meanwhile. 0 turns it off: HIP has
+   * no keepalive, and an idle association is not a failed one.
+   * @defaultValue 0
    */
   readonly silenceMs: Millis;
 };
 
+/** The defaults of every {@link HipConfig} field. */
 export const DEFAULT_CONFIG: HipConfig = {
   i1RetransmitMs: 1000,
   i1RetriesMax: 4,

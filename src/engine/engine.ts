@@ -40,6 +40,7 @@ import { TokenBucket } from './rate-limit.js';
 import { EngineTracer, type EngineTraceSink } from './trace.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 
+/** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
   /** Local host identities; their HITs are derived (RFC 7401 §3). At least one. */
   readonly identities: readonly HostIdentity[];
@@ -62,6 +63,7 @@ export type EngineOptions = {
   readonly trace?: EngineTraceSink;
 };
 
+/** A snapshot of one association (`HipEngine.association`, `HipEngine.associations`). */
 export type AssociationInfo = {
   readonly id: AssocId;
   readonly state: StateName;
@@ -74,6 +76,7 @@ export type AssociationInfo = {
   readonly sas: readonly { readonly localSpi: number; readonly peerSpi: number; readonly suite: number }[];
 };
 
+/** Counters (`HipEngine.stats`): packets by kind, drops by reason, associations. */
 export type EngineStats = {
   readonly received: Readonly<Partial<Record<PacketKind, number>>>;
   readonly sent: Readonly<Partial<Record<PacketKind, number>>>;

@@ -62,6 +62,7 @@ export type DropReason =
   /** An esp-seen or esp-seq-exhausting input for an SPI we do not know. */
   | 'unknown-spi';
 
+/** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =
   | 'ERR_UNKNOWN_ASSOC'
   | 'ERR_UNKNOWN_IDENTITY'
@@ -73,7 +74,9 @@ export type HipStateErrorCode =
 
 /** A valid call made at the wrong time. `code` is stable; tests assert on it, not on text. */
 export class HipStateError extends Error {
+  /** Always "HipStateError". */
   override readonly name = 'HipStateError';
+  /** Which wrong-time call this was. */
   readonly code: HipStateErrorCode;
   constructor(code: HipStateErrorCode, message: string) {
     super(`${code}: ${message}`);

@@ -5,6 +5,7 @@ import type { PacketKind } from '../wire/constants.js';
 import type { HipPacket } from '../wire/types.js';
 import type { DropReason } from './errors.js';
 
+/** What `HipEngine.handle` takes: a received HIP packet (raw or decoded) or data-plane feedback. */
 export type Input =
   /** A packet the caller already decoded (e.g. to demultiplex). */
   | { readonly kind: 'packet'; readonly packet: HipPacket; readonly src: Locator; readonly dst: Locator }
@@ -19,6 +20,7 @@ export type Input =
   /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
 
+/** Why an association failed (the `failed` event). */
 export type FailReason =
   | 'i1-retries'
   | 'i2-retries'
@@ -30,8 +32,10 @@ export type FailReason =
   | 'notify'
   | 'update-retries';
 
+/** Which side of the base exchange this host was (RFC 7401 §4.1). */
 export type Role = 'initiator' | 'responder';
 
+/** Events in the output queue (`{ kind: 'event', event }`). */
 export type HipEvent =
   | { readonly type: 'established'; readonly assoc: AssocId; readonly peerHit: Hit; readonly role: Role }
   | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'new-sa' | 'locators' }
@@ -52,6 +56,7 @@ export type HipEvent =
       readonly detail?: string;
     };
 
+/** One output of `HipEngine.poll`: apply them in order (the driving contract). */
 export type Output =
   | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket }
   /**

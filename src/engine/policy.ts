@@ -3,12 +3,14 @@
 import { locatorFamily, locatorRange } from '../addr/locator.js';
 import type { LocalLocator, Locator, PeerLocator } from '../types.js';
 
+/** What the `puzzleDifficulty` hook sees: how many associations are half open. */
 export type PuzzleLoad = {
   /** Associations not yet ESTABLISHED. */
   readonly halfOpen: number;
   readonly maxHalfOpen: number;
 };
 
+/** What the `announce` hook sees. */
 export type AnnounceContext = {
   /** Our locators, privacy filter already applied (those are never announced). */
   readonly locators: readonly LocalLocator[];
@@ -16,8 +18,13 @@ export type AnnounceContext = {
   readonly peer: Locator;
 };
 
+/** One locator to announce in a LOCATOR_SET, with its P (preferred) bit (RFC 8046 §4). */
 export type Announced = { readonly locator: Locator; readonly preferred: boolean };
 
+/**
+ * Policy hooks (`EngineOptions.policy`, any subset) for the choices the RFCs leave to local
+ * policy; the engine enforces every MUST after each hook. Defaults: {@link DEFAULT_POLICY}.
+ */
 export type EnginePolicy = {
   /**
    * Puzzle difficulty K for the next R1 (RFC 7401 §4.1.1: the Responder raises K under load).
@@ -57,6 +64,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** The default of every {@link EnginePolicy} hook. */
 export const DEFAULT_POLICY: EnginePolicy = {
   puzzleDifficulty: (load, k) => k + Math.min(8, Math.floor((8 * load.halfOpen) / Math.max(1, load.maxHalfOpen))),
   announce: ({ locators, peer }) => {

@@ -5,6 +5,7 @@ import type { DirectionKeys } from '../crypto/keymat.js';
 import type { DhGroupId, HashId, HipCipherId } from '../crypto/provider.js';
 import type { EspSuiteId, Locator, Millis } from '../types.js';
 
+/** Association states of RFC 7401 §4.4.2. */
 export type StateName = 'UNASSOCIATED' | 'I1_SENT' | 'I2_SENT' | 'R2_SENT' | 'ESTABLISHED' | 'CLOSING' | 'CLOSED' | 'E_FAILED';
 
 /** HIP association keys and what both hosts keep for later KEYMAT use (RFC 7401 §6.5, RFC 7402 §7). */

@@ -20,6 +20,7 @@ export type TraceParam = {
   readonly [field: string]: string | number | boolean | readonly TraceLocatorEntry[];
 };
 
+/** One LOCATOR_SET entry in a trace record, its address as text. */
 export type TraceLocatorEntry = {
   readonly locator: string;
   readonly locatorType: number;

@@ -5,6 +5,7 @@
 import { HipInternalError } from '../util/assert.js';
 import type { AssocState, StateName } from './states.js';
 
+/** What may move an association between states: a row of the RFC 7401 §4.4.3 tables. */
 export type Trigger =
   | 'connect'
   | 'recv-I1'

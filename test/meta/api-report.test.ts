@@ -60,7 +60,13 @@ describe('API report (API Extractor) of every entry point', () => {
         tsdocMetadata: { enabled: false },
         messages: {
           compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Error } },
-          extractorMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
+          // A {@link} that resolves nowhere is an error in every entry point; in the root entry
+          // point (the engine a user starts from) so is any exported item without a doc comment.
+          extractorMessageReporting: {
+            default: { logLevel: ExtractorLogLevel.None },
+            'ae-unresolved-link': { logLevel: ExtractorLogLevel.Error, addToApiReportFile: false },
+            'ae-undocumented': { logLevel: sub === '.' ? ExtractorLogLevel.Error : ExtractorLogLevel.None, addToApiReportFile: false },
+          },
           tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
         },
       },
@@ -70,11 +76,11 @@ describe('API report (API Extractor) of every entry point', () => {
       localBuild: true,
       showVerboseMessages: false,
       messageCallback: (m) => {
-        if (m.logLevel === ExtractorLogLevel.Error) errors.push(m.text);
+        if (m.logLevel === ExtractorLogLevel.Error) errors.push(`${m.sourceFilePath ?? ''}:${m.sourceFileLine ?? ''} ${m.messageId}: ${m.text}`);
         m.handled = true;
       },
     });
-    expect(errors).toEqual([]);
+    expect(errors, errors.join('\n')).toEqual([]);
     expect(result.succeeded).toBe(true);
     const report = readFileSync(join(temp, `${name}.api.md`), 'utf8');
     // The facade shows only the public methods: none of the handlers' internal surface.
