@@ -109,3 +109,4 @@ export {
   type PacketMatch,
   type SimPacketKind,
 } from './intercept.js';
+export { plotSvg, simPlotData, simPlotSvg, type PlotMark, type PlotMarkKind, type PlotOptions, type PlotSeries } from './plot.js';

@@ -14,7 +14,7 @@ export function buildCli(name: string): string {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const tsc = join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tsc.cmd' : 'tsc');
-  const r = spawnSync(tsc, ['-p', 'tsconfig.build.node.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'], {
+  const r = spawnSync(tsc, ['-p', 'tsconfig.build.node.json', '--outDir', out, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,

@@ -156,6 +156,20 @@ describe('hip-engine demo', () => {
     expect(kinds.at(-1)).toBe('CLOSE_ACK');
   });
 
+  it('--plot draws each path of the multihoming story with the link failure, verification and SA moves marked', async () => {
+    const svg = join(tmp, 'demo.svg');
+    const r = await run(['demo', '-q', '--plot', svg]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/plot: \d+ paths and \d+ marked events drawn to /);
+    const text = readFileSync(svg, 'utf8');
+    expect(text.startsWith('<svg')).toBe(true);
+    // Data reached B over wlan (2001:db8:1::a) and over lte (2001:db8:2::a).
+    expect(text).toContain('to B via 2001:db8:1::a → 2001:db8::b');
+    expect(text).toContain('to B via 2001:db8:2::a → 2001:db8::b');
+    for (const mark of ['link-down', 'link-up', 'verified', 'sa-added', 'sa-moved', 'update']) expect(text, mark).toContain(`class="mark ${mark}"`);
+    expect(text).toContain('wlan down');
+  });
+
   it('exits 2 on bad arguments and 0 on --help', async () => {
     expect((await run(['demo', '--scenario', 'nope'])).code).toBe(2);
     expect((await run(['demo', '--pcap'])).code).toBe(2);
@@ -163,6 +177,7 @@ describe('hip-engine demo', () => {
     const h = await run(['demo', '--help']);
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/--pcap FILE/);
+    expect(h.out).toMatch(/--plot FILE\.svg/);
     expect(h.out).toMatch(/multihoming, basic, ipv4, lossy \(default multihoming\)/);
   });
 });

@@ -8,6 +8,7 @@ import { formatHit, hitKey } from '../../addr/hit.js';
 import { formatLocator, locatorKey, parseLocator } from '../../addr/locator.js';
 import { Sim, SimError, type ReceivedPayload, type SimHost } from '../../testing/sim.js';
 import type { TraceRecord, TraceValue } from '../../testing/trace.js';
+import { plotSvg, simPlotData } from '../../testing/plot.js';
 import type { HipPacket } from '../../wire/types.js';
 import { MULTIHOMING_SCENARIO } from './scenario-multihoming.js';
 import type { Seed } from '../../testing/rng.js';
@@ -145,7 +146,7 @@ function wrap(text: string, first: number, rest: number, width: number): string 
 }
 
 export const DEMO_HELP = `Usage: hip-engine demo [--scenario NAME] [--seed N] [--pcap FILE] [--trace FILE]
-                       [--diagram FILE] [--redact] [--quiet]
+                       [--diagram FILE] [--plot FILE.svg] [--redact] [--quiet]
 
 Runs two HIP hosts, A (Initiator) and B (Responder), in the deterministic network simulator
 with real cryptography (ECDSA P-256 host identities, ECDH, AES + HMAC ESP) and prints the
@@ -163,6 +164,8 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
                     Wireshark or run: tshark -r FILE -V
   --trace FILE      write the timeline as JSON lines, one record per event (no key material)
   --diagram FILE    write a Mermaid sequenceDiagram of the exchange
+  --plot FILE.svg   draw each path's delivered data over time as SVG, with link down/up,
+                    UPDATE, address verified, SA added and SA moved (failover) marked
   --redact          show locators as L1, L2... and HITs as H1, H2... in the timeline
   -q, --quiet       print only the summary
   -h, --help        this text
@@ -175,6 +178,7 @@ const OPTIONS: OptionSpec = {
   pcap: { type: 'string' },
   trace: { type: 'string' },
   diagram: { type: 'string' },
+  plot: { type: 'string' },
   redact: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -186,6 +190,7 @@ export type DemoConfig = {
   readonly pcap?: string;
   readonly trace?: string;
   readonly diagram?: string;
+  readonly plot?: string;
   readonly redact: boolean;
   readonly quiet: boolean;
 };
@@ -203,7 +208,7 @@ export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
     seed = Number(seedText);
   }
   const files: Record<string, string> = {};
-  for (const k of ['pcap', 'trace', 'diagram'] as const) {
+  for (const k of ['pcap', 'trace', 'diagram', 'plot'] as const) {
     const v = str(p, k);
     if (v === undefined) continue;
     if (v === '') throw new UsageError(`--${k} expects a file name`);
@@ -215,6 +220,7 @@ export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
     ...(files['pcap'] !== undefined ? { pcap: files['pcap'] } : {}),
     ...(files['trace'] !== undefined ? { trace: files['trace'] } : {}),
     ...(files['diagram'] !== undefined ? { diagram: files['diagram'] } : {}),
+    ...(files['plot'] !== undefined ? { plot: files['plot'] } : {}),
     redact: flag(p, 'redact'),
     quiet: flag(p, 'quiet'),
   };
@@ -693,6 +699,11 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
     if (cfg.diagram !== undefined) {
       writeFileSync(cfg.diagram, mermaid(sim, rendered, names));
       io.out(`  diagram: Mermaid sequenceDiagram written to ${cfg.diagram}`);
+    }
+    if (cfg.plot !== undefined) {
+      const data = simPlotData(sim);
+      writeFileSync(cfg.plot, plotSvg(data.series, data.marks, { title: `hip-engine demo: ${sc.name}, seed ${String(cfg.seed)}` }));
+      io.out(`  plot: ${data.series.length} paths and ${data.marks.length} marked events drawn to ${cfg.plot}`);
     }
   } catch (e) {
     io.err(`hip-engine demo: cannot write output: ${e instanceof Error ? e.message : String(e)}`);
