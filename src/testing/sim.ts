@@ -41,6 +41,7 @@ import type { CryptoProvider, HostKeyType } from '../crypto/provider.js';
 import type { HipConfig } from '../engine/config.js';
 import type { AssociationInfo, EngineStats } from '../engine/engine.js';
 import { HipEngine } from '../engine/hip-engine.js';
+import type { EngineTraceRecord } from '../engine/trace.js';
 import type { HipEvent, Input, Output } from '../engine/io.js';
 import type { EnginePolicy } from '../engine/policy.js';
 import { EspDataPlane } from '../esp/dataplane.js';
@@ -92,6 +93,11 @@ export type SimOptions = {
    * golden traces written without it stay as they are.
    */
   readonly traceParams?: boolean;
+  /**
+   * Receives every host engine's own trace (EngineOptions.trace, docs/engine-trace.schema.json),
+   * each record tagged with the host's name. Default: none.
+   */
+  readonly engineTrace?: (record: EngineTraceRecord & { readonly host: string }) => void;
 };
 
 /**
@@ -296,6 +302,7 @@ export class SimHost {
         crypto: this.crypto,
         ...(this.#opts.config !== undefined ? { config: this.#opts.config } : {}),
         ...(this.#opts.policy !== undefined ? { policy: this.#opts.policy } : {}),
+        ...(this.#sim.engineTrace !== undefined ? { trace: (r: EngineTraceRecord) => this.#sim.engineTrace!({ host: this.name, ...r }) } : {}),
       },
       this.#sim.now,
     );
@@ -567,6 +574,9 @@ export class Sim {
   /** First time each dangling outbound SA (`X>Y:spi`) was seen while both ends were ESTABLISHED. */
   #dangling = new Map<string, Millis>();
 
+  /** The engine trace sink of every host (SimOptions.engineTrace). */
+  readonly engineTrace: SimOptions['engineTrace'];
+
   constructor(opts: SimOptions) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('"opts" expected object');
     const s = opts.seed;
@@ -582,6 +592,7 @@ export class Sim {
     if (!(this.#saGraceMs >= 0)) throw new RangeError('"opts.saGraceMs" expected a number >= 0');
     if (opts.pcap === true) this.#pcap = new PcapWriter();
     this.#traceParams = opts.traceParams ?? false;
+    this.engineTrace = opts.engineTrace;
   }
 
   /**

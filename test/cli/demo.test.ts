@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/node/main.js';
 import { readPcap } from '../../src/testing/pcap.js';
@@ -168,6 +169,21 @@ describe('hip-engine demo', () => {
     expect(text).toContain('to B via 2001:db8:2::a → 2001:db8::b');
     for (const mark of ['link-down', 'link-up', 'verified', 'sa-added', 'sa-moved', 'update']) expect(text, mark).toContain(`class="mark ${mark}"`);
     expect(text).toContain('wlan down');
+  });
+
+  it('--engine-trace writes every engine\'s own trace, tagged with the host, valid against docs/engine-trace.schema.json', async () => {
+    const file = join(tmp, 'engine.jsonl');
+    const r = await run(['demo', '-q', '--scenario', 'basic', '--engine-trace', file]);
+    expect(r.code, r.out + r.err).toBe(0);
+    const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(new URL('../../docs/engine-trace.schema.json', import.meta.url), 'utf8')) as object);
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; type: string; kind?: string; to?: string; trigger?: string });
+    for (const rec of records) expect(validate(rec), JSON.stringify(validate.errors)).toBe(true);
+    const out = (host: string) => records.filter((x) => x.host === host && x.type === 'packet-out').map((x) => x.kind);
+    expect(out('A').slice(0, 2)).toEqual(['I1', 'I2']);
+    expect(out('B').slice(0, 2)).toEqual(['R1', 'R2']);
+    // B leaves R2-SENT on A's first ESP packet (RFC 7401 §4.4.3 Table 5: "Receive data").
+    expect(records.filter((x) => x.host === 'B' && x.type === 'state' && x.to === 'ESTABLISHED').map((x) => x.trigger)).toEqual(['recv-data']);
+    expect(JSON.stringify(records)).not.toMatch(/encKey|authKey/);
   });
 
   it('exits 2 on bad arguments and 0 on --help', async () => {

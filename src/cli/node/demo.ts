@@ -146,7 +146,8 @@ function wrap(text: string, first: number, rest: number, width: number): string 
 }
 
 export const DEMO_HELP = `Usage: hip-engine demo [--scenario NAME] [--seed N] [--pcap FILE] [--trace FILE]
-                       [--diagram FILE] [--plot FILE.svg] [--redact] [--quiet]
+                       [--engine-trace FILE] [--diagram FILE] [--plot FILE.svg] [--redact]
+                       [--quiet]
 
 Runs two HIP hosts, A (Initiator) and B (Responder), in the deterministic network simulator
 with real cryptography (ECDSA P-256 host identities, ECDH, AES + HMAC ESP) and prints the
@@ -163,6 +164,9 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
                     HIP = IP protocol 139 with real HIP checksums, ESP = 50); open it in
                     Wireshark or run: tshark -r FILE -V
   --trace FILE      write the timeline as JSON lines, one record per event (no key material)
+  --engine-trace FILE
+                    write every engine's own trace as JSON lines, each record with its host
+                    (schema: docs/engine-trace.schema.json; no key material)
   --diagram FILE    write a Mermaid sequenceDiagram of the exchange
   --plot FILE.svg   draw each path's delivered data over time as SVG, with link down/up,
                     UPDATE, address verified, SA added and SA moved (failover) marked
@@ -178,6 +182,7 @@ const OPTIONS: OptionSpec = {
   pcap: { type: 'string' },
   trace: { type: 'string' },
   diagram: { type: 'string' },
+  'engine-trace': { type: 'string' },
   plot: { type: 'string' },
   redact: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -191,6 +196,7 @@ export type DemoConfig = {
   readonly trace?: string;
   readonly diagram?: string;
   readonly plot?: string;
+  readonly engineTrace?: string;
   readonly redact: boolean;
   readonly quiet: boolean;
 };
@@ -208,7 +214,7 @@ export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
     seed = Number(seedText);
   }
   const files: Record<string, string> = {};
-  for (const k of ['pcap', 'trace', 'diagram', 'plot'] as const) {
+  for (const k of ['pcap', 'trace', 'diagram', 'plot', 'engine-trace'] as const) {
     const v = str(p, k);
     if (v === undefined) continue;
     if (v === '') throw new UsageError(`--${k} expects a file name`);
@@ -221,6 +227,7 @@ export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
     ...(files['trace'] !== undefined ? { trace: files['trace'] } : {}),
     ...(files['diagram'] !== undefined ? { diagram: files['diagram'] } : {}),
     ...(files['plot'] !== undefined ? { plot: files['plot'] } : {}),
+    ...(files['engine-trace'] !== undefined ? { engineTrace: files['engine-trace'] } : {}),
     redact: flag(p, 'redact'),
     quiet: flag(p, 'quiet'),
   };
@@ -655,7 +662,13 @@ function summary(sim: Sim, cfg: DemoConfig, names: Namer, wallMs: number): strin
 export function runDemo(cfg: DemoConfig, io: Io): number {
   const wall0 = performance.now();
   const sc = cfg.scenario;
-  const sim = new Sim({ seed: cfg.seed, crypto: 'noble', pcap: cfg.pcap !== undefined });
+  const engineTrace: string[] = [];
+  const sim = new Sim({
+    seed: cfg.seed,
+    crypto: 'noble',
+    pcap: cfg.pcap !== undefined,
+    ...(cfg.engineTrace !== undefined ? { engineTrace: (r) => void engineTrace.push(JSON.stringify(r)) } : {}),
+  });
   // Every HIP packet as sent, in the order of the send records, to show an UPDATE's parameters.
   const sent: (HipPacket | undefined)[] = [];
   sim.intercept((_bytes, ctx) => {
@@ -695,6 +708,10 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
     if (cfg.trace !== undefined) {
       writeFileSync(cfg.trace, traceJsonLines(rendered));
       io.out(`  trace: ${rendered.length} JSON lines written to ${cfg.trace}`);
+    }
+    if (cfg.engineTrace !== undefined) {
+      writeFileSync(cfg.engineTrace, engineTrace.length > 0 ? `${engineTrace.join('\n')}\n` : '');
+      io.out(`  engine trace: ${engineTrace.length} JSON lines written to ${cfg.engineTrace}`);
     }
     if (cfg.diagram !== undefined) {
       writeFileSync(cfg.diagram, mermaid(sim, rendered, names));
