@@ -9,18 +9,24 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/node/main.js';
+import { unwrap } from './unwrap.js';
 import { readPcap } from '../../src/testing/pcap.js';
 import { decodePacket } from '../../src/wire/packet.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hip-demo-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
+/**
+ * Runs the CLI in-process. `raw` is the output as printed; `out` joins the continuation lines of
+ * entries longer than 100 columns (indented, not starting with a time) to their entry.
+ */
+async function run(args: string[]): Promise<{ code: number; out: string; raw: string; err: string }> {
+  let raw = '';
   let err = '';
-  const code = await main(args, { out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
-  return { code, out, err };
+  const code = await main(args, { out: (l) => (raw += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { code, raw, out: unwrap(raw), err };
 }
+
 
 type Captured = { proto: 'HIP' | 'ESP'; kind: string; family: 'ipv4' | 'ipv6' };
 
@@ -115,8 +121,16 @@ describe('hip-engine demo', () => {
     const text = JSON.stringify(records);
     expect(text).not.toMatch(/encKey|authKey|"key"/i);
 
+    // The text output fits 100 columns: long lines continue under the text column.
+    const wide = r.raw.split('\n').filter((l) => l.length > 100);
+    expect(wide).toEqual([]);
+
     const mm = readFileSync(diagram, 'utf8');
     expect(mm.startsWith('sequenceDiagram\n')).toBe(true);
+    // Mermaid does not wrap notes (a long one is clipped): every note line is broken with <br/>.
+    const notes = mm.split('\n').filter((l) => l.includes('Note over'));
+    expect(notes.length).toBeGreaterThan(5);
+    for (const n of notes) for (const part of n.replace(/^\s*Note over [^:]+: /, '').split('<br/>')) expect(part.length, n).toBeLessThanOrEqual(90);
     expect(mm).toContain('A->>B: I1');
     expect(mm).toContain('B->>A: R1');
     expect(mm).toContain('B->>A: CLOSE_ACK');

@@ -167,13 +167,15 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
 
   it('a connector with a HIT that is not the listener\'s: the listener says whose HIT to use, the connector says what to check', async () => {
     const port = await freePort('127.0.0.1');
-    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '4000']);
+    // Generous timeouts: on a loaded machine a process takes a while to start and send its I1.
+    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '15000']);
     const [, hit] = await listener.waitFor(/^HIT (\S+)$/m);
     await listener.waitFor(/^LISTENING/m);
-    const connector = cli(['live', '--connect', '2001:20::1@127.0.0.1', '--port', String(port), '--bind', '127.0.0.2', '--timeout', '1500']);
+    const connector = cli(['live', '--connect', '2001:20::1@127.0.0.1', '--port', String(port), '--bind', '127.0.0.2', '--timeout', '5000']);
     expect(await connector.exit).toBe(1);
     expect(connector.stderr()).toMatch(new RegExp(`no answer from 127\\.0\\.0\\.1:${port}: check that "hip-engine live --listen" runs there on port ${port}, and that 2001:20::1 is the HIT it printed`));
     await listener.waitFor(new RegExp(`!! I1 from 127\\.0\\.0\\.2 for a HIT that is not ours \\(dropped\\): the connector should use ${hit!.replaceAll(':', '\\:')}`));
+    listener.kill('SIGTERM');
     expect(await listener.exit).toBe(1);
   }, 30_000);
 

@@ -127,6 +127,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** The width the demo's text output keeps to. */
+const COLUMNS = 100;
+
+/** `line` as is when it fits COLUMNS, else wrapped with continuation lines indented by `indent`. */
+function fit(line: string, indent: number): string {
+  return line.length <= COLUMNS ? line : wrap(line, 0, indent, COLUMNS);
+}
+
 /** `text` wrapped at `width` columns: the first line indented by `first`, the others by `rest`. */
 function wrap(text: string, first: number, rest: number, width: number): string {
   const lines: string[] = [];
@@ -519,6 +527,23 @@ function mm(s: string): string {
   return s.replace(/[;#"<>{}]/g, '').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * A Mermaid note's text: Mermaid does not wrap notes, and a long one is clipped at the edge of
+ * the diagram, so lines are broken with <br/> every `width` characters or so, at spaces.
+ */
+function mmNote(s: string, width = 48): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of mm(s).split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(line);
+  return out.join('<br/>');
+}
+
 function mermaid(sim: Sim, rendered: readonly Rendered[], names: Namer): string {
   const lines = ['sequenceDiagram', '    autonumber'];
   for (const h of sim.hosts) lines.push(`    participant ${h.name} as ${h.name} (${mm(h.locators.map((l) => names.loc(l)).join(', '))})`);
@@ -533,7 +558,7 @@ function mermaid(sim: Sim, rendered: readonly Rendered[], names: Namer): string 
       const host = pendingNotes[i]!.host;
       const texts: string[] = [];
       while (i < pendingNotes.length && pendingNotes[i]!.host === host) texts.push(pendingNotes[i++]!.text);
-      lines.push(`    Note over ${host}: ${mm(texts.join(', '))}`);
+      lines.push(`    Note over ${host}: ${mmNote(texts.join(', '))}`);
     }
     pendingNotes = [];
   };
@@ -573,7 +598,7 @@ function mermaid(sim: Sim, rendered: readonly Rendered[], names: Namer): string 
       lastText.set(rec.host, `'${String(fv('text'))}'`);
     } else if (rec.dir === 'note' && rec.kind === 'act') {
       flushNotes();
-      lines.push(`    Note over ${sim.hosts.map((h) => h.name).join(',')}: ${mm(subst(String(fv('title')), rec, names))}`);
+      lines.push(`    Note over ${sim.hosts.map((h) => h.name).join(',')}: ${mmNote(subst(String(fv('title')), rec, names), 72)}`);
     } else if (rec.dir === 'sa') {
       const moved = rec.kind !== 'update' ? '' : fv('dir') === 'in' ? ` from ${names.value(fv('src'))}` : ` to ${names.value(fv('dst'))}`;
       pendingNotes.push({ host: rec.host, text: `SA ${rec.kind} ${String(fv('dir'))} ${String(fv('spi'))}${moved}` });
@@ -686,41 +711,42 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
   const rendered = render(sim, names, sent);
 
   if (!cfg.quiet) {
-    io.out(`hip-engine demo: scenario ${sc.name} (${sc.summary}), seed ${String(cfg.seed)}`);
+    // Every line fits COLUMNS (100): longer ones continue under the text column.
+    io.out(fit(`hip-engine demo: scenario ${sc.name} (${sc.summary}), seed ${String(cfg.seed)}`, 2));
     io.out('');
     io.out(`${'t (ms)'.padStart(10)}  host  what`);
     for (const r of rendered) {
       if (r.rec.dir === 'note' && r.rec.kind === 'act') {
         io.out('');
-        io.out(`${ms(r.rec.t, 10)}  ${r.text}`);
-      } else io.out(`${ms(r.rec.t, 10)}  ${r.rec.host.padEnd(4)}  ${r.text}`);
+        io.out(fit(`${ms(r.rec.t, 10)}  ${r.text}`, 16));
+      } else io.out(fit(`${ms(r.rec.t, 10)}  ${r.rec.host.padEnd(4)}  ${r.text}`, 18));
     }
     io.out('');
   }
-  for (const l of summary(sim, cfg, names, wallMs)) io.out(l);
+  for (const l of summary(sim, cfg, names, wallMs)) io.out(fit(l, 6));
 
   try {
     if (cfg.pcap !== undefined) {
       const w = sim.pcap();
       writeFileSync(cfg.pcap, w.toBytes());
-      io.out(`  pcap: ${w.count} packets written to ${cfg.pcap} (raw IP; open with Wireshark, or: tshark -r ${cfg.pcap} -V)`);
+      io.out(fit(`  pcap: ${w.count} packets written to ${cfg.pcap} (raw IP; open with Wireshark, or: tshark -r ${cfg.pcap} -V)`, 4));
     }
     if (cfg.trace !== undefined) {
       writeFileSync(cfg.trace, traceJsonLines(rendered));
-      io.out(`  trace: ${rendered.length} JSON lines written to ${cfg.trace}`);
+      io.out(fit(`  trace: ${rendered.length} JSON lines written to ${cfg.trace}`, 4));
     }
     if (cfg.engineTrace !== undefined) {
       writeFileSync(cfg.engineTrace, engineTrace.length > 0 ? `${engineTrace.join('\n')}\n` : '');
-      io.out(`  engine trace: ${engineTrace.length} JSON lines written to ${cfg.engineTrace}`);
+      io.out(fit(`  engine trace: ${engineTrace.length} JSON lines written to ${cfg.engineTrace}`, 4));
     }
     if (cfg.diagram !== undefined) {
       writeFileSync(cfg.diagram, mermaid(sim, rendered, names));
-      io.out(`  diagram: Mermaid sequenceDiagram written to ${cfg.diagram}`);
+      io.out(fit(`  diagram: Mermaid sequenceDiagram written to ${cfg.diagram}`, 4));
     }
     if (cfg.plot !== undefined) {
       const data = simPlotData(sim);
       writeFileSync(cfg.plot, plotSvg(data.series, data.marks, { title: `hip-engine demo: ${sc.name}, seed ${String(cfg.seed)}` }));
-      io.out(`  plot: ${data.series.length} paths and ${data.marks.length} marked events drawn to ${cfg.plot}`);
+      io.out(fit(`  plot: ${data.series.length} paths and ${data.marks.length} marked events drawn to ${cfg.plot}`, 4));
     }
   } catch (e) {
     io.err(`hip-engine demo: cannot write output: ${e instanceof Error ? e.message : String(e)}`);
