@@ -8,6 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPcap } from '../../src/testing/pcap.js';
+import { parseIpPacket } from '../../src/testing/ip.js';
+import { upperLayerChecksum } from '../../src/wire/header.js';
+import { decodePacket } from '../../src/wire/packet.js';
 import { buildCli } from './build.js';
 
 const validateTrace = new Ajv({ strict: true, allowUnionTypes: true }).compile(
@@ -97,7 +101,7 @@ const indexOf = (text: string, re: RegExp): number => text.split('\n').findIndex
 describe('hip-engine live (two processes over UDP on loopback)', () => {
   it('runs a base exchange, exchanges messages both ways, rekeys and closes; both exit 0', async () => {
     const port = await freePort('127.0.0.1');
-    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '25000']);
+    const listener = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--timeout', '25000', '--pcap', join(tmp, 'listener.pcap')]);
     const [, hit] = await listener.waitFor(/^HIT (\S+)$/m);
     await listener.waitFor(/^LISTENING 127\.0\.0\.1 port (\d+)/m);
     const connector = cli([
@@ -157,6 +161,31 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     expect(l).toMatch(/-> CLOSE_ACK/);
     expect(l).toMatch(/closed by peer/);
     expect(l).toMatch(/DONE association closed by peer/);
+
+    // --pcap: every datagram the listener sent and received, as IP/UDP packets with good UDP
+    // checksums (RFC 768), HIP after the RFC 9028 zero marker, decoding as it was sent.
+    expect(l).toMatch(/^PCAP \d+ datagrams written to /m);
+    const pc = readPcap(new Uint8Array(readFileSync(join(tmp, 'listener.pcap'))));
+    if (!pc.ok) throw new Error(pc.error.message);
+    const hipKinds: string[] = [];
+    let esp = 0;
+    for (const rec of pc.value.records) {
+      const ip = parseIpPacket(rec.bytes);
+      if (!ip.ok) throw new Error(ip.error.message);
+      expect(ip.value.protocol).toBe(17);
+      const udp = ip.value.payload;
+      expect(upperLayerChecksum(ip.value.src, ip.value.dst, 17, udp)).toBe(0);
+      const body = udp.subarray(8);
+      if (body[0] === 0 && body[1] === 0 && body[2] === 0 && body[3] === 0) {
+        const d = decodePacket(body.subarray(4));
+        if (!d.ok) throw new Error(d.error.message);
+        hipKinds.push(d.packet.kind);
+      } else esp++;
+    }
+    // First occurrences in order (a retransmission on a loaded machine may repeat one).
+    expect(hipKinds.filter((k, i) => hipKinds.indexOf(k) === i).slice(0, 4)).toEqual(['I1', 'R1', 'I2', 'R2']);
+    expect(hipKinds.at(-1)).toBe('CLOSE_ACK');
+    expect(esp).toBe(16); // the 8 messages it received and the 8 echoes it sent
 
     // --trace: the engine trace as JSON lines, each valid against docs/engine-trace.schema.json.
     const records = readFileSync(join(tmp, 'connector.jsonl'), 'utf8').trim().split('\n').map((x) => JSON.parse(x) as { type: string; kind?: string; to?: string });

@@ -2,13 +2,16 @@
 // process listens, another connects; they run a base exchange, exchange ESP-protected messages,
 // optionally rekey, and close, printing a timeline as they go.
 import { createSocket } from 'node:dgram';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatHit, parseHit } from '../../addr/hit.js';
 import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
 import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../../crypto/host-id.js';
 import { defaultRandom } from '../../crypto/noble.js';
-import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry } from '../../driver/node/udp.js';
+import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry, type UdpWireDatagram } from '../../driver/node/udp.js';
+import { buildIpPacket } from '../../testing/ip.js';
+import { PcapWriter } from '../../testing/pcap.js';
+import { upperLayerChecksum } from '../../wire/header.js';
 import type { HipEvent } from '../../engine/io.js';
 import type { EngineTraceRecord } from '../../engine/trace.js';
 import type { Hit, Locator } from '../../types.js';
@@ -54,6 +57,9 @@ Both:
   --trace FILE         write the engine trace as JSON lines, one record per line (packets with
                        their parameters, state changes, SAs, locators, drops, timers; the
                        schema is docs/engine-trace.schema.json; never key material)
+  --pcap FILE          write every UDP datagram sent and received (HIP after its zero marker
+                       and ESP, RFC 9028 framing) with IP and UDP headers to a classic pcap
+                       file (LINKTYPE_RAW)
   -q, --quiet          print only HIT, data and result lines
   -h, --help           this text
 
@@ -74,13 +80,14 @@ const OPTIONS: OptionSpec = {
   reply: { type: 'string' },
   timeout: { type: 'string' },
   trace: { type: 'string' },
+  pcap: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
 
 export type Io = { readonly out: (line: string) => void; readonly err: (line: string) => void };
 
-type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean; readonly trace: string | undefined };
+type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean; readonly trace: string | undefined; readonly pcap: string | undefined };
 type ListenConfig = Common & { readonly mode: 'listen'; readonly address: Locator; readonly port: number; readonly reply: string };
 type ConnectConfig = Common & {
   readonly mode: 'connect';
@@ -167,6 +174,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
       timeoutMs: int(p, 'timeout', 0, 0, 0x7fffffff),
       quiet,
       trace: str(p, 'trace'),
+      pcap: str(p, 'pcap'),
     };
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
@@ -189,6 +197,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     timeoutMs: int(p, 'timeout', 30_000, 0, 0x7fffffff),
     quiet,
     trace: str(p, 'trace'),
+    pcap: str(p, 'pcap'),
   };
   if (target.port !== undefined && p.values['port'] !== undefined && target.port !== int(p, 'port', 0, 1, 65535)) {
     throw new UsageError('live: the port in --connect and --port disagree');
@@ -251,6 +260,23 @@ function logLine(e: UdpLogEntry, peerName: (hit: Hit) => string): string | undef
 
 const enc = new TextEncoder();
 
+/** An IP packet carrying `w` in UDP (RFC 768), with the UDP checksum over the pseudo-header. */
+function udpIpPacket(w: UdpWireDatagram): Uint8Array {
+  const udp = new Uint8Array(8 + w.bytes.length);
+  udp[0] = w.srcPort >>> 8;
+  udp[1] = w.srcPort & 0xff;
+  udp[2] = w.dstPort >>> 8;
+  udp[3] = w.dstPort & 0xff;
+  udp[4] = udp.length >>> 8;
+  udp[5] = udp.length & 0xff;
+  udp.set(w.bytes, 8);
+  const c = upperLayerChecksum(w.src, w.dst, 17, udp, 6);
+  const sum = c === 0 ? 0xffff : c;
+  udp[6] = sum >>> 8;
+  udp[7] = sum & 0xff;
+  return buildIpPacket({ src: w.src, dst: w.dst, protocol: 17, payload: udp });
+}
+
 export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promise<number> {
   const t0 = performance.now();
   const say = (line: string): void => io.out(`[${ms(performance.now() - t0)} ms] ${line}`);
@@ -296,11 +322,23 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
   const onSigterm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // The capture: every datagram with IP and UDP headers rebuilt around it (LINKTYPE_RAW).
+  const pcap = cfg.pcap === undefined ? undefined : new PcapWriter({ epochMs: Date.now() });
+  const onWire = pcap === undefined ? undefined : (w: UdpWireDatagram): void => pcap.add(performance.now() - t0, udpIpPacket(w));
   const settle = async (): Promise<number> => {
-    const code = await finished;
+    let code = await finished;
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     if (traceFd !== undefined) closeSync(traceFd);
+    if (pcap !== undefined && cfg.pcap !== undefined) {
+      try {
+        writeFileSync(cfg.pcap, pcap.toBytes());
+        io.out(`PCAP ${pcap.count} datagrams written to ${cfg.pcap}`);
+      } catch (e) {
+        io.err(`hip-engine live: cannot write ${cfg.pcap}: ${e instanceof Error ? e.message : String(e)}`);
+        code = EXIT_FAILURE;
+      }
+    }
     return code;
   };
 
@@ -331,6 +369,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         port: cfg.port,
         onLog,
         ...(trace ? { trace } : {}),
+        ...(onWire ? { onWire } : {}),
         onEvent: (e) => onEvent(e),
         onData: (d) => {
           say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);
@@ -427,6 +466,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       peerPort: c.peerPort,
       onLog,
       ...(trace ? { trace } : {}),
+      ...(onWire ? { onWire } : {}),
       onEvent: (e) => onEvent(e),
       onData: (d) => {
         say(`DATA from ${peerName(d.peerHit)} via ${formatLocator(d.src)}->${formatLocator(d.dst)}: ${payloadText(d.payload)}`);

@@ -112,6 +112,18 @@ export type UdpDriverOptions = {
   readonly onLog?: (entry: UdpLogEntry) => void;
   /** The engine trace (EngineOptions.trace, docs/engine-trace.schema.json). Default: none. */
   readonly trace?: EngineTraceSink;
+  /** Every UDP datagram sent (`out`) or received (`in`), with both ends' ports: for a capture. */
+  readonly onWire?: (datagram: UdpWireDatagram) => void;
+};
+
+/** One UDP datagram as it left or reached a socket (the UDP payload, without IP/UDP headers). */
+export type UdpWireDatagram = {
+  readonly direction: 'in' | 'out';
+  readonly src: Locator;
+  readonly srcPort: number;
+  readonly dst: Locator;
+  readonly dstPort: number;
+  readonly bytes: Uint8Array;
 };
 
 type Bound = { readonly locator: Locator; readonly socket: Socket; port: number };
@@ -334,6 +346,7 @@ export class UdpDriver {
       this.#opts.onLog?.({ type: 'socket-error', address: formatLocator(src), message: 'no socket bound for this source address' });
       return;
     }
+    this.#opts.onWire?.({ direction: 'out', src, srcPort: b.port, dst, dstPort: port, bytes });
     b.socket.send(bytes, port, formatLocator(dst), (err) => {
       if (err) this.#opts.onLog?.({ type: 'socket-error', address: formatLocator(b.locator), message: err.message });
     });
@@ -350,6 +363,7 @@ export class UdpDriver {
       return;
     }
     const dst = b.locator;
+    this.#opts.onWire?.({ direction: 'in', src, srcPort: rinfo.port, dst, dstPort: b.port, bytes });
     const d = demuxUdp(bytes);
     const log = this.#opts.onLog;
     switch (d.kind) {
