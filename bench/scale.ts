@@ -19,7 +19,7 @@
 // build of the largest Responder, after forced GC.
 import { parseLocator } from '../src/addr/locator.js';
 import type { HipConfig } from '../src/engine/config.js';
-import { HipEngine } from '../src/engine/engine.js';
+import { HipEngine } from '../src/engine/hip-engine.js';
 import { fmtMs, heapBytes, median, table } from './measure.js';
 import { RESPONDER_STEPS, establishDirect, fastCrypto, fastIdentity, responderLifecycle, seededRandom } from '../src/testing/index.js';
 

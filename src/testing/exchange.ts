@@ -6,7 +6,7 @@
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { HipConfig } from '../engine/config.js';
-import { HipEngine } from '../engine/engine.js';
+import { HipEngine } from '../engine/hip-engine.js';
 import type { AssocId, Hit, Locator, Millis, RandomSource } from '../types.js';
 
 /**
@@ -59,7 +59,7 @@ export type DirectExchange = {
  * not complete (a misconfigured pair, not remote input).
  */
 export function establishDirect(responder: HipEngine, opts: DirectExchangeOptions, now: Millis): DirectExchange {
-  const responderHit = opts.responderHit ?? responder.identities[0]!.hit;
+  const responderHit = opts.responderHit ?? responder.localHits[0]!;
   const initiator = newInitiator(opts, now);
   const initiatorAssoc = initiator.connect({ hit: responderHit, locators: [opts.responderLocator] }, now);
   exchangeDirect(initiator, responder, now);
@@ -92,7 +92,7 @@ export function responderLifecycle(
   now: Millis,
   around: (step: ResponderStep, run: () => void) => void,
 ): void {
-  const responderHit = opts.responderHit ?? responder.identities[0]!.hit;
+  const responderHit = opts.responderHit ?? responder.localHits[0]!;
   const initiator = newInitiator(opts, now);
   initiator.connect({ hit: responderHit, locators: [opts.responderLocator] }, now);
   const deliverAll = (from: HipEngine, to: HipEngine): void => {

@@ -4,18 +4,18 @@
 // R2-SENT to ESTABLISHED, rekey, close and linger, retransmission failure to E-FAILED and its
 // linger, and an abandoned half-open exchange.
 import { describe, expect, it } from 'vitest';
-import type { HipEngine } from '../../src/engine/engine.js';
+import { engineInternals, type HipEngine } from '../../src/engine/hip-engine.js';
 import type { StateName } from '../../src/engine/states.js';
 import { Pair } from './pair.js';
 
 const STATES: readonly StateName[] = ['UNASSOCIATED', 'I1_SENT', 'I2_SENT', 'R2_SENT', 'ESTABLISHED', 'CLOSING', 'CLOSED', 'E_FAILED'];
 
 function expectCountsMatch(e: HipEngine, when: string): void {
-  const census = (e as unknown as { census: { count(s: StateName): number } }).census;
+  const census = (engineInternals(e) as unknown as { census: { count(s: StateName): number } }).census;
   const list = e.associations();
   for (const s of STATES) expect(census.count(s), `${when}: ${s}`).toBe(list.filter((a) => a.state === s).length);
   const halfOpen = list.filter((a) => a.state === 'I1_SENT' || a.state === 'I2_SENT' || a.state === 'R2_SENT').length;
-  expect((e as unknown as { halfOpenCount(): number }).halfOpenCount(), `${when}: half-open`).toBe(halfOpen);
+  expect(engineInternals(e).halfOpenCount(), `${when}: half-open`).toBe(halfOpen);
   expect(e.stats().established, `${when}: established`).toBe(list.filter((a) => a.state === 'ESTABLISHED').length);
 }
 

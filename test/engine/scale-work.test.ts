@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLocator } from '../../src/addr/locator.js';
 import type { HostIdentity } from '../../src/crypto/host-id.js';
-import { HipEngine } from '../../src/engine/engine.js';
+import { HipEngine, engineInternals } from '../../src/engine/hip-engine.js';
 import { RESPONDER_STEPS, establishDirect, fastCrypto, fastIdentity, responderLifecycle, seededRandom } from '../../src/testing/index.js';
 import type { BinaryHeap } from '../../src/util/heap.js';
 
@@ -56,7 +56,7 @@ type Internals = {
 
 /** Wraps the engine's maps; returns a reader of (map entries visited, heap comparisons). */
 function instrument(engine: HipEngine): () => { visited: number; comparisons: number } {
-  const e = engine as unknown as Internals;
+  const e = engineInternals(engine) as unknown as Internals;
   const maps: CountingMap<unknown, unknown>[] = [];
   const wrap = <M extends Map<unknown, unknown>>(m: M): M => {
     const c = new CountingMap(m);

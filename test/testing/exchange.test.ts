@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLocator } from '../../src/addr/locator.js';
 import { hitFromHostId } from '../../src/crypto/hit.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
-import { HipEngine } from '../../src/engine/engine.js';
+import { HipEngine } from '../../src/engine/hip-engine.js';
 import { RESPONDER_STEPS, establishDirect, fastCrypto, fastIdentity, responderLifecycle, seededRandom } from '../../src/testing/index.js';
 
 const LOC_I = parseLocator('2001:db8::1');
