@@ -283,15 +283,23 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 3: the Initiator's HIT suite must be one we accept.
   const peerSuite = hitSuiteOfHit(pkt.senderHit);
   if (peerSuite === undefined || !core.config.hitSuites.includes(peerSuite)) return drop('unsupported-hit-suite');
-  const digest = toHex(core.crypto.hash('sha256', pkt.raw ?? new Uint8Array(0)));
-  // §6.9 step 4: a retransmitted I2 in R2-SENT (or just after) gets the same R2 again.
+  const solution = param(pkt, 'SOLUTION');
   if (existing) {
     const st = existing.state;
-    const seen = st.name === 'R2_SENT' ? { i2Digest: st.i2Digest, r2: st.r2 } : st.name === 'ESTABLISHED' ? st.bex : undefined;
-    if (seen && seen.i2Digest === digest) {
-      if (!seen.r2) return drop('duplicate', 'the Initiator is known to be ESTABLISHED');
-      resend(core, seen.r2, existing.localLocator, existing.peerLocator, existing);
+    // A copy of the I2 that set up the current association (§6.9 step 4, Table 6): its #I and #J
+    // are the salt of this association's KEYMAT (§6.5), which the SOLUTION covered by the I2's
+    // signature fixes. A restarting Initiator solves a fresh puzzle with a fresh #J, so a
+    // genuine restart never matches; a copy (a retransmission, or a replay from any address)
+    // gets at most the R2 again, sent to the peer's current locator, and no state change.
+    if (solution && 'keys' in st && equalBytes(st.keys.salt, concatBytes(solution.randomI, solution.solutionJ))) {
+      const r2 = st.name === 'R2_SENT' ? st.r2 : st.name === 'ESTABLISHED' ? st.bex?.r2 : undefined;
+      if (!r2) return drop('duplicate', 'a copy of the I2 that set up this association');
+      resend(core, r2, existing.localLocator, existing.peerLocator, existing);
       return;
+    }
+    // The I2 of an incarnation this one replaced (the peer restarted since) is a replay too.
+    if (solution && existing.retiredSalts && isRetired(core, existing, concatBytes(solution.randomI, solution.solutionJ))) {
+      return drop('duplicate', 'a copy of the I2 of an association replaced since');
     }
     // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
     if (st.name === 'I2_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) return drop('lower-hit');
@@ -300,7 +308,6 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     // late copy from a simultaneous start) would leave the two ends with different keys.
     if (st.name === 'ESTABLISHED' && !existing.r1SinceEstablished) return drop('duplicate', 'I2 answers no R1 sent since ESTABLISHED');
   }
-  const solution = param(pkt, 'SOLUTION');
   const dh = param(pkt, 'DIFFIE_HELLMAN');
   const ciphers = param(pkt, 'HIP_CIPHER');
   const espInfo = param(pkt, 'ESP_INFO');
@@ -399,11 +406,12 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     localLocator,
     peerLocator,
   );
-  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, i2Digest: digest, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
+  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
   let assoc: Association;
   if (existing) {
     // §6.9 step 20 / RFC 7402 §6.5: a new incarnation replaces the old SAs.
     assoc = existing;
+    retireSalt(core, assoc);
     removeAllSas(core, assoc);
     assoc.timers.clearAll();
     assoc.localLocator = localLocator;
@@ -423,6 +431,28 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r2, localLocator, peerLocator, assoc);
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
+}
+
+/**
+ * Keeps the #I | #J of an association an I2 replaces for as long as that I2's puzzle could still
+ * be accepted (§6.9 step 7), so a copy of it cannot bring the old keys back. Only a genuine
+ * restart (an I2 signed by the peer) adds an entry: the list is as short as the peer's restarts
+ * within the R1 acceptance window, and capped.
+ */
+function retireSalt(core: EngineCore, assoc: Association): void {
+  const st = assoc.state;
+  if (!('keys' in st)) return;
+  const until = core.now + (core.config.r1AcceptGenerations + 1) * core.config.r1RotateMs;
+  const kept = (assoc.retiredSalts ?? []).filter((r) => r.until > core.now).slice(-(MAX_RETIRED - 1));
+  assoc.retiredSalts = [...kept, { salt: st.keys.salt, until }];
+}
+
+const MAX_RETIRED = 8;
+
+function isRetired(core: EngineCore, assoc: Association, salt: Uint8Array): boolean {
+  const live = assoc.retiredSalts!.filter((r) => r.until > core.now);
+  assoc.retiredSalts = live.length > 0 ? live : undefined;
+  return live.some((r) => equalBytes(r.salt, salt));
 }
 
 function optional<T>(x: T | undefined): T[] {
@@ -472,7 +502,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
 const NONE: readonly number[] = Object.freeze([]);
 const NONE_PENDING: readonly PendingUpdate[] = Object.freeze([]);
 
-export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { i2Digest: string; r2?: Uint8Array }) {
+export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { r2: Uint8Array }) {
   return {
     name: 'ESTABLISHED' as const,
     keys,
@@ -496,10 +526,9 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
 export function completeResponder(core: EngineCore, assoc: Association, trigger: Extract<Trigger, 'recv-data' | 'recv-UPDATE' | 'exchange-complete-timeout'>): void {
   const st = assoc.state;
   if (st.name !== 'R2_SENT') return;
-  // Data or an UPDATE shows the Initiator has the R2: nothing of the exchange is kept (a late
-  // duplicate I2 is then refused because no R1 went out since, see onI2). Only after the timeout
-  // may the Initiator still need the R2.
-  const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : undefined;
+  // Data or an UPDATE shows the Initiator has the R2: it is let go (a late copy of the I2 is then
+  // dropped, see onI2). Only after the timeout may the Initiator still need the R2.
+  const bex = trigger === 'exchange-complete-timeout' ? { r2: st.r2 } : undefined;
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);
