@@ -15,6 +15,7 @@ import { generateHostIdentity, type HostIdentity } from '../src/crypto/host-id.j
 import { nobleCrypto } from '../src/crypto/noble.js';
 import { HipEngine } from '../src/engine/engine.js';
 import { parseLocator } from '../src/addr/locator.js';
+import { nthLocator } from '../src/testing/ip.js';
 import { seededRandom } from '../src/testing/rng.js';
 import type { Locator } from '../src/types.js';
 import { decodePacket, encodePacket } from '../src/wire/packet.js';
@@ -38,14 +39,8 @@ function drain(e: HipEngine): Drained {
   return d;
 }
 
-function spoofed(i: number): Locator {
-  const l = parseLocator('2001:db8:ffff::');
-  l[12] = (i >>> 24) & 0xff;
-  l[13] = (i >>> 16) & 0xff;
-  l[14] = (i >>> 8) & 0xff;
-  l[15] = i & 0xff;
-  return l;
-}
+const SPOOF_BASE = parseLocator('2001:db8:ffff::');
+const spoofed = (i: number): Locator => nthLocator(SPOOF_BASE, i);
 
 function dropsOf(e: HipEngine): Record<string, number> {
   return { ...e.stats().drops } as Record<string, number>;
@@ -150,18 +145,24 @@ export async function run(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|');
   let dhTotal = 0;
   let cpuTotal = 0;
+  const initialK = current.k;
+  let detectedAt: number | undefined;
+  let dhAfterDetection = 0;
   const perWindow: { from: number; to: number; k: number; dh: number; ms: number }[] = [];
   for (let w = 0; w < N; w += WINDOW) {
     const before = dropsOf(b);
     let ms = 0;
     for (let i = w; i < w + WINDOW; i++) {
       if (i % REFETCH === 0) current = fetchPuzzle();
+      if (detectedAt === undefined && current.k > initialK) detectedAt = i;
       const bytes = garbage(current);
       now += 1000 / RATE;
+      const one = dropsOf(b);
       const t0 = performance.now();
       b.handle({ kind: 'datagram', bytes, src: LOC_A, dst: LOC_B }, now);
       drain(b);
       ms += performance.now() - t0;
+      if (detectedAt !== undefined) dhAfterDetection += afterDh(one, dropsOf(b));
     }
     const dh = afterDh(before, dropsOf(b));
     perWindow.push({ from: w, to: w + WINDOW, k: current.k, dh, ms });
@@ -172,6 +173,12 @@ export async function run(): Promise<void> {
     console.log(`| ${x.from + 1}-${x.to} | ${x.k} | ${x.dh} | ${((100 * x.dh) / WINDOW).toFixed(1)}% | ${(x.ms / WINDOW).toFixed(3)} |`);
   }
   console.log(`| all ${N} | | ${dhTotal} | ${((100 * dhTotal) / N).toFixed(1)}% | ${(cpuTotal / N).toFixed(3)} |`);
+  if (detectedAt !== undefined) {
+    const after = N - detectedAt;
+    console.log(`\nflood detected (an R1 with K > ${initialK}) by I2 #${detectedAt + 1}; after that ${dhAfterDetection} of ${after} reached DH (${((100 * dhAfterDetection) / after).toFixed(2)}%)`);
+  } else {
+    console.log(`\nflood never detected: K stayed ${initialK}`);
+  }
   const drops = dropsOf(b);
   console.log(`\ndrops: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 

@@ -69,13 +69,15 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
     return core.drop('lower-hit', { packetKind: 'I1', src, assoc });
   }
+  // RFC 7401 §6.7 / §8: R1s are rate-limited per source address and in total (reflection).
+  if (!core.takeR1Token(src)) return core.drop('rate-limited', { packetKind: 'I1', src, ...(assoc ? { assoc } : {}), detail: 'R1 rate limit' });
   // Only an R1 sent after ESTABLISHED can be answered by a new incarnation's I2 (see onI2).
   if (assoc?.state.name === 'ESTABLISHED') assoc.r1SinceEstablished = true;
   const list = param(pkt, 'DH_GROUP_LIST');
   const ours = supportedDhGroups(core.crypto, core.config.dhGroups);
   // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
   const group = (list ? selectDhGroup(ours, list.groups) : undefined) ?? ours[0]!;
-  const k = clampK(core.policy.puzzleDifficulty({ halfOpen: core.halfOpenCount(), maxHalfOpen: core.config.maxHalfOpen }, core.config.puzzleK), local);
+  const k = puzzleK(core, local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
   const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
@@ -83,9 +85,22 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r1, dst, src);
 }
 
-function clampK(k: number, local: HostIdentity): number {
+/** K the puzzle policy asks for now (§4.1.1), kept within what RHASH can carry. */
+function puzzleK(core: EngineCore, local: HostIdentity): number {
+  const now = core.now;
+  const l = core.i2Load;
+  const k = core.policy.puzzleDifficulty(
+    {
+      halfOpen: core.halfOpenCount(),
+      maxHalfOpen: core.config.maxHalfOpen,
+      puzzleFailuresPerSecond: l.puzzleFailures.perSecond(now),
+      dhPerSecond: l.dhComputations.perSecond(now),
+      failuresAfterDhPerSecond: l.failuresAfterDh.perSecond(now),
+    },
+    core.config.puzzleK,
+  );
   const max = 8 * rhashLength(local.suite);
-  return Math.max(0, Math.min(max, Math.floor(k)));
+  return Number.isFinite(k) ? Math.max(0, Math.min(max, Math.floor(k))) : core.config.puzzleK;
 }
 
 /** §6.7 step 5: for a NULL Receiver's HIT, a HIT of the Initiator's suite, else the REQUIRED suite 1. */
@@ -325,14 +340,18 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // must be echoed, and the solution must verify.
   const rhash = rhashOf(local.suite);
   const expectedI = core.r1.puzzleI(core, counter.generation, local, pkt.senderHit, solution.k);
+  // The solution must meet the K the policy asks for now, not only the one of the R1 it answers
+  // (§4.1.1: the Responder raises K under attack; an older, easier R1 stops being enough).
+  const requiredK = Math.max(core.config.puzzleK, puzzleK(core, local));
   if (
     !expectedI ||
     !equalBytes(expectedI, solution.randomI) ||
     solution.opaque !== Number(counter.generation & 0xffffn) ||
-    solution.k < core.config.puzzleK ||
+    solution.k < requiredK ||
     !verifyPuzzle({ crypto: core.crypto, hash: rhash, randomI: solution.randomI, hitI: pkt.senderHit, hitR: local.hit, k: solution.k }, solution.solutionJ)
   ) {
-    return drop('bad-puzzle');
+    core.i2Load.puzzleFailures.add(core.now);
+    return drop('bad-puzzle', solution.k < requiredK ? `K ${solution.k} below the current ${requiredK}` : undefined);
   }
   // §6.9.1: once the puzzle solution has been checked, errors are reported with a NOTIFY
   // (rate-limited engine-wide); before that, the I2 is dropped silently.
@@ -353,8 +372,15 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 10: Kij from our R1 DH key of that generation.
   const ourDh = isGroup(dh.groupId) ? core.r1.dhKey(counter.generation, dh.groupId) : undefined;
   if (!ourDh) return refuse('no-common-dh-group', NOTIFY_TYPE.INVALID_DH_CHOSEN);
+  // Past the puzzle: this I2 costs a Diffie-Hellman computation (the verification load of
+  // §4.1.1); a refusal from here on is counted too, for the puzzle policy.
+  core.i2Load.dhComputations.add(core.now);
+  const afterDh = <A extends unknown[]>(f: (...args: A) => void, ...args: A): void => {
+    core.i2Load.failuresAfterDh.add(core.now);
+    f(...args);
+  };
   const shared = core.crypto.dhGroup(dh.groupId)!.shared(ourDh.privateKey, dh.publicValue);
-  if (!shared.ok) return drop('bad-dh-public', shared.reason);
+  if (!shared.ok) return afterDh(drop, 'bad-dh-public', shared.reason);
   const keys = deriveBexKeys({
     crypto: core.crypto,
     hash: rhash,
@@ -369,24 +395,24 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     espSuite,
   });
   // The Initiator draws ESP keys at the index it names; both sides derive the same KEYMAT.
-  if (espInfo.keymatIndex !== keys.espIndex) return drop('bad-esp-info');
+  if (espInfo.keymatIndex !== keys.espIndex) return afterDh(drop, 'bad-esp-info');
   // §6.9 step 11: the Host Identity, decrypted if it came in ENCRYPTED.
   let peerHost: { algorithm: number; hostIdentity: Uint8Array };
   if (encrypted) {
     const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
-    if (!d.ok) return refuse('decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
+    if (!d.ok) return afterDh(refuse, 'decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
     peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity };
   } else {
     peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: copyBytes(plainHostId!.hostIdentity) };
   }
   // §6.9 step 12: the HIT must match the Host Identity.
   const hit = hitFromHostId(peerHost.algorithm, peerHost.hostIdentity, core.crypto);
-  if (!hit || !equalBytes(hit, pkt.senderHit)) return refuse('hit-mismatch', NOTIFY_TYPE.INVALID_HIT);
+  if (!hit || !equalBytes(hit, pkt.senderHit)) return afterDh(refuse, 'hit-mismatch', NOTIFY_TYPE.INVALID_HIT);
   // §6.9 steps 14-15.
   const mac = verifyMac(core.crypto, rhash, keys.peer.authKey, pkt);
-  if (!mac.ok) return refuse('bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
+  if (!mac.ok) return afterDh(refuse, 'bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
   const sig = verifySignature(core.crypto, pkt, peerHost);
-  if (!sig.ok) return refuse('bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
+  if (!sig.ok) return afterDh(refuse, 'bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
 
   // Accepted. Half-open budget applies to new associations only.
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');

@@ -35,7 +35,8 @@ import { TimerQueue, type TimerKind } from './timers.js';
 import { StateCensus } from './transitions.js';
 import { OutboundSpiIndex } from './spi-index.js';
 import { onEspSeen, onSeqExhausting, onUpdate, retransmitUpdate, startRekey, expireOldSas } from './update.js';
-import { TokenBucket } from './rate-limit.js';
+import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
+import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 
@@ -105,6 +106,9 @@ export class HipEngine implements EngineCore {
   private readonly drops: Partial<Record<DropReason, number>> = {};
   private readonly notifyBucket: TokenBucket;
   private notifiesSuppressed = 0;
+  readonly i2Load: I2Load;
+  private readonly r1Bucket: TokenBucket;
+  private readonly r1PerSource: SourceRateLimiter;
   /** Most local locators a LOCATOR_SET of ours can carry (limits.ts). */
   private readonly maxLocators: number;
 
@@ -131,6 +135,9 @@ export class HipEngine implements EngineCore {
     this.current = now;
     this.r1 = new R1Cache(now);
     this.notifyBucket = new TokenBucket(this.config.notifyPerSecond, this.config.notifyBurst, now);
+    this.i2Load = new I2Load(now);
+    this.r1Bucket = new TokenBucket(this.config.r1PerSecond, this.config.r1Burst, now);
+    this.r1PerSource = new SourceRateLimiter(this.config.r1SourceSlots);
   }
 
   // ---- EngineCore (internal surface for handlers) --------------------------------------------
@@ -246,6 +253,17 @@ export class HipEngine implements EngineCore {
   }
   countSent(kind: PacketKind): void {
     this.sentCounts[kind] = (this.sentCounts[kind] ?? 0) + 1;
+  }
+  takeR1Token(src: Locator): boolean {
+    const c = this.config;
+    const b = this.policy.r1SourceBudget({ src, configured: { perSecond: c.r1PerSourcePerSecond, burst: c.r1PerSourceBurst } });
+    // The MUST of RFC 7401 §6.7 holds whatever the hook says: a finite budget per source, at
+    // most the engine-wide one (a NaN or negative answer is no budget).
+    const finite = (x: number, max: number): number => (typeof x === 'number' && x >= 0 ? Math.min(x, max) : 0);
+    const perSecond = finite(b.perSecond, c.r1PerSecond);
+    const burst = finite(b.burst, c.r1Burst);
+    if (!this.r1PerSource.take(src, this.current, perSecond, burst)) return false;
+    return this.r1Bucket.take(this.current);
   }
   /** Rate limiter shared by every NOTIFY this engine sends (RFC 7401 §5.3.6). */
   takeNotifyToken(): boolean {
