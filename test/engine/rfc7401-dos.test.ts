@@ -98,6 +98,21 @@ describe('R1 rate limits (RFC 7401 §6.7, §8)', () => {
   });
 });
 
+describe('R1 limit configuration is validated once, naming the field', () => {
+  for (const [field, value] of [
+    ['r1PerSecond', 0],
+    ['r1PerSourcePerSecond', Infinity],
+    ['r1Burst', 0],
+    ['r1PerSourceBurst', -1],
+    ['r1SourceSlots', 0],
+  ] as const) {
+    it(`config.${field} = ${value} is a RangeError`, () => {
+      expect(() => new Pair({ configB: { [field]: value } })).toThrow(RangeError);
+      expect(() => new Pair({ configB: { [field]: value } })).toThrow(`config.${field}`);
+    });
+  }
+});
+
 describe('puzzle difficulty under an I2 flood (RFC 7401 §4.1.1, §8)', () => {
   /**
    * An attacker with the Initiator's recorded I2 sends copies with a random #J, fetching a fresh

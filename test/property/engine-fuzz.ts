@@ -97,22 +97,10 @@ export function buildTarget(name: TargetName): Target {
       p.connect('a');
       return target(name, p, 'a');
     }
-    case 'I2_SENT': {
-      const p = newPair();
-      p.filter = (x) => (x.packet.kind === 'I2' ? 'drop' : 'pass');
-      p.connect('a');
-      p.run(100);
-      if (p.state('a') !== 'I2_SENT') throw new Error(`I2_SENT target is ${p.state('a')}`);
-      return target(name, p, 'a');
-    }
-    case 'R2_SENT': {
-      const p = newPair();
-      p.filter = (x) => (x.packet.kind === 'R2' ? 'drop' : 'pass');
-      p.connect('a');
-      p.run(100);
-      if (p.state('b') !== 'R2_SENT') throw new Error(`R2_SENT target is ${p.state('b')}`);
-      return target(name, p, 'b');
-    }
+    case 'I2_SENT':
+      return halfway(name, 'I2', 'a');
+    case 'R2_SENT':
+      return halfway(name, 'R2', 'b');
     case 'CLOSING': {
       const { p, idA } = establishedPair();
       p.filter = () => 'drop';
@@ -122,6 +110,16 @@ export function buildTarget(name: TargetName): Target {
       return target(name, p, 'a');
     }
   }
+}
+
+/** The exchange with every `lost` packet dropped: `side` waits in `name`. */
+function halfway(name: 'I2_SENT' | 'R2_SENT', lost: 'I2' | 'R2', side: Side): Target {
+  const p = newPair();
+  p.filter = (x) => (x.packet.kind === lost ? 'drop' : 'pass');
+  p.connect('a');
+  p.run(100);
+  if (p.state(side) !== name) throw new Error(`${name} target is ${p.state(side)}`);
+  return target(name, p, side);
 }
 
 let foreignCache: Recorded[] | undefined;
