@@ -316,6 +316,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     if (solution && existing.retiredSalts && isRetired(core, existing, concatBytes(solution.randomI, solution.solutionJ))) {
       return drop('duplicate', 'a copy of the I2 of an association replaced since');
     }
+    // Table 9: from E-FAILED "Renegotiation is possible after moving to UNASSOCIATED": until the
+    // failed association is gone, an I2 is dropped (the peer retransmits it).
+    if (st.name === 'E_FAILED') return drop('bad-state', 'E-FAILED: renegotiation only from UNASSOCIATED (Table 9)');
     // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
     if (st.name === 'I2_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) return drop('lower-hit');
     // §6.9 step 20 replaces an ESTABLISHED association only for a peer that started over: it
