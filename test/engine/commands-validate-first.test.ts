@@ -13,8 +13,8 @@ import { DEFAULT_CONFIG } from '../../src/engine/config.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import { Pair, LOC_B, identity } from './pair.js';
 
-function established(): { p: Pair; idA: number } {
-  const p = new Pair();
+function established(opts: ConstructorParameters<typeof Pair>[0] = {}): { p: Pair; idA: number } {
+  const p = new Pair(opts);
   const idA = p.connect('a');
   p.runUntil(() => p.state('a') === 'ESTABLISHED');
   p.run(p.now + 11_000);
@@ -64,6 +64,21 @@ describe('setLocalLocators / addLocalLocator: more locators than an UPDATE can c
     expect(ls && ls.kind === 'LOCATOR_SET' && ls.locators.length).toBe(max);
     expect(p.a.localLocatorList()).toHaveLength(max);
     refuses(p.a, () => p.a.addLocalLocator(parseLocator('2001:db8:2::1'), p.now + 6), RangeError, 'locator');
+  });
+
+  it('at the bound, an announcement with a rekey, then a rekey with a new DH, fit in one packet each', () => {
+    // The peer keeps up to 64 locators (its default cap, 32, would refuse this announcement).
+    const { p, idA } = established({ configB: { maxPeerLocators: 64 } });
+    const max = maxLocalLocators([identity('p256A')], nobleCrypto(), DEFAULT_CONFIG);
+    expect(() => p.a.setLocalLocators(many(max), p.now + 5, { rekey: true })).not.toThrow();
+    p.drain('a');
+    p.runUntil(() => p.events('a').some((e) => e.type === 'update-completed' && e.what === 'rekey'), p.now + 30_000);
+    expect(() => p.a.rekey(idA, p.now, { newDh: true })).not.toThrow();
+    p.drain('a');
+    p.run(p.now + 3_000);
+    const updates = p.log.filter((x) => x.from === 'a' && x.kind === 'UPDATE');
+    expect(updates.some((u) => u.packet.params.some((q) => q.kind === 'DIFFIE_HELLMAN'))).toBe(true);
+    for (const u of updates) expect(u.packet.raw!.length).toBeLessThanOrEqual(2048);
   });
 
   it('a larger identity leaves room for fewer: RSA with MODP-3072', () => {
