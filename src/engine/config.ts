@@ -67,7 +67,7 @@ export type HipConfig = {
   readonly r1Burst: number;
   /**
    * Buckets of the per-source R1 limit: source addresses hash into this many, so the state is
-   * fixed (16 bytes each) however many addresses an attacker spoofs.
+   * fixed (17 bytes each) however many addresses an attacker spoofs.
    */
   readonly r1SourceSlots: number;
   /** NOTIFY sending rate limit: tokens per second and bucket size (RFC 7401 §5.3.6 says rate-limit). */
