@@ -45,9 +45,10 @@ const LOC_P = parseLocator('2001:db8::3');
 
 /**
  * Puzzle K = 1 and a short I1 retransmission interval (the "one due timer" step advances
- * virtual time by it); everything else is the default configuration.
+ * virtual time by it); the R1 rate limits (RFC 7401 §6.7) lifted, as every Initiator shares one
+ * address; everything else is the default configuration.
  */
-const CONFIG: Partial<HipConfig> = { puzzleK: 1, dhGroups: [7], i1RetransmitMs: 10 };
+const CONFIG: Partial<HipConfig> = { puzzleK: 1, dhGroups: [7], i1RetransmitMs: 10, r1PerSecond: 1e9, r1Burst: 1 << 24, r1PerSourcePerSecond: 1e9, r1PerSourceBurst: 1 << 20 };
 
 async function engineScale(): Promise<void> {
   const sizes = (process.env.SCALE_SIZES ?? '1000,10000,100000').split(',').map(Number);

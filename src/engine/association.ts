@@ -71,6 +71,11 @@ export class Association {
   lastAnnounced: string | undefined;
   /** An R1 went to this peer after the association was ESTABLISHED (a restart may follow). */
   r1SinceEstablished = false;
+  /**
+   * #I | #J of the incarnations a peer restart replaced, while their I2s could still be
+   * accepted (RFC 7401 §6.9 step 7): copies of those I2s are replays. Usually undefined.
+   */
+  retiredSalts: readonly { readonly salt: Uint8Array; readonly until: Millis }[] | undefined;
   /** A LOCATOR_SET received in R1, I2 or R2, applied when the association is ESTABLISHED. */
   bexLocators: { readonly from: 'R1' | 'I2' | 'R2'; readonly locators: readonly LocatorEntry[] } | undefined;
   /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */
@@ -107,6 +112,7 @@ export class Association {
     this.lastAnnounced = undefined;
     this.updateBucket = undefined;
     this.bexLocators = undefined;
+    this.retiredSalts = undefined;
   }
 
   get localHit(): Hit {

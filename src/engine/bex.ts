@@ -69,13 +69,15 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
     return core.drop('lower-hit', { packetKind: 'I1', src, assoc });
   }
+  // RFC 7401 §6.7 / §8: R1s are rate-limited per source address and in total (reflection).
+  if (!core.takeR1Token(src)) return core.drop('rate-limited', { packetKind: 'I1', src, ...(assoc ? { assoc } : {}), detail: 'R1 rate limit' });
   // Only an R1 sent after ESTABLISHED can be answered by a new incarnation's I2 (see onI2).
   if (assoc?.state.name === 'ESTABLISHED') assoc.r1SinceEstablished = true;
   const list = param(pkt, 'DH_GROUP_LIST');
   const ours = supportedDhGroups(core.crypto, core.config.dhGroups);
   // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
   const group = (list ? selectDhGroup(ours, list.groups) : undefined) ?? ours[0]!;
-  const k = clampK(core.policy.puzzleDifficulty({ halfOpen: core.halfOpenCount(), maxHalfOpen: core.config.maxHalfOpen }, core.config.puzzleK), local);
+  const k = puzzleK(core, local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
   const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
@@ -83,9 +85,22 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r1, dst, src);
 }
 
-function clampK(k: number, local: HostIdentity): number {
+/** K the puzzle policy asks for now (§4.1.1), kept within what RHASH can carry. */
+function puzzleK(core: EngineCore, local: HostIdentity): number {
+  const now = core.now;
+  const l = core.i2Load;
+  const k = core.policy.puzzleDifficulty(
+    {
+      halfOpen: core.halfOpenCount(),
+      maxHalfOpen: core.config.maxHalfOpen,
+      puzzleFailuresPerSecond: l.puzzleFailures.perSecond(now),
+      dhPerSecond: l.dhComputations.perSecond(now),
+      failuresAfterDhPerSecond: l.failuresAfterDh.perSecond(now),
+    },
+    core.config.puzzleK,
+  );
   const max = 8 * rhashLength(local.suite);
-  return Math.max(0, Math.min(max, Math.floor(k)));
+  return Number.isFinite(k) ? Math.max(0, Math.min(max, Math.floor(k))) : core.config.puzzleK;
 }
 
 /** §6.7 step 5: for a NULL Receiver's HIT, a HIT of the Initiator's suite, else the REQUIRED suite 1. */
@@ -283,16 +298,27 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 3: the Initiator's HIT suite must be one we accept.
   const peerSuite = hitSuiteOfHit(pkt.senderHit);
   if (peerSuite === undefined || !core.config.hitSuites.includes(peerSuite)) return drop('unsupported-hit-suite');
-  const digest = toHex(core.crypto.hash('sha256', pkt.raw ?? new Uint8Array(0)));
-  // §6.9 step 4: a retransmitted I2 in R2-SENT (or just after) gets the same R2 again.
+  const solution = param(pkt, 'SOLUTION');
   if (existing) {
     const st = existing.state;
-    const seen = st.name === 'R2_SENT' ? { i2Digest: st.i2Digest, r2: st.r2 } : st.name === 'ESTABLISHED' ? st.bex : undefined;
-    if (seen && seen.i2Digest === digest) {
-      if (!seen.r2) return drop('duplicate', 'the Initiator is known to be ESTABLISHED');
-      resend(core, seen.r2, existing.localLocator, existing.peerLocator, existing);
+    // A copy of the I2 that set up the current association (§6.9 step 4, Table 6): its #I and #J
+    // are the salt of this association's KEYMAT (§6.5), which the SOLUTION covered by the I2's
+    // signature fixes. A restarting Initiator solves a fresh puzzle with a fresh #J, so a
+    // genuine restart never matches; a copy (a retransmission, or a replay from any address)
+    // gets at most the R2 again, sent to the peer's current locator, and no state change.
+    if (solution && 'keys' in st && equalBytes(st.keys.salt, concatBytes(solution.randomI, solution.solutionJ))) {
+      const r2 = st.name === 'R2_SENT' ? st.r2 : st.name === 'ESTABLISHED' ? st.bex?.r2 : undefined;
+      if (!r2) return drop('duplicate', 'a copy of the I2 that set up this association');
+      resend(core, r2, existing.localLocator, existing.peerLocator, existing);
       return;
     }
+    // The I2 of an incarnation this one replaced (the peer restarted since) is a replay too.
+    if (solution && existing.retiredSalts && isRetired(core, existing, concatBytes(solution.randomI, solution.solutionJ))) {
+      return drop('duplicate', 'a copy of the I2 of an association replaced since');
+    }
+    // Table 9: from E-FAILED "Renegotiation is possible after moving to UNASSOCIATED": until the
+    // failed association is gone, an I2 is dropped (the peer retransmits it).
+    if (st.name === 'E_FAILED') return drop('bad-state', 'E-FAILED: renegotiation only from UNASSOCIATED (Table 9)');
     // §6.9 step 5: simultaneous I2s: the lower HIT drops the peer's I2.
     if (st.name === 'I2_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) return drop('lower-hit');
     // §6.9 step 20 replaces an ESTABLISHED association only for a peer that started over: it
@@ -300,7 +326,6 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     // late copy from a simultaneous start) would leave the two ends with different keys.
     if (st.name === 'ESTABLISHED' && !existing.r1SinceEstablished) return drop('duplicate', 'I2 answers no R1 sent since ESTABLISHED');
   }
-  const solution = param(pkt, 'SOLUTION');
   const dh = param(pkt, 'DIFFIE_HELLMAN');
   const ciphers = param(pkt, 'HIP_CIPHER');
   const espInfo = param(pkt, 'ESP_INFO');
@@ -318,14 +343,18 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // must be echoed, and the solution must verify.
   const rhash = rhashOf(local.suite);
   const expectedI = core.r1.puzzleI(core, counter.generation, local, pkt.senderHit, solution.k);
+  // The solution must meet the K the policy asks for now, not only the one of the R1 it answers
+  // (§4.1.1: the Responder raises K under attack; an older, easier R1 stops being enough).
+  const requiredK = Math.max(core.config.puzzleK, puzzleK(core, local));
   if (
     !expectedI ||
     !equalBytes(expectedI, solution.randomI) ||
     solution.opaque !== Number(counter.generation & 0xffffn) ||
-    solution.k < core.config.puzzleK ||
+    solution.k < requiredK ||
     !verifyPuzzle({ crypto: core.crypto, hash: rhash, randomI: solution.randomI, hitI: pkt.senderHit, hitR: local.hit, k: solution.k }, solution.solutionJ)
   ) {
-    return drop('bad-puzzle');
+    core.i2Load.puzzleFailures.add(core.now);
+    return drop('bad-puzzle', solution.k < requiredK ? `K ${solution.k} below the current ${requiredK}` : undefined);
   }
   // §6.9.1: once the puzzle solution has been checked, errors are reported with a NOTIFY
   // (rate-limited engine-wide); before that, the I2 is dropped silently.
@@ -346,8 +375,15 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 10: Kij from our R1 DH key of that generation.
   const ourDh = isGroup(dh.groupId) ? core.r1.dhKey(counter.generation, dh.groupId) : undefined;
   if (!ourDh) return refuse('no-common-dh-group', NOTIFY_TYPE.INVALID_DH_CHOSEN);
+  // Past the puzzle: this I2 costs a Diffie-Hellman computation (the verification load of
+  // §4.1.1); a refusal from here on is counted too, for the puzzle policy.
+  core.i2Load.dhComputations.add(core.now);
+  const afterDh = <A extends unknown[]>(f: (...args: A) => void, ...args: A): void => {
+    core.i2Load.failuresAfterDh.add(core.now);
+    f(...args);
+  };
   const shared = core.crypto.dhGroup(dh.groupId)!.shared(ourDh.privateKey, dh.publicValue);
-  if (!shared.ok) return drop('bad-dh-public', shared.reason);
+  if (!shared.ok) return afterDh(drop, 'bad-dh-public', shared.reason);
   const keys = deriveBexKeys({
     crypto: core.crypto,
     hash: rhash,
@@ -362,24 +398,24 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     espSuite,
   });
   // The Initiator draws ESP keys at the index it names; both sides derive the same KEYMAT.
-  if (espInfo.keymatIndex !== keys.espIndex) return drop('bad-esp-info');
+  if (espInfo.keymatIndex !== keys.espIndex) return afterDh(drop, 'bad-esp-info');
   // §6.9 step 11: the Host Identity, decrypted if it came in ENCRYPTED.
   let peerHost: { algorithm: number; hostIdentity: Uint8Array };
   if (encrypted) {
     const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
-    if (!d.ok) return refuse('decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
+    if (!d.ok) return afterDh(refuse, 'decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
     peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity };
   } else {
     peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: copyBytes(plainHostId!.hostIdentity) };
   }
   // §6.9 step 12: the HIT must match the Host Identity.
   const hit = hitFromHostId(peerHost.algorithm, peerHost.hostIdentity, core.crypto);
-  if (!hit || !equalBytes(hit, pkt.senderHit)) return refuse('hit-mismatch', NOTIFY_TYPE.INVALID_HIT);
+  if (!hit || !equalBytes(hit, pkt.senderHit)) return afterDh(refuse, 'hit-mismatch', NOTIFY_TYPE.INVALID_HIT);
   // §6.9 steps 14-15.
   const mac = verifyMac(core.crypto, rhash, keys.peer.authKey, pkt);
-  if (!mac.ok) return refuse('bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
+  if (!mac.ok) return afterDh(refuse, 'bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
   const sig = verifySignature(core.crypto, pkt, peerHost);
-  if (!sig.ok) return refuse('bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
+  if (!sig.ok) return afterDh(refuse, 'bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
 
   // Accepted. Half-open budget applies to new associations only.
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
@@ -399,11 +435,12 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     localLocator,
     peerLocator,
   );
-  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, i2Digest: digest, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
+  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
   let assoc: Association;
   if (existing) {
     // §6.9 step 20 / RFC 7402 §6.5: a new incarnation replaces the old SAs.
     assoc = existing;
+    retireSalt(core, assoc);
     removeAllSas(core, assoc);
     assoc.timers.clearAll();
     assoc.localLocator = localLocator;
@@ -423,6 +460,28 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r2, localLocator, peerLocator, assoc);
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
+}
+
+/**
+ * Keeps the #I | #J of an association an I2 replaces for as long as that I2's puzzle could still
+ * be accepted (§6.9 step 7), so a copy of it cannot bring the old keys back. Only a genuine
+ * restart (an I2 signed by the peer) adds an entry: the list is as short as the peer's restarts
+ * within the R1 acceptance window, and capped.
+ */
+function retireSalt(core: EngineCore, assoc: Association): void {
+  const st = assoc.state;
+  if (!('keys' in st)) return;
+  const until = core.now + (core.config.r1AcceptGenerations + 1) * core.config.r1RotateMs;
+  const kept = (assoc.retiredSalts ?? []).filter((r) => r.until > core.now).slice(-(MAX_RETIRED - 1));
+  assoc.retiredSalts = [...kept, { salt: st.keys.salt, until }];
+}
+
+const MAX_RETIRED = 8;
+
+function isRetired(core: EngineCore, assoc: Association, salt: Uint8Array): boolean {
+  const live = assoc.retiredSalts!.filter((r) => r.until > core.now);
+  assoc.retiredSalts = live.length > 0 ? live : undefined;
+  return live.some((r) => equalBytes(r.salt, salt));
 }
 
 function optional<T>(x: T | undefined): T[] {
@@ -472,7 +531,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
 const NONE: readonly number[] = Object.freeze([]);
 const NONE_PENDING: readonly PendingUpdate[] = Object.freeze([]);
 
-export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { i2Digest: string; r2?: Uint8Array }) {
+export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { r2: Uint8Array }) {
   return {
     name: 'ESTABLISHED' as const,
     keys,
@@ -496,10 +555,9 @@ export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeym
 export function completeResponder(core: EngineCore, assoc: Association, trigger: Extract<Trigger, 'recv-data' | 'recv-UPDATE' | 'exchange-complete-timeout'>): void {
   const st = assoc.state;
   if (st.name !== 'R2_SENT') return;
-  // Data or an UPDATE shows the Initiator has the R2: nothing of the exchange is kept (a late
-  // duplicate I2 is then refused because no R1 went out since, see onI2). Only after the timeout
-  // may the Initiator still need the R2.
-  const bex = trigger === 'exchange-complete-timeout' ? { i2Digest: st.i2Digest, r2: st.r2 } : undefined;
+  // Data or an UPDATE shows the Initiator has the R2: it is let go (a late copy of the I2 is then
+  // dropped, see onI2). Only after the timeout may the Initiator still need the R2.
+  const bex = trigger === 'exchange-complete-timeout' ? { r2: st.r2 } : undefined;
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);

@@ -8,6 +8,7 @@ import type { HipPacket } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
+import { echoReplyFits } from './limits.js';
 import { buildPacket, resend, send } from './packets.js';
 import { removeAllSas } from './sa.js';
 import type { HipKeys } from './states.js';
@@ -86,6 +87,10 @@ export function onClose(core: EngineCore, assoc: Association, pkt: HipPacket, sr
   if (!echo) return core.drop('missing-param', { packetKind: 'CLOSE', src, assoc });
   const bad = verifyClosePacket(core, assoc, pkt, keys);
   if (bad) return core.drop(bad, { packetKind: 'CLOSE', src, assoc });
+  // §5.3.8: the CLOSE_ACK echoes the request; one that cannot fit in a HIP packet cannot be sent.
+  if (!echoReplyFits(echo.opaque, assoc.local, keys, core.crypto, 0)) {
+    return core.drop('policy', { packetKind: 'CLOSE', src, assoc, detail: 'ECHO_REQUEST_SIGNED too large to echo in a CLOSE_ACK' });
+  }
   const ack = buildPacket(
     core,
     { kind: 'CLOSE_ACK', senderHit: assoc.localHit, receiverHit: assoc.peerHit },

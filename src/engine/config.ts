@@ -163,6 +163,35 @@ export type HipConfig = {
    */
   readonly maxHalfOpen: number;
   /**
+   * R1 rate limit per source address, R1s per second (RFC 7401 §6.7 MUST, §8). A retransmitting
+   * Initiator sends a handful of I1s (1, 2, 4... s apart), well within it; a reflection flood at
+   * one victim gets at most this many R1s per second.
+   * @defaultValue 5
+   */
+  readonly r1PerSourcePerSecond: number;
+  /**
+   * Bucket size of the per-source R1 rate limit (RFC 7401 §6.7, §8).
+   * @defaultValue 10
+   */
+  readonly r1PerSourceBurst: number;
+  /**
+   * R1 rate limit over all sources, R1s per second (RFC 7401 §8: "rate-limit the sending of R1
+   * packets in general").
+   * @defaultValue 500
+   */
+  readonly r1PerSecond: number;
+  /**
+   * Bucket size of the total R1 rate limit (RFC 7401 §8).
+   * @defaultValue 1000
+   */
+  readonly r1Burst: number;
+  /**
+   * Buckets of the per-source R1 limit: source addresses hash into this many, so the state is
+   * fixed (17 bytes each) however many addresses an attacker spoofs (RFC 7401 §8).
+   * @defaultValue 4096
+   */
+  readonly r1SourceSlots: number;
+  /**
    * NOTIFY sending rate limit, tokens per second (RFC 7401 §5.3.6: a host MUST be able to
    * rate-limit NOTIFYs).
    * @defaultValue 10
@@ -257,6 +286,11 @@ export const DEFAULT_CONFIG: HipConfig = {
   acceptAnonymous: false,
   encryptHostId: false,
   maxHalfOpen: 1024,
+  r1PerSourcePerSecond: 5,
+  r1PerSourceBurst: 10,
+  r1PerSecond: 500,
+  r1Burst: 1000,
+  r1SourceSlots: 4096,
   notifyPerSecond: 10,
   notifyBurst: 20,
   oldSaGraceMs: 5_000,
@@ -297,6 +331,14 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.puzzleAttemptBudget, 'config.puzzleAttemptBudget', 1, Number.MAX_SAFE_INTEGER);
   aint(c.maxHalfOpen, 'config.maxHalfOpen', 1, 1 << 30);
   aint(c.notifyBurst, 'config.notifyBurst', 0, 1 << 20);
+  aint(c.r1PerSourceBurst, 'config.r1PerSourceBurst', 1, 1 << 20);
+  aint(c.r1Burst, 'config.r1Burst', 1, 1 << 24);
+  aint(c.r1SourceSlots, 'config.r1SourceSlots', 1, 1 << 20);
+  for (const k of ['r1PerSourcePerSecond', 'r1PerSecond'] as const) {
+    if (typeof c[k] !== 'number' || !(c[k] > 0) || !Number.isFinite(c[k])) {
+      throw new RangeError(`"config.${k}" expected a finite number > 0, got ${String(c[k])}`);
+    }
+  }
   if (typeof c.notifyPerSecond !== 'number' || !(c.notifyPerSecond >= 0)) {
     throw new RangeError(`"config.notifyPerSecond" expected a number >= 0, got ${String(c.notifyPerSecond)}`);
   }

@@ -10,6 +10,7 @@ import type { DropReason } from './errors.js';
 import type { Output, Role } from './io.js';
 import type { Announced, EnginePolicy } from './policy.js';
 import type { R1Cache } from './r1.js';
+import type { I2Load } from './load.js';
 import type { AssocState } from './states.js';
 
 export type DropInfo = {
@@ -25,6 +26,10 @@ export interface EngineCore {
   readonly random: RandomSource;
   readonly policy: EnginePolicy;
   readonly r1: R1Cache;
+  /** I2 verification load, the puzzle policy's input (RFC 7401 §4.1.1). */
+  readonly i2Load: I2Load;
+  /** One token of the R1 rate limits for `src`: per source and engine-wide (RFC 7401 §6.7, §8). */
+  takeR1Token(src: Locator): boolean;
   /** The time of the input being handled. */
   readonly now: Millis;
   readonly identities: readonly HostIdentity[];

@@ -36,8 +36,10 @@ import { TimerQueue, type TimerKind } from './timers.js';
 import { StateCensus } from './transitions.js';
 import { OutboundSpiIndex } from './spi-index.js';
 import { onEspSeen, onSeqExhausting, onUpdate, retransmitUpdate, startRekey, expireOldSas } from './update.js';
-import { TokenBucket } from './rate-limit.js';
 import { EngineTracer, type EngineTraceSink } from './trace.js';
+import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
+import { I2Load } from './load.js';
+import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -116,6 +118,11 @@ export class EngineImpl implements EngineCore {
   private readonly drops: Partial<Record<DropReason, number>> = {};
   private readonly notifyBucket: TokenBucket;
   private notifiesSuppressed = 0;
+  readonly i2Load: I2Load;
+  private readonly r1Bucket: TokenBucket;
+  private readonly r1PerSource: SourceRateLimiter;
+  /** Most local locators a LOCATOR_SET of ours can carry (limits.ts). */
+  private readonly maxLocators: number;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -133,7 +140,8 @@ export class EngineImpl implements EngineCore {
     this.policy = { ...DEFAULT_POLICY, ...(options.policy ?? {}) };
     this.identities = [...options.identities];
     for (const id of this.identities) this.identityIndex.set(hitKey(id.hit), id);
-    this.localInfo = normalizeLocals(options.locators, 'options.locators');
+    this.maxLocators = maxLocalLocators(this.identities, this.crypto, this.config);
+    this.localInfo = normalizeLocals(options.locators, 'options.locators', this.maxLocators);
     this.locators = this.localInfo.map((l) => l.address);
     this.privacy = this.config.neverAnnounce.map((c) => ipaddr.parseCIDR(c));
     this.current = now;
@@ -141,6 +149,9 @@ export class EngineImpl implements EngineCore {
     this.notifyBucket = new TokenBucket(this.config.notifyPerSecond, this.config.notifyBurst, now);
     if (options.trace !== undefined && typeof options.trace !== 'function') throw new TypeError('"options.trace" expected a function');
     this.tracer = options.trace ? new EngineTracer(options.trace, () => this.current) : undefined;
+    this.i2Load = new I2Load(now);
+    this.r1Bucket = new TokenBucket(this.config.r1PerSecond, this.config.r1Burst, now);
+    this.r1PerSource = new SourceRateLimiter(this.config.r1SourceSlots);
   }
 
   /** Every output enters the queue here, so the trace sees them in protocol order. */
@@ -269,6 +280,17 @@ export class EngineImpl implements EngineCore {
   countSent(kind: PacketKind): void {
     this.sentCounts[kind] = (this.sentCounts[kind] ?? 0) + 1;
   }
+  takeR1Token(src: Locator): boolean {
+    const c = this.config;
+    const b = this.policy.r1SourceBudget({ src, configured: { perSecond: c.r1PerSourcePerSecond, burst: c.r1PerSourceBurst } });
+    // The MUST of RFC 7401 §6.7 holds whatever the hook says: a finite budget per source, at
+    // most the engine-wide one (a NaN or negative answer is no budget).
+    const finite = (x: number, max: number): number => (typeof x === 'number' && x >= 0 ? Math.min(x, max) : 0);
+    const perSecond = finite(b.perSecond, c.r1PerSecond);
+    const burst = finite(b.burst, c.r1Burst);
+    if (!this.r1PerSource.take(src, this.current, perSecond, burst)) return false;
+    return this.r1Bucket.take(this.current);
+  }
   /** Rate limiter shared by every NOTIFY this engine sends (RFC 7401 §5.3.6). */
   takeNotifyToken(): boolean {
     if (this.notifyBucket.take(this.current)) return true;
@@ -280,12 +302,10 @@ export class EngineImpl implements EngineCore {
 
   /** Handles one remote input. Bad input is dropped and reported; it never throws. */
   handle(input: Input, now: Millis): void {
+    checkInput(input);
     this.advance(now);
     switch (input.kind) {
       case 'datagram': {
-        abytes(input.bytes, 'input.bytes');
-        abytes(input.src, 'input.src', 16);
-        abytes(input.dst, 'input.dst', 16);
         const res = decodePacket(input.bytes, { src: input.src, dst: input.dst, verifyChecksum: input.transport !== 'udp' });
         if (!res.ok) {
           const reason: DropReason = res.error.code === 'BAD_CHECKSUM' ? 'checksum' : 'decode';
@@ -295,8 +315,6 @@ export class EngineImpl implements EngineCore {
         return this.handlePacket(res.packet, input.src, input.dst);
       }
       case 'packet':
-        abytes(input.src, 'input.src', 16);
-        abytes(input.dst, 'input.dst', 16);
         return this.handlePacket(input.packet, input.src, input.dst);
       case 'esp-seen': {
         const assoc = this.bySpi.get(input.spi >>> 0);
@@ -418,8 +436,9 @@ export class EngineImpl implements EngineCore {
    * an association that already exists (in progress or established) is returned as it is.
    */
   connect(peer: { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit }, now: Millis): AssocId {
-    this.advance(now);
-    abytes(peer?.hit, 'peer.hit', 16);
+    assertTime(now, 'now');
+    if (typeof peer !== 'object' || peer === null) throw new TypeError('"peer" expected an object { hit, locators }');
+    abytes(peer.hit, 'peer.hit', 16);
     if (!isHit(peer.hit)) throw new RangeError('"peer.hit" expected an ORCHIDv2 HIT (2001:20::/28)');
     if (!Array.isArray(peer.locators) || peer.locators.length === 0) throw new TypeError('"peer.locators" expected a non-empty array');
     peer.locators.forEach((l, i) => abytes(l, `peer.locators[${i}]`, 16));
@@ -432,6 +451,7 @@ export class EngineImpl implements EngineCore {
     }
     const existing = this.findAssoc(local.hit, peer.hit);
     if (existing && existing.state.name !== 'CLOSING' && existing.state.name !== 'CLOSED' && existing.state.name !== 'E_FAILED') {
+      this.advance(now);
       return existing.id;
     }
     if (this.halfOpenCount() >= this.config.maxHalfOpen) {
@@ -439,23 +459,30 @@ export class EngineImpl implements EngineCore {
     }
     for (const dst of peer.locators) {
       const src = pickLocalLocator(this, dst);
-      if (src) return startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing).id;
+      if (src) {
+        this.advance(now);
+        return startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing).id;
+      }
     }
     throw new HipStateError('ERR_NO_LOCATOR', 'no local locator of the same address family as any peer locator');
   }
 
   /** Rekeys an established association with UPDATE (RFC 7402 §6.8); `newDh` draws a fresh KEYMAT. */
   rekey(id: AssocId, now: Millis, opts: { readonly newDh?: boolean } = {}): void {
-    this.advance(now);
+    assertTime(now, 'now');
+    checkOptions(opts, 'opts', ['newDh']);
     const assoc = this.mustGet(id);
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    this.advance(now);
     startRekey(this, assoc, opts.newDh === true);
   }
 
   /** Closes an association with CLOSE/CLOSE_ACK (RFC 7401 §5.3.8); a half-open one is abandoned. */
   close(id: AssocId, now: Millis): void {
+    assertTime(now, 'now');
+    const assoc = this.mustGet(id);
     this.advance(now);
-    startClose(this, this.mustGet(id));
+    startClose(this, assoc);
   }
 
   /**
@@ -470,9 +497,16 @@ export class EngineImpl implements EngineCore {
    * n. Every other input, timer and command touches only the associations it names.
    */
   setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
+    this.applyLocators(normalizeLocals(locators, 'locators', this.maxLocators), now, opts);
+  }
+
+  private applyLocators(next: LocalLocator[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean }): void {
+    assertTime(now, 'now');
+    checkOptions(opts, 'opts', ['rekey', 'announce']);
+    // Everything is checked: from here on nothing throws (the UPDATEs fit, limits.ts).
     this.advance(now);
     const previous = this.localInfo;
-    this.localInfo = normalizeLocals(locators, 'locators');
+    this.localInfo = next;
     this.locators = this.localInfo.map((l) => l.address);
     for (const assoc of [...this.assocs.values()]) {
       if (assoc.state.name === 'ESTABLISHED') {
@@ -483,7 +517,11 @@ export class EngineImpl implements EngineCore {
 
   /** Adds one locator (an interface came up); the same as setLocalLocators with it added. */
   addLocalLocator(locator: Locator | LocalLocator, now: Millis, opts: { readonly announce?: boolean } = {}): void {
-    this.setLocalLocators([...this.localInfo, locator], now, opts);
+    const [added] = normalizeLocals([locator], 'locator', 1);
+    if (this.localInfo.length + 1 > this.maxLocators) {
+      throw new RangeError(`"locator" cannot be added: ${this.localInfo.length} locators already, and an UPDATE's LOCATOR_SET carries at most ${this.maxLocators}`);
+    }
+    this.applyLocators([...this.localInfo, added!], now, opts);
   }
 
   /**
@@ -491,8 +529,12 @@ export class EngineImpl implements EngineCore {
    * went down); the same as setLocalLocators without them.
    */
   removeLocalLocator(which: Locator | { readonly interface: string }, now: Millis): void {
+    if (which instanceof Uint8Array) abytes(which, 'which', 16);
+    else if (typeof which !== 'object' || which === null || typeof which.interface !== 'string') {
+      throw new TypeError('"which" expected a 16-byte locator or { interface: string }');
+    }
     const keep = this.localInfo.filter((l) => (which instanceof Uint8Array ? !equalBytes(l.address, which) : l.interface !== which.interface));
-    this.setLocalLocators(keep, now);
+    this.applyLocators(keep, now, {});
   }
 
   /** Our locators with their attributes, as last set. */
@@ -505,7 +547,7 @@ export class EngineImpl implements EngineCore {
    * current peer locator), for load balancing (RFC 8047 §4.2.4, ESP_INFO with OLD SPI 0).
    */
   addSaPair(id: AssocId, paths: { readonly local: Locator; readonly peer?: Locator }, now: Millis): void {
-    this.advance(now);
+    assertTime(now, 'now');
     const assoc = this.mustGet(id);
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
     abytes(paths?.local, 'paths.local', 16);
@@ -513,6 +555,7 @@ export class EngineImpl implements EngineCore {
     if (!local) throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is not one of our locators');
     if (paths.peer !== undefined) abytes(paths.peer, 'paths.peer', 16);
     if (assoc.state.update.rekey) throw new HipStateError('ERR_BUSY', 'an SA negotiation is already under way');
+    this.advance(now);
     addSaPair(this, assoc, local, paths.peer ? Uint8Array.from(paths.peer) : assoc.peerLocator);
   }
 
@@ -521,9 +564,10 @@ export class EngineImpl implements EngineCore {
    * §4.2.3): traffic moves to another ACTIVE locator and the address is checked again.
    */
   pathFailed(id: AssocId, peer: Locator, now: Millis): void {
-    this.advance(now);
+    assertTime(now, 'now');
     const assoc = this.mustGet(id);
     abytes(peer, 'peer', 16);
+    this.advance(now);
     if (assoc.state.name === 'ESTABLISHED') onPathFailed(this, assoc, peer);
   }
 
@@ -611,8 +655,11 @@ export class EngineImpl implements EngineCore {
   }
 }
 
-function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: string): LocalLocator[] {
+function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: string, max: number): LocalLocator[] {
   if (!Array.isArray(list)) throw new TypeError(`"${field}" expected an array`);
+  if (list.length > max) {
+    throw new RangeError(`"${field}" expected at most ${max} locators (what one UPDATE's LOCATOR_SET can carry, RFC 7401 §5.1), got ${list.length}`);
+  }
   return list.map((l, i) => {
     if (l instanceof Uint8Array) {
       abytes(l, `${field}[${i}]`, 16);
@@ -628,6 +675,57 @@ function inRange(l: Locator, net: ipaddr.IPv4 | ipaddr.IPv6, bits: number): bool
   const v4 = ipv4Bytes(l);
   const addr = v4 ? ipaddr.fromByteArray(Array.from(v4)) : ipaddr.fromByteArray(Array.from(l));
   return addr.kind() === net.kind() && addr.match(net, bits);
+}
+
+const INPUT_KINDS: readonly string[] = ['datagram', 'packet', 'esp-seen', 'esp-seq-exhausting'];
+
+/** Caller misuse of handle() throws TypeError naming the field (DESIGN C3.7); remote bytes never do. */
+function checkInput(input: Input): void {
+  if (typeof input !== 'object' || input === null) throw new TypeError('"input" expected an object');
+  const kind = (input as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !INPUT_KINDS.includes(kind)) {
+    throw new TypeError(`"input.kind" expected one of ${INPUT_KINDS.join(', ')}, got ${JSON.stringify(kind) ?? String(kind)}`);
+  }
+  switch (input.kind) {
+    case 'datagram':
+      abytes(input.bytes, 'input.bytes');
+      abytes(input.src, 'input.src', 16);
+      abytes(input.dst, 'input.dst', 16);
+      return;
+    case 'packet': {
+      abytes(input.src, 'input.src', 16);
+      abytes(input.dst, 'input.dst', 16);
+      const p = input.packet as Partial<HipPacket> | null;
+      if (typeof p !== 'object' || p === null) throw new TypeError('"input.packet" expected a decoded HipPacket');
+      if (typeof p.kind !== 'string' || !(p.kind in PACKET_TYPE)) throw new TypeError(`"input.packet.kind" expected a HIP packet kind, got ${String(p.kind)}`);
+      abytes(p.senderHit, 'input.packet.senderHit', 16);
+      abytes(p.receiverHit, 'input.packet.receiverHit', 16);
+      if (typeof p.controls !== 'number') throw new TypeError('"input.packet.controls" expected a number');
+      if (!Array.isArray(p.params)) throw new TypeError('"input.packet.params" expected an array of parameters');
+      p.params.forEach((q, i) => {
+        if (typeof q !== 'object' || q === null || typeof q.kind !== 'string') throw new TypeError(`"input.packet.params[${i}]" expected a decoded parameter`);
+      });
+      if (p.raw !== undefined) abytes(p.raw, 'input.packet.raw');
+      return;
+    }
+    case 'esp-seen':
+      if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
+      abytes(input.src, 'input.src', 16);
+      abytes(input.dst, 'input.dst', 16);
+      return;
+    case 'esp-seq-exhausting':
+      if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
+      return;
+  }
+}
+
+/** An options object with only boolean fields from `keys`, when present. */
+function checkOptions(opts: unknown, field: string, keys: readonly string[]): void {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`"${field}" expected an object`);
+  for (const k of keys) {
+    const v = (opts as Record<string, unknown>)[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new TypeError(`"${field}.${k}" expected boolean, got ${typeof v}`);
+  }
 }
 
 function assertTime(now: unknown, field: string): asserts now is number {

@@ -15,6 +15,7 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { sendNotify } from './notify.js';
+import { notifyDataRoom } from './limits.js';
 import { updateSa } from './sa.js';
 import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
@@ -277,8 +278,16 @@ export function onLocatorSet(
   if (unsupported.length > 0 && (unsupportedPreferred || core.config.notifyUnsupportedLocators)) {
     // Notification Data: "the locator(s) that the receiver failed to process" (RFC 8046 §5.3),
     // as LOCATOR_SET-encoded entries.
-    const block = encodeParamBlock([{ kind: 'LOCATOR_SET', locators: unsupported }]);
-    const data = block.slice(4, 4 + ((block[2]! << 8) | block[3]!));
+    // The preferred one first (the one §5.3 says SHOULD be reported), then as many as fit.
+    const entries = [...unsupported.filter((l) => l.preferred), ...unsupported.filter((l) => !l.preferred)];
+    const room = notifyDataRoom(assoc.local);
+    let data: Uint8Array;
+    for (;;) {
+      const block = encodeParamBlock([{ kind: 'LOCATOR_SET', locators: entries }]);
+      data = block.slice(4, 4 + ((block[2]! << 8) | block[3]!));
+      if (data.length <= room || entries.length <= 1) break;
+      entries.pop();
+    }
     sendNotify(core, assoc.local, assoc.peerHit, NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, data, assoc.localLocator, assoc.peerLocator, assoc);
   }
   assoc.lastLocatorSet = digest;

@@ -7,6 +7,7 @@ import { param } from '../wire/access.js';
 import type { HipPacket } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
+import { notifyDataRoom } from './limits.js';
 import { buildPacket, send } from './packets.js';
 
 /** Sends NOTIFY(NOTIFICATION, HIP_SIGNATURE) unless the rate limit says no. */
@@ -21,6 +22,9 @@ export function sendNotify(
   assoc?: Association,
 ): void {
   if (!core.takeNotifyToken()) return;
+  // Notification Data is informational (§5.2.19): what does not fit in one packet is cut off.
+  const room = notifyDataRoom(local);
+  if (data.length > room) data = data.subarray(0, room);
   const built = buildPacket(
     core,
     { kind: 'NOTIFY', senderHit: local.hit, receiverHit: peerHit },

@@ -8,7 +8,33 @@ export type PuzzleLoad = {
   /** Associations not yet ESTABLISHED. */
   readonly halfOpen: number;
   readonly maxHalfOpen: number;
+  /** I2s refused at the puzzle check (wrong #I, K or #J), per second, smoothed (load.ts). */
+  readonly puzzleFailuresPerSecond: number;
+  /** I2s that got past the puzzle to the Diffie-Hellman stage, per second (verification load). */
+  readonly dhPerSecond: number;
+  /** Of those, I2s refused afterwards (bad HIP_MAC, signature, Host Identity), per second. */
+  readonly failuresAfterDhPerSecond: number;
 };
+
+/** A per-source R1 budget (token bucket): tokens per second and bucket size. */
+export type R1Budget = { readonly perSecond: number; readonly burst: number };
+
+/**
+ * The default puzzle policy's thresholds (RFC 7401 §4.1.1, §8). Any one of them means "under
+ * attack": K goes to at least configured + ATTACK_BITS, so a random #J passes with probability
+ * 2^-(K) (0.1% at the default K = 1 + 9); the rates decay with a 5 s half-life, and K comes back
+ * down once they are under the thresholds again.
+ */
+export const PUZZLE_ATTACK = {
+  /** Failed puzzle checks per second. */
+  puzzleFailuresPerSecond: 2,
+  /** Failures after the DH stage per second (each cost a Diffie-Hellman computation). */
+  failuresAfterDhPerSecond: 1,
+  /** Diffie-Hellman computations per second for I2s (about a third of a core with nobleCrypto). */
+  dhPerSecond: 100,
+  /** Bits added to the configured K while any threshold is exceeded. */
+  bits: 9,
+} as const;
 
 /** What the `announce` hook sees. */
 export type AnnounceContext = {
@@ -27,11 +53,23 @@ export type Announced = { readonly locator: Locator; readonly preferred: boolean
  */
 export type EnginePolicy = {
   /**
-   * Puzzle difficulty K for the next R1 (RFC 7401 §4.1.1: the Responder raises K under load).
-   * Default: the configured K, plus one bit per eighth of the half-open budget in use, capped at
-   * configured + 8.
+   * Puzzle difficulty K (RFC 7401 §4.1.1: "The Responder SHOULD use heuristics to determine when
+   * it is under a denial-of-service attack, and set the puzzle difficulty value #K
+   * appropriately"). It sets the K of the next R1, and the least K an I2's solution must have:
+   * an I2 that answers an R1 sent before K was raised is refused at the puzzle check. The engine
+   * keeps the result within 0..8 × RHASH length. Default: the configured K, plus one bit per
+   * eighth of the half-open budget in use (at most 8); and at least configured + 9 while any
+   * PUZZLE_ATTACK threshold is exceeded (failed puzzles, failures after DH, DH load).
    */
   readonly puzzleDifficulty: (load: PuzzleLoad, configuredK: number) => number;
+  /**
+   * The R1 budget of one source address (RFC 7401 §6.7: "An R1 packet sender MUST have a
+   * mechanism to rate-limit R1 packets sent to an address"; §8 reflection). `configured` is
+   * config.r1PerSourcePerSecond / r1PerSourceBurst. The engine keeps the result finite and
+   * always applies the engine-wide budget (config.r1PerSecond / r1Burst) as well. Default: the
+   * configured budget for every source.
+   */
+  readonly r1SourceBudget: (ctx: { readonly src: Locator; readonly configured: R1Budget }) => R1Budget;
   /**
    * Which of our locators to announce to a peer, and which carry the P bit (RFC 8047 §5.1,
    * RFC 8046 §5.2). Default: never multicast, broadcast, unspecified or loopback; link-local
@@ -66,7 +104,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The default of every {@link EnginePolicy} hook. */
 export const DEFAULT_POLICY: EnginePolicy = {
-  puzzleDifficulty: (load, k) => k + Math.min(8, Math.floor((8 * load.halfOpen) / Math.max(1, load.maxHalfOpen))),
+  puzzleDifficulty: (load, k) => {
+    const halfOpenBits = Math.min(8, Math.floor((8 * load.halfOpen) / Math.max(1, load.maxHalfOpen)));
+    const attack =
+      load.puzzleFailuresPerSecond >= PUZZLE_ATTACK.puzzleFailuresPerSecond ||
+      load.failuresAfterDhPerSecond >= PUZZLE_ATTACK.failuresAfterDhPerSecond ||
+      load.dhPerSecond >= PUZZLE_ATTACK.dhPerSecond;
+    return k + (attack ? Math.max(halfOpenBits, PUZZLE_ATTACK.bits) : halfOpenBits);
+  },
+  r1SourceBudget: ({ configured }) => configured,
   announce: ({ locators, peer }) => {
     const peerLinkLocal = locatorRange(peer) === 'linkLocal';
     const usable = locators.filter((l) => {

@@ -138,8 +138,7 @@ export type I2Sent = {
 export type R2Sent = {
   readonly name: 'R2_SENT';
   readonly r2: Uint8Array;
-  /** Fingerprint of the I2 that brought us here, to recognise its retransmission (§6.9 step 4). */
-  readonly i2Digest: string;
+  /** `keys.salt` (#I | #J) also recognises a copy of the I2 that brought us here (§6.9 step 4). */
   readonly keys: HipKeys;
   readonly sa: SaPair;
   readonly nextKeymatIndex: number;
@@ -151,11 +150,11 @@ export type Established = {
   readonly sas: readonly SaPair[];
   readonly update: UpdateState;
   /**
-   * Responder side: the I2 that set the association up, to recognise its late duplicates, and
-   * the R2 to answer them with while the Initiator may not have it yet (§6.9 step 4). Once data
-   * or an UPDATE proved the Initiator ESTABLISHED, the R2 bytes are let go.
+   * Responder side: the R2 to answer a copy of the I2 with while the Initiator may not have it
+   * yet (§6.9 step 4; the copy is recognised by `keys.salt`). Once data or an UPDATE proved the
+   * Initiator ESTABLISHED, the R2 bytes are let go.
    */
-  readonly bex?: { readonly i2Digest: string; readonly r2?: Uint8Array };
+  readonly bex?: { readonly r2: Uint8Array };
 };
 
 export type Closing = {

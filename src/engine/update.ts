@@ -18,6 +18,7 @@ import { invariant } from '../util/assert.js';
 import { copyBytes, equalBytes } from '../util/bytes.js';
 import type { Association } from './association.js';
 import { completeResponder, fail } from './bex.js';
+import { echoReplyFits } from './limits.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import {
@@ -271,6 +272,10 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   const echo = param(pkt, 'ECHO_REQUEST_SIGNED');
   const locatorSet = param(pkt, 'LOCATOR_SET');
   const echoReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
+  // The reply echoes the request (RFC 8046 §5.2): refused when that reply could not fit a packet.
+  if (echo && !echoReplyFits(echo.opaque, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
+    return { reason: 'policy', detail: 'ECHO_REQUEST_SIGNED too large to echo in one UPDATE' };
+  }
 
   // ESP_INFO, RFC 8047 §5.2 / RFC 8046 §5.3: the four cases, anything else a protocol error.
   let negotiation: { kind: 'rekey' | 'new-sa'; sa: SaPair | undefined } | undefined;

@@ -25,6 +25,7 @@ export {
   IPV6_HEADER_BYTES,
   buildIpPacket,
   ipv4HeaderChecksum,
+  nthLocator,
   onesComplementSum,
   parseIpPacket,
   type IpPacketSpec,

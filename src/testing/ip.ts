@@ -193,3 +193,18 @@ export function parseIpPacket(bytes: Uint8Array): IpParseResult {
   }
   return fail('BAD_VERSION', `IP version ${version}`);
 }
+
+/**
+ * The `i`-th address after `base` (its low 32 bits replaced by `i`): many distinct sources for
+ * flood and spoofing tests without a table of them.
+ */
+export function nthLocator(base: Locator, i: number): Locator {
+  abytes(base, 'base', 16);
+  if (!Number.isInteger(i) || i < 0 || i > 0xffffffff) throw new RangeError(`"i" expected an integer in 0..2^32-1, got ${i}`);
+  const l = Uint8Array.from(base);
+  l[12] = (i >>> 24) & 0xff;
+  l[13] = (i >>> 16) & 0xff;
+  l[14] = (i >>> 8) & 0xff;
+  l[15] = i & 0xff;
+  return l;
+}

@@ -36,10 +36,15 @@ import type { Locator } from '../../src/types.js';
  * never would (unknown locator types, floods). Reads the sender's keys from engine internals.
  */
 export function forgeUpdate(p: Pair, side: 'a' | 'b', params: readonly ParamInit[], src: Locator, dst: Locator): Uint8Array {
+  return forgePacket(p, side, 'UPDATE', params, src, dst);
+}
+
+/** forgeUpdate for any packet kind that carries HIP_MAC and HIP_SIGNATURE (UPDATE, CLOSE, ...). */
+export function forgePacket(p: Pair, side: 'a' | 'b', kind: 'UPDATE' | 'CLOSE' | 'CLOSE_ACK', params: readonly ParamInit[], src: Locator, dst: Locator): Uint8Array {
   const engine = engineInternals(p.engine(side)) as unknown as { assocs: Map<number, { state: { keys: { rhash: 'sha256' | 'sha384' | 'sha1'; macOut: Uint8Array } }; local: Parameters<typeof signPacket>[1]; localHit: Uint8Array; peerHit: Uint8Array }> };
   const assoc = [...engine.assocs.values()][0]!;
   const crypto = nobleCrypto();
-  const base = { kind: 'UPDATE' as const, senderHit: assoc.localHit, receiverHit: assoc.peerHit };
+  const base = { kind, senderHit: assoc.localHit, receiverHit: assoc.peerHit };
   const all: ParamInit[] = [...params];
   all.push({ kind: 'HIP_MAC', hmac: computeMac(crypto, assoc.state.keys.rhash, assoc.state.keys.macOut, encodePacket({ ...base, params: all })) });
   const sig = signPacket(crypto, assoc.local, encodePacket({ ...base, params: all }), (n) => new Uint8Array(n).fill(7));

@@ -226,3 +226,23 @@ describe('RFC 7401 §4.1.2 puzzle difficulty', () => {
     expect(z && z.kind === 'PUZZLE' && z.k).toBe(5);
   });
 });
+
+describe('RFC 7401 §4.4.3 Table 9: an I2 while E-FAILED', () => {
+  it('is dropped, never thrown ("Renegotiation is possible after moving to UNASSOCIATED"); the exchange completes once the failed association is gone', () => {
+    const p = new Pair();
+    p.filter = (x) => (x.from === 'b' ? 'drop' : 'pass');
+    p.connect('a');
+    p.runUntil(() => p.state('a') === 'E_FAILED', 120_000);
+    p.filter = () => 'pass';
+    // B starts its own exchange while A still lingers in E-FAILED.
+    p.connect('b');
+    expect(() => p.run(p.now + 500)).not.toThrow();
+    expect(p.state('a')).toBe('E_FAILED');
+    expect(dropsOf(p, 'a')).toContain('bad-state');
+    // B's I2 retransmissions outlast the linger (eFailedLingerMs): A answers once UNASSOCIATED.
+    p.runUntil(() => p.state('b') === 'ESTABLISHED', p.now + 60_000);
+    p.run(p.now + 11_000);
+    expect(p.state('a')).toBe('ESTABLISHED');
+    expectSasCrossed(p);
+  });
+});
