@@ -128,6 +128,8 @@ describe('npm pack: the tarball a user installs', () => {
       expect(r.status, r.out).toBe(0);
       expect(r.out).toContain('K with no load: 1');
       expect(r.out).toContain('K at half load: 5');
+      // RFC 7401 §8 flood protection of the default policy stays in force: configured K + 9.
+      expect(r.out).toContain('K under an I2 flood: 10');
       expect(r.out).toContain('announced to 2001:db8::b: 2001:db8::a\n');
     });
 
