@@ -38,6 +38,7 @@ export type EspDropReason =
   /** RFC 8046 §5.6: the SA's destination is UNVERIFIED and the peer's credit is too low. */
   | 'no-credit';
 
+/** Every {@link EspDropReason}, in a fixed order: the keys of {@link EspDropCounts}. */
 export const ESP_DROP_REASONS: readonly EspDropReason[] = [
   'truncated',
   'bad-length',
@@ -74,6 +75,10 @@ export type OutboundSaView = {
   readonly creditLimited: boolean;
 };
 
+/**
+ * What an {@link OutboundPolicy} chooses from: the peer, the caller's flow key and the usable
+ * outbound SAs.
+ */
 export type OutboundPolicyContext = {
   readonly peerHit: Hit;
   /** The caller's flow key from `protect(..., { flowKey })`, if any. */
@@ -89,6 +94,7 @@ export type OutboundPolicyContext = {
  */
 export type OutboundPolicy = (ctx: OutboundPolicyContext) => OutboundSaView | undefined;
 
+/** Options of `EspDataPlane.protect`. */
 export type ProtectOptions = {
   /** Next Header of the inner payload (RFC 4303 §2.6), e.g. 17 UDP. Default 59 (no next header). */
   readonly nextHeader?: number;
@@ -100,6 +106,7 @@ export type ProtectOptions = {
   readonly now?: number;
 };
 
+/** An ESP packet to send (RFC 4303 §2) and the outer addresses of its SA. */
 export type EspPacket = {
   readonly spi: number;
   readonly seq: number;
@@ -111,10 +118,18 @@ export type EspPacket = {
   readonly bytes: Uint8Array;
 };
 
+/**
+ * What `EspDataPlane.protect` returns: the packet to send, or the {@link EspDropReason} why
+ * nothing was sent (e.g. no SA, no credit towards an unverified address, RFC 8046 §5.6).
+ */
 export type ProtectResult =
   | { readonly ok: true; readonly packet: EspPacket }
   | { readonly ok: false; readonly reason: EspDropReason };
 
+/**
+ * What `EspDataPlane.unprotect` returns: the decrypted payload with its SA and BEET addresses, or
+ * why the packet was dropped (counted in {@link EspStats}).
+ */
 export type UnprotectResult =
   | {
       readonly ok: true;
@@ -143,8 +158,10 @@ export type EspFeedback =
   /** Outbound `spi` crossed `seqSoftLimit`: ask the engine for a rekey. Once per SA. */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
 
+/** Packets dropped, by reason. */
 export type EspDropCounts = Readonly<Record<EspDropReason, number>>;
 
+/** Counters of one SA, as `EspDataPlane.stats()` reports them. */
 export type EspSaStats = {
   readonly spi: number;
   readonly direction: 'in' | 'out';
@@ -157,6 +174,7 @@ export type EspSaStats = {
   readonly drops: EspDropCounts;
 };
 
+/** Counters of one address pair (outer source → destination), for multihoming (RFC 8047). */
 export type EspPathStats = {
   /** `formatLocator(src)→formatLocator(dst)`, as sent (outbound) or received (inbound). */
   readonly path: string;
@@ -169,6 +187,9 @@ export type EspPathStats = {
   readonly drops: EspDropCounts;
 };
 
+/**
+ * What `EspDataPlane.stats()` returns: totals, drops by reason, and per-SA and per-path counters.
+ */
 export type EspStats = {
   readonly txPackets: number;
   readonly txBytes: number;
@@ -184,6 +205,7 @@ export type EspStats = {
   readonly paths: Readonly<Record<string, EspPathStats>>;
 };
 
+/** Options of the {@link EspDataPlane} constructor. */
 export type EspDataPlaneOptions = {
   /** Randomness for CBC IVs (RFC 3602) and the per-SA AES-GCM IV prefix. */
   readonly random: RandomSource;
@@ -212,6 +234,7 @@ export type EspDataPlaneOptions = {
   readonly creditAging?: { readonly factor: number; readonly intervalMs: number };
 };
 
+/** Options of `EspDataPlane.addSa` for one SA. */
 export type AddSaOptions = {
   /** Anti-replay window for this inbound SA; default the data plane's `replayWindow`. */
   readonly replayWindow?: number;
