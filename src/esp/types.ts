@@ -212,25 +212,50 @@ export type EspDataPlaneOptions = {
   /**
    * Accept authentication-only SAs (suite 7, NULL + HMAC-SHA-256). Off by default: RFC 7402
    * §5.1.2 and DESIGN Part A forbid it unless policy explicitly allows it.
+   * @defaultValue false
    */
   readonly allowAuthOnly?: boolean;
-  /** Anti-replay window in packets (RFC 4303 §3.4.3). Default 64; 0 disables; at most 65536. */
+  /**
+   * Anti-replay window in packets (RFC 4303 §3.4.3: 64 "SHOULD be employed as the default");
+   * 0 disables it; at most 65536.
+   * @defaultValue 64
+   */
   readonly replayWindow?: number;
   /**
    * Outbound sequence number at which `esp-seq-exhausting` is signalled (once per SA).
    * Default 2^32 - 2^24: about 16.7 million packets of headroom (minutes at 1 Gbit/s) for the
-   * rekey UPDATE exchange before the hard stop at 2^32 - 1.
+   * rekey UPDATE exchange before the hard stop at 2^32 - 1 (RFC 4303 §3.3.3: the counter never
+   * cycles; RFC 7402 §6.8: rekey before it runs out).
+   * @defaultValue 4278190080
    */
   readonly seqSoftLimit?: number;
-  /** Outbound SA selection. Default `preferredPath`. */
+  /**
+   * Outbound SA selection among a peer's usable SAs (RFC 8047 §4.3: a host may have several SAs
+   * with a peer; which one a packet takes is local policy).
+   * @defaultValue `preferredPath`
+   */
   readonly policy?: OutboundPolicy;
-  /** Emit `esp-seen` feedback. Default true. */
+  /**
+   * Emit `esp-seen` feedback: the engine needs it to leave R2-SENT (RFC 7401 §4.4.3) and to
+   * verify addresses by data (RFC 8046 §5.4).
+   * @defaultValue true
+   */
   readonly seenFeedback?: boolean;
-  /** Queued feedback cap; further `esp-seen` entries are counted and discarded. Default 4096. */
+  /**
+   * Queued feedback cap; further `esp-seen` entries are counted and discarded (bounded state
+   * under a flood of valid ESP, RFC 8046 §6.2.2).
+   * @defaultValue 4096
+   */
   readonly maxQueuedFeedback?: number;
-  /** Largest ESP packet `protect` builds. Default 65535. */
+  /**
+   * Largest ESP packet `protect` builds: the IPv6 payload length limit (RFC 8200 §3).
+   * @defaultValue 65535
+   */
   readonly maxPacketBytes?: number;
-  /** Credit aging (RFC 8046 §5.6.2): credit is multiplied by `factor` every `intervalMs`. Default 7/8 and 5000. */
+  /**
+   * Credit aging (RFC 8046 §5.6.2): credit is multiplied by `factor` every `intervalMs`.
+   * @defaultValue `{ factor: 7 / 8, intervalMs: 5000 }`
+   */
   readonly creditAging?: { readonly factor: number; readonly intervalMs: number };
 };
 
