@@ -67,8 +67,13 @@ export function locatorKey(loc: Locator): string {
   return toHex(loc);
 }
 
+/** The address family of a locator. */
 export type LocatorFamily = 'ipv4' | 'ipv6';
 
+/**
+ * The family of a locator: 'ipv4' for an IPv4-mapped address (RFC 7401 §5.2.9 carries IPv4 so),
+ * otherwise 'ipv6'.
+ */
 export function locatorFamily(loc: Locator): LocatorFamily {
   return isIpv4Mapped(loc) ? 'ipv4' : 'ipv6';
 }

@@ -14,10 +14,12 @@ import { coveredBytes, coveredBytesForAppend, type CoverageError } from './cover
 import type { HostIdentity } from './host-id.js';
 import type { CryptoProvider, HashId } from './provider.js';
 
+/** The outcome of verifying a HIP_MAC or signature of a received packet (RFC 7401 §6.4, §6.4.2). */
 export type VerifyResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: VerifyError };
 
+/** Why a HIP_MAC or signature failed to verify: the packet is then dropped (RFC 7401 §6.4). */
 export type VerifyError =
   | CoverageError
   /** HMAC or signature does not match. */
@@ -27,7 +29,9 @@ export type VerifyError =
   /** The provider does not implement the HI algorithm, or the HI is malformed. */
   | 'unsupported-algorithm';
 
+/** The HMAC parameters (RFC 7401 §5.2.12 HIP_MAC, §5.2.13 HIP_MAC_2). */
 export type MacKind = 'HIP_MAC' | 'HIP_MAC_2';
+/** The signature parameters (RFC 7401 §5.2.14 HIP_SIGNATURE, §5.2.15 HIP_SIGNATURE_2). */
 export type SignatureKind = 'HIP_SIGNATURE' | 'HIP_SIGNATURE_2';
 
 /** The public half needed to verify: the peer's HOST_ID algorithm and Host Identity field. */

@@ -22,12 +22,19 @@ export const HIP_HEADER_LENGTH = 40;
 /** Largest packet the 8-bit header length can describe: (255 + 1) · 8 bytes. */
 export const HIP_MAX_PACKET_LENGTH = 2048;
 
+/**
+ * A parameter that covers part of a packet with an HMAC or a signature (RFC 7401 §5.2.12-§5.2.15).
+ */
 export type CoveredKind = 'HIP_MAC' | 'HIP_MAC_2' | 'HIP_SIGNATURE' | 'HIP_SIGNATURE_2';
 
+/**
+ * The bytes a HIP_MAC or signature covers (RFC 7401 §6.4, §6.4.2), or why they cannot be formed.
+ */
 export type CoverageResult =
   | { readonly ok: true; readonly bytes: Uint8Array }
   | { readonly ok: false; readonly reason: CoverageError };
 
+/** Why the covered bytes of a packet cannot be formed; the packet is dropped (RFC 7401 §6.4). */
 export type CoverageError =
   /** The packet has no such parameter. */
   | 'missing-param'

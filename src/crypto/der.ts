@@ -4,7 +4,12 @@
 import { concatBytes, equalBytes } from '../util/bytes.js';
 import { bigIntToMinBytes, bytesToBigInt } from './bigint.js';
 
+/**
+ * Thrown when a PEM/DER key a caller imports (PKCS#8, SPKI) is truncated or malformed: caller
+ * input, so it throws, unlike bad remote input.
+ */
 export class DerError extends Error {
+  /** Always 'DerError', so the error can be told apart by name. */
   override readonly name = 'DerError';
 }
 

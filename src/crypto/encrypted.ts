@@ -33,8 +33,13 @@ export function encryptParams(cipher: HipCipher, key: Uint8Array, random: Random
   return out;
 }
 
+/**
+ * Why an ENCRYPTED parameter (RFC 7401 §5.2.18) could not be opened: ciphertext length, key size,
+ * or the decrypted bytes are not parameter TLVs.
+ */
 export type DecryptError = 'bad-length' | 'bad-key' | 'malformed-inner';
 
+/** What {@link decryptParams} returns: the inner parameter TLVs, or why decryption failed. */
 export type DecryptedParams =
   | { readonly ok: true; readonly params: Uint8Array }
   | { readonly ok: false; readonly reason: DecryptError };
@@ -75,6 +80,10 @@ export function encryptHostId(cipher: HipCipher, key: Uint8Array, random: Random
   return encryptParams(cipher, key, random, hostIdParam);
 }
 
+/**
+ * What {@link decryptHostId} returns: the HOST_ID inside I2's ENCRYPTED (RFC 7401 §6.9), or why
+ * not.
+ */
 export type DecryptedHostId =
   | { readonly ok: true; readonly hostId: HostIdFields; readonly hostIdParam: Uint8Array }
   | { readonly ok: false; readonly reason: DecryptError | 'not-host-id' };

@@ -66,6 +66,10 @@ export type HostIdentity = {
   readonly hostIdParam: Uint8Array;
 };
 
+/**
+ * How a Host Identity is presented in HOST_ID (RFC 7401 §5.2.9: the optional Domain Identifier) and
+ * which hash derives its HIT (RFC 7401 §3.2, RFC 7343).
+ */
 export type HostIdentityOptions = {
   /** DI-Type of HOST_ID (0 none, 1 FQDN, 2 NAI). Default 0. */
   readonly diType?: number;
@@ -101,6 +105,10 @@ export function hostIdentityOf(key: HostPrivateKey): Uint8Array {
 
 // ---- HOST_ID parameter contents (RFC 7401 §5.2.9)
 
+/**
+ * The fields of a HOST_ID parameter's contents (RFC 7401 §5.2.9), as {@link buildHostIdValue} takes
+ * them.
+ */
 export type HostIdFields = {
   readonly algorithm: number;
   readonly hostIdentity: Uint8Array;
@@ -187,6 +195,9 @@ export function hostIdentityWithField(key: HostPrivateKey, hostIdentity: Uint8Ar
   };
 }
 
+/**
+ * Options of {@link generateHostIdentity}: the {@link HostIdentityOptions} plus the RSA key size.
+ */
 export type GenerateOptions = HostIdentityOptions & {
   /** RSA modulus size in bits (default 2048; slow in pure JS: seconds). */
   readonly rsaBits?: number;

@@ -37,6 +37,10 @@ export type Keymat = {
   read(offset: number, length: number): Uint8Array | undefined;
 };
 
+/**
+ * What a KEYMAT is derived from (RFC 7401 §6.5): the DH secret Kij, the puzzle's #I and #J, both
+ * HITs, and the HMAC of the Responder's HIT suite hash.
+ */
 export type KeymatInput = {
   readonly crypto: Pick<CryptoProvider, 'hmac'>;
   /** RHASH of the Responder's HIT suite. */
@@ -49,6 +53,10 @@ export type KeymatInput = {
   readonly hitR: Hit;
 };
 
+/**
+ * The KEYMAT of a base exchange or a DH rekey (RFC 7401 §6.5), readable at any index up to
+ * 255 · HashLen bytes; HKDF blocks are computed on demand.
+ */
 export function createKeymat(input: KeymatInput): Keymat {
   const { crypto, hash } = input;
   const hLen = HASH_LENGTH[hash];
@@ -112,6 +120,10 @@ function isGreater(localHit: Hit, peerHit: Hit): boolean {
   return c > 0;
 }
 
+/**
+ * The four ESP keys drawn from a KEYMAT for one pair of SAs (RFC 7402 §7), per direction, with the
+ * KEYMAT indexes the draw used.
+ */
 export type EspDraw = {
   /** Keys for our outbound SA (our outgoing traffic). */
   readonly out: DirectionKeys;
@@ -140,6 +152,10 @@ export function drawEspKeys(keymat: Keymat, index: number, localHit: Hit, peerHi
   return { out: g ? gl : lg, in: g ? lg : gl, index, nextIndex: index + total };
 }
 
+/**
+ * All keys of a base exchange, drawn in the order of RFC 7401 §6.5: HIP encryption and integrity
+ * keys of each host, then the ESP keys (RFC 7402 §7).
+ */
 export type BexKeys = {
   readonly keymat: Keymat;
   /** Our HIP keys: `encKey` for our ENCRYPTED parameters, `authKey` for HIP_MAC on packets we send. */
@@ -154,6 +170,10 @@ export type BexKeys = {
   readonly nextIndex: number;
 };
 
+/**
+ * What {@link deriveBexKeys} needs: the {@link KeymatInput} plus the negotiated HIP_CIPHER and ESP
+ * suite, which size the keys (RFC 7401 §6.5, RFC 7402 §7).
+ */
 export type BexKeysInput = KeymatInput & {
   readonly localHit: Hit;
   readonly peerHit: Hit;

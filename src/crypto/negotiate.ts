@@ -31,6 +31,10 @@ export function selectDhGroup(responderList: readonly number[], initiatorList: r
   return undefined;
 }
 
+/**
+ * The Initiator's verdict on the Responder's DH group choice in R1 (RFC 7401 §4.1.7, §6.8): the
+ * group, or why it is refused (not offered, a downgrade, no common group).
+ */
 export type DhChoiceCheck =
   | { readonly ok: true; readonly group: DhGroupId }
   | { readonly ok: false; readonly reason: 'not-offered' | 'downgrade' | 'no-common-group' };

@@ -112,6 +112,7 @@ const CIPHERS = new Map<number, HipCipher>([
   [4, aesCbc(4, 32)],
 ]);
 
+/** Options of {@link nobleCrypto}. */
 export type NobleCryptoOptions = {
   /**
    * ESP suites the caller's data plane supports, in preference order. Default: AES-128-CBC and

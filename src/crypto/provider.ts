@@ -58,6 +58,9 @@ export type EcPrivateKey = {
   readonly secret: Uint8Array;
 };
 
+/**
+ * The private half of a Host Identity, as a provider signs with it (RFC 7401 §5.2.9 algorithms).
+ */
 export type HostPrivateKey = RsaPrivateKey | EcPrivateKey;
 
 /** A DH key pair: `publicValue` is in the wire form of the DIFFIE_HELLMAN parameter. */
@@ -72,6 +75,10 @@ export type DhKeyPair = { readonly privateKey: Uint8Array; readonly publicValue:
  */
 export type DhRejectReason = 'length' | 'zero' | 'one' | 'p-minus-1' | 'out-of-range' | 'off-curve' | 'identity';
 
+/**
+ * The result of a DH/ECDH computation on a peer's public value: the shared secret, or why the
+ * value was rejected (RFC 7401 §6.4 drops the packet then; it never throws on remote input).
+ */
 export type DhSharedResult =
   | { readonly ok: true; readonly secret: Uint8Array }
   | { readonly ok: false; readonly reason: DhRejectReason };
@@ -83,7 +90,12 @@ export type DhSharedResult =
  * field width; shared secret = the x coordinate of the shared point.
  */
 export interface DhGroup {
+  /** The DH_GROUP_LIST / DIFFIE_HELLMAN group id (RFC 7401 §5.2.7). */
   readonly id: DhGroupId;
+  /**
+   * 'modp' for a MODP group (RFC 3526, RFC 5114), 'ecp' for an elliptic curve group (RFC 7401
+   * §5.2.7).
+   */
   readonly kind: 'modp' | 'ecp';
   /** Length in bytes of a public value on the wire. */
   readonly publicValueLength: number;
@@ -100,6 +112,7 @@ export interface DhGroup {
  * Host Identity field of a HOST_ID parameter (the exact bytes that are hashed into the HIT).
  */
 export interface HostIdAlgorithm {
+  /** The HI algorithm number (RFC 7401 §5.2.9). */
   readonly id: HiAlgorithmId;
   /** The key type a Host Identity field encodes, or undefined if it is malformed or unsupported. */
   keyType(hostIdentity: Uint8Array): HostKeyType | undefined;
@@ -115,24 +128,43 @@ export interface HostIdAlgorithm {
  * NULL-ENCRYPT has keyLength = ivLength = 0 and blockSize = 1.
  */
 export interface HipCipher {
+  /** The HIP_CIPHER id (RFC 7401 §5.2.8). */
   readonly id: HipCipherId;
+  /** Key length in bytes (0 for NULL-ENCRYPT). */
   readonly keyLength: number;
+  /** IV length in bytes (0 for NULL-ENCRYPT). */
   readonly ivLength: number;
+  /** Cipher block size in bytes; `encrypt` input must be a multiple of it. */
   readonly blockSize: number;
+  /** CBC encryption of `plaintext`, whose length must be a multiple of `blockSize` (no padding). */
   encrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** Undefined when the ciphertext length is not a multiple of the block size. */
   decrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
 }
 
+/**
+ * The cryptographic primitives the engine needs, injected so the core stays portable and testable:
+ * {@link nobleCrypto} is the default, `hip-engine/crypto/node` the node:crypto one. Each lookup
+ * returns undefined for an id it does not support, and negotiation skips it (RFC 7401 §5.2.7,
+ * §5.2.8, §5.2.10).
+ */
 export interface CryptoProvider {
   /** A short name for traces and benchmarks, e.g. "noble" or "node". */
   readonly name: string;
+  /** The digest of `data` (RHASH of a HIT suite, RFC 7401 §5.2.10). */
   hash(alg: HashId, data: Uint8Array): Uint8Array;
+  /** HMAC (RFC 2104) of `data` under `key`, for the HIP_MAC parameters (RFC 7401 §5.2.12). */
   hmac(alg: HashId, key: Uint8Array, data: Uint8Array): Uint8Array;
   /** HKDF (RFC 5869): Expand(Extract(salt, ikm), info, length). Throws if length > 255·HashLen. */
   hkdf(alg: HashId, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /**
+   * The DH or ECDH group with this DH_GROUP_LIST id (RFC 7401 §5.2.7), or undefined if not
+   * supported.
+   */
   dhGroup(id: number): DhGroup | undefined;
+  /** The signature algorithm with this HI algorithm number (RFC 7401 §5.2.9), or undefined. */
   hostIdAlgorithm(id: number): HostIdAlgorithm | undefined;
+  /** The HIP_CIPHER with this id (RFC 7401 §5.2.8), or undefined. */
   cipher(id: number): HipCipher | undefined;
   /** ESP suites the caller's data plane can do, in preference order. */
   espTransforms(): readonly EspTransformId[];
@@ -165,14 +197,23 @@ export const KEY_TYPE_ALGORITHM: { readonly [K in HostKeyType]: HiAlgorithmId } 
   ed25519: 13,
 };
 
+/**
+ * True for a HIT suite id hip-engine implements (1, 2, 3; 5 for EdDSA from RFC 9374), RFC 7401
+ * §5.2.10.
+ */
 export function isHitSuiteId(n: number): n is HitSuiteId {
   return n === 1 || n === 2 || n === 3 || n === 5;
 }
 
+/** True for a DH group id hip-engine implements (3, 4, 7..11), RFC 7401 §5.2.7. */
 export function isDhGroupId(n: number): n is DhGroupId {
   return n === 3 || n === 4 || (n >= 7 && n <= 11);
 }
 
+/**
+ * True for a HIP_CIPHER id hip-engine implements (1 NULL, 2 AES-128-CBC, 4 AES-256-CBC), RFC 7401
+ * §5.2.8.
+ */
 export function isHipCipherId(n: number): n is HipCipherId {
   return n === 1 || n === 2 || n === 4;
 }

@@ -10,6 +10,10 @@ import type { Hit, RandomSource } from '../types.js';
 import { concatBytes } from '../util/bytes.js';
 import { HASH_LENGTH, type CryptoProvider, type HashId } from './provider.js';
 
+/**
+ * The inputs of the puzzle (RFC 7401 §4.1.2, §5.2.4): difficulty K, #I from R1 and both HITs,
+ * hashed with the Responder's RHASH.
+ */
 export type PuzzleInput = {
   readonly crypto: Pick<CryptoProvider, 'hash'>;
   /** RHASH: the hash of the Responder's HIT suite (see hit.ts rhashOf). */
@@ -52,6 +56,10 @@ export function verifyPuzzle(p: PuzzleInput, randomJ: Uint8Array): boolean {
   return lowBitsZero(puzzleDigest(p, randomJ), p.k);
 }
 
+/**
+ * The outcome of {@link solvePuzzle}: #J with the attempts spent, or why there is none (budget
+ * exhausted, K outside 0..RHASH bits, wrong #I or HIT length).
+ */
 export type PuzzleSolution =
   | { readonly ok: true; readonly randomJ: Uint8Array; readonly attempts: number }
   | { readonly ok: false; readonly reason: 'budget' | 'bad-k' | 'bad-length'; readonly attempts: number };

@@ -11,6 +11,10 @@ import type { HipPacket } from '../wire/types.js';
  * marker, checksum zeroed, see `encapsulateHip`). `packet` is the decoded form, for logging.
  */
 export interface DatagramSocket {
+  /**
+   * Sends `bytes` from our locator `src` to the peer's `dst`. Fire-and-forget: a loss is HIP's to
+   * retransmit (RFC 7401 §4.4.3).
+   */
   send(src: Locator, dst: Locator, bytes: Uint8Array, packet: HipPacket): void;
 }
 
@@ -23,15 +27,25 @@ export interface DatagramSocket {
  * `updateSaLocators` (inbound SAs accept packets from any locator, so they need nothing).
  */
 export interface EspDataPlaneAdapter {
+  /** Installs an SA: one direction of an ESP SA pair with its keys, SPI, suite and locators (RFC 7402 §3.3.1). */
   addSa(sa: SaSpec): void;
+  /**
+   * Removes the SA with this SPI and direction (after CLOSE, a rekey or expiry; RFC 7402 §6.10).
+   */
   deleteSa(spi: number, direction: SaDirection, peerHit: Hit): void;
+  /** Moves an existing SA to the locators in `sa` (RFC 8046 §3.2); `sa` has empty keys. */
   updateSa?(sa: SaSpec): void;
+  /** Re-points the outbound SA `spi` to the outer addresses `src` → `dst` (RFC 8046 §3.2). */
   updateSaLocators?(spi: number, src: Locator, dst: Locator, peerHit: Hit): void;
 }
 
 /** Receives the engine's peer locator table changes (RFC 8046 §5.1 states). */
 export interface LocatorSink {
+  /** Adds a peer locator or changes its state (UNVERIFIED, ACTIVE, DEPRECATED; RFC 8046 §5.1). */
   upsert(peer: Hit, entry: PeerLocator): void;
+  /**
+   * Forgets a peer locator (it left the peer's LOCATOR_SET or its lifetime ended, RFC 8046 §5.1).
+   */
   remove(peer: Hit, entry: PeerLocator): void;
 }
 
@@ -41,10 +55,17 @@ export interface LocatorSink {
  * is monotonic milliseconds on the same origin as `at`.
  */
 export interface Scheduler {
+  /** The current time in monotonic milliseconds, passed to the engine as `now`. */
   now(): Millis;
+  /** Arms the single timer for `at` (replacing the previous one), or disarms it for `undefined`. */
   wakeAt(at: Millis | undefined, cb: () => void): void;
 }
 
+/**
+ * What {@link createDriver} connects the engine to: a socket and a scheduler, optionally an ESP
+ * data
+ * plane, a locator sink and observers. The driver calls them in the order of the engine's outputs.
+ */
 export type DriverAdapters = {
   readonly socket: DatagramSocket;
   readonly scheduler: Scheduler;

@@ -26,15 +26,31 @@ export type DrivableEngine = Pick<HipEngine, 'handle' | 'handleTimeout' | 'poll'
 export type EspFeedbackInput = Extract<Input, { readonly kind: 'esp-seen' | 'esp-seq-exhausting' }>;
 
 /** Anything with `pollFeedback()`, such as the `EspDataPlane` class. */
-export type FeedbackSource = { pollFeedback(): EspFeedbackInput | undefined };
+export type FeedbackSource = {
+  /** The next queued feedback entry, or undefined when the queue is empty. */
+  pollFeedback(): EspFeedbackInput | undefined;
+};
 
+/**
+ * The peer to connect to: its HIT, the locators to send I1 to (RFC 7401 §4.1), and optionally which
+ * of our HITs to use.
+ */
 export type PeerSpec = { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit };
 
+/** Thrown by a command (connect, rekey, close, ...) on a driver after {@link Driver.dispose}. */
 export class DriverDisposedError extends Error {
+  /** Always 'DriverDisposedError'. */
   override readonly name = 'DriverDisposedError';
 }
 
+/**
+ * The reference driver: the thin imperative shell that runs a `HipEngine` by the driving
+ * contract (docs/architecture.md): one mutation, then drain `poll()` into the adapters in order,
+ * then re-arm the single timer with `pollTimeout()`. It owns no I/O and reads no clock but
+ * `scheduler.now()`; {@link createDriver} makes one.
+ */
 export class Driver<E extends DrivableEngine = HipEngine> {
+  /** The engine the driver runs. */
   readonly engine: E;
   readonly #a: DriverAdapters;
   readonly #pending: (() => void)[] = [];
@@ -60,6 +76,10 @@ export class Driver<E extends DrivableEngine = HipEngine> {
     return this.#armed;
   }
 
+  /**
+   * True after {@link Driver.dispose}: inputs are ignored and commands throw
+   * {@link DriverDisposedError}.
+   */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -103,14 +123,23 @@ export class Driver<E extends DrivableEngine = HipEngine> {
     return this.mutate((e, now) => e.connect(peer, now));
   }
 
+  /**
+   * engine.rekey (an UPDATE with new ESP_INFO, RFC 7402 §6.9; with `newDh` also a new DH key), then
+   * drain and re-arm.
+   */
   rekey(id: AssocId, opts: { readonly newDh?: boolean } = {}): void {
     this.mutate((e, now) => e.rekey(id, now, opts));
   }
 
+  /** engine.close (CLOSE, RFC 7401 §5.3.7), then drain and re-arm. */
   close(id: AssocId): void {
     this.mutate((e, now) => e.close(id, now));
   }
 
+  /**
+   * engine.setLocalLocators (a readdressing UPDATE to every peer, RFC 8046 §5.3), then drain and
+   * re-arm.
+   */
   setLocalLocators(locators: readonly Locator[]): void {
     this.mutate((e, now) => e.setLocalLocators(locators, now));
   }

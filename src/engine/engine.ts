@@ -11,7 +11,7 @@ import { nobleCrypto, defaultRandom } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { hitKey, isHit } from '../addr/hit.js';
 import ipaddr from 'ipaddr.js';
-import { ipv4Bytes } from '../addr/locator.js';
+import { asLocator, ipv4Bytes } from '../addr/locator.js';
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource } from '../types.js';
 import { abytes, equalBytes, readU32, toHex } from '../util/bytes.js';
 import { assertNever } from '../util/assert.js';
@@ -302,7 +302,7 @@ export class EngineImpl implements EngineCore {
 
   /** Handles one remote input. Bad input is dropped and reported; it never throws. */
   handle(input: Input, now: Millis): void {
-    checkInput(input);
+    input = checkInput(input);
     this.advance(now);
     switch (input.kind) {
       case 'datagram': {
@@ -679,8 +679,21 @@ function inRange(l: Locator, net: ipaddr.IPv4 | ipaddr.IPv6, bits: number): bool
 
 const INPUT_KINDS: readonly string[] = ['datagram', 'packet', 'esp-seen', 'esp-seq-exhausting'];
 
+/**
+ * `src` and `dst` as the engine keeps them: 16 bytes, IPv4 in IPv4-in-IPv6 format (the locator
+ * form of RFC 8046 §4.2, RFC 4291). A 4-byte IPv4 address, as a socket or a pcap gives it, is
+ * mapped; any other length is caller misuse (RangeError naming the field). No copy when both are
+ * 16 bytes.
+ */
+function withLocators<T extends { readonly src: Locator; readonly dst: Locator }>(input: T): T {
+  const src = asLocator(input.src, 'input.src');
+  const dst = asLocator(input.dst, 'input.dst');
+  return src === input.src && dst === input.dst ? input : { ...input, src, dst };
+}
+
 /** Caller misuse of handle() throws TypeError naming the field (DESIGN C3.7); remote bytes never do. */
-function checkInput(input: Input): void {
+function checkInput(input: Input): Input {
+  // Returns the input with its addresses as 16-byte locators (withLocators).
   if (typeof input !== 'object' || input === null) throw new TypeError('"input" expected an object');
   const kind = (input as { kind?: unknown }).kind;
   if (typeof kind !== 'string' || !INPUT_KINDS.includes(kind)) {
@@ -689,12 +702,9 @@ function checkInput(input: Input): void {
   switch (input.kind) {
     case 'datagram':
       abytes(input.bytes, 'input.bytes');
-      abytes(input.src, 'input.src', 16);
-      abytes(input.dst, 'input.dst', 16);
-      return;
+      return withLocators(input);
     case 'packet': {
-      abytes(input.src, 'input.src', 16);
-      abytes(input.dst, 'input.dst', 16);
+      const located = withLocators(input);
       const p = input.packet as Partial<HipPacket> | null;
       if (typeof p !== 'object' || p === null) throw new TypeError('"input.packet" expected a decoded HipPacket');
       if (typeof p.kind !== 'string' || !(p.kind in PACKET_TYPE)) throw new TypeError(`"input.packet.kind" expected a HIP packet kind, got ${String(p.kind)}`);
@@ -706,16 +716,14 @@ function checkInput(input: Input): void {
         if (typeof q !== 'object' || q === null || typeof q.kind !== 'string') throw new TypeError(`"input.packet.params[${i}]" expected a decoded parameter`);
       });
       if (p.raw !== undefined) abytes(p.raw, 'input.packet.raw');
-      return;
+      return located;
     }
     case 'esp-seen':
       if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
-      abytes(input.src, 'input.src', 16);
-      abytes(input.dst, 'input.dst', 16);
-      return;
+      return withLocators(input);
     case 'esp-seq-exhausting':
       if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
-      return;
+      return input;
   }
 }
 

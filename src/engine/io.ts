@@ -5,7 +5,12 @@ import type { PacketKind } from '../wire/constants.js';
 import type { HipPacket } from '../wire/types.js';
 import type { DropReason } from './errors.js';
 
-/** What `HipEngine.handle` takes: a received HIP packet (raw or decoded) or data-plane feedback. */
+/**
+ * What `HipEngine.handle` takes: a received HIP packet (raw or decoded) or data-plane feedback.
+ * `src` and `dst` are 16-byte locators, or 4-byte IPv4 addresses as a socket or a pcap gives
+ * them, which the engine maps to the IPv4-in-IPv6 form (RFC 8046 §4.2); any other length throws
+ * a RangeError naming the field.
+ */
 export type Input =
   /** A packet the caller already decoded (e.g. to demultiplex). */
   | { readonly kind: 'packet'; readonly packet: HipPacket; readonly src: Locator; readonly dst: Locator }

@@ -24,6 +24,10 @@ export type BeetPayload = {
   readonly payload: Uint8Array;
 };
 
+/**
+ * What {@link beetToIpv6} returns: the inner IPv6 packet between the HITs and whether its
+ * upper-layer checksum is right.
+ */
 export type BeetInnerPacket = {
   /** The inner IPv6 packet from `srcHit` to `dstHit`, ready to write to a TUN device. */
   readonly packet: Uint8Array;
@@ -35,14 +39,23 @@ export type BeetInnerPacket = {
   readonly checksumOk: boolean | undefined;
 };
 
+/**
+ * Why {@link beetFromIpv6} refused a packet: too short, not IPv6, a bad Payload Length, or an
+ * address that is not a HIT (BEET carries only HIT-to-HIT packets, RFC 7402 §3.2).
+ */
 export type BeetFromIpv6Error = 'truncated' | 'not-ipv6' | 'bad-length' | 'not-hit';
+/**
+ * What {@link beetFromIpv6} returns: the BEET payload to protect, or why the packet was refused.
+ */
 export type BeetFromIpv6Result = ({ readonly ok: true } & BeetPayload) | { readonly ok: false; readonly reason: BeetFromIpv6Error };
 
+/** Options of {@link beetToIpv6}. */
 export type BeetInnerOptions = {
   /** Hop Limit of the inner header. Default 64. */
   readonly hopLimit?: number;
 };
 
+/** Options of {@link beetFromIpv6}. */
 export type BeetFromIpv6Options = {
   /**
    * Recompute the TCP, UDP or ICMPv6 checksum over the HIT pseudo-header (RFC 7402 §3.2), for

@@ -35,7 +35,11 @@ import {
 export const ESP_SEQ_MAX = 0xffffffff;
 /** Default `seqSoftLimit`: 2^32 - 2^24. */
 export const DEFAULT_SEQ_SOFT_LIMIT = 2 ** 32 - 2 ** 24;
+/**
+ * Default anti-replay window of an inbound SA, in packets: 64, the size RFC 4303 §3.4.3 recommends.
+ */
 export const DEFAULT_REPLAY_WINDOW = 64;
+/** Largest anti-replay window a data plane or SA accepts, in packets (a RangeError above it). */
 export const MAX_REPLAY_WINDOW = 65536;
 /** Next Header 59: no next header (RFC 4303 §2.6 also uses it to mark dummy packets). */
 export const NEXT_HEADER_NONE = 59;
@@ -105,6 +109,14 @@ type PeerEntry = {
   usable: readonly OutboundSaView[];
 };
 
+/**
+ * A userspace ESP data plane (RFC 4303) in BEET mode (RFC 7402 §3), sans-I/O. Install and remove
+ * SAs from the engine's `sa` outputs ({@link EspDataPlane.addSa}, {@link EspDataPlane.deleteSa}),
+ * encrypt with {@link EspDataPlane.protect}, decrypt with {@link EspDataPlane.unprotect}, and hand
+ * {@link EspDataPlane.pollFeedback} entries back to the engine: the first ESP packet on an SA
+ * completes R2_SENT → ESTABLISHED (RFC 7401 §4.4.2), and address verification uses it (RFC 8046
+ * §5.4). A bad packet is dropped and counted, never thrown on.
+ */
 export class EspDataPlane {
   readonly #random: RandomSource;
   readonly #allowAuthOnly: boolean;

@@ -4,8 +4,16 @@
 // needs, so the window slides by clearing whole words instead of shifting bits (the technique of
 // RFC 6479). `check` is the cheap pre-ICV test; `update` runs only after the ICV verified.
 
+/**
+ * The anti-replay check of a sequence number (RFC 4303 §3.4.3): new, seen before, or left of the
+ * window.
+ */
 export type ReplayVerdict = 'ok' | 'replay' | 'too-old';
 
+/**
+ * The anti-replay window of one inbound SA (RFC 4303 §3.4.3, 32-bit sequence numbers). `check`
+ * before the ICV, `update` only after the ICV verified, so a forged packet cannot move the window.
+ */
 export class ReplayWindow {
   /** Window size in packets; 0 means anti-replay is disabled. */
   readonly size: number;

@@ -34,6 +34,10 @@ export type EspSuiteInfo = {
   readonly align: number;
 };
 
+/**
+ * The ESP transforms the data plane implements, by ESP suite id (RFC 7402 §5.1.2, RFC 4303 §2):
+ * cipher, key, IV and ICV sizes, and the ciphertext alignment. Exported as `ESP_SUITE_INFO`.
+ */
 export const SUITES: Readonly<Record<EspSuiteId, EspSuiteInfo>> = {
   1: { name: 'AES-128-CBC with HMAC-SHA1-96', cipher: 'cbc', encKeyLens: [16], authKeyLen: 20, mac: 'sha1', ivLen: 16, icvLen: 12, align: 16 },
   7: { name: 'NULL with HMAC-SHA-256-128', cipher: 'null', encKeyLens: [0], authKeyLen: 32, mac: 'sha256', ivLen: 0, icvLen: 16, align: 4 },

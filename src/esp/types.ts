@@ -38,6 +38,7 @@ export type EspDropReason =
   /** RFC 8046 §5.6: the SA's destination is UNVERIFIED and the peer's credit is too low. */
   | 'no-credit';
 
+/** Every {@link EspDropReason}, in a fixed order: the keys of {@link EspDropCounts}. */
 export const ESP_DROP_REASONS: readonly EspDropReason[] = [
   'truncated',
   'bad-length',
@@ -74,6 +75,10 @@ export type OutboundSaView = {
   readonly creditLimited: boolean;
 };
 
+/**
+ * What an {@link OutboundPolicy} chooses from: the peer, the caller's flow key and the usable
+ * outbound SAs.
+ */
 export type OutboundPolicyContext = {
   readonly peerHit: Hit;
   /** The caller's flow key from `protect(..., { flowKey })`, if any. */
@@ -89,6 +94,7 @@ export type OutboundPolicyContext = {
  */
 export type OutboundPolicy = (ctx: OutboundPolicyContext) => OutboundSaView | undefined;
 
+/** Options of `EspDataPlane.protect`. */
 export type ProtectOptions = {
   /** Next Header of the inner payload (RFC 4303 §2.6), e.g. 17 UDP. Default 59 (no next header). */
   readonly nextHeader?: number;
@@ -100,6 +106,7 @@ export type ProtectOptions = {
   readonly now?: number;
 };
 
+/** An ESP packet to send (RFC 4303 §2) and the outer addresses of its SA. */
 export type EspPacket = {
   readonly spi: number;
   readonly seq: number;
@@ -111,10 +118,18 @@ export type EspPacket = {
   readonly bytes: Uint8Array;
 };
 
+/**
+ * What `EspDataPlane.protect` returns: the packet to send, or the {@link EspDropReason} why
+ * nothing was sent (e.g. no SA, no credit towards an unverified address, RFC 8046 §5.6).
+ */
 export type ProtectResult =
   | { readonly ok: true; readonly packet: EspPacket }
   | { readonly ok: false; readonly reason: EspDropReason };
 
+/**
+ * What `EspDataPlane.unprotect` returns: the decrypted payload with its SA and BEET addresses, or
+ * why the packet was dropped (counted in {@link EspStats}).
+ */
 export type UnprotectResult =
   | {
       readonly ok: true;
@@ -143,8 +158,10 @@ export type EspFeedback =
   /** Outbound `spi` crossed `seqSoftLimit`: ask the engine for a rekey. Once per SA. */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
 
+/** Packets dropped, by reason. */
 export type EspDropCounts = Readonly<Record<EspDropReason, number>>;
 
+/** Counters of one SA, as `EspDataPlane.stats()` reports them. */
 export type EspSaStats = {
   readonly spi: number;
   readonly direction: 'in' | 'out';
@@ -157,6 +174,7 @@ export type EspSaStats = {
   readonly drops: EspDropCounts;
 };
 
+/** Counters of one address pair (outer source → destination), for multihoming (RFC 8047). */
 export type EspPathStats = {
   /** `formatLocator(src)→formatLocator(dst)`, as sent (outbound) or received (inbound). */
   readonly path: string;
@@ -169,6 +187,9 @@ export type EspPathStats = {
   readonly drops: EspDropCounts;
 };
 
+/**
+ * What `EspDataPlane.stats()` returns: totals, drops by reason, and per-SA and per-path counters.
+ */
 export type EspStats = {
   readonly txPackets: number;
   readonly txBytes: number;
@@ -184,34 +205,61 @@ export type EspStats = {
   readonly paths: Readonly<Record<string, EspPathStats>>;
 };
 
+/** Options of the {@link EspDataPlane} constructor. */
 export type EspDataPlaneOptions = {
   /** Randomness for CBC IVs (RFC 3602) and the per-SA AES-GCM IV prefix. */
   readonly random: RandomSource;
   /**
    * Accept authentication-only SAs (suite 7, NULL + HMAC-SHA-256). Off by default: RFC 7402
    * §5.1.2 and DESIGN Part A forbid it unless policy explicitly allows it.
+   * @defaultValue false
    */
   readonly allowAuthOnly?: boolean;
-  /** Anti-replay window in packets (RFC 4303 §3.4.3). Default 64; 0 disables; at most 65536. */
+  /**
+   * Anti-replay window in packets (RFC 4303 §3.4.3: 64 "SHOULD be employed as the default");
+   * 0 disables it; at most 65536.
+   * @defaultValue 64
+   */
   readonly replayWindow?: number;
   /**
    * Outbound sequence number at which `esp-seq-exhausting` is signalled (once per SA).
    * Default 2^32 - 2^24: about 16.7 million packets of headroom (minutes at 1 Gbit/s) for the
-   * rekey UPDATE exchange before the hard stop at 2^32 - 1.
+   * rekey UPDATE exchange before the hard stop at 2^32 - 1 (RFC 4303 §3.3.3: the counter never
+   * cycles; RFC 7402 §6.8: rekey before it runs out).
+   * @defaultValue 4278190080
    */
   readonly seqSoftLimit?: number;
-  /** Outbound SA selection. Default `preferredPath`. */
+  /**
+   * Outbound SA selection among a peer's usable SAs (RFC 8047 §4.3: a host may have several SAs
+   * with a peer; which one a packet takes is local policy).
+   * @defaultValue `preferredPath`
+   */
   readonly policy?: OutboundPolicy;
-  /** Emit `esp-seen` feedback. Default true. */
+  /**
+   * Emit `esp-seen` feedback: the engine needs it to leave R2-SENT (RFC 7401 §4.4.3) and to
+   * verify addresses by data (RFC 8046 §5.4).
+   * @defaultValue true
+   */
   readonly seenFeedback?: boolean;
-  /** Queued feedback cap; further `esp-seen` entries are counted and discarded. Default 4096. */
+  /**
+   * Queued feedback cap; further `esp-seen` entries are counted and discarded (bounded state
+   * under a flood of valid ESP, RFC 8046 §6.2.2).
+   * @defaultValue 4096
+   */
   readonly maxQueuedFeedback?: number;
-  /** Largest ESP packet `protect` builds. Default 65535. */
+  /**
+   * Largest ESP packet `protect` builds: the IPv6 payload length limit (RFC 8200 §3).
+   * @defaultValue 65535
+   */
   readonly maxPacketBytes?: number;
-  /** Credit aging (RFC 8046 §5.6.2): credit is multiplied by `factor` every `intervalMs`. Default 7/8 and 5000. */
+  /**
+   * Credit aging (RFC 8046 §5.6.2): credit is multiplied by `factor` every `intervalMs`.
+   * @defaultValue `{ factor: 7 / 8, intervalMs: 5000 }`
+   */
   readonly creditAging?: { readonly factor: number; readonly intervalMs: number };
 };
 
+/** Options of `EspDataPlane.addSa` for one SA. */
 export type AddSaOptions = {
   /** Anti-replay window for this inbound SA; default the data plane's `replayWindow`. */
   readonly replayWindow?: number;

@@ -2,6 +2,10 @@
 // decreases. The engine itself has no clock; `now` is an argument to every call (C3.6).
 import type { Millis } from '../types.js';
 
+/**
+ * A virtual clock for tests and the simulator: time moves only when told, never backwards, so a run
+ * gives the same `now` to the engine every time.
+ */
 export class VirtualClock {
   #now: Millis;
 
@@ -10,6 +14,7 @@ export class VirtualClock {
     this.#now = start;
   }
 
+  /** The current virtual time, in milliseconds. */
   get now(): Millis {
     return this.#now;
   }

@@ -32,6 +32,10 @@ export function exchangeDirect(a: HipEngine, b: HipEngine, now: Millis): number 
   return delivered;
 }
 
+/**
+ * Options of {@link establishDirect}: the Initiator's identity and locator, the Responder's locator
+ * and HIT, and the Initiator engine's setup.
+ */
 export type DirectExchangeOptions = {
   /** The Initiator's identity (its HIT must be new to the Responder). */
   readonly identity: HostIdentity;
@@ -45,6 +49,10 @@ export type DirectExchangeOptions = {
   readonly config?: Partial<HipConfig>;
 };
 
+/**
+ * What {@link establishDirect} returns: the Initiator's engine and the association id on each side,
+ * both ESTABLISHED.
+ */
 export type DirectExchange = {
   /** A fresh engine holding the Initiator's one association. */
   readonly initiator: HipEngine;
@@ -76,6 +84,7 @@ export function establishDirect(responder: HipEngine, opts: DirectExchangeOption
 
 /** The Responder-side steps of `responderLifecycle`, in the order they run. */
 export const RESPONDER_STEPS = ['I1→R1', 'I2→R2', 'first ESP seen', 'rekey', 'close to discard'] as const;
+/** A step of {@link responderLifecycle} (one of {@link RESPONDER_STEPS}). */
 export type ResponderStep = (typeof RESPONDER_STEPS)[number];
 
 /**

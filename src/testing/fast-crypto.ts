@@ -36,6 +36,7 @@ import { KEY_TYPE_ALGORITHM } from '../crypto/provider.js';
 import type { RandomSource } from '../types.js';
 import { compareBytes, concatBytes, readU16 } from '../util/bytes.js';
 
+/** Options of {@link fastCrypto}: the same as `nobleCrypto`'s (the ESP suites to offer). */
 export type FastCryptoOptions = NobleCryptoOptions;
 
 /** Name every fastCrypto() provider reports, so traces and benchmarks cannot mistake it. */

@@ -4,8 +4,16 @@
 import type { Millis } from '../types.js';
 import { BinaryHeap } from '../util/heap.js';
 
+/**
+ * One scheduled item: its time, and a sequence number that orders items of the same time by
+ * insertion.
+ */
 export type HeapEntry<T> = { readonly time: Millis; readonly seq: number; readonly item: T };
 
+/**
+ * The simulator's event queue: items ordered by time, ties by insertion order, so a run is
+ * deterministic from its seed. Push and pop are O(log n).
+ */
 export class EventHeap<T> {
   readonly #h = new BinaryHeap<HeapEntry<T>>(less);
   #seq = 0;

@@ -19,6 +19,7 @@ import type { HipPacket, HipParam } from '../wire/types.js';
 /** HIP packet kinds plus 'ESP' for data-plane packets. */
 export type SimPacketKind = PacketKind | 'ESP';
 
+/** What an {@link Interceptor} knows about a packet a simulated host sends. */
 export type InterceptContext = {
   /** Virtual time of the send. */
   readonly now: Millis;
@@ -41,14 +42,25 @@ export type InterceptContext = {
   readonly index: number;
 };
 
+/**
+ * The object form of a verdict: send other bytes, delay every delivered copy, add copies; they
+ * combine.
+ */
 export type InterceptAction = {
   readonly replace?: Uint8Array;
   readonly delayMs?: Millis;
   readonly duplicate?: number;
 };
 
+/**
+ * An {@link Interceptor}'s answer: 'pass' (or undefined), 'drop', or an {@link InterceptAction}.
+ */
 export type InterceptVerdict = 'pass' | 'drop' | InterceptAction | undefined;
 
+/**
+ * A function that sees every packet a simulated host sends before it enters a link, and decides
+ * what happens to it: to drop, alter, delay or duplicate one packet of an exchange in a test.
+ */
 export type Interceptor = (bytes: Uint8Array, ctx: InterceptContext) => InterceptVerdict;
 
 /** Which packets a filter helper acts on; every given field must match. */
@@ -56,9 +68,14 @@ export type PacketMatch = {
   readonly kind?: SimPacketKind | readonly SimPacketKind[];
   readonly from?: string;
   readonly to?: string;
+  /** Any further test on the bytes or the context. */
   readonly where?: (bytes: Uint8Array, ctx: InterceptContext) => boolean;
 };
 
+/**
+ * True when the packet matches every field given in `m` (kind, sending and receiving host,
+ * predicate).
+ */
 export function matchesPacket(m: PacketMatch, bytes: Uint8Array, ctx: InterceptContext): boolean {
   if (m.kind !== undefined) {
     const kinds: readonly SimPacketKind[] = typeof m.kind === 'string' ? [m.kind] : m.kind;
@@ -70,6 +87,7 @@ export function matchesPacket(m: PacketMatch, bytes: Uint8Array, ctx: InterceptC
   return true;
 }
 
+/** Which of the matching packets {@link on} acts on. */
 export type OnOptions = {
   /** Act only on these 0-based occurrences among the matching packets (default: all). */
   readonly nth?: number | readonly number[];

@@ -6,9 +6,15 @@ import { isIpv4Mapped } from '../addr/locator.js';
 import type { Locator } from '../types.js';
 import { abytes, readU16, writeU16 } from '../util/bytes.js';
 
+/** IPv4 header length without options (RFC 791 §3.1). */
 export const IPV4_HEADER_BYTES = 20;
+/** IPv6 fixed header length (RFC 8200 §3). */
 export const IPV6_HEADER_BYTES = 40;
 
+/**
+ * An IP packet to build around a HIP or ESP payload (for pcap files and the simulator's IP view):
+ * addresses, protocol and the header fields a test may set.
+ */
 export type IpPacketSpec = {
   readonly src: Locator;
   readonly dst: Locator;
@@ -106,6 +112,7 @@ export function buildIpPacket(spec: IpPacketSpec): Uint8Array {
   return out;
 }
 
+/** The header fields of a parsed IPv4 or IPv6 packet and its payload. */
 export type ParsedIpPacket = {
   readonly family: 'ipv4' | 'ipv6';
   /** Canonical 16-byte locators (IPv4 as IPv4-mapped). */
@@ -129,7 +136,9 @@ export type ParsedIpPacket = {
   readonly flowLabel?: number;
 };
 
+/** Why {@link parseIpPacket} could not parse a header, with a message. */
 export type IpParseError = { readonly code: 'TRUNCATED' | 'BAD_VERSION' | 'BAD_HEADER_LENGTH' | 'BAD_TOTAL_LENGTH'; readonly message: string };
+/** What {@link parseIpPacket} returns: the parsed packet, or an error. It never throws. */
 export type IpParseResult = { readonly ok: true; readonly value: ParsedIpPacket } | { readonly ok: false; readonly error: IpParseError };
 
 const fail = (code: IpParseError['code'], message: string): IpParseResult => ({ ok: false, error: { code, message } });

@@ -34,8 +34,14 @@ export type GilbertElliott = {
 /** A Bernoulli loss probability, or a Gilbert–Elliott model. */
 export type LossModel = number | GilbertElliott;
 
+/** How a corrupted copy is damaged: truncated, one bit flipped, or two bytes swapped. */
 export type CorruptKind = 'truncate' | 'flip' | 'swap';
 
+/**
+ * How a simulated {@link Link} treats packets: delay, jitter, reordering, loss, MTU and
+ * fragmentation, rate and buffer, duplication and corruption. Every random choice comes from the
+ * link's seed, so a run repeats exactly.
+ */
 export type LinkOptions = {
   /** Fixed one-way delay (default 0). */
   readonly latencyMs?: Millis;
@@ -80,6 +86,7 @@ export type LinkPacket<Tag = unknown> = {
   readonly tag?: Tag;
 };
 
+/** One copy of a packet that arrives, and when. */
 export type Delivery<Tag = unknown> = {
   /** Arrival time (>= the submission time). */
   readonly deliverAt: Millis;
@@ -98,9 +105,18 @@ export type Delivery<Tag = unknown> = {
   readonly tag?: Tag;
 };
 
+/**
+ * Why a link dropped a packet: the link is down, `lossMask` chose it, it exceeds the MTU without
+ * fragmentation, the buffer was full, random loss, or a fragment was lost.
+ */
 export type DropCause = 'down' | 'mask' | 'mtu' | 'queue' | 'loss' | 'fragment';
+/** Every {@link DropCause}, in a fixed order: the keys of `LinkCounters.lost`. */
 export const DROP_CAUSES: readonly DropCause[] = ['down', 'mask', 'mtu', 'queue', 'loss', 'fragment'];
 
+/**
+ * What `Link.submit` decided for one packet: its deliveries (none, one, or two with a duplicate),
+ * or the cause of its drop.
+ */
 export type LinkOutcome<Tag = unknown> = {
   readonly index: number;
   readonly deliveries: Delivery<Tag>[];
@@ -110,6 +126,7 @@ export type LinkOutcome<Tag = unknown> = {
   readonly fragments: number;
 };
 
+/** Counters of a {@link Link} since it was made. */
 export type LinkCounters = {
   submitted: number;
   /** Packets delivered at least once. */
@@ -125,6 +142,7 @@ export type LinkCounters = {
   lost: Record<DropCause, number>;
 };
 
+/** The IP version a packet travels as, for header sizes and fragmentation (RFC 791, RFC 8200). */
 export type IpFamily = 'ipv4' | 'ipv6';
 
 const IPV4_HEADER = 20;
@@ -266,6 +284,7 @@ function emptyCounters(): LinkCounters {
 
 /** One direction of a path. */
 export class Link {
+  /** The options the link was made with. */
   readonly options: LinkOptions;
   readonly #o: Resolved;
   readonly #rng: Prng;

@@ -14,9 +14,12 @@ export const LINKTYPE = { RAW: 101, IPV4: 228, IPV6: 229 } as const;
 export const PCAP_MAGIC = 0xa1b2c3d4;
 /** Magic of a nanosecond-resolution file. */
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
+/** Size of a pcap file's global header (magic, version, thiszone, sigfigs, snaplen, linktype). */
 export const PCAP_GLOBAL_HEADER_BYTES = 24;
+/** Size of a pcap record header (ts_sec, ts_usec, incl_len, orig_len). */
 export const PCAP_RECORD_HEADER_BYTES = 16;
 
+/** Options of {@link PcapWriter}. */
 export type PcapWriterOptions = {
   /** Maximum bytes kept per record (default 65535); longer packets are truncated, orig_len kept. */
   readonly snaplen?: number;
@@ -56,9 +59,13 @@ function put16(out: Uint8Array, off: number, v: number, le: boolean): void {
 
 /** Collects (time, IP packet) records and produces a classic pcap file. */
 export class PcapWriter {
+  /** Maximum bytes kept per record; longer packets are truncated (orig_len keeps their length). */
   readonly snaplen: number;
+  /** Link type of the file (LINKTYPE.RAW: raw IPv4/IPv6 packets). */
   readonly linktype: number;
+  /** Byte order of the file. */
   readonly littleEndian: boolean;
+  /** Added to every record's time to form its Unix timestamp. */
   readonly epochMs: Millis;
   readonly #records: PendingRecord[] = [];
 
@@ -127,6 +134,7 @@ export class PcapWriter {
   }
 }
 
+/** One record of a pcap file: its timestamp, original length and the captured bytes. */
 export type PcapRecord = {
   readonly tsSec: number;
   /** Microseconds, or nanoseconds in a nanosecond-resolution file. */
@@ -138,6 +146,7 @@ export type PcapRecord = {
   readonly bytes: Uint8Array;
 };
 
+/** A parsed pcap file: the global header fields and every record. */
 export type PcapFile = {
   readonly littleEndian: boolean;
   readonly nanosecond: boolean;
@@ -150,8 +159,11 @@ export type PcapFile = {
   readonly records: readonly PcapRecord[];
 };
 
+/** Why a pcap file could not be read. */
 export type PcapErrorCode = 'NOT_BYTES' | 'TRUNCATED_HEADER' | 'BAD_MAGIC' | 'BAD_VERSION' | 'TRUNCATED_RECORD';
+/** A pcap read error: its code, a message and the byte offset where reading stopped. */
 export type PcapError = { readonly code: PcapErrorCode; readonly message: string; readonly offset: number };
+/** What {@link readPcap} returns: the parsed file, or an error. It never throws. */
 export type PcapReadResult = { readonly ok: true; readonly value: PcapFile } | { readonly ok: false; readonly error: PcapError };
 
 function get32(b: Uint8Array, off: number, le: boolean): number {

@@ -12,11 +12,18 @@ import type { Millis } from '../types.js';
 import type { Sim } from './sim.js';
 import type { TraceRecord } from './trace.js';
 
+/**
+ * An event marked on the plot: a link going down or up, an UPDATE sent, a peer address verified
+ * (RFC 8046 §5.4), an SA added, an SA moved to other locators (failover, RFC 8047).
+ */
 export type PlotMarkKind = 'link-down' | 'link-up' | 'update' | 'verified' | 'sa-added' | 'sa-moved';
 
+/** One event mark: its time, kind and label. */
 export type PlotMark = { readonly t: Millis; readonly kind: PlotMarkKind; readonly label: string };
+/** One line of the plot: a path's name and its (time, cumulative delivered bytes) points. */
 export type PlotSeries = { readonly name: string; readonly points: readonly (readonly [Millis, number])[] };
 
+/** Options of the SVG plot: title and size in pixels. */
 export type PlotOptions = {
   /** Title at the top. Default "Delivered application data per path". */
   readonly title?: string;

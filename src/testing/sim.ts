@@ -63,8 +63,16 @@ const IPPROTO_HIP = 139;
 const IPPROTO_ESP = 50;
 const TAIL_LINES = 50;
 
+/**
+ * The crypto provider of a simulated host: 'noble' (real, the default), 'fast' ({@link fastCrypto},
+ * insecure, for large runs only) or any `CryptoProvider`.
+ */
 export type SimCryptoChoice = 'noble' | 'fast' | CryptoProvider;
 
+/**
+ * Options of the {@link Sim} constructor: the master seed every stream derives from, the default
+ * crypto, the start time, which invariants to check, and what to capture.
+ */
 export type SimOptions = {
   /** Master seed; host, link and identity streams are derived from it. */
   readonly seed: Seed;
@@ -117,6 +125,10 @@ export type SimLocalLocator = {
 /** A locator as a host option: plain address (text or bytes) or with attributes. */
 export type SimLocatorInput = string | Locator | SimLocalLocator;
 
+/**
+ * Options of `Sim.host`: the identity (or the key type to generate one), the locators, and the
+ * host's engine configuration, policy and crypto.
+ */
 export type SimHostOptions = {
   /** The host identity; default: a fresh key of `keyType` from the host's identity stream. */
   readonly identity?: HostIdentity;
@@ -135,6 +147,10 @@ export type SimHostOptions = {
   readonly crypto?: SimCryptoChoice;
 };
 
+/**
+ * Budgets of `Sim.runUntil`: when either is spent before the condition holds, it throws a
+ * {@link SimError}.
+ */
 export type RunBounds = {
   /** Virtual time budget from the moment of the call (default 600 000 ms). */
   readonly maxTimeMs?: Millis;
@@ -142,6 +158,7 @@ export type RunBounds = {
   readonly maxSteps?: number;
 };
 
+/** What a run returns: the steps taken and the virtual time reached. */
 export type RunResult = { readonly steps: number; readonly now: Millis };
 
 /** An engine event with the virtual time it came out at. */
@@ -162,24 +179,38 @@ export type ReceivedPayload = {
   readonly dst: Locator;
 };
 
+/**
+ * Options of `SimHost.send`, passed to `EspDataPlane.protect`: flow key, Next Header, and a forced
+ * outbound SPI.
+ */
 export type SendOptions = { readonly flowKey?: string; readonly nextHeader?: number; readonly spi?: number };
 
 /** Delivered application data on one outer path (`src>dst` as text). */
 export type PathCount = { readonly src: Locator; readonly dst: Locator; packets: number; bytes: number };
 
+/** Options of `Sim.traceText`. */
 export type TraceTextOptions = {
   /** Redact locators to L1, L2, ... and HITs to H1, H2, ... (true: both). */
   readonly redact?: boolean | { readonly locators?: boolean; readonly hits?: boolean };
 };
 
+/**
+ * A disagreement between the SAs of two hosts (a different suite or key, or a pair installed on
+ * one side only), as `Sim.saProblems` reports it.
+ */
 export type SaProblem = { readonly a: string; readonly b: string; readonly problem: string };
 
 /** A simulation failure: a broken invariant, a thrown engine or an exhausted bound. */
 export class SimError extends Error {
+  /** Always 'SimError'. */
   override readonly name = 'SimError';
+  /** The master seed of the failed run: `SIM_SEED` set to it reproduces the failure. */
   readonly seed: Seed;
+  /** Steps taken when the failure happened. */
   readonly steps: number;
+  /** Virtual time of the failure. */
   readonly now: Millis;
+  /** The last trace lines before the failure (also in the message). */
   readonly traceTail: readonly string[];
   constructor(message: string, info: { seed: Seed; steps: number; now: Millis; traceTail: readonly string[]; cause?: unknown }) {
     const s = seedText(info.seed);
@@ -250,6 +281,7 @@ type HeapItem =
 
 type LinkEntry = { readonly name: string; readonly link: Link };
 
+/** The two one-way links between two addresses that `Sim.link` makes. */
 export type DuplexLink = { readonly forward: Link; readonly reverse: Link };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,8 +289,11 @@ export type DuplexLink = { readonly forward: Link; readonly reverse: Link };
 
 /** One simulated host: a HipEngine and an EspDataPlane, driven by the Sim. */
 export class SimHost {
+  /** The name given to `Sim.host`; it labels the trace. */
   readonly name: string;
+  /** The host's identity. */
   readonly identity: HostIdentity;
+  /** The host's crypto provider. */
   readonly crypto: CryptoProvider;
   /** Every engine event, in order, with its time. */
   readonly events: SimEvent[] = [];
@@ -317,12 +352,15 @@ export class SimHost {
     });
   }
 
+  /** The host's engine. */
   get engine(): HipEngine {
     return this.#engine;
   }
+  /** The host's ESP data plane. */
   get esp(): EspDataPlane {
     return this.#esp;
   }
+  /** The HIT of the host's identity. */
   get hit(): Hit {
     return this.identity.hit;
   }
@@ -485,6 +523,7 @@ export class SimHost {
     return this.events.filter((e): e is Extract<HipEvent, { type: T }> & { readonly t: Millis } => e.type === type);
   }
 
+  /** The engine's and the data plane's counters. */
   stats(): { readonly engine: EngineStats; readonly esp: EspStats } {
     return { engine: this.#engine.stats(), esp: this.#esp.stats() };
   }
@@ -497,7 +536,7 @@ export class SimHost {
 
   // ---- used by Sim ---------------------------------------------------------------------------
 
-  /** @internal */
+  /** @internal Counts one packet of `kind` sent by this host; returns how many were sent before. */
   countSent(kind: SimPacketKind): number {
     const n = this.#sentCount.get(kind) ?? 0;
     this.#sentCount.set(kind, n + 1);
@@ -524,12 +563,12 @@ export class SimHost {
     }
   }
 
-  /** @internal */
+  /** @internal The installed SA in the host's mirror, for the SA agreement checks. */
   sa(direction: 'in' | 'out', spi: number, peerHit: Hit): SaSpec | undefined {
     return this.#sas.get(`${direction}:${spi >>> 0}:${hitKey(peerHit)}`);
   }
 
-  /** @internal */
+  /** @internal Applies one `locator` output to the host's mirror of the peer locator table. */
   applyLocator(op: 'upsert' | 'remove', peer: Hit, entry: PeerLocator): void {
     const pk = hitKey(peer);
     let m = this.#peerLocators.get(pk);
@@ -549,9 +588,20 @@ function peerHitOf(peer: SimHost | Hit): Hit {
 // ---------------------------------------------------------------------------------------------
 // Sim
 
+/**
+ * The deterministic N-host network simulator: each host is a `HipEngine` with an
+ * `EspDataPlane`, links are {@link Link} models, and all of it runs on a virtual clock from
+ * one
+ * seed, so a seed reproduces a run byte for byte. Invariants (no engine throws, timers drained, SAs
+ * of established pairs match) are checked after every step; a violation throws {@link SimError}
+ * with the seed and the trace tail.
+ */
 export class Sim {
+  /** The master seed of the run. */
   readonly seed: Seed;
+  /** The default crypto provider of the hosts. */
   readonly crypto: CryptoProvider;
+  /** Every trace record of the run (packets, SA and locator changes, events, drops). */
   readonly trace = new TraceLog();
   readonly #heap = new EventHeap<HeapItem>();
   readonly #hosts: SimHost[] = [];
@@ -625,6 +675,7 @@ export class Sim {
   get steps(): number {
     return this.#steps;
   }
+  /** Every host, in creation order. */
   get hosts(): readonly SimHost[] {
     return this.#hosts;
   }
@@ -667,12 +718,15 @@ export class Sim {
     return p;
   }
 
+  /** The host called `name`, if any. */
   hostByName(name: string): SimHost | undefined {
     return this.#byName.get(name);
   }
+  /** The host with this HIT, if any. */
   hostByHit(hit: Hit): SimHost | undefined {
     return this.#byHit.get(hitKey(hit));
   }
+  /** The host that owns this address now, if any. */
   hostByLocator(loc: string | Locator): SimHost | undefined {
     return this.#byLocator.get(locatorKey(toLocator(loc, 'loc')));
   }
@@ -693,6 +747,7 @@ export class Sim {
    * `oneWay(b, a)`. With two hosts, links every same-family locator pair of theirs.
    */
   link(a: string | Locator, b: string | Locator, opts?: LinkOptions, reverseOpts?: LinkOptions): DuplexLink;
+  /** With two hosts: a duplex link between every pair of their locators of the same family. */
   link(a: SimHost, b: SimHost, opts?: LinkOptions, reverseOpts?: LinkOptions): DuplexLink[];
   link(a: string | Locator | SimHost, b: string | Locator | SimHost, opts: LinkOptions = {}, reverseOpts: LinkOptions = opts): DuplexLink | DuplexLink[] {
     if (a instanceof SimHost || b instanceof SimHost) {

@@ -15,12 +15,22 @@ import { formatHit } from '../addr/hit.js';
 import { formatLocator, locatorKey } from '../addr/locator.js';
 import type { Hit, Locator, Millis } from '../types.js';
 
+/**
+ * What a trace record shows: a packet sent, received or dropped, an SA or locator change, an engine
+ * event, or a note.
+ */
 export type TraceDir = 'send' | 'recv' | 'drop' | 'sa' | 'locator' | 'event' | 'note';
 
+/**
+ * A locator in a trace field; the text form prints it as an address (or L1, L2, ... when redacted).
+ */
 export type TraceLocator = { readonly loc: Locator };
+/** A HIT in a trace field; the text form prints it as an address (or H1, H2, ... when redacted). */
 export type TraceHit = { readonly hit: Hit };
+/** A trace field value. There is no byte-string value, so keys can never end up in a trace. */
 export type TraceValue = string | number | boolean | bigint | null | undefined | TraceLocator | TraceHit | readonly TraceValue[];
 
+/** One line of a simulation trace. */
 export type TraceRecord = {
   /** Virtual time of the record. */
   readonly t: Millis;
@@ -54,6 +64,7 @@ export const TRACE_ARROWS: Readonly<Record<TraceDir, string>> = {
   note: '..',
 };
 
+/** Options of {@link formatTrace}: redaction of addresses and HITs, and column widths. */
 export type TraceFormatOptions = {
   /** Replace locators with L1, L2, ... in order of first appearance (default false). */
   readonly redactLocators?: boolean;
@@ -168,10 +179,12 @@ export class TraceLog {
     this.#records.push(rec);
   };
 
+  /** Every record so far, in order (the log's own array: do not mutate). */
   get records(): readonly TraceRecord[] {
     return this.#records;
   }
 
+  /** Number of records so far. */
   get length(): number {
     return this.#records.length;
   }
@@ -188,6 +201,7 @@ export class TraceLog {
     return n <= 0 ? [] : lines.slice(-n);
   }
 
+  /** Forgets every record. */
   clear(): void {
     this.#records.length = 0;
   }

@@ -12,6 +12,10 @@ export const PACKET_TYPE = {
   CLOSE: 18,
   CLOSE_ACK: 19,
 } as const;
+/**
+ * The name of a HIP packet type (a key of {@link PACKET_TYPE}), as `HipPacket.kind` carries it (RFC
+ * 7401 §5.3).
+ */
 export type PacketKind = keyof typeof PACKET_TYPE;
 
 /** Parameter type numbers. The low bit is the critical bit (RFC 7401 §5.2.1). */
@@ -49,6 +53,10 @@ export const PARAM_TYPE = {
   RVS_HMAC: 65500,
   VIA_RVS: 65502,
 } as const;
+/**
+ * The name of a parameter type the codec decodes into fields (a key of {@link PARAM_TYPE}); others
+ * decode as UNKNOWN (RFC 7401 §5.2).
+ */
 export type KnownParamKind = keyof typeof PARAM_TYPE;
 
 /** The header's fixed bit and version: HIPv2 → 0x21 in byte 3 (RFC 7401 §5.1). */
@@ -64,10 +72,17 @@ export const CONTROL_ANONYMOUS = 0x0001;
 
 /** HI algorithms (RFC 7401 §5.2.9; EdDSA from RFC 9374). */
 export const HI_ALGORITHM = { DSA: 3, RSA: 5, ECDSA: 7, ECDSA_LOW: 9, EDDSA: 13 } as const;
+/**
+ * A Host Identity algorithm number (a value of `HI_ALGORITHM`) as the HOST_ID parameter
+ * carries it (RFC 7401 §5.2.9).
+ */
 export type HiAlgorithmId = (typeof HI_ALGORITHM)[keyof typeof HI_ALGORITHM];
 
 /** ECDSA curve ids inside the HI (RFC 7401 §5.2.9). ECDSA_LOW: SECP160R1 = 1. */
 export const ECDSA_CURVE = { P256: 1, P384: 2 } as const;
+/**
+ * ECDSA_LOW curve ids inside the HI (RFC 7401 §5.2.9): SECP160R1 = 1, for constrained devices only.
+ */
 export const ECDSA_LOW_CURVE = { SECP160R1: 1 } as const;
 /** EdDSA curve ids (RFC 9374 §3.4). */
 export const EDDSA_CURVE = { ED25519: 1, ED448: 2 } as const;

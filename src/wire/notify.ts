@@ -7,6 +7,10 @@ import { readLocators } from './params/locator-set.js';
 import { aint } from '../util/bytes.js';
 import type { LocatorEntry } from './types.js';
 
+/**
+ * Notify Message Types (RFC 7401 §5.2.19, with those added by RFC 7402, RFC 8046 and RFC 9028):
+ * 0..16383 are errors, 16384 and above status.
+ */
 export const NOTIFY_TYPE = {
   // Errors (0..16383). RFC 7401 §5.2.19 unless noted.
   UNSUPPORTED_CRITICAL_PARAMETER_TYPE: 1,
@@ -42,11 +46,13 @@ export const NOTIFY_TYPE = {
   /** RFC 9028 §5.3: keepalive NOTIFY with empty data. */
   NAT_KEEPALIVE: 16385,
 } as const;
+/** The name of a registered Notify Message Type (a key of {@link NOTIFY_TYPE}). */
 export type NotifyTypeName = keyof typeof NOTIFY_TYPE;
 
 /** First status type: 0..16383 are errors, 16384..65535 status (RFC 7401 §5.2.19). */
 export const NOTIFY_STATUS_MIN = 16384;
 
+/** True for an error type (0..16383), false for a status type (RFC 7401 §5.2.19). */
 export function isNotifyError(messageType: number): boolean {
   return messageType >= 0 && messageType < NOTIFY_STATUS_MIN;
 }
@@ -72,6 +78,11 @@ export type NotifiedHeader = {
   readonly receiverHit: Uint8Array;
 };
 
+/**
+ * The Notification Data of a NOTIFICATION parameter, decoded in the format its Notify Message
+ * Type defines (RFC 7401 §5.2.19, RFC 8046 LOCATOR_TYPE_UNSUPPORTED, RFC 9028 relay errors):
+ * 'OPAQUE' when no format is defined, 'MALFORMED' when the bytes do not fit the defined one.
+ */
 export type NotifyData =
   /** No data (e.g. NAT_KEEPALIVE, CONNECTIVITY_CHECKS_FAILED). */
   | { readonly format: 'EMPTY' }

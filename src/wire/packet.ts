@@ -38,6 +38,10 @@ import { Writer, checkBytes, checkInt, fieldPath } from './writer.js';
 import { codecForKind, codecForType, decodeUnknown, isRepeatable, type ParamCodec } from './params/index.js';
 import type { HipPacket, HipParam, PacketInit, ParamInit, Span } from './types.js';
 
+/**
+ * Options of {@link decodePacket}: the addresses for the checksum (RFC 7401 §5.1.1) and how strict
+ * to be.
+ */
 export type DecodeOptions = {
   /**
    * Source address for the checksum pseudo-header: a 16-byte locator (IPv4 as IPv4-mapped) or a
@@ -54,9 +58,21 @@ export type DecodeOptions = {
   readonly lenientPadding?: boolean;
 };
 
+/**
+ * What {@link decodePacket} returns: the packet, or a typed {@link DecodeError}. Bad bytes never
+ * throw.
+ */
 export type DecodePacketResult = { readonly ok: true; readonly packet: HipPacket } | { readonly ok: false; readonly error: DecodeError };
+/**
+ * What {@link decodeParamBlock} returns: the parameters in wire order, or a typed
+ * {@link DecodeError}.
+ */
 export type DecodeParamsResult = { readonly ok: true; readonly params: HipParam[] } | { readonly ok: false; readonly error: DecodeError };
 
+/**
+ * Options of {@link encodePacket}: the addresses for the checksum (RFC 7401 §5.1.1), or keep it as
+ * given.
+ */
 export type EncodeOptions = {
   /**
    * With `dst`: fill in the HIP checksum for this source address (16 bytes, or 4 for IPv4).

@@ -33,6 +33,12 @@ type LocatorCommon = {
   readonly lifetime: number;
 };
 
+/**
+ * One decoded HIP parameter (RFC 7401 §5.2 and the RFCs that add parameters): a union tagged by
+ * `kind`, each with its numeric `type`, its critical bit (RFC 7401 §5.2.1) and, when decoded,
+ * its `span` in the packet. Parameters the codec does not know are kind 'UNKNOWN' with the body as
+ * bytes.
+ */
 export type HipParam =
   | P<'ESP_INFO', { readonly reserved: number; readonly keymatIndex: number; readonly oldSpi: number; readonly newSpi: number }>
   | P<'R1_COUNTER', { readonly reserved: number; readonly generation: bigint }>
@@ -73,9 +79,15 @@ export type HipParam =
   /** Any parameter the codec does not know; kept as bytes so encode(decode(b)) reproduces b. */
   | P<'UNKNOWN', { readonly body: Uint8Array }>;
 
+/** The name of a parameter kind, `HipParam['kind']`: a known parameter type or 'UNKNOWN'. */
 export type ParamKind = HipParam['kind'];
+/** The decoded parameter of kind `K`, e.g. `ParamOf<'SEQ'>` has `updateId`. */
 export type ParamOf<K extends ParamKind> = Extract<HipParam, { kind: K }>;
 
+/**
+ * A decoded HIP packet (RFC 7401 §5.1): the fixed header fields, the parameters in wire order and,
+ * when decoded from bytes, `raw`, over which HMACs and signatures are verified (RFC 7401 §6.4).
+ */
 export type HipPacket = {
   readonly kind: PacketKind;
   /** Numeric packet type (RFC 7401 §5.3). */
@@ -118,6 +130,7 @@ type ParamInitOf<T> = T extends { readonly kind: 'UNKNOWN' }
 
 /** A parameter as the encoder accepts it (every `HipParam` is one). */
 export type ParamInit = ParamInitOf<HipParam>;
+/** A parameter of kind `K` as the encoder accepts it: {@link ParamInit} narrowed to one kind. */
 export type ParamInitFor<K extends ParamKind> = ParamInitOf<ParamOf<K>>;
 
 /** A packet as the encoder accepts it (every `HipPacket` is one). */

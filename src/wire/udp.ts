@@ -20,6 +20,11 @@ export const NAT_KEEPALIVE_BYTE = 0xff;
 /** Smallest ESP packet: SPI (4) and Sequence Number (4). */
 export const MIN_ESP_LENGTH = 8;
 
+/**
+ * What a UDP datagram on the HIP port carries (RFC 9028 §5): a HIP packet after the 32-bit zero
+ * marker, ESP (non-zero SPI, RFC 3948 framing), a NAT keepalive, or something invalid with a
+ * reason.
+ */
 export type UdpPayload =
   /** A HIP control packet: `hip` is a view of the payload after the marker. */
   | { readonly kind: 'HIP'; readonly hip: Uint8Array }

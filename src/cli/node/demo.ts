@@ -155,13 +155,14 @@ function wrap(text: string, first: number, rest: number, width: number): string 
 
 export const DEMO_HELP = `Usage: hip-engine demo [--scenario NAME] [--seed N] [--pcap FILE] [--trace FILE]
                        [--engine-trace FILE] [--diagram FILE] [--plot FILE.svg] [--redact]
-                       [--quiet]
+                       [--quiet | --verbose]
 
 Runs two HIP hosts, A (Initiator) and B (Responder), in the deterministic network simulator
 with real cryptography (ECDSA P-256 host identities, ECDH, AES + HMAC ESP) and prints the
-timeline: every packet sent and received with its locators, SA installs, moves and removals,
-peer locator states, events, and application data delivered per path, then a summary. A seed
-reproduces a run exactly.
+story: every HIP packet sent with its locators, losses, SA installs, moves and removals, peer
+locator state changes, events, and application data delivered per path, then a summary. With
+--verbose the timeline has every packet: ESP sent, every packet received, each HIP packet's
+parameters. A seed reproduces a run exactly. Every line fits 100 columns.
 
 Options:
   --scenario NAME   ${SCENARIOS.map((s) => s.name).join(', ')} (default ${DEFAULT_SCENARIO})
@@ -180,6 +181,7 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
                     UPDATE, address verified, SA added and SA moved (failover) marked
   --redact          show locators as L1, L2... and HITs as H1, H2... in the timeline
   -q, --quiet       print only the summary
+  -v, --verbose     print every packet sent and received, with its parameters
   -h, --help        this text
 
 Exit codes: 0 success, 1 the scenario failed, 2 bad arguments.`;
@@ -194,6 +196,7 @@ const OPTIONS: OptionSpec = {
   plot: { type: 'string' },
   redact: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -206,12 +209,16 @@ export type DemoConfig = {
   readonly plot?: string;
   readonly engineTrace?: string;
   readonly redact: boolean;
+  /** Only the summary (-q). */
   readonly quiet: boolean;
+  /** Every packet, with its parameters (-v); the default is the story without ESP and receptions. */
+  readonly verbose: boolean;
 };
 
 export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
   const p = parse('demo', args, OPTIONS);
   if (flag(p, 'help')) return 'help';
+  if (flag(p, 'quiet') && flag(p, 'verbose')) throw new UsageError('demo: --quiet and --verbose exclude each other');
   const name = str(p, 'scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (scenario === undefined) throw new UsageError(`demo: unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
@@ -238,6 +245,7 @@ export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
     ...(files['engine-trace'] !== undefined ? { engineTrace: files['engine-trace'] } : {}),
     redact: flag(p, 'redact'),
     quiet: flag(p, 'quiet'),
+    verbose: flag(p, 'verbose'),
   };
 }
 
@@ -283,10 +291,18 @@ function label(map: Map<string, string>, prefix: string, key: string): string {
   return l;
 }
 
-type Rendered = { readonly rec: TraceRecord; readonly text: string; readonly data?: ReceivedPayload; readonly pkt?: HipPacket };
+/**
+ * One line of the timeline. `detail` marks what only --verbose prints: ESP packets sent, ESP
+ * received without application data, HIP packets received as sent (the send line tells their
+ * story), and peer locator entries refreshed without a state change.
+ */
+type Rendered = { readonly rec: TraceRecord; readonly text: string; readonly data?: ReceivedPayload; readonly pkt?: HipPacket; readonly detail?: true };
 
-/** One readable line per trace record, with delivered payloads attached to their ESP receptions. */
-function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]): Rendered[] {
+/**
+ * One readable line per trace record, with delivered payloads attached to their ESP receptions.
+ * `verbose`: every HIP packet sent shows its parameters, not only UPDATE and NOTIFY.
+ */
+function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[], verbose = false): Rendered[] {
   const nextPayload = new Map<string, number>();
   const locStates = new Map<string, string>();
   let nextSent = 0;
@@ -297,12 +313,17 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
     let text: string;
     let data: ReceivedPayload | undefined;
     let pkt: HipPacket | undefined;
+    let detail = false;
     const kind = rec.kind;
     switch (rec.dir) {
       case 'send': {
         pkt = sent[nextSent++];
+        detail = kind === 'ESP';
         if (kind === 'ESP') text = `=> ESP        spi=${v(rec, 'spi')} seq=${v(rec, 'seq')}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)`;
-        else text = `-> ${kind.padEnd(10)}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)${pkt !== undefined && (kind === 'UPDATE' || kind === 'NOTIFY') ? `  ${paramsText(pkt, names)}` : ''}`;
+        else {
+          const params = pkt !== undefined && (verbose || kind === 'UPDATE' || kind === 'NOTIFY') ? paramsText(pkt, names, verbose) : '';
+          text = `-> ${kind.padEnd(10)}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)${params !== '' ? `  ${params}` : ''}`;
+        }
         break;
       }
       case 'recv':
@@ -312,8 +333,10 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
           data = host?.received[i];
           nextPayload.set(rec.host, i + 1);
           text = `<= ESP        spi=${v(rec, 'spi')} seq=${v(rec, 'seq')}`;
+          detail = data === undefined;
           if (data !== undefined) text += `  DATA from ${names.host(data.peerHit)} via ${names.loc(data.src)} -> ${names.loc(data.dst)}: ${payloadText(data.payload)}`;
         } else {
+          detail = f(rec, 'dup') !== true && f(rec, 'corrupted') === undefined;
           text = `<- ${kind.padEnd(10)}  from ${v(rec, 'src')}  (${v(rec, 'len')} bytes)${f(rec, 'dup') === true ? ' [duplicate]' : ''}${f(rec, 'corrupted') !== undefined ? ` [corrupted: ${v(rec, 'corrupted')}]` : ''}`;
         }
         break;
@@ -337,6 +360,7 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
         const before = locStates.get(key);
         locStates.set(key, state);
         const change = before === undefined ? `new, ${state}` : before === state ? `${state} (unchanged)` : `${before} -> ${state}`;
+        detail = kind !== 'remove' && before === state;
         const type = f(rec, 'type') === 1 ? `type 1, spi=${v(rec, 'spi')}` : 'type 0';
         if (kind === 'remove') {
           locStates.delete(key);
@@ -353,7 +377,7 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
       default:
         text = `${rec.dir} ${kind}`;
     }
-    out.push({ rec, text, ...(data !== undefined ? { data } : {}), ...(pkt !== undefined ? { pkt } : {}) });
+    out.push({ rec, text, ...(data !== undefined ? { data } : {}), ...(pkt !== undefined ? { pkt } : {}), ...(detail ? { detail: true as const } : {}) });
   }
   return out;
 }
@@ -370,8 +394,11 @@ function linkName(name: string, names: Namer): string {
   }
 }
 
-/** The parameters of a HIP packet that tell its story (not the MAC or signature). */
-function paramsText(pkt: HipPacket, names: Namer): string {
+/**
+ * The parameters of a HIP packet that tell its story (not the MAC or signature); with `all`,
+ * every other parameter by name too.
+ */
+function paramsText(pkt: HipPacket, names: Namer, all = false): string {
   const parts: string[] = [];
   for (const p of pkt.params) {
     switch (p.kind) {
@@ -410,6 +437,7 @@ function paramsText(pkt: HipPacket, names: Namer): string {
         parts.push(`NOTIFICATION(${p.messageType})`);
         break;
       default:
+        if (all) parts.push(p.kind === 'UNKNOWN' ? `type ${p.type}` : p.kind);
         break;
     }
   }
@@ -708,20 +736,29 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
   }
   const wallMs = performance.now() - wall0;
   const names = new Namer(sim, cfg.redact);
-  const rendered = render(sim, names, sent);
+  const rendered = render(sim, names, sent, cfg.verbose);
 
   if (!cfg.quiet) {
     // Every line fits COLUMNS (100): longer ones continue under the text column.
     io.out(fit(`hip-engine demo: scenario ${sc.name} (${sc.summary}), seed ${String(cfg.seed)}`, 2));
     io.out('');
     io.out(`${'t (ms)'.padStart(10)}  host  what`);
+    let hidden = 0;
     for (const r of rendered) {
+      if (r.detail === true && !cfg.verbose) {
+        hidden++;
+        continue;
+      }
       if (r.rec.dir === 'note' && r.rec.kind === 'act') {
         io.out('');
         io.out(fit(`${ms(r.rec.t, 10)}  ${r.text}`, 16));
       } else io.out(fit(`${ms(r.rec.t, 10)}  ${r.rec.host.padEnd(4)}  ${r.text}`, 18));
     }
     io.out('');
+    if (hidden > 0) {
+      io.out(fit(`(${hidden} packet lines not shown: ESP sent, packets received, unchanged locators; -v shows every packet)`, 1));
+      io.out('');
+    }
   }
   for (const l of summary(sim, cfg, names, wallMs)) io.out(fit(l, 6));
 

@@ -234,6 +234,12 @@ const CIPHERS = new Map<number, HipCipher>([
   [4, aesCbc(4, 32)],
 ]);
 
+/**
+ * Options of {@link nodeCrypto}. `espTransforms`: the ESP suites the caller's data plane supports,
+ * in
+ * preference order (RFC 7402 §5.1.2); default AES-128-CBC and AES-256-CBC with HMAC-SHA-256 (8, 9),
+ * then NULL with HMAC-SHA-256 (7), as `nobleCrypto` of hip-engine/crypto.
+ */
 export type NodeCryptoOptions = { readonly espTransforms?: readonly EspSuiteId[] };
 
 /** A CryptoProvider on node:crypto. Same wire behaviour as nobleCrypto(). */

@@ -79,6 +79,10 @@ export type UdpLogEntry =
   | { readonly type: 'invalid'; readonly reason: string; readonly src: Locator; readonly port: number }
   | { readonly type: 'socket-error'; readonly address: string; readonly message: string };
 
+/**
+ * Options of `UdpDriver.open`: the identity, the local addresses to bind, the UDP ports (RFC 9028
+ * §5.1), engine configuration and policy, and the observers.
+ */
 export type UdpDriverOptions = {
   /** The local host identity (its HIT is what peers connect to). */
   readonly identity: HostIdentity;
@@ -129,7 +133,10 @@ export type UdpWireDatagram = {
 type Bound = { readonly locator: Locator; readonly socket: Socket; port: number };
 
 /** A Scheduler on setTimeout and performance.now(), with one timer at most. */
-export function nodeScheduler(): Scheduler & { cancel(): void } {
+export function nodeScheduler(): Scheduler & {
+  /** Disarms the pending timer, if any (on shutdown). */
+  cancel(): void;
+} {
   let handle: ReturnType<typeof setTimeout> | undefined;
   const cancel = (): void => {
     if (handle !== undefined) clearTimeout(handle);
@@ -179,10 +186,20 @@ function packetKindOf(hip: Uint8Array): PacketKind | undefined {
  * by the generic driver. Create it with `UdpDriver.open(options)`.
  */
 export class UdpDriver {
+  /** The engine this driver runs (for commands and queries such as `associationByHits`). */
   readonly engine: HipEngine;
+  /**
+   * The ESP data plane behind the sockets: its `sa` outputs go there, and ESP datagrams are
+   * unprotected by it.
+   */
   readonly esp: EspDataPlane;
+  /**
+   * The generic driver doing the engine bookkeeping; use it for commands (connect, rekey, close).
+   */
   readonly driver: Driver;
+  /** The local host identity. */
   readonly identity: HostIdentity;
+  /** The scheduler the driver arms the engine's timer with. */
   readonly scheduler: Scheduler;
   readonly #bound: Bound[];
   readonly #peerPorts = new Map<string, number>();
@@ -257,6 +274,7 @@ export class UdpDriver {
     return new UdpDriver(opts, bound, opts.scheduler ?? nodeScheduler());
   }
 
+  /** The HIT of the driver's identity: what a peer passes as the HIT to connect to. */
   get hit(): Hit {
     return this.identity.hit;
   }
