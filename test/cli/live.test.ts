@@ -226,7 +226,7 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     const before = readFileSync(pem, 'utf8');
     const again = cli(['keygen', '--out', pem]);
     expect(await again.exit).toBe(1);
-    expect(again.stderr()).toContain(`hip-engine: keygen: ${pem} exists; pass --force to overwrite it`);
+    expect(again.stderr()).toContain(`hip-engine keygen: ${pem} exists; pass --force to overwrite it`);
     expect(readFileSync(pem, 'utf8')).toBe(before);
     const forced = cli(['keygen', '--out', pem, '--force']);
     expect(await forced.exit).toBe(0);

@@ -216,12 +216,12 @@ export type DemoConfig = {
 };
 
 export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
-  const p = parse('demo', args, OPTIONS);
+  const p = parse(args, OPTIONS);
   if (flag(p, 'help')) return 'help';
-  if (flag(p, 'quiet') && flag(p, 'verbose')) throw new UsageError('demo: --quiet and --verbose exclude each other');
+  if (flag(p, 'quiet') && flag(p, 'verbose')) throw new UsageError('--quiet and --verbose exclude each other');
   const name = str(p, 'scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS.find((s) => s.name === name);
-  if (scenario === undefined) throw new UsageError(`demo: unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (scenario === undefined) throw new UsageError(`unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const seedText = str(p, 'seed');
   let seed: Seed = scenario.defaultSeed;
   if (seedText !== undefined) {

@@ -156,15 +156,15 @@ function loadIdentity(file: string | undefined): HostIdentity {
 }
 
 export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig | 'help' {
-  const p = parse('live', args, OPTIONS);
+  const p = parse(args, OPTIONS);
   if (flag(p, 'help')) return 'help';
   const listen = str(p, 'listen');
   const connect = str(p, 'connect');
-  if ((listen === undefined) === (connect === undefined)) throw new UsageError('live: give exactly one of --listen ADDR or --connect HIT@ADDR (see hip-engine live --help)');
+  if ((listen === undefined) === (connect === undefined)) throw new UsageError('give exactly one of --listen ADDR or --connect HIT@ADDR (see hip-engine live --help)');
   const quiet = flag(p, 'quiet');
   if (listen !== undefined) {
     for (const o of ['message', 'count', 'rekey', 'close', 'bind', 'local-port']) {
-      if (p.values[o] !== undefined) throw new UsageError(`live: --${o} applies to --connect only`);
+      if (p.values[o] !== undefined) throw new UsageError(`--${o} applies to --connect only`);
     }
     const cfg: Omit<ListenConfig, 'identity'> = {
       mode: 'listen',
@@ -178,11 +178,11 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     };
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
-  if (p.values['reply'] !== undefined) throw new UsageError('live: --reply applies to --listen only');
+  if (p.values['reply'] !== undefined) throw new UsageError('--reply applies to --listen only');
   const target = parseConnectTarget(connect!);
   const bindText = str(p, 'bind');
   const bind = bindText === undefined ? undefined : address(bindText, '--bind');
-  if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('live: --bind and the --connect address must be of the same family');
+  if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('--bind and the --connect address must be of the same family');
   const cfg: Omit<ConnectConfig, 'identity'> = {
     mode: 'connect',
     peerHit: target.hit,
@@ -200,7 +200,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     pcap: str(p, 'pcap'),
   };
   if (target.port !== undefined && p.values['port'] !== undefined && target.port !== int(p, 'port', 0, 1, 65535)) {
-    throw new UsageError('live: the port in --connect and --port disagree');
+    throw new UsageError('the port in --connect and --port disagree');
   }
   return { ...cfg, identity: loadIdentity(str(p, 'key')) };
 }
