@@ -52,16 +52,38 @@ export type EngineOptions = {
    * (interface, tunnel, preferred).
    */
   readonly locators: readonly (Locator | LocalLocator)[];
-  /** Randomness for SPIs, nonces, DH keys, puzzles. Default: the platform CSPRNG. */
+  /**
+   * Randomness for SPIs, puzzle #I values (RFC 7401 §4.1.2), Diffie-Hellman keys and
+   * signature nonces. Tests and simulations pass a seeded source for reproducible bytes.
+   * @defaultValue the platform CSPRNG (`crypto.getRandomValues`)
+   */
   readonly random?: RandomSource;
-  /** Default: nobleCrypto(). */
+  /**
+   * The cryptographic primitives: host identity signatures, Diffie-Hellman groups, HIP ciphers
+   * and ESP transforms, looked up by their IANA ids (RFC 7401 §5.2.6, §5.2.8, §5.2.10;
+   * RFC 7402 §5.1.2). A provider that offers fewer suites narrows what the engine negotiates.
+   * @defaultValue `nobleCrypto()` (pure JavaScript on the noble libraries)
+   */
   readonly crypto?: CryptoProvider;
+  /**
+   * Protocol parameters, any subset: retransmission timers (RFC 7401 §4.4.1), preference lists
+   * (§5.2.6, §5.2.8, §5.2.10), R1 rate limits (§6.7), locator lifetimes and caps (RFC 8046 §4, §6)
+   * and the other limits; each field of `HipConfig` states its own default and RFC section.
+   * @defaultValue `DEFAULT_CONFIG`
+   */
   readonly config?: Partial<HipConfig>;
+  /**
+   * Hooks for the choices the RFCs leave to local policy (RFC 7401 §4.1.1 puzzle difficulty,
+   * RFC 8047 §5.1 locators to announce, ...), any subset; each hook of `EnginePolicy` states
+   * its own default.
+   * @defaultValue `DEFAULT_POLICY`
+   */
   readonly policy?: Partial<EnginePolicy>;
   /**
    * Opt-in engine trace: packets in and out with their parameters, state transitions, SA and
    * locator outputs, drops with reasons, timers (records in docs/engine-trace.schema.json; never
-   * key material). Default: none, at no cost.
+   * key material). The RFCs ask for no trace; nothing is built without a sink.
+   * @defaultValue none (no trace)
    */
   readonly trace?: EngineTraceSink;
 };
