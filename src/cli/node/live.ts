@@ -8,7 +8,8 @@ import { formatHit, parseHit } from '../../addr/hit.js';
 import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
 import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../../crypto/host-id.js';
 import { defaultRandom } from '../../crypto/noble.js';
-import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry, type UdpWireDatagram } from '../../driver/node/udp.js';
+import type { Scheduler } from '../../driver/adapters.js';
+import { HIP_UDP_PORT, UdpDriver, nodeScheduler, type UdpLogEntry, type UdpWireDatagram } from '../../driver/node/udp.js';
 import { buildIpPacket } from '../../testing/ip.js';
 import { PcapWriter } from '../../testing/pcap.js';
 import { upperLayerChecksum } from '../../wire/header.js';
@@ -280,6 +281,13 @@ function udpIpPacket(w: UdpWireDatagram): Uint8Array {
 export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promise<number> {
   const t0 = performance.now();
   const say = (line: string): void => io.out(`[${ms(performance.now() - t0)} ms] ${line}`);
+  // The engine's clock starts with the run, as the timeline's and the capture's do, so that the
+  // times in the --trace file are the times printed and in the --pcap file.
+  const node = nodeScheduler();
+  const scheduler: Scheduler = {
+    now: () => node.now() - t0,
+    wakeAt: (at, cb) => node.wakeAt(at === undefined ? undefined : at + t0, cb),
+  };
   const verbose = (line: string): void => {
     if (!cfg.quiet) say(line);
   };
@@ -367,6 +375,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         identity: cfg.identity,
         locators: [cfg.address],
         port: cfg.port,
+        scheduler,
         onLog,
         ...(trace ? { trace } : {}),
         ...(onWire ? { onWire } : {}),
@@ -464,6 +473,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       locators: [bind],
       port: c.localPort,
       peerPort: c.peerPort,
+      scheduler,
       onLog,
       ...(trace ? { trace } : {}),
       ...(onWire ? { onWire } : {}),
