@@ -181,6 +181,7 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
   --diagram FILE    write a Mermaid sequenceDiagram of the exchange
   --plot FILE.svg   draw each path's delivered data over time as SVG, with link down/up,
                     UPDATE, address verified, SA added and SA moved (failover) marked
+                    (drawn by Apache ECharts, an optional package: npm install echarts)
   --redact          show locators as L1, L2... and HITs as H1, H2... in the timeline
   -q, --quiet       print only the summary
   -v, --verbose     print every packet sent and received, with its parameters
