@@ -23,6 +23,7 @@ const CASES = [
   ['`hip-engine/esp` (the ESP data plane)', `export * from ${dist('esp/index.js')};`],
   ['`hip-engine/driver`', `export * from ${dist('driver/index.js')};`],
   ['`hip-engine/testing` (the simulator)', `export * from ${dist('testing/index.js')};`],
+  ['`hip-engine/testing/plot` (the SVG plot, with the optional peer ECharts)', `export * from ${dist('testing/plot/index.js')};`],
 ];
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

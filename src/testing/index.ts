@@ -110,4 +110,4 @@ export {
   type PacketMatch,
   type SimPacketKind,
 } from './intercept.js';
-export { plotSvg, simPlotData, simPlotSvg, type PlotMark, type PlotMarkKind, type PlotOptions, type PlotSeries } from './plot.js';
+export { simPlotData, type PlotMark, type PlotMarkKind, type PlotSeries } from './plot.js';

@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/node/main.js';
 import { unwrap } from './unwrap.js';
+import { readSvgChart } from '../testing/svg-chart.js';
 import { readPcap } from '../../src/testing/pcap.js';
 import { decodePacket } from '../../src/wire/packet.js';
 
@@ -171,18 +172,28 @@ describe('hip-engine demo', () => {
     expect(kinds.at(-1)).toBe('CLOSE_ACK');
   });
 
-  it('--plot draws each path of the multihoming story with the link failure, verification and SA moves marked', async () => {
+  it('--plot draws each path of the multihoming story with the link failure, verification and SA moves marked (RFC 8046 §5.4, RFC 8047 §4.2.3)', async () => {
     const svg = join(tmp, 'demo.svg');
     const r = await run(['demo', '-q', '--plot', svg]);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/plot: \d+ paths and \d+ marked events drawn to /);
+    const m = /plot: (\d+) paths and (\d+) marked events drawn to /.exec(r.out);
+    expect(m).not.toBeNull();
     const text = readFileSync(svg, 'utf8');
     expect(text.startsWith('<svg')).toBe(true);
+    const chart = readSvgChart(text);
+    expect(chart.lines.length).toBe(Number(m![1]));
+    expect([...chart.marks.values()].reduce((a, b) => a + b, 0)).toBe(Number(m![2]));
     // Data reached B over wlan (2001:db8:1::a) and over lte (2001:db8:2::a).
-    expect(text).toContain('to B via 2001:db8:1::a → 2001:db8::b');
-    expect(text).toContain('to B via 2001:db8:2::a → 2001:db8::b');
-    for (const mark of ['link-down', 'link-up', 'verified', 'sa-added', 'sa-moved', 'update']) expect(text, mark).toContain(`class="mark ${mark}"`);
-    expect(text).toContain('wlan down');
+    const legend = chart.legend.map((l) => l.name);
+    expect(legend).toContain('to B via 2001:db8:1::a → 2001:db8::b');
+    expect(legend).toContain('to B via 2001:db8:2::a → 2001:db8::b');
+    for (const kind of ['link down', 'link up', 'UPDATE sent', 'address verified', 'SA added', 'failover (SA moved)']) {
+      expect(legend, kind).toContain(kind);
+      expect(chart.marks.get(kind), kind).toBeGreaterThan(0);
+    }
+    expect(chart.texts).toContain('wlan down');
+    expect(chart.texts).toContain('hip-engine demo: multihoming, seed 7');
+    // Same seed, same bytes: test/testing/plot-svg.test.ts.
   });
 
   it.each(['basic', 'multihoming', 'ipv4', 'lossy'])('--trace (%s): every timeline line is valid against docs/demo-trace.schema.json', async (scenario) => {

@@ -36,6 +36,7 @@ describe('API reference (TypeDoc) of every entry point', () => {
       'hip-engine/driver',
       'hip-engine/driver/node',
       'hip-engine/testing',
+      'hip-engine/testing/plot',
     ]);
   });
 

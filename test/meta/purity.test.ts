@@ -101,3 +101,68 @@ describe('layers import only downward (DESIGN C3.2)', () => {
     });
   }
 });
+
+// The charting library (echarts, an optional peer dependency) is imported by the plot module
+// (src/testing/plot/, the `hip-engine/testing/plot` subpath) alone; the CLI loads that module
+// with a dynamic import when `demo --plot` asks for it. So no other entry point, the CLI's
+// included, reaches the library through its static imports.
+describe('the optional charting library stays out of every other entry point', () => {
+  const PLOT_DIR = join(SRC, 'testing', 'plot');
+  const inPlot = (f: string): boolean => f.startsWith(PLOT_DIR + '/') || f.startsWith(PLOT_DIR + '\\');
+  /** Specifiers of the imports that run: `import ... from`, `export ... from`, `import '...'` (not `import type`/`export type`). */
+  const staticImports = (text: string): string[] =>
+    [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  const dynamicImports = (text: string): string[] => [...codeOnlyKeepStrings(text).matchAll(/(?<!typeof\s)\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  const resolveRel = (from: string, spec: string): string => resolve(dirname(from), spec).replace(/\.js$/, '.ts');
+  const isEcharts = (spec: string): boolean => spec === 'echarts' || spec.startsWith('echarts/');
+
+  it('only src/testing/plot/ imports echarts, and only the CLI loads the plot module, dynamically', () => {
+    const bad: string[] = [];
+    for (const file of filesUnder(SRC)) {
+      const text = readFileSync(file, 'utf8');
+      for (const spec of [...staticImports(text), ...dynamicImports(text)]) {
+        if (isEcharts(spec) && !inPlot(file)) bad.push(`${relative(SRC, file)} imports ${spec}`);
+        if (spec.startsWith('.') && inPlot(resolveRel(file, spec)) && !inPlot(file)) {
+          const dynamicFromCli = dynamicImports(text).includes(spec) && !staticImports(text).includes(spec) && relative(SRC, file).startsWith('cli');
+          if (!dynamicFromCli) bad.push(`${relative(SRC, file)} imports ${spec}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+    // The plot module does import it (the scan above sees real imports).
+    expect(staticImports(readFileSync(join(PLOT_DIR, 'svg.ts'), 'utf8')).filter(isEcharts).length).toBeGreaterThan(0);
+  });
+
+  const pkg = JSON.parse(readFileSync(resolve(SRC, '..', 'package.json'), 'utf8')) as { exports: Record<string, string | { types?: string }>; bin: Record<string, string> };
+  const entries = [
+    ...Object.entries(pkg.exports).flatMap(([sub, t]) => (typeof t === 'object' && t.types && sub !== './testing/plot' ? [[sub, t.types] as const] : [])),
+    ...Object.entries(pkg.bin).map(([name, js]) => [`bin ${name}`, js] as const),
+  ].map(([name, dist]) => [name, join(SRC, dist.replace(/^\.?\/?dist\//, '').replace(/\.d\.ts$|\.js$/, '.ts'))] as const);
+
+  it('finds every entry point but the plot subpath, and the CLI', () => {
+    expect(entries.map(([n]) => n)).toEqual(['.', './wire', './crypto', './crypto/node', './esp', './driver', './driver/node', './testing', 'bin hip-engine']);
+  });
+
+  it.each(entries)('%s does not reach echarts or src/testing/plot/ through its static imports', (_name, entry) => {
+    const seen = new Set<string>();
+    const reached: string[] = [];
+    const todo = [entry];
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      if (inPlot(f)) reached.push(relative(SRC, f));
+      for (const spec of staticImports(readFileSync(f, 'utf8'))) {
+        if (isEcharts(spec)) reached.push(`${relative(SRC, f)} → ${spec}`);
+        else if (spec.startsWith('.')) todo.push(resolveRel(f, spec));
+      }
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect(reached).toEqual([]);
+  });
+});
+
+/** Source text with comments blanked (string literals kept, for import specifiers). */
+function codeOnlyKeepStrings(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/.*$/gm, ' ');
+}

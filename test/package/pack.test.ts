@@ -71,6 +71,15 @@ describe('npm pack: the tarball a user installs', () => {
     expect(files.some((f) => f.startsWith('test/'))).toBe(false);
   });
 
+  it('declares the charting library an optional peer, not a dependency every install gets', () => {
+    const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    expect(pkg['dependencies']?.['echarts']).toBeUndefined();
+    expect(pkg['peerDependencies']?.['echarts']).toBeDefined();
+    expect(pkg['peerDependenciesMeta']?.['echarts']).toEqual({ optional: true });
+    // The plot's declarations name no echarts type, so a consumer without it still type-checks.
+    expect(readFileSync(join(PKG, 'dist', 'testing', 'plot', 'svg.d.ts'), 'utf8')).not.toMatch(/from ['"]echarts|import\(['"]echarts/);
+  });
+
   it('every source map (JS and declaration) points at files that are in the tarball', () => {
     const maps = files.filter((f) => f.endsWith('.map'));
     expect(maps.length).toBeGreaterThan(100);
@@ -159,6 +168,7 @@ describe('npm pack: the tarball a user installs', () => {
 
     it('every subpath of the exports map imports and has values', () => {
       expect(SUBPATHS).toContain('hip-engine/driver/node');
+      expect(SUBPATHS).toContain('hip-engine/testing/plot');
       const r = node('subpaths.ts');
       expect(r.status, r.out).toBe(0);
       const rows = r.out.trim().split('\n').map((l) => l.split(' '));

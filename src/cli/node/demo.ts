@@ -8,7 +8,7 @@ import { formatHit, hitKey } from '../../addr/hit.js';
 import { formatLocator, locatorKey, parseLocator } from '../../addr/locator.js';
 import { Sim, SimError, type ReceivedPayload, type SimHost } from '../../testing/sim.js';
 import type { TraceRecord, TraceValue } from '../../testing/trace.js';
-import { plotSvg, simPlotData } from '../../testing/plot.js';
+import { simPlotData } from '../../testing/plot.js';
 import type { HipPacket } from '../../wire/types.js';
 import { MULTIHOMING_SCENARIO } from './scenario-multihoming.js';
 import type { Seed } from '../../testing/rng.js';
@@ -17,6 +17,7 @@ import type { Hit, Locator } from '../../types.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, flag, parse, str, type OptionSpec } from './args.js';
 import { ms, payloadText, spiHex, suiteName } from './format.js';
 import type { Io } from './live.js';
+import { PLOT_NEEDS_ECHARTS, loadPlotModule } from './plot-module.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -180,6 +181,7 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
   --diagram FILE    write a Mermaid sequenceDiagram of the exchange
   --plot FILE.svg   draw each path's delivered data over time as SVG, with link down/up,
                     UPDATE, address verified, SA added and SA moved (failover) marked
+                    (drawn by Apache ECharts, an optional package: npm install echarts)
   --redact          show locators as L1, L2... and HITs as H1, H2... in the timeline
   -q, --quiet       print only the summary
   -v, --verbose     print every packet sent and received, with its parameters
@@ -726,7 +728,13 @@ function summary(sim: Sim, cfg: DemoConfig, names: Namer, wallMs: number): strin
 
 // ---------------------------------------------------------------------------------------------
 
-export function runDemo(cfg: DemoConfig, io: Io): number {
+export async function runDemo(cfg: DemoConfig, io: Io): Promise<number> {
+  // Before the run: without the optional charting library, say so at once.
+  const plot = cfg.plot !== undefined ? await loadPlotModule() : undefined;
+  if (plot === PLOT_NEEDS_ECHARTS) {
+    io.err(PLOT_NEEDS_ECHARTS);
+    return EXIT_FAILURE;
+  }
   const wall0 = performance.now();
   const sc = cfg.scenario;
   const engineTrace: string[] = [];
@@ -794,9 +802,9 @@ export function runDemo(cfg: DemoConfig, io: Io): number {
       writeFileSync(cfg.diagram, mermaid(sim, rendered, names));
       io.out(fit(`  diagram: Mermaid sequenceDiagram written to ${cfg.diagram}`, 4));
     }
-    if (cfg.plot !== undefined) {
+    if (cfg.plot !== undefined && plot !== undefined) {
       const data = simPlotData(sim);
-      writeFileSync(cfg.plot, plotSvg(data.series, data.marks, { title: `hip-engine demo: ${sc.name}, seed ${String(cfg.seed)}` }));
+      writeFileSync(cfg.plot, plot.plotSvg(data.series, data.marks, { title: `hip-engine demo: ${sc.name}, seed ${String(cfg.seed)}` }));
       io.out(fit(`  plot: ${data.series.length} paths and ${data.marks.length} marked events drawn to ${cfg.plot}`, 4));
     }
   } catch (e) {

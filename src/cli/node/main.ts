@@ -98,7 +98,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           io.out(DEMO_HELP);
           return EXIT_OK;
         }
-        return runDemo(cfg, io);
+        return await runDemo(cfg, io);
       }
       case 'live': {
         const cfg = parseLive(rest);
