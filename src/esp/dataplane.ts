@@ -126,6 +126,7 @@ export class EspDataPlane {
   readonly #seenFeedback: boolean;
   readonly #maxQueuedFeedback: number;
   readonly #maxPacketBytes: number;
+  readonly #insecureFastEsp: boolean;
 
   readonly #inbound = new Map<number, InSa>();
   readonly #peers = new Map<string, PeerEntry>();
@@ -166,6 +167,7 @@ export class EspDataPlane {
     aint(this.#maxQueuedFeedback, 'options.maxQueuedFeedback', 0, 2 ** 30);
     this.#maxPacketBytes = options.maxPacketBytes ?? 65535;
     aint(this.#maxPacketBytes, 'options.maxPacketBytes', 64, 2 ** 30);
+    this.#insecureFastEsp = bool(options.insecureFastEsp, 'options.insecureFastEsp', false);
     this.#agingFactor = options.creditAging?.factor ?? 7 / 8;
     this.#agingIntervalMs = options.creditAging?.intervalMs ?? 5000;
     if (!(this.#agingFactor > 0 && this.#agingFactor <= 1)) throw new RangeError('"options.creditAging.factor" expected a number in (0, 1]');
@@ -243,7 +245,7 @@ export class EspDataPlane {
       if (this.#inbound.has(sa.spi)) {
         throw new RangeError(`"sa.spi" inbound SPI 0x${hex32(sa.spi)} is already installed`);
       }
-      const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random);
+      const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random, this.#insecureFastEsp);
       this.#inbound.set(sa.spi, {
         ...common,
         transform,
@@ -265,7 +267,7 @@ export class EspDataPlane {
     if (sameSpi?.some((o) => o.peerKey === peerKey)) {
       throw new RangeError(`"sa.spi" outbound SPI 0x${hex32(sa.spi)} is already installed for this peer`);
     }
-    const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random);
+    const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random, this.#insecureFastEsp);
     const out: OutSa = {
       ...common,
       transform,
@@ -600,6 +602,11 @@ export class EspDataPlane {
       this.#paths.set(key, entry);
     }
     return entry;
+  }
+
+  /** True when this data plane skips cipher and MAC (EspDataPlaneOptions.insecureFastEsp). */
+  get insecureFastEsp(): boolean {
+    return this.#insecureFastEsp;
   }
 
   /** A snapshot of every counter. */

@@ -59,6 +59,7 @@ export {
   type TraceFormatOptions,
   type TraceHit,
   type TraceLocator,
+  type TraceLogOptions,
   type TraceRecord,
   type TraceValue,
 } from './trace.js';
@@ -84,6 +85,7 @@ export {
   type RunResult,
   type SaProblem,
   type SendOptions,
+  type SimCounters,
   type SimCryptoChoice,
   type SimEvent,
   type SimHostOptions,
