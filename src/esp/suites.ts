@@ -19,6 +19,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { EspSuiteId, RandomSource } from '../types.js';
+import { ownedCopy } from '../wire/pool.js';
 
 /** Static facts about one ESP suite (RFC 7402 §5.1.2). */
 export type EspSuiteInfo = {
@@ -293,7 +294,7 @@ class InsecureFastTransform implements EspTransform {
     const c = fnv1a(pkt, icvOff);
     if (pkt[icvOff] !== c >>> 24 || pkt[icvOff + 1] !== ((c >>> 16) & 0xff) || pkt[icvOff + 2] !== ((c >>> 8) & 0xff) || pkt[icvOff + 3] !== (c & 0xff)) return undefined;
     for (let i = icvOff + 4; i < pkt.length; i++) if (pkt[i] !== 0) return undefined;
-    return pkt.slice(8 + this.ivLen, icvOff);
+    return ownedCopy(pkt, 8 + this.ivLen, icvOff);
   }
 }
 

@@ -73,6 +73,7 @@ export {
   type DirectExchangeOptions,
   type ResponderStep,
 } from './exchange.js';
+export { buildMesh, meshLocator, type Mesh, type MeshOptions, type MeshPair } from './mesh.js';
 export {
   Sim,
   SimError,

@@ -572,7 +572,8 @@ export class SimHost {
   send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = {}): ProtectResult {
     const r = this.#esp.protect(peerHitOf(peer), payload, { ...opts, now: this.#sim.now });
     if (r.ok) {
-      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, { spi: spiText(r.packet.spi), seq: r.packet.seq });
+      const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
+      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra);
     } else {
       this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
     }
@@ -716,6 +717,11 @@ export class Sim {
   /** Hosts touched since the last invariant check. */
   readonly #touched = new Set<HostSlot>();
   readonly #tracing: boolean;
+  /**
+   * Keys of locator arrays already seen (a datagram's src and dst are mostly the same arrays
+   * again: an SA's or an engine's own); locators are never mutated once handed over.
+   */
+  readonly #locKeys = new WeakMap<Locator, string>();
   readonly #keepReceived: number;
   readonly #receivedSink: SimOptions['receivedSink'];
   readonly #keepEvents: number;
@@ -1409,7 +1415,7 @@ export class Sim {
         }
       }
     }
-    const entry = this.#links.get(locatorKey(src) + '>' + locatorKey(dst));
+    const entry = this.#links.get(this.#locKey(src) + '>' + this.#locKey(dst));
     if (entry === undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'no-route', src: traceLoc(src), dst: traceLoc(dst) } });
       return;
@@ -1433,8 +1439,17 @@ export class Sim {
     }
   }
 
+  #locKey(loc: Locator): string {
+    let k = this.#locKeys.get(loc);
+    if (k === undefined) {
+      k = locatorKey(loc);
+      this.#locKeys.set(loc, k);
+    }
+    return k;
+  }
+
   #deliver(w: Wire): void {
-    const h = this.#byLocator.get(locatorKey(w.dst));
+    const h = this.#byLocator.get(this.#locKey(w.dst));
     if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
       this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
     }
