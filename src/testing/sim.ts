@@ -569,16 +569,18 @@ export class SimHost {
    * Sends `payload` to `peer` through the ESP data plane (protect, then the link of the chosen
    * SA's locators). Returns the data plane's result; a refusal is traced as a drop.
    */
-  send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = {}): ProtectResult {
-    const r = this.#esp.protect(peerHitOf(peer), payload, { ...opts, now: this.#sim.now });
+  send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = NO_SEND_OPTIONS): ProtectResult {
+    const now = this.#sim.now;
+    const r = this.#esp.protect(peerHitOf(peer), payload, opts === NO_SEND_OPTIONS ? { now } : { ...opts, now });
     if (r.ok) {
       const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
       this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra);
     } else {
       this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
     }
+    // Protecting changes no engine: drain only what feedback or a direct engine call queued.
     this.#sim.feedback(this);
-    this.#sim.drainHost(this);
+    this.#sim.drainIfTouched(this);
     return r;
   }
 
@@ -657,6 +659,8 @@ export class SimHost {
   }
 }
 
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
+
 function peerHitOf(peer: SimHost | Hit): Hit {
   return peer instanceof SimHost ? peer.hit : peer;
 }
@@ -722,6 +726,7 @@ export class Sim {
    * again: an SA's or an engine's own); locators are never mutated once handed over.
    */
   readonly #locKeys = new WeakMap<Locator, string>();
+  readonly #linkCache = new WeakMap<Locator, { readonly dst: Locator; readonly entry: LinkEntry }>();
   readonly #keepReceived: number;
   readonly #receivedSink: SimOptions['receivedSink'];
   readonly #keepEvents: number;
@@ -1270,13 +1275,23 @@ export class Sim {
     try {
       fn();
     } catch (e) {
-      if (e instanceof SimError) throw e;
-      this.record({ host: h.name, dir: 'note', kind: 'threw', fields: { in: what, error: errText(e) } });
-      this.#fail(`invariant: engine of host ${h.name} threw in ${what}: ${errText(e)}`, e);
+      this.#threw(h, what, e);
     }
   }
 
+  /** An engine threw in `what`: a SimError passes through, anything else fails the run. */
+  #threw(h: SimHost, what: string, e: unknown): never {
+    if (e instanceof SimError) throw e;
+    this.record({ host: h.name, dir: 'note', kind: 'threw', fields: { in: what, error: errText(e) } });
+    this.#fail(`invariant: engine of host ${h.name} threw in ${what}: ${errText(e)}`, e);
+  }
+
   // ---- plumbing ------------------------------------------------------------------------------
+
+  /** @internal Drains a host's outputs if it was touched since its last refresh. */
+  drainIfTouched(h: SimHost): void {
+    if (this.#slots.get(h)?.dirty === true) this.#drainOutputs(h);
+  }
 
   /** @internal Drains one host's outputs and routes them. */
   drainHost(h: SimHost): void {
@@ -1287,10 +1302,13 @@ export class Sim {
   #drainOutputs(h: SimHost): void {
     const engine = h.peekEngine();
     for (;;) {
+      // try/catch inline, not #guard: this runs after every packet, and a closure per poll costs.
       let out: Output | undefined;
-      this.#guard(h, 'poll', () => {
+      try {
         out = engine.poll();
-      });
+      } catch (e) {
+        this.#threw(h, 'poll', e);
+      }
       if (out === undefined) return;
       this.#apply(h, out);
     }
@@ -1345,8 +1363,11 @@ export class Sim {
       const f = h.esp.pollFeedback();
       if (f === undefined) return;
       const input: Input = f;
-      const engine = h.peekEngine();
-      this.#guard(h, `handle(${f.kind})`, () => engine.handle(input, this.#now));
+      try {
+        h.peekEngine().handle(input, this.#now);
+      } catch (e) {
+        this.#threw(h, `handle(${f.kind})`, e);
+      }
       this.drainHost(h);
     }
   }
@@ -1415,7 +1436,7 @@ export class Sim {
         }
       }
     }
-    const entry = this.#links.get(this.#locKey(src) + '>' + this.#locKey(dst));
+    const entry = this.#linkFor(src, dst);
     if (entry === undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'no-route', src: traceLoc(src), dst: traceLoc(dst) } });
       return;
@@ -1437,6 +1458,18 @@ export class Sim {
       this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire });
       for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire: { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true } });
     }
+  }
+
+  /**
+   * The link of (src, dst). An SA sends from one src array to one dst array, so a one-entry
+   * cache per src array saves the key building; links are never removed, so a found link stays.
+   */
+  #linkFor(src: Locator, dst: Locator): LinkEntry | undefined {
+    const c = this.#linkCache.get(src);
+    if (c !== undefined && c.dst === dst) return c.entry;
+    const entry = this.#links.get(this.#locKey(src) + '>' + this.#locKey(dst));
+    if (entry !== undefined) this.#linkCache.set(src, { dst, entry });
+    return entry;
   }
 
   #locKey(loc: Locator): string {
