@@ -73,6 +73,23 @@ export {
   type DirectExchangeOptions,
   type ResponderStep,
 } from './exchange.js';
+export {
+  SWEEP_SCENARIOS,
+  mergeSweep,
+  parseSweepLines,
+  runSweepLine,
+  shardRuns,
+  sweepRuns,
+  sweepTable,
+  type SweepLine,
+  type SweepResult,
+  type SweepRun,
+  type SweepScenario,
+  type SweepShard,
+  type SweepSpec,
+  type SweepSummaryRow,
+  type SweepValue,
+} from './sweep.js';
 export { buildMesh, meshLocator, type Mesh, type MeshOptions, type MeshPair } from './mesh.js';
 export {
   Sim,
