@@ -90,7 +90,7 @@ export {
   type SweepSummaryRow,
   type SweepValue,
 } from './sweep.js';
-export { buildMesh, meshLocator, type Mesh, type MeshOptions, type MeshPair } from './mesh.js';
+export { buildMesh, meshLocator, type Mesh, type MeshOptions, type MeshPair, type MeshTraffic } from './mesh.js';
 export {
   Sim,
   SimError,

@@ -44,12 +44,30 @@ export type MeshOptions = {
 };
 
 /** One association of the mesh: the host that connected and its peer. */
-export type MeshPair = { readonly initiator: SimHost; readonly responder: SimHost };
+export type MeshPair = {
+  /** The host that connected (the Initiator, RFC 7401 §4.1). */
+  readonly initiator: SimHost;
+  /** The host it connected to (the Responder). */
+  readonly responder: SimHost;
+};
+
+/** The traffic {@link Mesh.startTraffic} started: a stop switch and its counts. */
+export type MeshTraffic = {
+  /** Stops sending (packets in flight are still delivered). */
+  stop(): void;
+  /** Payloads the data planes protected and sent so far. */
+  readonly sent: number;
+  /** Payloads a data plane refused so far (no SA yet, no credit...). */
+  readonly refused: number;
+};
 
 /** What {@link buildMesh} returns: the simulation, its hosts and associations, and helpers. */
 export type Mesh = {
+  /** The simulation (its options as given in MeshOptions.sim). */
   readonly sim: Sim;
+  /** The hosts H0, H1, ... in ring order. */
   readonly hosts: readonly SimHost[];
+  /** Every association, in the order the connects are made. */
   readonly pairs: readonly MeshPair[];
   /** Number of pairs both of whose ends are ESTABLISHED (O(pairs)). */
   established(): number;
@@ -57,7 +75,7 @@ export type Mesh = {
    * Starts ESP on every association, both ways, one packet of `payloadBytes` each way every
    * `periodMs`, spread over the period in 1 ms phases; runs until `stop()`.
    */
-  startTraffic(periodMs: Millis, payloadBytes: number): { stop(): void; readonly sent: number; readonly refused: number };
+  startTraffic(periodMs: Millis, payloadBytes: number): MeshTraffic;
 };
 
 /**
@@ -109,7 +127,7 @@ export function buildMesh(opts: MeshOptions): Mesh {
   };
 }
 
-function startTraffic(sim: Sim, pairs: readonly MeshPair[], periodMs: Millis, payloadBytes: number): { stop(): void; readonly sent: number; readonly refused: number } {
+function startTraffic(sim: Sim, pairs: readonly MeshPair[], periodMs: Millis, payloadBytes: number): MeshTraffic {
   if (!Number.isInteger(periodMs) || periodMs < 1) throw new RangeError('"periodMs" expected an integer >= 1');
   if (!Number.isInteger(payloadBytes) || payloadBytes < 0) throw new RangeError('"payloadBytes" expected an integer >= 0');
   // Each association gets a phase of the period from its HITs, so the load is spread evenly
