@@ -377,10 +377,14 @@ export class SimHost {
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
   readonly #sentCount = new Map<SimPacketKind, number>();
 
+  /** @internal Creation order of the host in its Sim (0, 1, ...). */
+  readonly simIndex: number;
+
   /** @internal Use `sim.host(...)`. */
-  constructor(sim: Sim, name: string, opts: SimHostOptions, seed: Uint8Array, identity: HostIdentity, crypto: CryptoProvider) {
+  constructor(sim: Sim, name: string, opts: SimHostOptions, seed: Uint8Array, identity: HostIdentity, crypto: CryptoProvider, simIndex = 0) {
     this.#sim = sim;
     this.name = name;
+    this.simIndex = simIndex;
     this.#opts = opts;
     this.#seed = seed;
     this.identity = identity;
@@ -660,6 +664,7 @@ export class SimHost {
 }
 
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
+const NO_FIELDS: Readonly<Record<string, TraceValue>> = Object.freeze({});
 
 function peerHitOf(peer: SimHost | Hit): Hit {
   return peer instanceof SimHost ? peer.hit : peer;
@@ -711,7 +716,8 @@ export class Sim {
   readonly #dangling = new Map<string, Map<string, Dangling>>();
   /** The pair keys of #dangling that involve each host. */
   readonly #danglingPairs = new Map<SimHost, Set<string>>();
-  readonly #slots = new Map<SimHost, HostSlot>();
+  /** The slot of each host, by creation index (SimHost.simIndex). */
+  readonly #slots: HostSlot[] = [];
   /** Every host with an armed timer, by (deadline, creation order). */
   readonly #deadlines = new BinaryHeap<HostSlot>(slotLess, (slot, i) => {
     slot.heapIndex = i;
@@ -827,13 +833,13 @@ export class Sim {
     const crypto = opts.crypto === undefined ? this.crypto : this.#cryptoFor(opts.crypto);
     const identity = opts.identity ?? generateHostIdentity(opts.keyType ?? 'ecdsa-p256', seededRandom(deriveSeed(seed, 'identity')));
     if (this.#byHit.has(hitKey(identity.hit))) throw new RangeError(`host ${JSON.stringify(name)}: another host has HIT ${formatHit(identity.hit)}`);
-    const host = new SimHost(this, name, opts, seed, identity, crypto);
+    const host = new SimHost(this, name, opts, seed, identity, crypto, this.#hosts.length);
     for (const l of host.locators) {
       const owner = this.#byLocator.get(locatorKey(l));
       if (owner !== undefined) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
     }
     for (const l of host.locators) this.#byLocator.set(locatorKey(l), host);
-    this.#slots.set(host, { host, index: this.#hosts.length, deadline: NaN, heapIndex: -1, dirty: false });
+    this.#slots.push({ host, index: this.#hosts.length, deadline: NaN, heapIndex: -1, dirty: false });
     this.touch(host);
     this.#hosts.push(host);
     this.#byName.set(name, host);
@@ -994,13 +1000,18 @@ export class Sim {
    * engine's pollTimeout read again (the deadline queue is not rescanned).
    */
   touch(h: SimHost): void {
-    const slot = this.#slots.get(h);
+    const slot = this.#slotOf(h);
     if (slot === undefined || slot.dirty) return;
     slot.dirty = true;
     this.#dirty.push(slot);
   }
 
   /** Drains every touched host (creation order) and re-reads its deadline. */
+  #slotOf(h: SimHost): HostSlot | undefined {
+    const slot = this.#slots[h.simIndex];
+    return slot !== undefined && slot.host === h ? slot : undefined;
+  }
+
   #refresh(): void {
     while (this.#dirty.length > 0) {
       const batch = this.#dirty;
@@ -1199,7 +1210,7 @@ export class Sim {
         if (info.state !== 'ESTABLISHED') continue;
         const b = this.#byHit.get(hitKey(info.peerHit));
         if (b === undefined || b === a || !b.established(a)) continue;
-        const sb = this.#slots.get(b)!;
+        const sb = this.#slotOf(b)!;
         const [x, y] = slot.index < sb.index ? [a, b] : [b, a];
         const key = `${Math.min(slot.index, sb.index)}|${Math.max(slot.index, sb.index)}`;
         if (!pairs.has(key)) pairs.set(key, [x, y]);
@@ -1290,7 +1301,7 @@ export class Sim {
 
   /** @internal Drains a host's outputs if it was touched since its last refresh. */
   drainIfTouched(h: SimHost): void {
-    if (this.#slots.get(h)?.dirty === true) this.#drainOutputs(h);
+    if (this.#slotOf(h)?.dirty === true) this.#drainOutputs(h);
   }
 
   /** @internal Drains one host's outputs and routes them. */
@@ -1381,7 +1392,7 @@ export class Sim {
     src: Locator,
     dst: Locator,
     packet: HipPacket | undefined,
-    extra: Readonly<Record<string, TraceValue>> = {},
+    extra: Readonly<Record<string, TraceValue>> = NO_FIELDS,
   ): void {
     const index = h.countSent(kind);
     const tracing = this.#tracing;
@@ -1486,7 +1497,7 @@ export class Sim {
     if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
       this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
     }
-    const flags = { dup: w.duplicate ? true : undefined, corrupted: w.corrupted };
+    const flags = this.#tracing ? { dup: w.duplicate ? true : undefined, corrupted: w.corrupted } : NO_FIELDS;
     if (h === undefined) {
       this.record({ host: w.from, dir: 'drop', kind: w.kind, fields: { reason: 'no-host', dst: traceLoc(w.dst) } });
       return;
