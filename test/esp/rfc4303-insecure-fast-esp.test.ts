@@ -77,7 +77,7 @@ describe('insecureFastEsp (simulation only)', () => {
     const r = tx.protect(HIT_B, payload);
     if (!r.ok) throw new Error('protect failed');
     const bad = Uint8Array.from(r.packet.bytes);
-    bad[30] ^= 0x10;
+    bad[30] = bad[30]! ^ 0x10;
     expect(rx.unprotect(bad, LOC_A, LOC_B)).toEqual({ ok: false, reason: 'bad-icv', spi: 0x1001 });
     // The window did not move on the forged packet: the genuine one is still accepted.
     expect(rx.unprotect(r.packet.bytes, LOC_A, LOC_B).ok).toBe(true);
