@@ -64,5 +64,5 @@ export function simScale(): void {
   console.log(`${hosts.toLocaleString('en')} hosts, each connecting to 3 others on a ring; links 10 ms; ESP of 64-byte payloads every 20 ms both ways on every association; no trace, delivery or event records kept.`);
   console.log('Rates are packets delivered by the links (HIP + ESP) per second of wall time and of process CPU time, while traffic runs.\n');
   const rows = setups.map((s) => runSetup(hosts, s));
-  table(['set-up', 'associations', 'build + BEX', 'virtual time', 'packets', 'wall', 'packets/s (wall)', 'packets/s (CPU)', 'lost'], rows);
+  table(['set-up', 'associations', 'build + BEX', 'virtual time', 'packets', 'wall', 'packets/s (wall)', 'packets/s (CPU)', 'sent − delivered (in flight at the ends)'], rows);
 }

@@ -376,6 +376,8 @@ export class SimHost {
   /** Peer locator mirror: peer HIT key → locator key → entry. */
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
   readonly #sentCount = new Map<SimPacketKind, number>();
+  /** hitKey of the identity's HIT, computed once. */
+  readonly #hitKey: string;
 
   /** @internal Creation order of the host in its Sim (0, 1, ...). */
   readonly simIndex: number;
@@ -388,6 +390,7 @@ export class SimHost {
     this.#opts = opts;
     this.#seed = seed;
     this.identity = identity;
+    this.#hitKey = hitKey(identity.hit);
     this.crypto = crypto;
     this.#localInfo = opts.locators.map((l, i) => toLocalLocator(l, `locators[${i}]`));
     this.#locators = this.#localInfo.map((l) => l.address);
@@ -646,8 +649,14 @@ export class SimHost {
   }
 
   /** @internal The installed SA in the host's mirror, for the SA agreement checks. */
-  sa(direction: 'in' | 'out', spi: number, peerHit: Hit): SaSpec | undefined {
-    return this.#sas.get(`${direction}:${spi >>> 0}:${hitKey(peerHit)}`);
+  sa(direction: 'in' | 'out', spi: number, peer: Hit | SimHost): SaSpec | undefined {
+    const key = peer instanceof SimHost ? peer.#hitKey : hitKey(peer);
+    return this.#sas.get(`${direction}:${spi >>> 0}:${key}`);
+  }
+
+  /** @internal The installed SAs of the mirror, without a copy (the invariant checks). */
+  installedSas(): IterableIterator<SaSpec> {
+    return this.#sas.values();
   }
 
   /** @internal Applies one `locator` output to the host's mirror of the peer locator table. */
@@ -1164,9 +1173,9 @@ export class Sim {
       out.push({ a: a.name, b: b.name, problem });
     };
     const cmp = (x: SimHost, y: SimHost): void => {
-      for (const inb of x.sas) {
+      for (const inb of x.installedSas()) {
         if (inb.direction !== 'in' || !equalBytes(inb.peerHit, y.hit)) continue;
-        const outb = y.sa('out', inb.spi, x.hit);
+        const outb = y.sa('out', inb.spi, x);
         if (outb === undefined) continue;
         if (inb.suite !== outb.suite) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: suite ${outb.suite} out vs ${inb.suite} in`);
         if (!equalBytes(inb.encKey, outb.encKey) || !equalBytes(inb.authKey, outb.authKey)) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: keys differ`);
@@ -1181,10 +1190,10 @@ export class Sim {
       const agree = set(ia.sas.map((s) => s.localSpi)) === set(ib.sas.map((s) => s.peerSpi)) && set(ia.sas.map((s) => s.peerSpi)) === set(ib.sas.map((s) => s.localSpi));
       if (agree) {
         for (const s of ia.sas) {
-          if (a.sa('in', s.localSpi, b.hit) === undefined) p(`${a.name} lists SA pair in=${spiText(s.localSpi)} but has no inbound SA ${spiText(s.localSpi)} installed`);
-          if (a.sa('out', s.peerSpi, b.hit) === undefined) p(`${a.name} lists SA pair out=${spiText(s.peerSpi)} but has no outbound SA ${spiText(s.peerSpi)} installed`);
-          if (b.sa('out', s.localSpi, a.hit) === undefined) p(`${b.name} has no outbound SA ${spiText(s.localSpi)} installed`);
-          if (b.sa('in', s.peerSpi, a.hit) === undefined) p(`${b.name} has no inbound SA ${spiText(s.peerSpi)} installed`);
+          if (a.sa('in', s.localSpi, b) === undefined) p(`${a.name} lists SA pair in=${spiText(s.localSpi)} but has no inbound SA ${spiText(s.localSpi)} installed`);
+          if (a.sa('out', s.peerSpi, b) === undefined) p(`${a.name} lists SA pair out=${spiText(s.peerSpi)} but has no outbound SA ${spiText(s.peerSpi)} installed`);
+          if (b.sa('out', s.localSpi, a) === undefined) p(`${b.name} has no outbound SA ${spiText(s.localSpi)} installed`);
+          if (b.sa('in', s.peerSpi, a) === undefined) p(`${b.name} has no inbound SA ${spiText(s.peerSpi)} installed`);
         }
       }
     }
@@ -1227,8 +1236,8 @@ export class Sim {
         [a, b],
         [b, a],
       ] as const) {
-        for (const out of x.sas) {
-          if (out.direction !== 'out' || !equalBytes(out.peerHit, y.hit) || y.sa('in', out.spi, x.hit) !== undefined) continue;
+        for (const out of x.installedSas()) {
+          if (out.direction !== 'out' || !equalBytes(out.peerHit, y.hit) || y.sa('in', out.spi, x) !== undefined) continue;
           const k = `${x.name}>${y.name}:${out.spi >>> 0}`;
           now.set(k, old?.get(k) ?? { x, y, spi: out.spi, since: this.#now });
         }
