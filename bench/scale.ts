@@ -2,7 +2,9 @@
 // associations n in one engine grows. One section per measurement; each prints its own table.
 // Add a section by appending to SECTIONS.
 //
-// Environment: SCALE_SECTIONS=engine,... picks sections (default: all); SCALE_SIZES=1000,10000
+// Simulator section: bench/sim-scale.ts.
+//
+// Environment: SCALE_SECTIONS=engine,sim picks sections (default: all); SCALE_SIZES=1000,10000
 // overrides the engine sizes (default 1,000, 10,000 and 100,000); SCALE_ROUNDS the rounds.
 //
 // Engine section: three Responders with 1k, 10k and 100k established associations, built
@@ -21,11 +23,15 @@ import { parseLocator } from '../src/addr/locator.js';
 import type { HipConfig } from '../src/engine/config.js';
 import { HipEngine } from '../src/engine/hip-engine.js';
 import { fmtMs, heapBytes, median, table } from './measure.js';
+import { simScale } from './sim-scale.js';
 import { RESPONDER_STEPS, establishDirect, fastCrypto, fastIdentity, responderLifecycle, seededRandom } from '../src/testing/index.js';
 
 type Section = { readonly name: string; readonly run: () => Promise<void> | void };
 
-export const SECTIONS: Section[] = [{ name: 'engine', run: engineScale }];
+export const SECTIONS: Section[] = [
+  { name: 'engine', run: engineScale },
+  { name: 'sim', run: simScale },
+];
 
 export async function run(): Promise<void> {
   const wanted = process.env.SCALE_SECTIONS?.split(',').filter(Boolean);

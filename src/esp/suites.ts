@@ -19,6 +19,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { EspSuiteId, RandomSource } from '../types.js';
+import { ownedCopy } from '../wire/pool.js';
 
 /** Static facts about one ESP suite (RFC 7402 §5.1.2). */
 export type EspSuiteInfo = {
@@ -262,13 +263,61 @@ class GcmTransform implements EspTransform {
   }
 }
 
+/**
+ * The insecure fast transform (EspDataPlaneOptions.insecureFastEsp): the suite's packet layout
+ * and sizes, no cipher, no MAC. The IV field is zero and the ICV field holds FNV-1a over SPI to
+ * the end of the trailer, so a corrupted packet is still dropped as `bad-icv`; there is no key,
+ * so it authenticates nothing.
+ */
+class InsecureFastTransform implements EspTransform {
+  readonly ivLen: number;
+  readonly icvLen: number;
+  readonly align: number;
+
+  constructor(info: EspSuiteInfo) {
+    this.ivLen = info.ivLen;
+    this.icvLen = info.icvLen;
+    this.align = info.align;
+  }
+
+  seal(out: Uint8Array, ptLen: number): void {
+    const end = 8 + this.ivLen + ptLen;
+    const c = fnv1a(out, end);
+    out[end] = c >>> 24;
+    out[end + 1] = (c >>> 16) & 0xff;
+    out[end + 2] = (c >>> 8) & 0xff;
+    out[end + 3] = c & 0xff;
+  }
+
+  open(pkt: Uint8Array): Uint8Array | undefined {
+    const icvOff = pkt.length - this.icvLen;
+    const c = fnv1a(pkt, icvOff);
+    if (pkt[icvOff] !== c >>> 24 || pkt[icvOff + 1] !== ((c >>> 16) & 0xff) || pkt[icvOff + 2] !== ((c >>> 8) & 0xff) || pkt[icvOff + 3] !== (c & 0xff)) return undefined;
+    for (let i = icvOff + 4; i < pkt.length; i++) if (pkt[i] !== 0) return undefined;
+    return ownedCopy(pkt, 8 + this.ivLen, icvOff);
+  }
+}
+
+/** 32-bit FNV-1a of `b[0, n)`: a keyless checksum, not a MAC. */
+function fnv1a(b: Uint8Array, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The keyed transform of one SA; `insecure` (EspDataPlaneOptions.insecureFastEsp) gives the
+ * suite's layout without cipher or MAC instead.
+ */
 export function createTransform(
   suite: EspSuiteId,
   encKey: Uint8Array,
   authKey: Uint8Array,
   random: RandomSource,
+  insecure = false,
 ): EspTransform {
   const info = SUITES[suite];
+  if (insecure) return new InsecureFastTransform(info);
   switch (info.cipher) {
     case 'cbc':
       return new CbcTransform(info, encKey, authKey, random);

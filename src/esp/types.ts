@@ -257,6 +257,17 @@ export type EspDataPlaneOptions = {
    * @defaultValue `{ factor: 7 / 8, intervalMs: 5000 }`
    */
   readonly creditAging?: { readonly factor: number; readonly intervalMs: number };
+  /**
+   * INSECURE, for simulations only: skip the cipher and the MAC of every SA. Packets keep the
+   * layout and size of the SA's suite (SPI, sequence number, IV field, padding, trailer and ICV
+   * field), and SPIs, sequence numbers, anti-replay (RFC 4303 §3.4.3), credit (RFC 8046 §5.6) and
+   * all counters work as usual; but the payload travels in the clear, the IV field is zero and
+   * the ICV field holds a keyless 32-bit checksum (it catches a simulated link's corruption as
+   * `bad-icv`, and nothing else: anyone can forge it). For studies where the data plane's
+   * cryptography is not under test. Never enable it on a real network.
+   * @defaultValue false
+   */
+  readonly insecureFastEsp?: boolean;
 };
 
 /** Options of `EspDataPlane.addSa` for one SA. */

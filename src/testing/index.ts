@@ -59,6 +59,7 @@ export {
   type TraceFormatOptions,
   type TraceHit,
   type TraceLocator,
+  type TraceLogOptions,
   type TraceRecord,
   type TraceValue,
 } from './trace.js';
@@ -73,6 +74,24 @@ export {
   type ResponderStep,
 } from './exchange.js';
 export {
+  SWEEP_SCENARIOS,
+  mergeSweep,
+  parseSweepLines,
+  runSweepLine,
+  shardRuns,
+  sweepRuns,
+  sweepTable,
+  type SweepLine,
+  type SweepResult,
+  type SweepRun,
+  type SweepScenario,
+  type SweepShard,
+  type SweepSpec,
+  type SweepSummaryRow,
+  type SweepValue,
+} from './sweep.js';
+export { buildMesh, meshLocator, type Mesh, type MeshOptions, type MeshPair, type MeshTraffic } from './mesh.js';
+export {
   Sim,
   SimError,
   SimHost,
@@ -84,6 +103,7 @@ export {
   type RunResult,
   type SaProblem,
   type SendOptions,
+  type SimCounters,
   type SimCryptoChoice,
   type SimEvent,
   type SimHostOptions,

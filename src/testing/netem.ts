@@ -17,6 +17,7 @@
 //      then with prob. `duplicate` a second copy with its own jitter; each copy is corrupted
 //      with prob. `corrupt` (truncate / bit flip / byte swap).
 // Whether the link is down is judged at submission: packets already in flight still arrive.
+import { ownedCopy } from '../wire/pool.js';
 import { isIpv4Mapped } from '../addr/locator.js';
 import type { Locator, Millis, RandomSource } from '../types.js';
 import { Prng, deriveSeed, type Seed } from './rng.js';
@@ -416,7 +417,9 @@ export class Link {
   }
 
   #copy<Tag>(pkt: LinkPacket<Tag>, index: number, deliverAt: number, duplicate: boolean, fragments: number): Delivery<Tag> {
-    let bytes: Uint8Array = new Uint8Array(pkt.bytes);
+    // A private copy, carved from the wire slab pool (a fresh Uint8Array over 64 bytes costs an
+    // off-heap allocation of its own).
+    let bytes: Uint8Array = ownedCopy(pkt.bytes, 0, pkt.bytes.length);
     let corrupted: CorruptKind | undefined;
     if (this.#o.corrupt > 0 && this.#rng.next() < this.#o.corrupt) {
       const r = havoc(bytes, this.#rng, this.#rng.pick(this.#o.corruptKinds));

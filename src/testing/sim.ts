@@ -51,6 +51,7 @@ import { equalBytes, readU32, toHex } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
 import { fastCrypto } from './fast-crypto.js';
+import { BinaryHeap } from '../util/heap.js';
 import { EventHeap } from './heap.js';
 import type { InterceptContext, Interceptor, SimPacketKind } from './intercept.js';
 import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, buildIpPacket } from './ip.js';
@@ -106,6 +107,36 @@ export type SimOptions = {
    * each record tagged with the host's name. Default: none.
    */
   readonly engineTrace?: (record: EngineTraceRecord & { readonly host: string }) => void;
+  /**
+   * How many trace records `sim.trace` keeps: the most recent ones (a sliding window; 0 keeps
+   * none). Failure reports show the last 50 kept lines. With 0 and no `traceSink`, the simulator
+   * builds no trace records at all, the fast setting for large runs.
+   * @defaultValue Infinity (every record, as golden traces need)
+   */
+  readonly traceWindow?: number;
+  /** Receives every trace record as it is made, whatever `traceWindow` keeps. Default: none. */
+  readonly traceSink?: (record: TraceRecord) => void;
+  /**
+   * How many delivered payloads each host keeps in `host.received` (the most recent ones; 0
+   * keeps none, and then no record is built unless `receivedSink` is set).
+   * @defaultValue Infinity
+   */
+  readonly receivedWindow?: number;
+  /** Receives every delivered payload with its host, whatever `receivedWindow` keeps. Default: none. */
+  readonly receivedSink?: (host: SimHost, payload: ReceivedPayload) => void;
+  /**
+   * How many engine events each host keeps in `host.events` (the most recent ones; 0 keeps none).
+   * @defaultValue Infinity
+   */
+  readonly eventsWindow?: number;
+  /**
+   * INSECURE, for large studies only: every host's data plane skips the ESP cipher and MAC
+   * (EspDataPlaneOptions.insecureFastEsp) while keeping SPIs, sequence numbers, anti-replay,
+   * credit and packet sizes. Use it with `crypto: 'fast'` where the data plane's cryptography is
+   * not under test. A host's `espOptions.insecureFastEsp` overrides it.
+   * @defaultValue false
+   */
+  readonly insecureFastEsp?: boolean;
 };
 
 /**
@@ -156,6 +187,16 @@ export type RunBounds = {
   readonly maxTimeMs?: Millis;
   /** Step budget (default 100 000). */
   readonly maxSteps?: number;
+};
+
+/** Packet counts of a run (`Sim.counters`): what hosts sent onto links and what links delivered. */
+export type SimCounters = {
+  /** Steps taken. */
+  readonly steps: number;
+  /** HIP packets and ESP packets handed to a link (before loss). */
+  readonly sent: { readonly hip: number; readonly esp: number };
+  /** HIP packets and ESP packets a link delivered to a host (duplicates included). */
+  readonly delivered: { readonly hip: number; readonly esp: number };
 };
 
 /** What a run returns: the steps taken and the virtual time reached. */
@@ -281,6 +322,29 @@ type HeapItem =
 
 type LinkEntry = { readonly name: string; readonly link: Link };
 
+/**
+ * The Sim's bookkeeping of one host: its place in the deadline queue (keyed by the engine's
+ * pollTimeout, read again only when the engine changed) and whether it changed since then.
+ */
+type HostSlot = {
+  readonly host: SimHost;
+  /** Creation order: ties of the deadline queue and the order of drains and checks. */
+  readonly index: number;
+  /** The engine's pollTimeout when last read (Infinity: none; NaN: out of the queue, unknown). */
+  deadline: number;
+  /** Index in the deadline heap, -1 when not in it. */
+  heapIndex: number;
+  /** Touched since the last refresh: it is drained and its deadline read again. */
+  dirty: boolean;
+};
+
+function slotLess(x: HostSlot, y: HostSlot): boolean {
+  return x.deadline < y.deadline || (x.deadline === y.deadline && x.index < y.index);
+}
+
+/** An outbound SA of `x` to `y` without the matching inbound SA on `y`, and since when. */
+type Dangling = { readonly x: SimHost; readonly y: SimHost; readonly spi: number; readonly since: Millis };
+
 /** The two one-way links between two addresses that `Sim.link` makes. */
 export type DuplexLink = { readonly forward: Link; readonly reverse: Link };
 
@@ -312,14 +376,21 @@ export class SimHost {
   /** Peer locator mirror: peer HIT key → locator key → entry. */
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
   readonly #sentCount = new Map<SimPacketKind, number>();
+  /** hitKey of the identity's HIT, computed once. */
+  readonly #hitKey: string;
+
+  /** @internal Creation order of the host in its Sim (0, 1, ...). */
+  readonly simIndex: number;
 
   /** @internal Use `sim.host(...)`. */
-  constructor(sim: Sim, name: string, opts: SimHostOptions, seed: Uint8Array, identity: HostIdentity, crypto: CryptoProvider) {
+  constructor(sim: Sim, name: string, opts: SimHostOptions, seed: Uint8Array, identity: HostIdentity, crypto: CryptoProvider, simIndex = 0) {
     this.#sim = sim;
     this.name = name;
+    this.simIndex = simIndex;
     this.#opts = opts;
     this.#seed = seed;
     this.identity = identity;
+    this.#hitKey = hitKey(identity.hit);
     this.crypto = crypto;
     this.#localInfo = opts.locators.map((l, i) => toLocalLocator(l, `locators[${i}]`));
     this.#locators = this.#localInfo.map((l) => l.address);
@@ -347,13 +418,22 @@ export class SimHost {
     const label = this.#incarnation === 0 ? 'esp' : `esp#${this.#incarnation}`;
     return new EspDataPlane({
       allowAuthOnly: this.#opts.config?.allowAuthOnlyEsp ?? false,
+      insecureFastEsp: this.#sim.insecureFastEsp,
       ...(this.#opts.espOptions ?? {}),
       random: this.#opts.espOptions?.random ?? seededRandom(deriveSeed(this.#seed, label)),
     });
   }
 
-  /** The host's engine. */
+  /**
+   * The host's engine. Reading it marks the host as changed, so a command called on it directly
+   * gets its outputs drained and its timer read again before the next step.
+   */
   get engine(): HipEngine {
+    this.#sim.touch(this);
+    return this.#engine;
+  }
+  /** @internal The engine, without marking the host changed (the Sim's own reads). */
+  peekEngine(): HipEngine {
     return this.#engine;
   }
   /** The host's ESP data plane. */
@@ -489,21 +569,25 @@ export class SimHost {
     this.#peerLocators.clear();
     this.#engine = this.#newEngine();
     this.#esp = this.#newEsp();
+    this.#sim.touch(this);
   }
 
   /**
    * Sends `payload` to `peer` through the ESP data plane (protect, then the link of the chosen
    * SA's locators). Returns the data plane's result; a refusal is traced as a drop.
    */
-  send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = {}): ProtectResult {
-    const r = this.#esp.protect(peerHitOf(peer), payload, { ...opts, now: this.#sim.now });
+  send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = NO_SEND_OPTIONS): ProtectResult {
+    const now = this.#sim.now;
+    const r = this.#esp.protect(peerHitOf(peer), payload, opts === NO_SEND_OPTIONS ? { now } : { ...opts, now });
     if (r.ok) {
-      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, { spi: spiText(r.packet.spi), seq: r.packet.seq });
+      const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
+      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra);
     } else {
       this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
     }
+    // Protecting changes no engine: drain only what feedback or a direct engine call queued.
     this.#sim.feedback(this);
-    this.#sim.drainHost(this);
+    this.#sim.drainIfTouched(this);
     return r;
   }
 
@@ -549,6 +633,7 @@ export class SimHost {
    * Throws when the data plane refuses it.
    */
   applySa(op: 'add' | 'update' | 'delete', sa: SaSpec): void {
+    this.#sim.touch(this);
     const key = `${sa.direction}:${sa.spi >>> 0}:${hitKey(sa.peerHit)}`;
     if (op === 'add') {
       this.#esp.addSa(sa);
@@ -564,8 +649,14 @@ export class SimHost {
   }
 
   /** @internal The installed SA in the host's mirror, for the SA agreement checks. */
-  sa(direction: 'in' | 'out', spi: number, peerHit: Hit): SaSpec | undefined {
-    return this.#sas.get(`${direction}:${spi >>> 0}:${hitKey(peerHit)}`);
+  sa(direction: 'in' | 'out', spi: number, peer: Hit | SimHost): SaSpec | undefined {
+    const key = peer instanceof SimHost ? peer.#hitKey : hitKey(peer);
+    return this.#sas.get(`${direction}:${spi >>> 0}:${key}`);
+  }
+
+  /** @internal The installed SAs of the mirror, without a copy (the invariant checks). */
+  installedSas(): IterableIterator<SaSpec> {
+    return this.#sas.values();
   }
 
   /** @internal Applies one `locator` output to the host's mirror of the peer locator table. */
@@ -580,6 +671,9 @@ export class SimHost {
     else m.delete(locatorKey(entry.locator));
   }
 }
+
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
+const NO_FIELDS: Readonly<Record<string, TraceValue>> = Object.freeze({});
 
 function peerHitOf(peer: SimHost | Hit): Hit {
   return peer instanceof SimHost ? peer.hit : peer;
@@ -601,8 +695,11 @@ export class Sim {
   readonly seed: Seed;
   /** The default crypto provider of the hosts. */
   readonly crypto: CryptoProvider;
-  /** Every trace record of the run (packets, SA and locator changes, events, drops). */
-  readonly trace = new TraceLog();
+  /**
+   * The trace records of the run (packets, SA and locator changes, events, drops): every one by
+   * default, the most recent `traceWindow` ones when that option is set.
+   */
+  readonly trace: TraceLog;
   readonly #heap = new EventHeap<HeapItem>();
   readonly #hosts: SimHost[] = [];
   readonly #byName = new Map<string, SimHost>();
@@ -621,8 +718,40 @@ export class Sim {
   readonly #maxStepsPerInstant: number;
   readonly #saGraceMs: Millis;
   readonly #traceParams: boolean;
-  /** First time each dangling outbound SA (`X>Y:spi`) was seen while both ends were ESTABLISHED. */
-  #dangling = new Map<string, Millis>();
+  /**
+   * Dangling outbound SAs per established host pair (`i|j`, creation indexes, i < j): each
+   * `X>Y:spi` with the first time it was seen while both ends were ESTABLISHED.
+   */
+  readonly #dangling = new Map<string, Map<string, Dangling>>();
+  /** The pair keys of #dangling that involve each host. */
+  readonly #danglingPairs = new Map<SimHost, Set<string>>();
+  /** The slot of each host, by creation index (SimHost.simIndex). */
+  readonly #slots: HostSlot[] = [];
+  /** Every host with an armed timer, by (deadline, creation order). */
+  readonly #deadlines = new BinaryHeap<HostSlot>(slotLess, (slot, i) => {
+    slot.heapIndex = i;
+  });
+  /** Hosts touched since the last refresh, to drain and re-read. */
+  #dirty: HostSlot[] = [];
+  /** Hosts touched since the last invariant check. */
+  readonly #touched = new Set<HostSlot>();
+  readonly #tracing: boolean;
+  /**
+   * Keys of locator arrays already seen (a datagram's src and dst are mostly the same arrays
+   * again: an SA's or an engine's own); locators are never mutated once handed over.
+   */
+  readonly #locKeys = new WeakMap<Locator, string>();
+  readonly #linkCache = new WeakMap<Locator, { readonly dst: Locator; readonly entry: LinkEntry }>();
+  readonly #keepReceived: number;
+  readonly #receivedSink: SimOptions['receivedSink'];
+  readonly #keepEvents: number;
+  #hipSent = 0;
+  #espSent = 0;
+  #hipDelivered = 0;
+  #espDelivered = 0;
+
+  /** True when every host's data plane skips cipher and MAC (SimOptions.insecureFastEsp). */
+  readonly insecureFastEsp: boolean;
 
   /** The engine trace sink of every host (SimOptions.engineTrace). */
   readonly engineTrace: SimOptions['engineTrace'];
@@ -643,6 +772,16 @@ export class Sim {
     if (opts.pcap === true) this.#pcap = new PcapWriter();
     this.#traceParams = opts.traceParams ?? false;
     this.engineTrace = opts.engineTrace;
+    const traceWindow = windowOption(opts.traceWindow, 'opts.traceWindow');
+    if (opts.traceSink !== undefined && typeof opts.traceSink !== 'function') throw new TypeError('"opts.traceSink" expected a function');
+    this.trace = new TraceLog({ window: traceWindow, ...(opts.traceSink !== undefined ? { sink: opts.traceSink } : {}) });
+    this.#tracing = this.trace.enabled;
+    this.#keepReceived = windowOption(opts.receivedWindow, 'opts.receivedWindow');
+    if (opts.receivedSink !== undefined && typeof opts.receivedSink !== 'function') throw new TypeError('"opts.receivedSink" expected a function');
+    this.#receivedSink = opts.receivedSink;
+    this.#keepEvents = windowOption(opts.eventsWindow, 'opts.eventsWindow');
+    if (opts.insecureFastEsp !== undefined && typeof opts.insecureFastEsp !== 'boolean') throw new TypeError('"opts.insecureFastEsp" expected boolean');
+    this.insecureFastEsp = opts.insecureFastEsp ?? false;
   }
 
   /**
@@ -683,6 +822,14 @@ export class Sim {
   get pending(): number {
     return this.#heap.size;
   }
+  /** Packets sent onto links and delivered by them so far, and the step count. */
+  get counters(): SimCounters {
+    return {
+      steps: this.#steps,
+      sent: { hip: this.#hipSent, esp: this.#espSent },
+      delivered: { hip: this.#hipDelivered, esp: this.#espDelivered },
+    };
+  }
 
   // ---- topology ------------------------------------------------------------------------------
 
@@ -695,12 +842,14 @@ export class Sim {
     const crypto = opts.crypto === undefined ? this.crypto : this.#cryptoFor(opts.crypto);
     const identity = opts.identity ?? generateHostIdentity(opts.keyType ?? 'ecdsa-p256', seededRandom(deriveSeed(seed, 'identity')));
     if (this.#byHit.has(hitKey(identity.hit))) throw new RangeError(`host ${JSON.stringify(name)}: another host has HIT ${formatHit(identity.hit)}`);
-    const host = new SimHost(this, name, opts, seed, identity, crypto);
+    const host = new SimHost(this, name, opts, seed, identity, crypto, this.#hosts.length);
     for (const l of host.locators) {
       const owner = this.#byLocator.get(locatorKey(l));
       if (owner !== undefined) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
     }
     for (const l of host.locators) this.#byLocator.set(locatorKey(l), host);
+    this.#slots.push({ host, index: this.#hosts.length, deadline: NaN, heapIndex: -1, dirty: false });
+    this.touch(host);
     this.#hosts.push(host);
     this.#byName.set(name, host);
     this.#byHit.set(hitKey(identity.hit), host);
@@ -818,17 +967,28 @@ export class Sim {
    */
   step(): boolean {
     this.#checkNotFailed();
-    this.#drainAll();
     const next = this.#next();
     if (next === undefined) return false;
     this.#advance(next.t);
     if (next.timers) {
-      for (const h of this.#hosts) {
-        const due = h.engine.pollTimeout();
-        if (due === undefined || due > this.#now) continue;
-        this.#guard(h, 'handleTimeout', () => h.engine.handleTimeout(this.#now));
+      // Only the hosts whose deadline is due, in creation order: O(k log n) for k due hosts.
+      const due: HostSlot[] = [];
+      for (let top = this.#deadlines.peek(); top !== undefined && top.deadline <= this.#now; top = this.#deadlines.peek()) {
+        this.#deadlines.pop();
+        top.heapIndex = -1;
+        top.deadline = NaN;
+        due.push(top);
+      }
+      if (due.length > 1) due.sort((x, y) => x.index - y.index);
+      for (const slot of due) {
+        const h = slot.host;
+        this.touch(h);
+        const engine = h.peekEngine();
+        const at = engine.pollTimeout();
+        if (at === undefined || at > this.#now) continue;
+        this.#guard(h, 'handleTimeout', () => engine.handleTimeout(this.#now));
         this.drainHost(h);
-        const after = h.engine.pollTimeout();
+        const after = h.peekEngine().pollTimeout();
         if (after !== undefined && after <= this.#now) {
           this.#fail(`invariant: host ${h.name} still has an overdue timer after handleTimeout(${this.#now}) and a drain (pollTimeout()=${after})`);
         }
@@ -838,19 +998,60 @@ export class Sim {
       if (e.item.type === 'action') e.item.fn();
       else this.#deliver(e.item.wire);
     }
-    this.#drainAll();
+    this.#refresh();
     this.#steps++;
     if (this.#invariants) this.#checkInvariants();
     return true;
   }
 
-  #next(): { t: Millis; timers: boolean } | undefined {
-    const heapT = this.#heap.peek()?.time;
-    let timerT: Millis | undefined;
-    for (const h of this.#hosts) {
-      const t = h.engine.pollTimeout();
-      if (t !== undefined && (timerT === undefined || t < timerT)) timerT = t;
+  /**
+   * @internal Marks a host changed: before the next step its outputs are drained and its
+   * engine's pollTimeout read again (the deadline queue is not rescanned).
+   */
+  touch(h: SimHost): void {
+    const slot = this.#slotOf(h);
+    if (slot === undefined || slot.dirty) return;
+    slot.dirty = true;
+    this.#dirty.push(slot);
+  }
+
+  /** Drains every touched host (creation order) and re-reads its deadline. */
+  #slotOf(h: SimHost): HostSlot | undefined {
+    const slot = this.#slots[h.simIndex];
+    return slot !== undefined && slot.host === h ? slot : undefined;
+  }
+
+  #refresh(): void {
+    while (this.#dirty.length > 0) {
+      const batch = this.#dirty;
+      this.#dirty = [];
+      if (batch.length > 1) batch.sort((x, y) => x.index - y.index);
+      for (const slot of batch) {
+        this.#drainOutputs(slot.host);
+        this.#setDeadline(slot, slot.host.peekEngine().pollTimeout() ?? Infinity);
+        // Cleared after the drain: the host's own drain does not queue it again.
+        slot.dirty = false;
+        if (this.#invariants) this.#touched.add(slot);
+      }
     }
+  }
+
+  #setDeadline(slot: HostSlot, d: number): void {
+    if (d === slot.deadline) return;
+    slot.deadline = d;
+    if (d === Infinity) {
+      if (slot.heapIndex >= 0) {
+        this.#deadlines.removeAt(slot.heapIndex);
+        slot.heapIndex = -1;
+      }
+    } else if (slot.heapIndex >= 0) this.#deadlines.fixAt(slot.heapIndex);
+    else this.#deadlines.push(slot);
+  }
+
+  #next(): { t: Millis; timers: boolean } | undefined {
+    this.#refresh();
+    const heapT = this.#heap.peek()?.time;
+    const timerT = this.#deadlines.peek()?.deadline;
     if (heapT === undefined && timerT === undefined) return undefined;
     const timers = timerT !== undefined && (heapT === undefined || timerT <= heapT);
     const t = Math.max(this.#now, timers ? timerT! : heapT!);
@@ -876,7 +1077,6 @@ export class Sim {
     let steps = 0;
     for (;;) {
       this.#checkNotFailed();
-      this.#drainAll();
       const next = this.#next();
       if (next === undefined || next.t > end) break;
       if (steps >= maxSteps) this.#fail(`run(${ms}): step bound ${maxSteps} hit before t=${end}`);
@@ -899,7 +1099,6 @@ export class Sim {
       this.#checkNotFailed();
       if (pred()) return { steps, now: this.#now };
       if (steps >= maxSteps) this.#fail(`runUntil: predicate still false after ${maxSteps} steps (maxSteps)`);
-      this.#drainAll();
       const next = this.#next();
       if (next === undefined) this.#fail(`runUntil: predicate still false and the simulation is idle (nothing pending) after ${steps} steps`);
       if (next.t > deadline) this.#fail(`runUntil: predicate still false at the time bound t=${deadline} (maxTimeMs=${bounds.maxTimeMs ?? 600_000}); next event at ${next.t}`);
@@ -914,7 +1113,6 @@ export class Sim {
     let steps = 0;
     for (;;) {
       this.#checkNotFailed();
-      this.#drainAll();
       if (this.#next() === undefined) return { steps, now: this.#now };
       if (steps >= maxSteps) this.#fail(`drain: still busy after ${maxSteps} steps`);
       this.step();
@@ -926,7 +1124,12 @@ export class Sim {
 
   /** Appends a trace record at the current time. */
   record(rec: Omit<TraceRecord, 't'>): void {
-    this.trace.push({ t: this.#now, ...rec });
+    if (this.#tracing) this.trace.push({ t: this.#now, ...rec });
+  }
+
+  /** True when trace records are kept or streamed (SimOptions.traceWindow, traceSink). */
+  get tracing(): boolean {
+    return this.#tracing;
   }
 
   /** A free-form trace note (dir 'note'). */
@@ -970,9 +1173,9 @@ export class Sim {
       out.push({ a: a.name, b: b.name, problem });
     };
     const cmp = (x: SimHost, y: SimHost): void => {
-      for (const inb of x.sas) {
+      for (const inb of x.installedSas()) {
         if (inb.direction !== 'in' || !equalBytes(inb.peerHit, y.hit)) continue;
-        const outb = y.sa('out', inb.spi, x.hit);
+        const outb = y.sa('out', inb.spi, x);
         if (outb === undefined) continue;
         if (inb.suite !== outb.suite) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: suite ${outb.suite} out vs ${inb.suite} in`);
         if (!equalBytes(inb.encKey, outb.encKey) || !equalBytes(inb.authKey, outb.authKey)) p(`SPI ${spiText(inb.spi)} ${y.name}->${x.name}: keys differ`);
@@ -987,47 +1190,89 @@ export class Sim {
       const agree = set(ia.sas.map((s) => s.localSpi)) === set(ib.sas.map((s) => s.peerSpi)) && set(ia.sas.map((s) => s.peerSpi)) === set(ib.sas.map((s) => s.localSpi));
       if (agree) {
         for (const s of ia.sas) {
-          if (a.sa('in', s.localSpi, b.hit) === undefined) p(`${a.name} lists SA pair in=${spiText(s.localSpi)} but has no inbound SA ${spiText(s.localSpi)} installed`);
-          if (a.sa('out', s.peerSpi, b.hit) === undefined) p(`${a.name} lists SA pair out=${spiText(s.peerSpi)} but has no outbound SA ${spiText(s.peerSpi)} installed`);
-          if (b.sa('out', s.localSpi, a.hit) === undefined) p(`${b.name} has no outbound SA ${spiText(s.localSpi)} installed`);
-          if (b.sa('in', s.peerSpi, a.hit) === undefined) p(`${b.name} has no inbound SA ${spiText(s.peerSpi)} installed`);
+          if (a.sa('in', s.localSpi, b) === undefined) p(`${a.name} lists SA pair in=${spiText(s.localSpi)} but has no inbound SA ${spiText(s.localSpi)} installed`);
+          if (a.sa('out', s.peerSpi, b) === undefined) p(`${a.name} lists SA pair out=${spiText(s.peerSpi)} but has no outbound SA ${spiText(s.peerSpi)} installed`);
+          if (b.sa('out', s.localSpi, a) === undefined) p(`${b.name} has no outbound SA ${spiText(s.localSpi)} installed`);
+          if (b.sa('in', s.peerSpi, a) === undefined) p(`${b.name} has no inbound SA ${spiText(s.peerSpi)} installed`);
         }
       }
     }
     return out;
   }
 
+  /**
+   * The invariants of the hosts the step touched (and of their established peers): the SA
+   * agreement of every pair both of whose ends are ESTABLISHED, and the outbound SAs still
+   * without their peer's inbound SA, whose time is checked every step. An untouched pair cannot
+   * change, so checking only touched ones is as strong as checking all.
+   */
   #checkInvariants(): void {
-    const dangling = new Map<string, Millis>();
-    for (let i = 0; i < this.#hosts.length; i++) {
-      const a = this.#hosts[i]!;
-      for (const info of a.engine.associations()) {
+    if (this.#touched.size === 0 && this.#dangling.size === 0) return;
+    const touched = [...this.#touched].sort((x, y) => x.index - y.index);
+    this.#touched.clear();
+    const pairs = new Map<string, readonly [SimHost, SimHost]>();
+    const stale = new Set<string>();
+    for (const slot of touched) {
+      const a = slot.host;
+      for (const k of this.#danglingPairs.get(a) ?? []) stale.add(k);
+      for (const info of a.peekEngine().associations()) {
         if (info.state !== 'ESTABLISHED') continue;
         const b = this.#byHit.get(hitKey(info.peerHit));
-        if (b === undefined || this.#hosts.indexOf(b) <= i) continue;
-        if (!b.established(a)) continue;
-        const problems = this.saProblems(a, b);
-        if (problems.length > 0) this.#fail(`invariant: SAs of ${a.name} and ${b.name} disagree while both are ESTABLISHED:\n  ${problems.map((x) => x.problem).join('\n  ')}`);
-        for (const [x, y] of [
-          [a, b],
-          [b, a],
-        ] as const) {
-          for (const out of x.sas) {
-            if (out.direction !== 'out' || !equalBytes(out.peerHit, y.hit) || y.sa('in', out.spi, x.hit) !== undefined) continue;
-            const key = `${x.name}>${y.name}:${out.spi >>> 0}`;
-            const since = this.#dangling.get(key) ?? this.#now;
-            dangling.set(key, since);
-            if (this.#now - since > this.#saGraceMs) {
-              this.#fail(
-                `invariant: ${x.name}'s outbound SA ${spiText(out.spi)} to ${y.name} has had no matching inbound SA on ${y.name} for ${this.#now - since} ms ` +
-                  `while both are ESTABLISHED (saGraceMs=${this.#saGraceMs}); ${x.name} lists ${pairsText(x.association(y))}, ${y.name} lists ${pairsText(y.association(x))}`,
-              );
-            }
-          }
+        if (b === undefined || b === a || !b.established(a)) continue;
+        const sb = this.#slotOf(b)!;
+        const [x, y] = slot.index < sb.index ? [a, b] : [b, a];
+        const key = `${Math.min(slot.index, sb.index)}|${Math.max(slot.index, sb.index)}`;
+        if (!pairs.has(key)) pairs.set(key, [x, y]);
+      }
+    }
+    const order = [...pairs.entries()].sort(([k1], [k2]) => pairOrder(k1, k2));
+    for (const [key, [a, b]] of order) {
+      stale.delete(key);
+      const problems = this.saProblems(a, b);
+      if (problems.length > 0) this.#fail(`invariant: SAs of ${a.name} and ${b.name} disagree while both are ESTABLISHED:\n  ${problems.map((x) => x.problem).join('\n  ')}`);
+      const old = this.#dangling.get(key);
+      const now = new Map<string, Dangling>();
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        for (const out of x.installedSas()) {
+          if (out.direction !== 'out' || !equalBytes(out.peerHit, y.hit) || y.sa('in', out.spi, x) !== undefined) continue;
+          const k = `${x.name}>${y.name}:${out.spi >>> 0}`;
+          now.set(k, old?.get(k) ?? { x, y, spi: out.spi, since: this.#now });
+        }
+      }
+      if (now.size > 0) this.#setDangling(key, a, b, now);
+      else this.#dropDangling(key);
+    }
+    for (const key of stale) this.#dropDangling(key);
+    for (const entries of this.#dangling.values()) {
+      for (const d of entries.values()) {
+        if (this.#now - d.since > this.#saGraceMs) {
+          const { x, y } = d;
+          this.#fail(
+            `invariant: ${x.name}'s outbound SA ${spiText(d.spi)} to ${y.name} has had no matching inbound SA on ${y.name} for ${this.#now - d.since} ms ` +
+              `while both are ESTABLISHED (saGraceMs=${this.#saGraceMs}); ${x.name} lists ${pairsText(x.association(y))}, ${y.name} lists ${pairsText(y.association(x))}`,
+          );
         }
       }
     }
-    this.#dangling = dangling;
+  }
+
+  #setDangling(key: string, a: SimHost, b: SimHost, entries: Map<string, Dangling>): void {
+    this.#dangling.set(key, entries);
+    for (const h of [a, b]) {
+      let set = this.#danglingPairs.get(h);
+      if (set === undefined) this.#danglingPairs.set(h, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  #dropDangling(key: string): void {
+    if (!this.#dangling.delete(key)) return;
+    for (const [h, set] of [...this.#danglingPairs]) {
+      if (set.delete(key) && set.size === 0) this.#danglingPairs.delete(h);
+    }
   }
 
   #checkNotFailed(): void {
@@ -1050,25 +1295,40 @@ export class Sim {
     try {
       fn();
     } catch (e) {
-      if (e instanceof SimError) throw e;
-      this.record({ host: h.name, dir: 'note', kind: 'threw', fields: { in: what, error: errText(e) } });
-      this.#fail(`invariant: engine of host ${h.name} threw in ${what}: ${errText(e)}`, e);
+      this.#threw(h, what, e);
     }
+  }
+
+  /** An engine threw in `what`: a SimError passes through, anything else fails the run. */
+  #threw(h: SimHost, what: string, e: unknown): never {
+    if (e instanceof SimError) throw e;
+    this.record({ host: h.name, dir: 'note', kind: 'threw', fields: { in: what, error: errText(e) } });
+    this.#fail(`invariant: engine of host ${h.name} threw in ${what}: ${errText(e)}`, e);
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
 
-  #drainAll(): void {
-    for (const h of this.#hosts) this.drainHost(h);
+  /** @internal Drains a host's outputs if it was touched since its last refresh. */
+  drainIfTouched(h: SimHost): void {
+    if (this.#slotOf(h)?.dirty === true) this.#drainOutputs(h);
   }
 
   /** @internal Drains one host's outputs and routes them. */
   drainHost(h: SimHost): void {
+    this.touch(h);
+    this.#drainOutputs(h);
+  }
+
+  #drainOutputs(h: SimHost): void {
+    const engine = h.peekEngine();
     for (;;) {
+      // try/catch inline, not #guard: this runs after every packet, and a closure per poll costs.
       let out: Output | undefined;
-      this.#guard(h, 'poll', () => {
-        out = h.engine.poll();
-      });
+      try {
+        out = engine.poll();
+      } catch (e) {
+        this.#threw(h, 'poll', e);
+      }
       if (out === undefined) return;
       this.#apply(h, out);
     }
@@ -1107,7 +1367,10 @@ export class Sim {
       }
       case 'event': {
         const ev = out.event;
-        h.events.push({ ...ev, t: this.#now });
+        if (this.#keepEvents > 0) {
+          h.events.push({ ...ev, t: this.#now });
+          if (h.events.length > this.#keepEvents) h.events.shift();
+        }
         this.record({ host: h.name, dir: 'event', kind: ev.type, fields: eventFields(ev) });
         return;
       }
@@ -1120,7 +1383,11 @@ export class Sim {
       const f = h.esp.pollFeedback();
       if (f === undefined) return;
       const input: Input = f;
-      this.#guard(h, `handle(${f.kind})`, () => h.engine.handle(input, this.#now));
+      try {
+        h.peekEngine().handle(input, this.#now);
+      } catch (e) {
+        this.#threw(h, `handle(${f.kind})`, e);
+      }
       this.drainHost(h);
     }
   }
@@ -1134,15 +1401,19 @@ export class Sim {
     src: Locator,
     dst: Locator,
     packet: HipPacket | undefined,
-    extra: Readonly<Record<string, TraceValue>> = {},
+    extra: Readonly<Record<string, TraceValue>> = NO_FIELDS,
   ): void {
     const index = h.countSent(kind);
-    const to = this.#byLocator.get(locatorKey(dst))?.name;
-    const detail = this.#traceParams ? { to: to ?? '?', ...(packet !== undefined ? paramFields(packet) : {}) } : {};
-    this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra, ...detail } });
+    const tracing = this.#tracing;
+    if (tracing) {
+      const to = this.#byLocator.get(locatorKey(dst))?.name;
+      const detail = this.#traceParams ? { to: to ?? '?', ...(packet !== undefined ? paramFields(packet) : {}) } : {};
+      this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra, ...detail } });
+    }
     let delayMs = 0;
     let copies = 0;
     if (this.#interceptors.length > 0) {
+      const to = this.#byLocator.get(locatorKey(dst))?.name;
       let ctx: InterceptContext = {
         now: this.#now,
         proto,
@@ -1185,7 +1456,7 @@ export class Sim {
         }
       }
     }
-    const entry = this.#links.get(locatorKey(src) + '>' + locatorKey(dst));
+    const entry = this.#linkFor(src, dst);
     if (entry === undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'no-route', src: traceLoc(src), dst: traceLoc(dst) } });
       return;
@@ -1195,6 +1466,8 @@ export class Sim {
       const size = bytes.length + (isIpv4Mapped(src) ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES);
       if (size > link.mtu) this.#fail(`invariant: host ${h.name} sent a ${kind} of ${size} IP bytes over ${entry.name} with MTU ${link.mtu} and fragmentation off`);
     }
+    if (proto === 'hip') this.#hipSent++;
+    else this.#espSent++;
     const outcome = link.transmit({ bytes, src, dst }, this.#now);
     if (outcome.drop !== undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: outcome.drop, link: entry.name } });
@@ -1207,37 +1480,68 @@ export class Sim {
     }
   }
 
+  /**
+   * The link of (src, dst). An SA sends from one src array to one dst array, so a one-entry
+   * cache per src array saves the key building; links are never removed, so a found link stays.
+   */
+  #linkFor(src: Locator, dst: Locator): LinkEntry | undefined {
+    const c = this.#linkCache.get(src);
+    if (c !== undefined && c.dst === dst) return c.entry;
+    const entry = this.#links.get(this.#locKey(src) + '>' + this.#locKey(dst));
+    if (entry !== undefined) this.#linkCache.set(src, { dst, entry });
+    return entry;
+  }
+
+  #locKey(loc: Locator): string {
+    let k = this.#locKeys.get(loc);
+    if (k === undefined) {
+      k = locatorKey(loc);
+      this.#locKeys.set(loc, k);
+    }
+    return k;
+  }
+
   #deliver(w: Wire): void {
-    const h = this.#byLocator.get(locatorKey(w.dst));
+    const h = this.#byLocator.get(this.#locKey(w.dst));
     if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
       this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
     }
-    const flags = { dup: w.duplicate ? true : undefined, corrupted: w.corrupted };
+    const flags = this.#tracing ? { dup: w.duplicate ? true : undefined, corrupted: w.corrupted } : NO_FIELDS;
     if (h === undefined) {
       this.record({ host: w.from, dir: 'drop', kind: w.kind, fields: { reason: 'no-host', dst: traceLoc(w.dst) } });
       return;
     }
     if (w.proto === 'hip') {
+      this.#hipDelivered++;
       this.record({ host: h.name, dir: 'recv', kind: w.kind, fields: { src: traceLoc(w.src), dst: traceLoc(w.dst), len: w.bytes.length, ...flags } });
-      this.#guard(h, `handle(datagram ${w.kind})`, () => h.engine.handle({ kind: 'datagram', bytes: w.bytes, src: w.src, dst: w.dst }, this.#now));
+      const engine = h.peekEngine();
+      this.#guard(h, `handle(datagram ${w.kind})`, () => engine.handle({ kind: 'datagram', bytes: w.bytes, src: w.src, dst: w.dst }, this.#now));
       this.drainHost(h);
       return;
     }
+    this.#espDelivered++;
     const r = h.esp.unprotect(w.bytes, w.src, w.dst, this.#now);
     if (r.ok) {
-      this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, len: w.bytes.length, ...flags } });
-      h.received.push({
-        t: this.#now,
-        from: this.#byHit.get(hitKey(r.peerHit))?.name,
-        peerHit: r.peerHit,
-        payload: r.payload,
-        nextHeader: r.nextHeader,
-        spi: r.spi,
-        seq: r.seq,
-        src: r.src,
-        dst: r.dst,
-      });
-    } else {
+      if (this.#tracing) this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, len: w.bytes.length, ...flags } });
+      if (this.#keepReceived > 0 || this.#receivedSink !== undefined) {
+        const rec: ReceivedPayload = {
+          t: this.#now,
+          from: this.#byHit.get(hitKey(r.peerHit))?.name,
+          peerHit: r.peerHit,
+          payload: r.payload,
+          nextHeader: r.nextHeader,
+          spi: r.spi,
+          seq: r.seq,
+          src: r.src,
+          dst: r.dst,
+        };
+        this.#receivedSink?.(h, rec);
+        if (this.#keepReceived > 0) {
+          h.received.push(rec);
+          if (h.received.length > this.#keepReceived) h.received.shift();
+        }
+      }
+    } else if (this.#tracing) {
       this.record({ host: h.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, spi: r.spi === undefined ? undefined : spiText(r.spi), ...flags } });
     }
     this.feedback(h);
@@ -1272,6 +1576,19 @@ export function paramFields(packet: HipPacket): Record<string, TraceValue> {
   const n = first('NOTIFICATION');
   if (n !== undefined) out['notify'] = n.messageType;
   return out;
+}
+
+/** Orders pair keys `i|j` numerically (creation order of the first host, then the second). */
+function pairOrder(k1: string, k2: string): number {
+  const [a1, b1] = k1.split('|').map(Number) as [number, number];
+  const [a2, b2] = k2.split('|').map(Number) as [number, number];
+  return a1 - a2 || b1 - b2;
+}
+
+function windowOption(v: number | undefined, field: string): number {
+  if (v === undefined) return Infinity;
+  if (typeof v !== 'number' || !(v >= 0) || (!Number.isInteger(v) && v !== Infinity)) throw new RangeError(`"${field}" expected an integer >= 0 or Infinity, got ${String(v)}`);
+  return v;
 }
 
 function pairsText(info: AssociationInfo | undefined): string {

@@ -170,23 +170,62 @@ export function formatTrace(records: readonly TraceRecord[], opts: TraceFormatOp
   return out;
 }
 
-/** An append-only list of trace records. */
+/** Options of {@link TraceLog}: how many records it keeps, and a sink that sees every one. */
+export type TraceLogOptions = {
+  /**
+   * How many of the most recent records to keep (a sliding window; 0 keeps none).
+   * @defaultValue Infinity
+   */
+  readonly window?: number;
+  /** Called with every record as it is pushed, whatever the window keeps. Default: none. */
+  readonly sink?: (rec: TraceRecord) => void;
+};
+
+/**
+ * A list of trace records: every record by default, or the most recent `window` ones, with an
+ * optional sink that streams each record out as it comes (to a file, a counter, a filter).
+ */
 export class TraceLog {
   readonly #records: TraceRecord[] = [];
+  readonly #window: number;
+  readonly #sink: ((rec: TraceRecord) => void) | undefined;
+  #total = 0;
+
+  constructor(opts: TraceLogOptions = {}) {
+    const w = opts.window ?? Infinity;
+    if (typeof w !== 'number' || !(w >= 0) || (!Number.isInteger(w) && w !== Infinity)) throw new RangeError(`"opts.window" expected an integer >= 0 or Infinity, got ${String(w)}`);
+    if (opts.sink !== undefined && typeof opts.sink !== 'function') throw new TypeError('"opts.sink" expected a function');
+    this.#window = w;
+    this.#sink = opts.sink;
+  }
 
   /** Appends a record (the callback shape the engine's `trace` option takes). */
   readonly push = (rec: TraceRecord): void => {
+    this.#total++;
+    this.#sink?.(rec);
+    if (this.#window === 0) return;
     this.#records.push(rec);
+    if (this.#records.length > this.#window) this.#records.shift();
   };
 
-  /** Every record so far, in order (the log's own array: do not mutate). */
+  /** The records kept, oldest first (the log's own array: do not mutate). */
   get records(): readonly TraceRecord[] {
     return this.#records;
   }
 
-  /** Number of records so far. */
+  /** Number of records kept. */
   get length(): number {
     return this.#records.length;
+  }
+
+  /** Number of records pushed so far, kept or not. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** True when records are kept or streamed (window above 0, or a sink). */
+  get enabled(): boolean {
+    return this.#window > 0 || this.#sink !== undefined;
   }
 
   /** The whole trace as text (see `formatTrace`). */

@@ -27,14 +27,16 @@ describe('CLI messages: one style for every command', () => {
     [['live', '--connect', '127.0.0.1'], 'hip-engine live: --connect expects HIT@ADDR'],
     [['keygen'], 'hip-engine keygen: --out FILE.pem is required'],
     [['keygen', '--out', join(tmp, 'x.pem'), '--type', 'dsa'], 'hip-engine keygen: --type expects one of'],
+    [['sweep', '--seeds', '1-2'], 'hip-engine sweep: --scenario expects one of bex, mesh'],
+    [['sweep', '--scenario', 'bex', '--seeds', '1-2', '--shard', '3/2'], 'hip-engine sweep: --shard expects i/N with 1 <= i <= N'],
     [['help', 'nope'], 'hip-engine help: unknown command "nope"'],
-    [['bogus'], 'hip-engine: unknown command "bogus" (commands: demo, live, keygen, help)'],
+    [['bogus'], 'hip-engine: unknown command "bogus" (commands: demo, live, keygen, sweep, help)'],
   ])('%j: exit 2, "%s", and where to find the usage', async (args, first) => {
     const r = await run(args);
     expect(r.code).toBe(2);
     expect(r.err[0]).toContain(first);
     expect(r.err[0]!.startsWith(first.slice(0, first.indexOf(':') + 2))).toBe(true);
-    const usage = args[0] === 'demo' || args[0] === 'live' || args[0] === 'keygen' ? `hip-engine ${args[0]} --help` : 'hip-engine --help';
+    const usage = args[0] === 'demo' || args[0] === 'live' || args[0] === 'keygen' || args[0] === 'sweep' ? `hip-engine ${args[0]} --help` : 'hip-engine --help';
     expect(r.err[1]).toBe(`Run "${usage}" for usage.`);
     expect(r.out).toBe('');
   });

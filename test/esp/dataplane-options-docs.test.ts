@@ -13,7 +13,7 @@ const fields = [...block.matchAll(/\/\*\*([\s\S]*?)\*\/\s*readonly (\w+)(\??):/g
 
 describe('EspDataPlaneOptions documentation', () => {
   it('finds every field, each with a doc comment', () => {
-    expect(fields.map((f) => f.name)).toEqual(['random', 'allowAuthOnly', 'replayWindow', 'seqSoftLimit', 'policy', 'seenFeedback', 'maxQueuedFeedback', 'maxPacketBytes', 'creditAging']);
+    expect(fields.map((f) => f.name)).toEqual(['random', 'allowAuthOnly', 'replayWindow', 'seqSoftLimit', 'policy', 'seenFeedback', 'maxQueuedFeedback', 'maxPacketBytes', 'creditAging', 'insecureFastEsp']);
   });
 
   it.each(fields.filter((f) => f.optional).map((f) => [f.name, f] as const))('%s states its @defaultValue and an RFC section', (_name, f) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The hip-engine command-line tool: `demo` (a simulated scenario with a readable timeline,
-// pcap, trace and diagram output), `live` (two processes running HIP over UDP) and `keygen`.
+// pcap, trace and diagram output), `live` (two processes running HIP over UDP), `keygen` and
+// `sweep` (a scenario over seeds and parameters on worker threads).
 // Exit codes: 0 success, 1 runtime failure, 2 bad arguments.
 import { realpathSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,7 @@ import type { HostKeyType } from '../../crypto/provider.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, RuntimeFailure, UsageError, flag, parse, str } from './args.js';
 import { DEMO_HELP, parseDemo, runDemo } from './demo.js';
 import { LIVE_HELP, parseLive, runLive, type Io } from './live.js';
+import { SWEEP_HELP, runSweepCommand } from './sweep.js';
 
 const VERSION = '0.1.0';
 
@@ -24,6 +26,8 @@ Commands:
             (also writes pcap, JSON-lines trace and Mermaid diagram files)
   live      run HIP for real over UDP between two processes (--listen / --connect)
   keygen    write a host identity key (PKCS#8 PEM) and print its HIT
+  sweep     run a simulator scenario over seeds and parameters (worker threads, --shard i/N),
+            one JSON line per run; "sweep merge" makes the summary table
   help      show help for a command
 
 Run "hip-engine <command> --help" for the options of a command.
@@ -65,7 +69,7 @@ function keygen(args: readonly string[], io: Io): number {
   return EXIT_OK;
 }
 
-const COMMANDS = ['demo', 'live', 'keygen', 'help'] as const;
+const COMMANDS = ['demo', 'live', 'keygen', 'sweep', 'help'] as const;
 
 /** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -89,6 +93,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         else if (topic === 'demo') io.out(DEMO_HELP);
         else if (topic === 'live') io.out(LIVE_HELP);
         else if (topic === 'keygen') io.out(KEYGEN_HELP);
+        else if (topic === 'sweep') io.out(SWEEP_HELP);
         else throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
         return EXIT_OK;
       }
@@ -110,6 +115,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }
       case 'keygen':
         return keygen(rest, io);
+      case 'sweep':
+        return await runSweepCommand(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${COMMANDS.join(', ')})`);
     }
