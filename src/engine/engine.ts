@@ -11,7 +11,7 @@ import { nobleCrypto, defaultRandom } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { hitKey, isHit } from '../addr/hit.js';
 import ipaddr from 'ipaddr.js';
-import { asLocator, ipv4Bytes } from '../addr/locator.js';
+import { asLocator, ipv4Bytes, locatorKey, locatorRange } from '../addr/locator.js';
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource } from '../types.js';
 import { abytes, equalBytes, readU32, toHex } from '../util/bytes.js';
 import { assertNever } from '../util/assert.js';
@@ -29,6 +29,7 @@ import { HipStateError, type DropReason } from './errors.js';
 import { OutputQueue, type Input, type Output, type Role } from './io.js';
 import { onNotify, sendNotify } from './notify.js';
 import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence } from './mobility.js';
+import { refreshLocators } from './locator-lifetime.js';
 import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
 import { R1Cache } from './r1.js';
 import type { AssocState, StateName } from './states.js';
@@ -195,7 +196,25 @@ export class EngineImpl implements EngineCore {
     // The privacy filter comes first and is not a policy choice: filtered ranges are never
     // announced (RFC 8047 §6, RFC 8046 §6.4).
     const allowed = this.localInfo.filter((l) => !this.privacy.some(([net, bits]) => inRange(l.address, net, bits)));
-    return this.policy.announce({ locators: allowed, peer });
+    // RFC 8047 §5.1 (MUST NOT announce broadcast, multicast or, toward a peer not on the link,
+    // link-local addresses) holds whatever the hook returns: it chooses among legal addresses only.
+    const peerLinkLocal = locatorRange(peer) === 'linkLocal';
+    const legal = (l: Locator): boolean => {
+      const r = locatorRange(l);
+      return r !== 'multicast' && r !== 'broadcast' && r !== 'unspecified' && (r !== 'linkLocal' || peerLinkLocal);
+    };
+    const seen = new Set<string>();
+    return this.policy.announce({ locators: allowed, peer }).filter((a) => {
+      const mine = allowed.some((l) => equalBytes(l.address, a.locator));
+      const key = locatorKey(a.locator);
+      if (!mine || !legal(a.locator) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+  /** Whether our locator `l` is kept from the peer by the privacy filter (RFC 8046 §6.4). */
+  isPrivate(l: Locator): boolean {
+    return this.privacy.some(([net, bits]) => inRange(l, net, bits));
   }
   takeUpdateToken(assoc: Association): boolean {
     assoc.updateBucket ??= new TokenBucket(this.config.updatePerSecond, this.config.updateBurst, this.current);
@@ -435,6 +454,8 @@ export class EngineImpl implements EngineCore {
         return expireOldSas(this, assoc);
       case 'LOCATOR_EXPIRE':
         return expireLocators(this, assoc);
+      case 'LOCATOR_REFRESH':
+        return refreshLocators(this, assoc);
       case 'PATH_SILENCE':
         return onSilence(this, assoc);
       case 'CLOSE_RETRANSMIT':

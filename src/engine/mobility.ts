@@ -19,6 +19,8 @@ import { notifyDataRoom } from './limits.js';
 import { updateSa } from './sa.js';
 import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
+import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
+import { nextAgeOut, noteAnnounced, trimPeerLocators } from './locator-lifetime.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
 export type PeerLocatorEntry = {
@@ -42,6 +44,8 @@ export type PeerLocatorEntry = {
    * undefined when it is not. Cleared when it answers or is announced afresh.
    */
   suspectSince: Millis | undefined;
+  /** When the entry became DEPRECATED (it ages out from then, RFC 8046 §6.2.2); else undefined. */
+  deprecatedAt: Millis | undefined;
 };
 
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
@@ -54,7 +58,8 @@ const ALLOWED: Readonly<Record<LocatorState, readonly LocatorState[]>> = {
 /** Lifetime value meaning "does not expire" (RFC 8046 §5.1). */
 export const LIFETIME_UNBOUNDED = 0xffffffff;
 
-function publicEntry(e: PeerLocatorEntry): PeerLocator {
+/** The public view of a table entry (`PeerLocator`). */
+export function publicEntry(e: PeerLocatorEntry): PeerLocator {
   return {
     locator: e.locator,
     state: e.state,
@@ -73,6 +78,7 @@ function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to:
   if (e.state === to) return;
   invariant(ALLOWED[e.state].includes(to), `locator ${e.state} -> ${to} is not allowed by RFC 8046 §5.1`);
   e.state = to;
+  e.deprecatedAt = to === 'DEPRECATED' ? core.now : undefined;
   if (to === 'ACTIVE') e.suspectSince = undefined;
   if (to !== 'UNVERIFIED') {
     e.nonce = undefined;
@@ -116,9 +122,12 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
     viaSpi: undefined,
     lastSeenAt: core.now,
     suspectSince: undefined,
+    deprecatedAt: undefined,
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
+  // The base exchange carried our LOCATOR_SET (bexLocatorSet): its lifetime runs from now.
+  if (core.announced(assoc.peerLocator).length >= 2) noteAnnounced(core, assoc);
   applyBexLocators(core, assoc);
   if (core.config.silenceMs > 0) assoc.timers.set('PATH_SILENCE', core.now + core.config.silenceMs);
 }
@@ -153,11 +162,11 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
   const pending = assoc.bexLocators;
   assoc.bexLocators = undefined;
   if (!pending) return ensureSaPerInterface(core, assoc);
-  const checks: LocatorCheck[] = [];
-  for (const l of pending.locators.slice(0, core.config.maxPeerLocators)) {
+  for (const l of pending.locators) {
     if (l.locatorType !== 0 || !('address' in l) || !usableAddress(l.address) || l.lifetime === 0) continue;
     const key = locatorKey(l.address);
-    if (assoc.peerLocators.has(key)) continue;
+    // RFC 8046 §6.2.2: the table of one peer stays within the cap.
+    if (assoc.peerLocators.has(key) || assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
     const trusted = pending.from === 'R1' && l.preferred;
     const e: PeerLocatorEntry = {
       locator: Uint8Array.from(l.address),
@@ -168,18 +177,19 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
       preferred: false,
       trafficType: l.trafficType,
       expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
-      nonce: trusted ? undefined : core.random(16),
+      nonce: undefined,
       viaSpi: undefined,
       lastSeenAt: core.now,
       suspectSince: undefined,
+      deprecatedAt: undefined,
     };
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
-    if (e.nonce) checks.push({ nonce: e.nonce, locator: e.locator, key });
   }
   armLocatorExpiry(core, assoc);
   ensureSaPerInterface(core, assoc);
-  for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) sendCheck(core, assoc, c);
+  // Every UNVERIFIED one is checked (RFC 8046 §5.4), within the budget of checks.
+  pumpChecks(core, assoc);
 }
 
 /**
@@ -189,7 +199,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
  */
 export function sendCheck(core: EngineCore, assoc: Association, c: LocatorCheck, src?: Locator): void {
   const spi = established(assoc)!.sas[0]!.localSpi;
-  sendSeqUpdate(
+  const id = sendSeqUpdate(
     core,
     assoc,
     [
@@ -199,6 +209,9 @@ export function sendCheck(core: EngineCore, assoc: Association, c: LocatorCheck,
     'verify',
     { dst: c.locator, ...(src ? { src } : {}), verify: { nonce: c.nonce, locatorKey: c.key }, trigger: 'rekey' },
   );
+  // Nothing could be sent (no locator of that family): the address stays queued (pumpChecks).
+  const e = assoc.peerLocators.get(c.key);
+  if (id < 0 && e?.nonce === c.nonce) e.nonce = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,10 +231,11 @@ export function onLocatorSet(
   ls: ParamOf<'LOCATOR_SET'>,
   ctx: { espInfoSpi: number | undefined; src: Locator },
 ): LocatorSetOutcome {
-  // RFC 8046 §5.3: a LOCATOR_SET already processed (sent again, or to several of our addresses)
-  // MUST NOT be processed twice.
-  const digest = toHex(core.crypto.hash('sha256', rawParam(pkt, ls)));
-  if (assoc.lastLocatorSet === digest) return { verify: [], refused: undefined };
+  // RFC 8046 §5.3: only a retransmitted UPDATE (a SEQ already processed, detected in onUpdate)
+  // is not processed again. The same LOCATOR_SET in a new UPDATE is processed: "If the address is
+  // already bound, its lifetime is updated. If the status of the address is DEPRECATED, the
+  // status is changed to UNVERIFIED." Processing it twice is harmless: an address already under
+  // check is not checked twice.
   // RFC 8046 §6 (SHOULD limit the locators kept per peer): refuse the whole set rather than keep a part.
   if (ls.locators.length > core.config.maxPeerLocators) {
     return { verify: [], refused: { reason: 'policy', detail: `LOCATOR_SET with ${ls.locators.length} locators > maxPeerLocators` } };
@@ -244,14 +258,20 @@ export function onLocatorSet(
     // RFC 8046 §5.3: never broadcast or multicast; a zero lifetime is invalid (RFC 8046 §4).
     if (!usableAddress(address) || l.lifetime === 0) continue;
     const boundSpi = l.locatorType === 1 && 'spi' in l ? l.spi : undefined;
-    if (l.locatorType === 1 && (boundSpi === undefined || !peerSpis.has(boundSpi))) continue; // bound to no SA we know
+    if (l.locatorType === 1 && (boundSpi === undefined || !peerSpis.has(boundSpi))) {
+      // Bound to no SA we know (RFC 8047 §5.2 binds a type 1 address to the SPI it names): this
+      // locator cannot be used and is dropped, reported; the rest of the UPDATE stands and is
+      // ACKed (only an ESP_INFO fitting no case stops the processing of an UPDATE).
+      core.drop('unknown-spi', { packetKind: 'UPDATE', src: ctx.src, assoc, detail: `type 1 locator names SPI ${boundSpi ?? 'none'}, bound to no SA of this association` });
+      continue;
+    }
     const key = locatorKey(address);
     listed.add(key);
     const spi = l.locatorType === 1 ? boundSpi : core.policy.bindType0Locator({ address, espInfoSpi: ctx.espInfoSpi, peerSpis: [...peerSpis] });
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined };
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined, deprecatedAt: undefined };
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
@@ -262,7 +282,7 @@ export function onLocatorSet(
       if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
       else emitUpsert(core, assoc, e);
     }
-    if (e.state === 'UNVERIFIED' && e.nonce === undefined) {
+    if (e.state === 'UNVERIFIED' && !checkUnderWay(assoc, key) && !checks.some((c) => c.key === key)) {
       e.nonce = core.random(16);
       e.viaSpi = undefined;
       checks.push({ nonce: e.nonce, locator: e.locator, key });
@@ -290,16 +310,18 @@ export function onLocatorSet(
     }
     sendNotify(core, assoc.local, assoc.peerHit, NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, data, assoc.localLocator, assoc.peerLocator, assoc);
   }
-  assoc.lastLocatorSet = digest;
+  // RFC 8046 §6.2.2: the whole table of one peer stays within the cap (the set itself is within
+  // it, so the DEPRECATED entries it left out make room).
+  trimPeerLocators(core, assoc);
+  invariant(assoc.peerLocators.size <= core.config.maxPeerLocators, 'peer locator table over maxPeerLocators');
   armLocatorExpiry(core, assoc);
   rebind(core, assoc);
-  // Preferred first: it is the one §5.5 asks to switch to once verified.
+  // Preferred first: it is the one §5.5 asks to switch to once verified. The batch is what the
+  // budget of checks allows now; the others wait in the queue (pumpChecks) and are checked too.
   checks.sort((a, b) => Number(assoc.peerLocators.get(b.key)!.preferred) - Number(assoc.peerLocators.get(a.key)!.preferred));
-  return { verify: checks.slice(0, core.config.maxChecksPerUpdate), refused: undefined };
-}
-
-function rawParam(pkt: HipPacket, p: ParamOf<'LOCATOR_SET'>): Uint8Array {
-  return pkt.raw && p.span ? pkt.raw.subarray(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
+  const batch = checks.slice(0, Math.min(core.config.maxChecksPerUpdate, checkRoom(core, assoc)));
+  for (const c of checks.slice(batch.length)) assoc.peerLocators.get(c.key)!.nonce = undefined;
+  return { verify: batch, refused: undefined };
 }
 
 /** RFC 8046 §5.2-5.3: unicast or anycast only; no multicast, broadcast or unspecified address. */
@@ -349,6 +371,7 @@ export function onDataFrom(core: EngineCore, assoc: Association, spi: number, sr
   if (e && e.state === 'UNVERIFIED' && e.viaSpi === spi) {
     setState(core, assoc, e, 'ACTIVE');
     rebind(core, assoc);
+    pumpChecks(core, assoc);
   }
 }
 
@@ -488,7 +511,7 @@ export function localFor(core: EngineCore, peer: Locator, current: Locator): Loc
 // Lifetimes (RFC 8046 §5.1: ACTIVE or UNVERIFIED → DEPRECATED when the lifetime expires)
 
 export function armLocatorExpiry(core: EngineCore, assoc: Association): void {
-  let next = Infinity;
+  let next = nextAgeOut(core, assoc);
   for (const e of assoc.peerLocators.values()) if (e.state !== 'DEPRECATED' && e.expiresAt < next) next = e.expiresAt;
   if (next === Infinity) assoc.timers.clear('LOCATOR_EXPIRE');
   else assoc.timers.set('LOCATOR_EXPIRE', next);
@@ -498,8 +521,10 @@ export function expireLocators(core: EngineCore, assoc: Association): void {
   for (const e of assoc.peerLocators.values()) {
     if (e.state !== 'DEPRECATED' && e.expiresAt <= core.now) setState(core, assoc, e, 'DEPRECATED');
   }
+  trimPeerLocators(core, assoc);
   armLocatorExpiry(core, assoc);
   rebind(core, assoc);
+  pumpChecks(core, assoc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,7 +573,8 @@ export function onLocalLocatorsChanged(
   // With a whole address family gone, control traffic and SAs move to a peer locator of a family
   // we still have (RFC 8047 §4.2.9).
   rebind(core, assoc);
-  recheckUnverified(core, assoc);
+  // Peer addresses whose check could not be sent (no locator of their family) may be reachable now.
+  pumpChecks(core, assoc);
   if (!opts.announce) return;
   const set = ourLocatorSet(core, assoc, established(assoc)!.sas);
   const digest = JSON.stringify(set, (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
@@ -559,11 +585,13 @@ export function onLocalLocatorsChanged(
     // RFC 8046 §3.2.2: readdress with a mobile-initiated rekey; type 1 locators name the new SPI.
     const ls = set.kind === 'LOCATOR_SET' ? { ...set, locators: set.locators.map((l) => (l.locatorType === 1 && 'spi' in l && l.spi === sa.localSpi ? { ...l, spi: 0 } : l)) } : set;
     startSaNegotiation(core, assoc, 'rekey', sa, false, [ls]);
+    noteAnnounced(core, assoc);
     return;
   }
   // RFC 8046 §5.2 case 1: ESP_INFO with OLD = NEW = the current SPI, LOCATOR_SET, SEQ; sent to
   // the peer's preferred address from the new locator.
   sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, set], 'locators', { trigger: 'rekey' });
+  noteAnnounced(core, assoc);
   ensureSaPerInterface(core, assoc);
 }
 
@@ -593,20 +621,6 @@ function sameFamilyActive(assoc: Association, local: Locator): Locator | undefin
 }
 
 /**
- * Peer addresses still UNVERIFIED with no check under way (their check could not be sent: we had
- * no locator of their family) are checked now that our locators changed.
- */
-function recheckUnverified(core: EngineCore, assoc: Association): void {
-  const st = established(assoc)!;
-  for (const e of assoc.peerLocators.values()) {
-    if (e.state !== 'UNVERIFIED' || st.update.pending.some((p) => p.verify?.locatorKey === e.key)) continue;
-    if (!pathTo(core, assoc, e.locator)) continue;
-    e.nonce = core.random(16);
-    sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key });
-  }
-}
-
-/**
  * RFC 8047 §4.2.4 / §5.1 case 2: a new SA pair bound to one of our locators (and a peer locator),
  * for load balancing. UPDATE(ESP_INFO with OLD SPI 0, LOCATOR_SET, SEQ) from that locator.
  */
@@ -616,6 +630,7 @@ export function addSaPair(core: EngineCore, assoc: Association, local: Locator, 
   const set = ourLocatorSet(core, assoc, st.sas, { locator: local, spi: 0 });
   assoc.lastAnnounced = JSON.stringify(ourLocatorSet(core, assoc, st.sas), (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
   startSaNegotiation(core, assoc, 'new-sa', template, false, [set], { src: local, dst: peer });
+  noteAnnounced(core, assoc);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   type LocatorSetOutcome,
 } from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
+import { pumpChecks, retriesFor } from './address-check.js';
 import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
@@ -200,6 +201,12 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   if (!mac.ok) return drop('bad-mac', mac.reason);
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
+  // RFC 8046 §4.3: a HOST_ID in an UPDATE MUST be the association's; one that differs gets the
+  // whole UPDATE dropped, nothing of it applied.
+  const hostId = param(pkt, 'HOST_ID');
+  if (hostId && !(hostId.algorithm === assoc.peerHostId!.algorithm && equalBytes(hostId.hostIdentity, assoc.peerHostId!.hostIdentity))) {
+    return drop('host-id-mismatch', 'HOST_ID differs from the Host Identity of this association');
+  }
   if (!core.takeUpdateToken(assoc)) return drop('rate-limited');
   assoc.lastActivity = core.now;
   // Table 5: an authenticated UPDATE shows the peer reached ESTABLISHED.
@@ -257,6 +264,8 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     }
   }
   finalizeIfReady(core, assoc);
+  // Checks answered by this UPDATE make room for queued ones (RFC 8046 §5.4).
+  pumpChecks(core, assoc);
 }
 
 type Refusal = { reason: DropReason; detail?: string };
@@ -566,7 +575,11 @@ function deprecateSa(core: EngineCore, assoc: Association, peerSpi: number): voi
   const st = established(assoc)!;
   const sa = st.sas.find((s) => s.peerSpi === peerSpi);
   invariant(sa, 'deprecated SA was checked to exist');
-  if (st.sas.length === 1) return; // the last pair is never torn down this way; CLOSE does that
+  if (st.sas.length === 1) {
+    // The last pair is never torn down this way (CLOSE does that), but RFC 8046 §5.3 case 4 still
+    // holds: "all locators uniquely bound to the SPI are put into the DEPRECATED state".
+    return deprecateSpiLocators(core, assoc, peerSpi);
+  }
   deleteSa(core, assoc, 'out', peerSpi);
   setUpdate(assoc, 'recv-UPDATE', { retiring: [...st.update.retiring, sa.localSpi] }, st.sas.filter((s) => s !== sa));
   assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
@@ -584,7 +597,7 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     if (p.nextAt > core.now) continue;
     st = established(assoc);
     if (!st) return;
-    if (p.retries >= core.config.updateRetriesMax) {
+    if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
       if (p.purpose === 'verify' && p.verify) {
         // RFC 8046 §5.4: an address that never answers is not reachable: it is not used.
@@ -599,6 +612,8 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     resend(core, p.bytes, p.src, p.dst, assoc);
   }
   armRetransmit(assoc);
+  // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).
+  pumpChecks(core, assoc);
 }
 
 /** Deletes inbound SAs that a rekey replaced (RFC 7402 §6.10 step 4). */
