@@ -1,0 +1,195 @@
+// Mobility that holds over time and under a hostile peer (RFC 8046 §4, §4.3, §5.1, §5.3, §6.2;
+// RFC 8047 §5.1, §5.2): announced lifetimes refreshed before they run out, a peer locator table
+// bounded per peer, the HOST_ID of an UPDATE checked, the MUST rules of LOCATOR_SET contents
+// holding after any announce hook, type 1 locators naming an unknown SPI reported, and ESP_INFO
+// case 4 on the last SA pair. Hostile peers are played by re-signing A's own UPDATEs
+// (mobility-helpers `resignUpdate`): a peer holding its keys can send any of this.
+import { describe, expect, it } from 'vitest';
+import { formatLocator } from '../../src/addr/locator.js';
+import type { EnginePolicy } from '../../src/engine/policy.js';
+import { on, type SimHost } from '../../src/testing/index.js';
+import type { ParamInit, ParamOf } from '../../src/wire/types.js';
+import { establish } from './sim-helpers.js';
+import { A1, A2, A3, B1, L, drops, hipMsgs, host, mesh, mhSim, ping, resignUpdate, states } from './mobility-helpers.js';
+
+const hasLocatorSet = { kind: 'UPDATE' as const, from: 'A', where: (_x: Uint8Array, c: { packet?: { params: readonly { kind: string }[] } }) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true };
+
+function pair(seed: number, spec: { configA?: Parameters<typeof host>[2]['config']; configB?: Parameters<typeof host>[2]['config']; policyA?: Partial<EnginePolicy> } = {}) {
+  const sim = mhSim(seed);
+  const a = host(sim, 'A', { locators: [A1], ...(spec.configA ? { config: spec.configA } : {}), ...(spec.policyA ? { policy: spec.policyA } : {}) });
+  const b = host(sim, 'B', { locators: [B1], ...(spec.configB ? { config: spec.configB } : {}) });
+  mesh(sim, [A1, A2, A3], [B1]);
+  return { sim, a, b };
+}
+
+/** Rewrites every UPDATE of A that carries a LOCATOR_SET (the first `times` only, if given). */
+function rewriteLocatorUpdates(sim: ReturnType<typeof mhSim>, a: SimHost, b: SimHost, edit: (ps: ParamInit[]) => ParamInit[], times?: number): void {
+  sim.intercept(on(hasLocatorSet, (_bytes, ctx) => ({ replace: resignUpdate(a, b, ctx.packet!, ctx, edit) }), times === undefined ? {} : { times }));
+}
+
+describe('RFC 8046 §5.1 · announced lifetimes are tracked and refreshed', () => {
+  it('RFC 8046 §5.1: with a 60 s lifetime over 3 h of virtual time, A re-announces at half of it and B never sees an unchanged address DEPRECATED', () => {
+    const { sim, a, b } = pair(1101, { configA: { locatorLifetimeS: 60 } });
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    const tStart = sim.now;
+    a.setLocators([A1, A2]);
+    sim.run(200);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
+    const hours = 3;
+    let worst = Infinity;
+    for (let m = 0; m < hours * 60; m++) {
+      sim.run(60_000);
+      // How much lifetime B has left for A's addresses, at each minute.
+      for (const e of b.locatorTable(a)) worst = Math.min(worst, e.expiresAt - sim.now);
+      expect(Object.values(states(b, a)).every((s) => s === 'ACTIVE')).toBe(true);
+    }
+    const deprecated = sim.trace.records.slice(t0).filter((r) => r.host === 'B' && r.dir === 'locator' && r.fields?.['state'] === 'DEPRECATED');
+    expect(deprecated).toEqual([]);
+    // Refreshes every 30 s (half of 60 s): about 2 per minute, no more.
+    const refreshes = hipMsgs(sim, t0).filter((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'));
+    const elapsedMin = (sim.now - tStart) / 60_000;
+    expect(refreshes.length).toBeGreaterThanOrEqual(Math.floor(2 * elapsedMin) - 1);
+    expect(refreshes.length).toBeLessThanOrEqual(Math.ceil(2 * elapsedMin) + 1);
+    // B always had at least the other half of the lifetime in hand.
+    expect(worst).toBeGreaterThanOrEqual(29_000);
+    expect(b.established(a) && a.established(b)).toBe(true);
+  });
+
+  it('RFC 8046 §4, §5.1: the default lifetime is finite (3600 s) and re-announced after 30 min', () => {
+    // An idle association would close after UAL (RFC 7401 §4.4.3, 15 min by default) first.
+    const ual = { ualMs: 3 * 3600_000 };
+    const { sim, a, b } = pair(1102, { configA: ual, configB: ual });
+    establish(sim, a, b);
+    expect(a.engine.config.locatorLifetimeS).toBe(3600);
+    const t0 = sim.trace.length;
+    a.setLocators([A1, A2]);
+    sim.run(200);
+    const first = b.locatorTable(a).map((e) => e.expiresAt);
+    sim.run(30 * 60_000);
+    const sets = hipMsgs(sim, t0).filter((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'));
+    expect(sets).toHaveLength(2);
+    expect(sets[1]!.t - sets[0]!.t).toBe(30 * 60_000);
+    expect(b.locatorTable(a).map((e) => e.expiresAt - 30 * 60_000)).toEqual(first);
+  });
+});
+
+describe('RFC 8046 §6.2.2 · the peer locator table is bounded per peer', () => {
+  it('RFC 8046 §6.2.2: 40 UPDATEs with a fresh set of 10 addresses each never grow the table past maxPeerLocators; DEPRECATED entries age out', () => {
+    const { sim, a, b } = pair(1103, { configB: { maxPeerLocators: 16, deprecatedLocatorMs: 60_000 } });
+    establish(sim, a, b);
+    let largest = 0;
+    for (let round = 0; round < 40; round++) {
+      const fresh = Array.from({ length: 9 }, (_, i) => `2001:db8:${(0x100 + round).toString(16)}:${i}::a`);
+      a.setLocators([A1, ...fresh]);
+      for (let ms = 0; ms < 2000; ms += 100) {
+        sim.run(100);
+        largest = Math.max(largest, b.locatorTable(a).length);
+      }
+    }
+    expect(largest).toBeLessThanOrEqual(16);
+    expect(largest).toBe(16);
+    expect(b.established(a)).toBe(true);
+    // Quiet for longer than deprecatedLocatorMs: only what the last set named is left.
+    sim.run(120_000);
+    const left = b.locatorTable(a);
+    expect(left.every((e) => e.state !== 'DEPRECATED' || sim.now - 60_000 < e.expiresAt)).toBe(true);
+    expect(left.filter((e) => e.state === 'DEPRECATED').length).toBeLessThanOrEqual(9);
+    expect(left.some((e) => formatLocator(e.locator) === A1)).toBe(true);
+    expect(left.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('RFC 8046 §4.3 · the HOST_ID of an UPDATE is checked', () => {
+  it('RFC 8046 §4.3: an UPDATE whose HOST_ID differs from the association\'s is dropped (host-id-mismatch), no locator applied; the right HOST_ID is accepted', () => {
+    const { sim, a, b } = pair(1104);
+    let hostId: ParamOf<'HOST_ID'> | undefined;
+    sim.intercept(on({ kind: 'I2', from: 'A' }, (_x, ctx) => {
+      hostId ??= ctx.packet?.params.find((p) => p.kind === 'HOST_ID') as ParamOf<'HOST_ID'> | undefined;
+      return 'pass';
+    }));
+    establish(sim, a, b);
+    expect(hostId).toBeDefined();
+    const other = { ...hostId!, hostIdentity: Uint8Array.from(hostId!.hostIdentity, (x, i) => (i === hostId!.hostIdentity.length - 1 ? x ^ 1 : x)) };
+    const strip = ({ span: _s, ...rest }: ParamOf<'HOST_ID'> & { span?: unknown }): ParamInit => rest as ParamInit;
+    rewriteLocatorUpdates(sim, a, b, (ps) => [...ps, strip(other)], 1);
+    a.setLocators([A1, A2]);
+    sim.run(300);
+    expect(drops(b, 'host-id-mismatch')).toBeGreaterThanOrEqual(1);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE' });
+    // A's retransmission carries the association's own HOST_ID: accepted.
+    rewriteLocatorUpdates(sim, a, b, (ps) => [...ps, strip(hostId!)]);
+    sim.run(3000);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
+  });
+});
+
+describe('RFC 8047 §5.1 · MUST rules hold after any announce hook', () => {
+  it('RFC 8047 §5.1: a hook returning multicast, broadcast, link-local (peer not on-link) and foreign addresses gets only our legal addresses into the LOCATOR_SET', () => {
+    const bad: Partial<EnginePolicy> = {
+      announce: ({ locators }) => [
+        { locator: L('ff02::1'), preferred: true },
+        { locator: L('255.255.255.255'), preferred: false },
+        { locator: L('fe80::a'), preferred: false },
+        { locator: L('2001:db8:77::7'), preferred: false },
+        ...locators.map((l) => ({ locator: l.address, preferred: false })),
+      ],
+    };
+    const { sim, a, b } = pair(1105, { policyA: bad });
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    a.setLocators([A1, A2, 'fe80::a']);
+    sim.run(300);
+    const u = hipMsgs(sim, t0).find((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'))!;
+    const listed = (u.fields['locs'] as { loc?: Uint8Array; addr?: string }[]).map((l) => JSON.stringify(l));
+    expect(listed.join(' ')).not.toMatch(/ff02|255\.255|fe80|db8:77/);
+    expect(Object.keys(states(b, a)).sort()).toEqual([A1, A2].sort());
+  });
+});
+
+describe('RFC 8047 §5.2 · a type 1 locator naming an SPI the receiver does not know', () => {
+  it('RFC 8047 §5.2: is a reported drop of that locator (unknown-spi, in stats and events); the rest of the UPDATE is applied and ACKed', () => {
+    const { sim, a, b } = pair(1106);
+    establish(sim, a, b);
+    rewriteLocatorUpdates(sim, a, b, (ps) =>
+      ps.map((p): ParamInit =>
+        p.kind === 'LOCATOR_SET' ? { ...p, locators: [...p.locators, { trafficType: 0, locatorType: 1, preferred: false, lifetime: 600, spi: 0x0badcafe, address: L(A3) }] } : p,
+      ),
+    );
+    const t0 = sim.trace.length;
+    a.setLocators([A1, A2]);
+    sim.run(500);
+    const ev = b.eventsOf('dropped').filter((e) => e.reason === 'unknown-spi');
+    expect(ev).toHaveLength(1);
+    expect(ev[0]!.detail).toMatch(new RegExp(`SPI ${0x0badcafe}`));
+    expect(b.engine.stats().drops['unknown-spi']).toBe(1);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
+    // ACKed: A got its ACK and did not retransmit.
+    const fromA = hipMsgs(sim, t0).filter((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'));
+    expect(fromA).toHaveLength(1);
+    expect(hipMsgs(sim, t0).some((m) => m.from === 'B' && m.params.includes('ACK'))).toBe(true);
+  });
+});
+
+describe('RFC 8047 §5.2 case 4 · ESP_INFO deprecating the last SA pair', () => {
+  it('RFC 8046 §5.3 case 4: "all locators uniquely bound to the SPI are put into the DEPRECATED state", also for the last pair; traffic leaves them for an address not bound to it', () => {
+    const { sim, a, b } = pair(1107, { configA: { locatorLifetimeS: 600 } });
+    establish(sim, a, b);
+    const spi = a.association(b)!.sas[0]!.localSpi;
+    // A announces A2 as a type 0 locator bound to no SA in particular: B's policy binds it to
+    // "any" when the ESP_INFO is absent, so the UPDATE carries no ESP_INFO.
+    rewriteLocatorUpdates(sim, a, b, (ps) => ps.filter((p) => p.kind !== 'ESP_INFO'), 1);
+    a.setLocators([A1, A2]);
+    sim.run(500);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
+    // Now A deprecates its (only) inbound SA: ESP_INFO OLD = spi, NEW = 0.
+    rewriteLocatorUpdates(sim, a, b, (ps) => ps.map((p): ParamInit => (p.kind === 'ESP_INFO' ? { ...p, oldSpi: spi, newSpi: 0 } : p)).filter((p) => p.kind !== 'LOCATOR_SET'), 1);
+    a.setLocators([A2, A1]);
+    sim.run(500);
+    expect(states(b, a)[A1]).toBe('DEPRECATED');
+    expect(states(b, a)[A2]).toBe('ACTIVE');
+    // The pair itself stays (CLOSE ends an association), and B no longer sends to A1.
+    expect(b.association(a)!.sas).toHaveLength(1);
+    expect(Object.keys(ping(sim, a, b).ba)).toEqual([`${B1}>${A2}`]);
+  });
+});
