@@ -74,6 +74,12 @@ export class Association {
   readonly peerLocators = new LocatorTable();
   /** What we last announced, to send a LOCATOR_SET only when it changes. */
   lastAnnounced: string | undefined;
+  /**
+   * Our locators the caller reported failing toward this peer (`path-error`, RFC 8047 §4.2.3):
+   * not used as sources and not announced as preferred until our locators change. Usually
+   * undefined; at most one entry per local locator.
+   */
+  failedLocals: Set<string> | undefined = undefined;
   /** An R1 went to this peer after the association was ESTABLISHED (a restart may follow). */
   r1SinceEstablished = false;
   /**

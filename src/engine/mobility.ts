@@ -21,6 +21,7 @@ import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
 import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
 import { nextAgeOut, noteAnnounced, trimPeerLocators } from './locator-lifetime.js';
+import { demoteFailing } from './local-path.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
 export type PeerLocatorEntry = {
@@ -67,6 +68,7 @@ export function publicEntry(e: PeerLocatorEntry): PeerLocator {
     ...(e.spi !== undefined ? { spi: e.spi } : {}),
     preferred: e.preferred,
     expiresAt: e.expiresAt,
+    trafficType: e.trafficType,
   };
 }
 
@@ -144,7 +146,7 @@ export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator 
   const announced = core.announced(peer);
   if (announced.length < 2) return undefined;
   const locators: LocatorEntryInit[] = announced.map((a) => ({
-    trafficType: 0,
+    trafficType: a.trafficType ?? 0,
     locatorType: 0 as const,
     preferred: current ? equalBytes(a.locator, current) : a.preferred,
     lifetime: core.config.locatorLifetimeS,
@@ -391,11 +393,15 @@ export type PathChoice = { readonly entry: PeerLocatorEntry; readonly creditLimi
  * (policy); else the preferred (or any) UNVERIFIED one, used within credit; never DEPRECATED.
  * `candidates` narrows to the locators usable for one SA.
  */
-export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[]): PathChoice | undefined {
+export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[], use: 'signalling' | 'data' = 'data'): PathChoice | undefined {
   // Only addresses of a family we have a locator in can be reached (RFC 8047 §4.2.9).
-  const families = new Set(core.localLocators.map(locatorFamily));
-  const live = candidates.filter((e) => e.state !== 'DEPRECATED' && families.has(locatorFamily(e.locator)));
-  const preferred = live.find((e) => e.preferred);
+  const families = new Set(sourceLocators(core).map(locatorFamily));
+  // RFC 8046 §4.1 Traffic Type: a signalling-only locator (1) never carries ESP, a data-only one
+  // (2) never HIP control traffic; the P bit has scope over the locator's Traffic Type, and "the
+  // more specific Traffic Type rule applies".
+  const specific = use === 'signalling' ? 1 : 2;
+  const live = candidates.filter((e) => e.state !== 'DEPRECATED' && families.has(locatorFamily(e.locator)) && (e.trafficType === 0 || e.trafficType === specific));
+  const preferred = live.find((e) => e.preferred && e.trafficType === specific) ?? live.find((e) => e.preferred && e.trafficType === 0);
   if (preferred?.state === 'ACTIVE') return { entry: preferred, creditLimited: false };
   const active = live.filter((e) => e.state === 'ACTIVE');
   if (active.length > 0) {
@@ -412,7 +418,8 @@ function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
   // A path that failed (or went silent) is not a candidate while it is being checked again:
   // an SA whose own addresses all failed moves to any other address of the peer (RFC 8047
   // §4.2.3 fault tolerance), instead of sending within credit to a dead one.
-  const all = [...assoc.peerLocators.values()];
+  // A signalling-only locator never carries ESP (RFC 8046 §4.1).
+  const all = assoc.peerLocators.values().filter((e) => e.trafficType !== 1);
   const healthy = all.filter((e) => e.suspectSince === undefined);
   const bound = healthy.filter((e) => (e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi));
   if (bound.length > 0) return bound;
@@ -430,7 +437,7 @@ function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
 export function rebind(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
   if (!st) return;
-  const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()]);
+  const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()], 'signalling');
   if (control) {
     assoc.peerLocator = control.entry.locator;
     assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
@@ -441,8 +448,9 @@ export function rebind(core: EngineCore, assoc: Association): void {
     // the first pair follows the preferred locator (§5.4).
     const own = candidatesFor(assoc, sa);
     const current = assoc.peerLocators.get(locatorKey(sa.peerLocator));
-    const reachable = core.localLocators.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
-    const ownsLocal = core.localLocators.some((l) => equalBytes(l, sa.localLocator));
+    const sources = sourceLocators(core);
+    const reachable = sources.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
+    const ownsLocal = sources.some((l) => equalBytes(l, sa.localLocator));
     if (i > 0 && current?.state === 'ACTIVE' && own.includes(current) && reachable && ownsLocal && !sa.creditLimited) return sa;
     let choice = choosePeerLocator(core, assoc, own);
     // None of the SA's own addresses is verified: while another ACTIVE address of the peer
@@ -492,19 +500,33 @@ export function rebind(core: EngineCore, assoc: Association): void {
  */
 export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?: Locator): { src: Locator; dst: Locator } | undefined {
   const family = locatorFamily(dst);
-  const ours = (l: Locator): boolean => core.localLocators.some((x) => equalBytes(x, l));
+  const sources = sourceLocators(core);
+  const ours = (l: Locator): boolean => sources.some((x) => equalBytes(x, l));
   if (src && locatorFamily(src) === family && ours(src)) return { src, dst };
-  const local = core.localLocators.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? core.localLocators.find((l) => locatorFamily(l) === family);
+  const local = sources.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? sources.find((l) => locatorFamily(l) === family);
   // No locator of ours in that family: the packet cannot be sent (never from an address we no
   // longer have, never to another address than the one meant).
   return local ? { src: local, dst } : undefined;
 }
 
-/** A local locator of `peer`'s family: `current` if it fits and is still ours, else the first. */
+/**
+ * A local locator of `peer`'s family: `current` if it fits and is still ours, else the first;
+ * never one the privacy filter keeps from the peer while another exists.
+ */
 export function localFor(core: EngineCore, peer: Locator, current: Locator): Locator {
   const family = locatorFamily(peer);
-  const ours = core.localLocators.filter((l) => locatorFamily(l) === family);
+  const ours = sourceLocators(core).filter((l) => locatorFamily(l) === family);
   return ours.find((l) => equalBytes(l, current)) ?? ours[0] ?? current;
+}
+
+/**
+ * Our locators that may be the source of HIP or ESP traffic: an address in `neverAnnounce` is
+ * not, since the peer would learn it from the packet's source as well as from a LOCATOR_SET
+ * (RFC 8046 §6.4). O(local locators).
+ */
+export function sourceLocators(core: EngineCore): readonly Locator[] {
+  const all = core.localLocators;
+  return all.some((l) => core.isPrivate(l)) ? all.filter((l) => !core.isPrivate(l)) : all;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,10 +557,10 @@ export function expireLocators(core: EngineCore, assoc: Association): void {
  * a locator an SA uses as type 1 with that SA's (our inbound) SPI, the others as type 0.
  */
 export function ourLocatorSet(core: EngineCore, assoc: Association, sas: readonly SaPair[], extraType1?: { locator: Locator; spi: number }): ParamInit {
-  const chosen = core.announced(assoc.peerLocator);
+  const chosen = demoteFailing(assoc, core.announced(assoc.peerLocator));
   const locators: LocatorEntryInit[] = chosen.map((c) => {
     const sa = extraType1 && equalBytes(extraType1.locator, c.locator) ? { localSpi: extraType1.spi } : sas.find((s) => equalBytes(s.localLocator, c.locator));
-    const common = { trafficType: 0, preferred: c.preferred, lifetime: core.config.locatorLifetimeS };
+    const common = { trafficType: c.trafficType ?? 0, preferred: c.preferred, lifetime: core.config.locatorLifetimeS };
     return sa ? { ...common, locatorType: 1 as const, spi: sa.localSpi, address: c.locator } : { ...common, locatorType: 0 as const, address: c.locator };
   });
   return { kind: 'LOCATOR_SET', locators };
@@ -555,6 +577,8 @@ export function onLocalLocatorsChanged(
 ): void {
   const st = established(assoc);
   if (!st) return;
+  // The caller's new view of our locators replaces what path-error inputs said (RFC 8047 §4.2.3).
+  assoc.failedLocals = undefined;
   const fromLost = !core.localLocators.some((l) => equalBytes(l, assoc.localLocator));
   const lostReplacement = (lost: Locator, peer: Locator): Locator => {
     // A lost address whose interface has a new one moved (RFC 8046 §3.2.1): the SA follows it.

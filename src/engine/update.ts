@@ -463,7 +463,8 @@ function answerNegotiation(
 
 /** Our locator object equal to `l` (locators are kept owned), else the control locator. */
 function ownLocal(core: EngineCore, l: Locator, assoc: Association): Locator {
-  return core.localLocators.find((x) => x.every((b, i) => b === l[i])) ?? assoc.localLocator;
+  // Never an address the privacy filter keeps from peers (RFC 8046 §6.4).
+  return core.localLocators.find((x) => x.every((b, i) => b === l[i]) && !core.isPrivate(x)) ?? assoc.localLocator;
 }
 
 /**

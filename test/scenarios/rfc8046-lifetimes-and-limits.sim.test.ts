@@ -193,3 +193,139 @@ describe('RFC 8047 §5.2 case 4 · ESP_INFO deprecating the last SA pair', () =>
     expect(Object.keys(ping(sim, a, b).ba)).toEqual([`${B1}>${A2}`]);
   });
 });
+
+describe('RFC 8046 §6.4 · the privacy filter holds on the wire', () => {
+  const PRIV = '2001:db8:bad::a';
+  const PRIV_B = '2001:db8:bad::b';
+  /** Every HIP or ESP packet `host` sent, as its source address. */
+  const sources = (sim: ReturnType<typeof mhSim>, name: string): Set<string> =>
+    new Set(sim.trace.records.filter((r) => r.host === name && r.dir === 'send').map((r) => formatLocator((r.fields!['src'] as { loc: Uint8Array }).loc)));
+
+  it('RFC 8046 §6.4: an address in neverAnnounce is never the source of HIP or ESP to the peer: base exchange, data, a move, address checks (both as Initiator and as Responder)', () => {
+    const sim = mhSim(1108);
+    const cfgA = { neverAnnounce: ['2001:db8:bad::a/128'] };
+    const cfgB = { neverAnnounce: ['2001:db8:bad::b/128'] };
+    // The filtered address comes first in each host's list: without the filter it is the source
+    // the engine would pick.
+    const a = host(sim, 'A', { locators: [PRIV, A1], config: cfgA });
+    const b = host(sim, 'B', { locators: [PRIV_B, B1], config: cfgB });
+    mesh(sim, [PRIV, A1, A2, A3], [PRIV_B, B1]);
+    // A contacts B at its filtered address (learned out of band): B answers from B1.
+    sim.at(0, () => a.connect({ hit: b.hit, locators: [PRIV_B] }));
+    sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
+    a.send(b, Uint8Array.of(0));
+    sim.runUntil(() => b.established(a), { maxTimeMs: 10_000 });
+    ping(sim, a, b);
+    // A moves, announces a second address (checked by B), and B checks them.
+    a.moveLocator(A1, A2);
+    sim.run(500);
+    a.setLocators([PRIV, A2, A3]);
+    sim.run(2000);
+    ping(sim, a, b);
+    expect(states(b, a)[A3]).toBe('ACTIVE');
+    expect([...sources(sim, 'A')]).not.toContain(PRIV);
+    expect([...sources(sim, 'B')]).not.toContain(PRIV_B);
+    expect(sources(sim, 'A').size).toBeGreaterThan(1);
+    // Nor is it announced.
+    expect(Object.keys(states(b, a))).not.toContain(PRIV);
+    expect(b.established(a) && a.established(b)).toBe(true);
+  });
+});
+
+describe('RFC 8047 §4.2.3 · local path failures are inputs', () => {
+  it('RFC 8047 §4.2.3: a path-error input (send error from A1 to B1) moves A\'s traffic to A2 and announces A2 as preferred; B follows; no new base exchange', () => {
+    const sim = mhSim(1109);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B1] });
+    const l1 = sim.link(A1, B1, { latencyMs: 10 });
+    sim.link(A2, B1, { latencyMs: 10 });
+    establish(sim, a, b);
+    a.setLocators([A1, A2]);
+    sim.run(500);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
+    expect(Object.keys(ping(sim, a, b).ab)).toEqual([`${A1}>${B1}`]);
+    // A1's uplink goes down; A's driver sees the send error on its SA and reports it.
+    l1.forward.setUp(false);
+    l1.reverse.setUp(false);
+    const spi = a.association(b)!.sas[0]!.peerSpi;
+    const t0 = sim.trace.length;
+    a.engine.handle({ kind: 'path-error', spi, src: L(A1), dst: L(B1), cause: 'send-error' }, sim.now);
+    sim.drainHost(a);
+    sim.run(300);
+    // The UPDATE leaves from A2 with A2 preferred (RFC 8047 §4.2.3: the locator on which the host
+    // prefers to receive traffic), and B ACKs it.
+    const u = hipMsgs(sim, t0).find((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'))!;
+    expect(u.src).toBe(A2);
+    expect(b.locatorTable(a).find((e) => formatLocator(e.locator) === A2)!.preferred).toBe(true);
+    expect(b.locatorTable(a).find((e) => formatLocator(e.locator) === A1)!.preferred).toBe(false);
+    // Data both ways now uses A2, and nothing was lost to a new base exchange.
+    const flow = ping(sim, a, b);
+    expect(flow.ab).toEqual({ [`${A2}>${B1}`]: 3 });
+    expect(flow.ba).toEqual({ [`${B1}>${A2}`]: 3 });
+    expect(hipMsgs(sim, t0).filter((m) => m.kind === 'I1')).toEqual([]);
+  });
+
+  it('RFC 8047 §4.2.3: with no other local locator of the family, a path-error makes the peer address suspect instead: traffic moves to another ACTIVE peer address', () => {
+    const sim = mhSim(1110);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B1] });
+    const l1 = sim.link(B1, A1, { latencyMs: 10 });
+    sim.link(B1, A2, { latencyMs: 10 });
+    establish(sim, a, b);
+    a.setLocators([A1, A2]);
+    sim.run(500);
+    l1.forward.setUp(false);
+    const spi = b.association(a)!.sas[0]!.peerSpi;
+    b.engine.handle({ kind: 'path-error', spi, src: L(B1), dst: L(A1), cause: 'unreachable' }, sim.now);
+    sim.drainHost(b);
+    sim.run(300);
+    expect(states(b, a)[A1]).toBe('UNVERIFIED');
+    expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
+  });
+
+  it('path-error for an SPI of no association is a reported drop (unknown-spi); a bad cause is caller misuse', () => {
+    const sim = mhSim(1111);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B1] });
+    sim.link(A1, B1, { latencyMs: 10 });
+    establish(sim, a, b);
+    a.engine.handle({ kind: 'path-error', spi: 0x7777, src: L(A1), dst: L(B1), cause: 'send-error' }, sim.now);
+    expect(a.engine.stats().drops['unknown-spi']).toBe(1);
+    expect(() => a.engine.handle({ kind: 'path-error', spi: 1, src: L(A1), dst: L(B1), cause: 'bad' as never }, sim.now)).toThrow(/input\.cause/);
+  });
+});
+
+describe('RFC 8046 §4.1 · Traffic Type and the scope of the P bit', () => {
+  it('RFC 8046 §4.1: A announces a data-only (2) and a signalling-only (1) locator, each preferred for its type; B sends ESP only to the data one and HIP control only to the signalling one', () => {
+    const { sim, a, b } = pair(1112);
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    a.setLocators([A1, { address: A2, trafficType: 2, preferred: true }, { address: A3, trafficType: 1, preferred: true }]);
+    sim.run(1000);
+    // On the wire: each locator with its Traffic Type and a P bit per type (RFC 8046 §4.1: "The
+    // P bit, when set, has scope over the corresponding Traffic Type").
+    // B's table holds what it decoded from A's LOCATOR_SET.
+    expect(hipMsgs(sim, t0).some((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'))).toBe(true);
+    const byAddr = Object.fromEntries(b.locatorTable(a).map((e) => [formatLocator(e.locator), [e.trafficType, e.preferred, e.state]]));
+    expect(byAddr).toEqual({ [A1]: [0, true, 'ACTIVE'], [A2]: [2, true, 'ACTIVE'], [A3]: [1, true, 'ACTIVE'] });
+    const t1 = sim.trace.length;
+    // Data: only to A2 (preferred for data, "the more specific Traffic Type rule applies").
+    expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
+    // HIP control: a rekey from B goes to A3 (preferred for signalling), never to A2.
+    b.rekey(a);
+    sim.run(1000);
+    const control = hipMsgs(sim, t1).filter((m) => m.from === 'B');
+    expect(control.length).toBeGreaterThan(0);
+    expect(new Set(control.map((m) => m.dst))).toEqual(new Set([A3]));
+    const esp = sim.trace.records.slice(t1).filter((r) => r.host === 'B' && r.dir === 'send' && r.kind === 'ESP').map((r) => formatLocator((r.fields!['dst'] as { loc: Uint8Array }).loc));
+    expect(new Set(esp)).toEqual(new Set([A2]));
+  });
+
+  it('RFC 8046 §4.1: a signalling-only locator never carries ESP, even when it is the only preferred one', () => {
+    const { sim, a, b } = pair(1113);
+    establish(sim, a, b);
+    a.setLocators([{ address: A1, preferred: false }, { address: A3, trafficType: 1, preferred: true }]);
+    sim.run(1000);
+    expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
+  });
+});
