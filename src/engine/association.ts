@@ -80,6 +80,11 @@ export class Association {
    * undefined; at most one entry per local locator.
    */
   failedLocals: Set<string> | undefined = undefined;
+  /**
+   * The peer SPIs of SA pairs we deprecated ourselves (RFC 8047 §5.2 case 4), the last few: the
+   * peer may deprecate the same pair at the same time. Usually undefined.
+   */
+  retiredPeerSpis: number[] | undefined = undefined;
   /** An R1 went to this peer after the association was ESTABLISHED (a restart may follow). */
   r1SinceEstablished = false;
   /**

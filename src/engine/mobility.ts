@@ -16,7 +16,7 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { sendNotify } from './notify.js';
 import { notifyDataRoom } from './limits.js';
-import { updateSa } from './sa.js';
+import { deleteSa, updateSa } from './sa.js';
 import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
 import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
@@ -587,7 +587,8 @@ export function onLocalLocatorsChanged(
     return moved?.address ?? localFor(core, peer, lost);
   };
   if (fromLost) assoc.localLocator = lostReplacement(assoc.localLocator, assoc.peerLocator);
-  const sas = st.sas.map((sa) => {
+  retireLostInterfaces(core, assoc, opts.previous, opts.current);
+  const sas = established(assoc)!.sas.map((sa) => {
     if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return sa;
     const next: SaPair = { ...sa, localLocator: lostReplacement(sa.localLocator, sa.peerLocator) };
     updateSa(core, assoc, next);
@@ -617,6 +618,33 @@ export function onLocalLocatorsChanged(
   sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, set], 'locators', { trigger: 'rekey' });
   noteAnnounced(core, assoc);
   ensureSaPerInterface(core, assoc);
+}
+
+/**
+ * An SA pair whose interface is gone (its local locator lost and no locator of that interface
+ * left) is deprecated rather than moved onto another interface: UPDATE(ESP_INFO with NEW SPI 0,
+ * SEQ), RFC 8047 §5.2 case 4 / RFC 8046 §5.3 case 4, one UPDATE per pair (a host SHOULD be
+ * prepared for a single ESP_INFO, RFC 8046 §5.3). Otherwise every interface that comes back
+ * would add a pair (ensureSaPerInterface) and the pairs of a host whose interfaces flap would
+ * grow without bound. At least one pair always stays; nothing is retired during an SA
+ * negotiation (RFC 7402 §6.8: one at a time).
+ */
+function retireLostInterfaces(core: EngineCore, assoc: Association, previous: readonly LocalLocator[], current: readonly LocalLocator[]): void {
+  const st = established(assoc)!;
+  if (st.update.rekey || st.sas.length < 2) return;
+  const gone = (sa: SaPair): boolean => {
+    if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return false;
+    const iface = previous.find((l) => equalBytes(l.address, sa.localLocator))?.interface;
+    return iface !== undefined && !current.some((l) => l.interface === iface);
+  };
+  const retire = st.sas.filter(gone);
+  if (retire.length === st.sas.length) retire.shift();
+  if (retire.length === 0) return;
+  for (const sa of retire) deleteSa(core, assoc, 'out', sa.peerSpi);
+  assoc.retiredPeerSpis = [...(assoc.retiredPeerSpis ?? []), ...retire.map((sa) => sa.peerSpi)].slice(-8);
+  setUpdate(assoc, 'recv-UPDATE', { retiring: [...st.update.retiring, ...retire.map((sa) => sa.localSpi)] }, st.sas.filter((sa) => !retire.includes(sa)));
+  assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
+  for (const sa of retire) sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: 0 }], 'deprecate-sa', { trigger: 'rekey' });
 }
 
 /**
@@ -665,6 +693,16 @@ export function addSaPair(core: EngineCore, assoc: Association, local: Locator, 
 export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator): void {
   const e = assoc.peerLocators.get(locatorKey(peer));
   if (e && e.state === 'ACTIVE') reverify(core, assoc, e, true);
+}
+
+/**
+ * Our UPDATEs to `peer` go unanswered (RFC 8047 §4.2.3: "whether an address is in a working
+ * state"): while it is checked again, control traffic and SAs move to another ACTIVE locator;
+ * it keeps its preference and comes back if it answers.
+ */
+export function suspectPath(core: EngineCore, assoc: Association, peer: Locator): void {
+  const e = assoc.peerLocators.get(locatorKey(peer));
+  if (e && e.state === 'ACTIVE' && assoc.peerLocators.values().some((x) => x !== e && x.state === 'ACTIVE')) reverify(core, assoc, e, false);
 }
 
 /** ACTIVE → UNVERIFIED, traffic moved off it, and an address check sent to it. */

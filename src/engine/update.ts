@@ -13,6 +13,8 @@ import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
+import { CHECKSUM_OFFSET, hipChecksum } from '../wire/header.js';
+import { locatorKey } from '../addr/locator.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
 import { copyBytes, equalBytes } from '../util/bytes.js';
@@ -30,6 +32,8 @@ import {
   noteViaSpi,
   rebind,
   pathTo,
+  sourceLocators,
+  suspectPath,
   ensureSaPerInterface,
   sendCheck,
   type LocatorSetOutcome,
@@ -40,6 +44,9 @@ import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
+
+/** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
+const SUSPECT_AFTER = 2;
 
 /** Peer Update IDs remembered as processed, and the receive window for out-of-order UPDATEs. */
 const PEER_UPDATE_WINDOW = 32;
@@ -301,6 +308,9 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
       negotiation = { kind: 'new-sa', sa: undefined }; // 3. new SA
     } else if (oldSpi !== 0 && newSpi === 0 && byPeerSpi(oldSpi)) {
       deprecatedSpi = oldSpi; // 4. deprecating the SA
+    } else if (oldSpi !== 0 && newSpi === 0 && assoc.retiredPeerSpis?.includes(oldSpi)) {
+      // 4. for a pair we deprecated ourselves meanwhile (both sides lost its path at once): it is
+      // gone already; the UPDATE is ACKed so that the peer does not retransmit it for ever.
     } else {
       return { reason: 'bad-esp-info', detail: `OLD SPI ${oldSpi} / NEW SPI ${newSpi} fit no ESP_INFO case` };
     }
@@ -608,13 +618,42 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
       return fail(core, assoc, 'update-retries', 'retries-exhausted');
     }
     const retries = p.retries + 1;
-    const again: PendingUpdate = { ...p, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
+    // Unanswered twice: the destination may be gone; suspect it so that the retransmissions
+    // (retarget) and the traffic try another ACTIVE address of the peer (RFC 8047 §4.2.3).
+    if (p.purpose !== 'verify' && retries === SUSPECT_AFTER) suspectPath(core, assoc, p.dst);
+    st = established(assoc);
+    if (!st) return;
+    const moved = retarget(core, assoc, p);
+    const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
-    resend(core, p.bytes, p.src, p.dst, assoc);
+    resend(core, again.bytes, again.src, again.dst, assoc);
   }
   armRetransmit(assoc);
   // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).
   pumpChecks(core, assoc);
+}
+
+/**
+ * Where a retransmission goes. An address check stays on the address it checks. Any other
+ * UPDATE whose destination the peer has since deprecated or dropped (or whose source is no longer
+ * ours) follows the association's current control path instead, so that an address that went
+ * away cannot make the UPDATE, and with it the association, fail while another path works
+ * (RFC 8047 §4.2.3). Only the checksum covers the addresses (RFC 7401 §5.1.1): the same
+ * signed bytes go out with a new checksum.
+ */
+function retarget(core: EngineCore, assoc: Association, p: PendingUpdate): Pick<PendingUpdate, 'bytes' | 'src' | 'dst'> {
+  if (p.purpose === 'verify') return p;
+  const dstEntry = assoc.peerLocators.get(locatorKey(p.dst));
+  const dstLive = dstEntry !== undefined && dstEntry.state !== 'DEPRECATED' && dstEntry.suspectSince === undefined;
+  const srcOurs = sourceLocators(core).some((l) => equalBytes(l, p.src));
+  if (dstLive && srcOurs) return p;
+  const path = pathTo(core, assoc, dstLive ? p.dst : assoc.peerLocator, srcOurs ? p.src : undefined);
+  if (!path || (equalBytes(path.src, p.src) && equalBytes(path.dst, p.dst))) return p;
+  const bytes = Uint8Array.from(p.bytes);
+  const sum = hipChecksum(bytes, path.src, path.dst);
+  bytes[CHECKSUM_OFFSET] = sum >> 8;
+  bytes[CHECKSUM_OFFSET + 1] = sum & 0xff;
+  return { bytes, src: path.src, dst: path.dst };
 }
 
 /** Deletes inbound SAs that a rekey replaced (RFC 7402 §6.10 step 4). */

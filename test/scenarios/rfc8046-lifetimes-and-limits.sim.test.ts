@@ -329,3 +329,61 @@ describe('RFC 8046 §4.1 · Traffic Type and the scope of the P bit', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
   });
 });
+
+describe('RFC 8047 §5.2 case 4 · an SA pair whose interface went away is deprecated, not kept', () => {
+  it('RFC 8047 §5.2 case 4, §4.3: interface a1 goes away: UPDATE(ESP_INFO NEW SPI 0) retires its pair on both sides; when a1 comes back with a new address it gets one pair again, so pairs never pile up', () => {
+    const sim = mhSim(1114);
+    const a = host(sim, 'A', { locators: [{ address: A1, interface: 'a0' }] });
+    const b = host(sim, 'B', { locators: [B1] });
+    mesh(sim, [A1, A2, A3], [B1]);
+    establish(sim, a, b);
+    a.setLocators([{ address: A1, interface: 'a0' }, { address: A2, interface: 'a1' }]);
+    sim.run(2000);
+    expect(a.association(b)!.sas).toHaveLength(2);
+    const extra = a.association(b)!.sas[1]!;
+    const t0 = sim.trace.length;
+    a.setLocators([{ address: A1, interface: 'a0' }]);
+    sim.run(2000);
+    const retire = hipMsgs(sim, t0).find((m) => m.from === 'A' && m.fields['esp'] === `0x${extra.localSpi.toString(16).padStart(8, '0')}>0x00000000`);
+    expect(retire).toBeDefined();
+    expect(a.association(b)!.sas).toHaveLength(1);
+    expect(b.association(a)!.sas).toHaveLength(1);
+    for (let round = 0; round < 3; round++) {
+      a.setLocators([{ address: A1, interface: 'a0' }, { address: round % 2 === 0 ? A3 : A2, interface: 'a1' }]);
+      sim.run(2000);
+      expect(a.association(b)!.sas).toHaveLength(2);
+      a.setLocators([{ address: A1, interface: 'a0' }]);
+      sim.run(2000);
+      expect(a.association(b)!.sas).toHaveLength(1);
+    }
+    expect(b.association(a)!.sas).toHaveLength(1);
+    expect(a.eventsOf('failed')).toEqual([]);
+  });
+});
+
+describe('RFC 8047 §4.2.3 · retransmissions leave an address that stopped answering', () => {
+  it('RFC 8047 §4.2.3: B\'s preferred address B2 silently goes away; A\'s UPDATE to it is retransmitted to B1 after two unanswered tries, ACKed, and the association lives', () => {
+    const sim = mhSim(1115);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B1] });
+    const B2 = '2001:db8:2::b';
+    sim.link(A1, B1, { latencyMs: 10 });
+    sim.link(A2, B1, { latencyMs: 10 });
+    const l2 = sim.link(A1, B2, { latencyMs: 10 });
+    establish(sim, a, b);
+    b.setLocators([B1, { address: B2, preferred: true }]);
+    sim.run(2000);
+    expect(states(a, b)).toEqual({ [B1]: 'ACTIVE', [B2]: 'ACTIVE' });
+    l2.forward.setUp(false);
+    l2.reverse.setUp(false);
+    const t0 = sim.trace.length;
+    a.setLocators([A1, A2]);
+    sim.run(20_000);
+    const tries = hipMsgs(sim, t0).filter((m) => m.from === 'A' && m.params.includes('LOCATOR_SET'));
+    expect(tries.slice(0, 2).map((m) => m.dst)).toEqual([B2, B2]);
+    expect(tries[2]!.dst).toBe(B1);
+    expect(hipMsgs(sim, t0).some((m) => m.from === 'B' && m.params.includes('ACK') && m.dst === A1)).toBe(true);
+    expect(a.eventsOf('failed')).toEqual([]);
+    expect(states(b, a)[A2]).toBe('ACTIVE');
+  });
+});
