@@ -338,6 +338,7 @@ export function deprecateSpiLocators(core: EngineCore, assoc: Association, peerS
   for (const e of assoc.peerLocators.values()) {
     if (e.spi === peerSpi && e.state !== 'DEPRECATED') setState(core, assoc, e, 'DEPRECATED');
   }
+  armLocatorExpiry(core, assoc);
   rebind(core, assoc);
 }
 
@@ -360,6 +361,8 @@ export function onVerifyFailed(core: EngineCore, assoc: Association, key: string
   const e = assoc.peerLocators.get(key);
   if (!e || e.state !== 'UNVERIFIED') return;
   setState(core, assoc, e, 'DEPRECATED');
+  // It ages out from now (RFC 8046 §6.2.2).
+  armLocatorExpiry(core, assoc);
   rebind(core, assoc);
 }
 

@@ -360,12 +360,12 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
       verify: { nonce: combined.nonce, locatorKey: combined.key },
     });
     const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
-    if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+    if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
   } else {
     const path = pathTo(core, assoc, src, dst);
     if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
     const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply], path.src, path.dst);
-    setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: reply.bytes, ...path } });
+    setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(reply.bytes), ...path } });
     send(core, reply, path.src, path.dst, assoc);
   }
   for (const check of separate) sendCheck(core, assoc, check);
@@ -406,7 +406,7 @@ function answerNegotiation(
     const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply], path.src, path.dst);
     setUpdate(assoc, 'recv-UPDATE', {
       rekey: { ...ours, peer, early: { kij: drawn.kij, index: drawn.index, keys: drawn.keys } },
-      lastAckBytes: { bytes: reply.bytes, ...path },
+      lastAckBytes: { bytes: copyBytes(reply.bytes), ...path },
     });
     send(core, reply, path.src, path.dst, assoc);
     return undefined;
@@ -467,7 +467,7 @@ function answerNegotiation(
     patch: { rekey },
   });
   const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
-  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
   return undefined;
 }
 

@@ -100,6 +100,25 @@ describe('RFC 8046 §6.2.2 · the peer locator table is bounded per peer', () =>
   });
 });
 
+describe('RFC 8046 §6.2.2 · DEPRECATED entries age out', () => {
+  it('RFC 8046 §6.2.2: an address whose check failed is DEPRECATED, then leaves the table deprecatedLocatorMs later', () => {
+    const sim = mhSim(1116);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B1], config: { deprecatedLocatorMs: 30_000 } });
+    // No link to A3: B's checks of it never arrive.
+    mesh(sim, [A1, A2], [B1]);
+    establish(sim, a, b);
+    a.setLocators([A1, A3]);
+    sim.run(8000);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A3]: 'DEPRECATED' });
+    const dep = sim.trace.records.find((r) => r.host === 'B' && r.dir === 'locator' && r.fields?.['state'] === 'DEPRECATED')!;
+    sim.run(30_000);
+    expect(states(b, a)).toEqual({ [A1]: 'ACTIVE' });
+    const removed = sim.trace.records.filter((r) => r.host === 'B' && r.dir === 'locator' && r.kind === 'remove');
+    expect(removed.map((r) => r.t)).toEqual([dep.t + 30_000]);
+  });
+});
+
 describe('RFC 8046 §4.3 · the HOST_ID of an UPDATE is checked', () => {
   it('RFC 8046 §4.3: an UPDATE whose HOST_ID differs from the association\'s is dropped (host-id-mismatch), no locator applied; the right HOST_ID is accepted', () => {
     const { sim, a, b } = pair(1104);
