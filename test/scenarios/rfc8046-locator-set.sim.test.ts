@@ -69,7 +69,7 @@ describe('Part B 1 · LOCATOR_SET format (RFC 8046 §4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
   });
 
-  it('Part B 1 · the unbounded lifetime (0xffffffff) never expires; the locators of the base exchange are ACTIVE and unbounded (RFC 8046 §5.1)', () => {
+  it('the unbounded lifetime (0xffffffff) never expires; the locators of the base exchange are ACTIVE and unbounded (RFC 8046 §5.1)', () => {
     const sim = mhSim(102);
     const a = host(sim, 'A', { locators: [A1], config: { locatorLifetimeS: 0xffffffff } });
     const b = host(sim, 'B', { locators: [B1] });

@@ -223,7 +223,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
   });
 });
 
-describe('Part B 4 · only a retransmitted UPDATE is not processed again (RFC 8046 §5.3)', () => {
+describe('RFC 8046 §5.3 · only a retransmitted UPDATE is not processed again', () => {
   it('Part B 4 · the same UPDATE delivered twice: ACKed again from the cache, no second check, no table change', () => {
     const { sim, a, b } = pair(420);
     sim.intercept(on({ kind: 'UPDATE', from: 'A', where: (_x, c) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true }, { duplicate: 1 }, { times: 1 }));
@@ -250,7 +250,7 @@ describe('Part B 4 · only a retransmitted UPDATE is not processed again (RFC 80
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
   });
 
-  it('Part B 4 · the same LOCATOR_SET in another UPDATE sent to another address of the host is processed (RFC 8046 §5.3): ACKed, lifetimes updated, no address checked twice', () => {
+  it('RFC 8046 §5.3: the same LOCATOR_SET in another UPDATE sent to another address of the host is processed: ACKed, lifetimes updated, no address checked twice', () => {
     // This test used to expect the copy to change nothing. RFC 8046 §5.3: "If the address is
     // already bound, its lifetime is updated"; only a retransmitted UPDATE (the same SEQ) is not
     // processed again (RFC 7401 §6.12.1 step 2). Reprocessing the copy is harmless: both

@@ -34,7 +34,7 @@ describe('Part B 15 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => 
     expect(hipMsgs(sim, t0).filter((m) => m.from === 'B')).toEqual([]);
   });
 
-  it('Part B 15 · RFC 8046 §5.4, §6.2.1: a locator flood under the cap: every new address is checked (queued beyond the budget), at most maxChecksPerAddress packets each, at most maxOutstandingChecks at once; data never leaves the verified address', () => {
+  it('RFC 8046 §5.4, §6.2.1: a locator flood under the cap: every new address is checked (queued beyond the budget), at most maxChecksPerAddress packets each, at most maxOutstandingChecks at once; data never leaves the verified address', () => {
     // This test used to expect only the first maxChecksPerUpdate addresses to be checked and the
     // other 22 to stay UNVERIFIED for ever. RFC 8046 §5.4: "A host MUST verify the reachability
     // of an UNVERIFIED address." The bound on the traffic is per address and per peer instead.
