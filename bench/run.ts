@@ -1,7 +1,7 @@
 // Runs the benchmark suites: `npm run bench` (all) or `npm run bench -- codec crypto`.
 // Each suite module exports `run(): Promise<void>` and prints its own table and ratios.
 // Performance is measured here, never asserted in tests.
-const SUITES = ['codec', 'crypto', 'esp', 'engine', 'scale', 'dos'] as const;
+const SUITES = ['codec', 'crypto', 'esp', 'engine', 'scale', 'dos', 'locators'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

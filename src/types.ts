@@ -72,9 +72,18 @@ export type LocalLocator = {
   readonly interface?: string;
   /** A tunnel or virtual interface: announced, but not as preferred (RFC 8047 §5.1). */
   readonly tunnel?: boolean;
-  /** Ask for the P bit on this locator (one per address family is used). */
+  /** Ask for the P bit on this locator (one per address family and traffic type is used). */
   readonly preferred?: boolean;
+  /**
+   * What the peer may use the locator for (RFC 8046 §4.1 Traffic Type): 0 both HIP signalling
+   * and ESP data, 1 signalling only, 2 data only. The P bit has scope over that traffic type.
+   * @defaultValue 0
+   */
+  readonly trafficType?: TrafficType;
 };
+
+/** RFC 8046 §4.1 Traffic Type: 0 signalling and data, 1 HIP signalling only, 2 ESP data only. */
+export type TrafficType = 0 | 1 | 2;
 
 /** Peer locator states of RFC 8046 §5.1. */
 export type LocatorState = 'UNVERIFIED' | 'ACTIVE' | 'DEPRECATED';
@@ -90,4 +99,9 @@ export type PeerLocator = {
   readonly preferred: boolean;
   /** Absolute expiry time of the locator's lifetime. */
   readonly expiresAt: Millis;
+  /**
+   * The Traffic Type the peer announced (RFC 8046 §4.1): 0 both, 1 HIP signalling only, 2 ESP
+   * data only; `preferred` has scope over it. The base exchange's locator is 0.
+   */
+  readonly trafficType: number;
 };

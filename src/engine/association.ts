@@ -33,6 +33,13 @@ export class LocatorTable {
   values(): readonly PeerLocatorEntry[] {
     return this.entries;
   }
+  delete(key: string): void {
+    const i = this.entries.findIndex((e) => e.key === key);
+    if (i >= 0) this.entries.splice(i, 1);
+  }
+  get size(): number {
+    return this.entries.length;
+  }
 }
 
 export class Association {
@@ -65,10 +72,19 @@ export class Association {
   r1Generation: bigint | undefined;
   /** The peer locator table (RFC 8046 §5.1), keyed by locatorKey. */
   readonly peerLocators = new LocatorTable();
-  /** Digest of the last LOCATOR_SET processed, to skip a duplicate (RFC 8046 §5.3). */
-  lastLocatorSet: string | undefined;
   /** What we last announced, to send a LOCATOR_SET only when it changes. */
   lastAnnounced: string | undefined;
+  /**
+   * Our locators the caller reported failing toward this peer (`path-error`, RFC 8047 §4.2.3):
+   * not used as sources and not announced as preferred until our locators change. Usually
+   * undefined; at most one entry per local locator.
+   */
+  failedLocals: Set<string> | undefined = undefined;
+  /**
+   * The peer SPIs of SA pairs we deprecated ourselves (RFC 8047 §5.2 case 4), the last few: the
+   * peer may deprecate the same pair at the same time. Usually undefined.
+   */
+  retiredPeerSpis: number[] | undefined = undefined;
   /** An R1 went to this peer after the association was ESTABLISHED (a restart may follow). */
   r1SinceEstablished = false;
   /**
@@ -108,7 +124,6 @@ export class Association {
     this.peerHostId = undefined;
     this.kij = undefined;
     this.r1Generation = undefined;
-    this.lastLocatorSet = undefined;
     this.lastAnnounced = undefined;
     this.updateBucket = undefined;
     this.bexLocators = undefined;

@@ -20,7 +20,7 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
-import { bexLocatorSet, initPeerLocators, pathTo, usableAddress } from './mobility.js';
+import { bexLocatorSet, initPeerLocators, pathTo, sourceLocators, usableAddress } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
@@ -29,7 +29,18 @@ import { backoff } from './timing.js';
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
   const v4 = isV4(peer);
-  return core.localLocators.find((l) => isV4(l) === v4);
+  // Never from an address the privacy filter keeps from peers (RFC 8046 §6.4).
+  return sourceLocators(core).find((l) => isV4(l) === v4);
+}
+
+/**
+ * Where a reply to a packet that arrived at our `dst` leaves from: `dst`, unless the privacy
+ * filter keeps it from peers (RFC 8046 §6.4) and another address of ours of that family exists.
+ */
+export function replySource(core: EngineCore, dst: Locator): Locator {
+  if (!core.isPrivate(dst)) return dst;
+  const v4 = isV4(dst);
+  return sourceLocators(core).find((l) => isV4(l) === v4) ?? dst;
 }
 
 function isV4(l: Locator): boolean {
@@ -80,9 +91,11 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const k = puzzleK(core, local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
   const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
-  // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to.
-  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, dst, src);
-  send(core, r1, dst, src);
+  // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to
+  // (another of ours when the privacy filter keeps that one from peers, RFC 8046 §6.4).
+  const from = replySource(core, dst);
+  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, from, src);
+  send(core, r1, from, src);
 }
 
 /** K the puzzle policy asks for now (§4.1.1), kept within what RHASH can carry. */
@@ -421,7 +434,8 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
   // Keep owned locators (inputs may be reused by the caller): ours from the local list, the
   // peer's as a copy.
-  const localLocator = core.localLocators.find((l) => equalBytes(l, dst)) ?? copyBytes(dst);
+  const arrivedAt = replySource(core, dst);
+  const localLocator = core.localLocators.find((l) => equalBytes(l, arrivedAt)) ?? copyBytes(arrivedAt);
   const peerLocator = copyBytes(src);
   const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
   const localSpi = core.newSpi();

@@ -214,11 +214,32 @@ export type HipConfig = {
    */
   readonly maxPeerLocators: number;
   /**
-   * New peer addresses checked per received LOCATOR_SET, each check one UPDATE (RFC 8046 §5.4,
-   * §6).
+   * New peer addresses whose check starts at once when a LOCATOR_SET arrives, each check one
+   * UPDATE (RFC 8046 §5.4, §6). Every other new address is still checked (§5.4 MUST): it waits
+   * in the queue until a check of this peer completes (`maxOutstandingChecks`).
    * @defaultValue 8
    */
   readonly maxChecksPerUpdate: number;
+  /**
+   * Check packets (the UPDATE with ECHO_REQUEST_SIGNED and its retransmissions) sent to one
+   * unverified address before it is given up as unreachable and DEPRECATED (RFC 8046 §5.4,
+   * §6.2.1: an address that never answers must not turn the checks into a flood of a victim).
+   * @defaultValue 3
+   */
+  readonly maxChecksPerAddress: number;
+  /**
+   * Address checks of one peer under way at once; further checks are queued and start as earlier
+   * ones complete (RFC 8046 §6.2.1, RFC 4225: bounds the traffic a hostile peer can redirect).
+   * @defaultValue 8
+   */
+  readonly maxOutstandingChecks: number;
+  /**
+   * How long a DEPRECATED peer locator stays in the table before it ages out (RFC 8046 §5.1,
+   * §6.2.2); the table of one peer also never exceeds `maxPeerLocators`, the oldest DEPRECATED
+   * entries going first.
+   * @defaultValue 120000
+   */
+  readonly deprecatedLocatorMs: Millis;
   /**
    * Answer any unsupported locator type with NOTIFY, not only a preferred one (RFC 8046 §5.3:
    * MAY).
@@ -226,9 +247,11 @@ export type HipConfig = {
    */
   readonly notifyUnsupportedLocators: boolean;
   /**
-   * Lifetime we announce for our locators, in seconds; 0xffffffff is unbounded (RFC 8046 §4,
-   * §5.1).
-   * @defaultValue 4294967295
+   * Lifetime we announce for our locators, in seconds (RFC 8046 §4, §5.1); 0xffffffff is
+   * unbounded. A finite lifetime lets a peer forget addresses of ours that went away silently;
+   * the engine tracks what it announced and sends a fresh LOCATOR_SET when half of it has run
+   * out, so a peer never sees addresses that did not change become DEPRECATED.
+   * @defaultValue 3600
    */
   readonly locatorLifetimeS: number;
   /**
@@ -296,8 +319,11 @@ export const DEFAULT_CONFIG: HipConfig = {
   oldSaGraceMs: 5_000,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
+  maxChecksPerAddress: 3,
+  maxOutstandingChecks: 8,
+  deprecatedLocatorMs: 120_000,
   notifyUnsupportedLocators: true,
-  locatorLifetimeS: 0xffffffff,
+  locatorLifetimeS: 3600,
   updatePerSecond: 20,
   updateBurst: 40,
   neverAnnounce: [],
@@ -352,6 +378,9 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.silenceMs, 'config.silenceMs', 0, MAX_MS);
   aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
+  aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
+  aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);
+  aint(c.deprecatedLocatorMs, 'config.deprecatedLocatorMs', 0, MAX_MS);
   aint(c.locatorLifetimeS, 'config.locatorLifetimeS', 1, 0xffffffff);
   aint(c.updateBurst, 'config.updateBurst', 1, 1 << 20);
   if (typeof c.updatePerSecond !== 'number' || !(c.updatePerSecond > 0)) {

@@ -60,6 +60,8 @@ export interface EngineCore {
   halfOpenCount(): number;
   /** Our locators as announced to a peer at `peer`: privacy filter, then the announce policy. */
   announced(peer: Locator): readonly Announced[];
+  /** Whether our locator is in the privacy filter (`neverAnnounce`, RFC 8046 §6.4). */
+  isPrivate(l: Locator): boolean;
   /** One token of the per-association UPDATE processing limit (RFC 8046 §6, RFC 8047 §6). */
   takeUpdateToken(assoc: Association): boolean;
   /** One token of the engine-wide NOTIFY rate limit (RFC 7401 §5.3.6). */

@@ -11,7 +11,7 @@ import { nobleCrypto, defaultRandom } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { hitKey, isHit } from '../addr/hit.js';
 import ipaddr from 'ipaddr.js';
-import { asLocator, ipv4Bytes } from '../addr/locator.js';
+import { asLocator, ipv4Bytes, locatorKey, locatorRange } from '../addr/locator.js';
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource } from '../types.js';
 import { abytes, equalBytes, readU32, toHex } from '../util/bytes.js';
 import { assertNever } from '../util/assert.js';
@@ -28,7 +28,9 @@ import type { DropInfo, EngineCore } from './context.js';
 import { HipStateError, type DropReason } from './errors.js';
 import { OutputQueue, type Input, type Output, type Role } from './io.js';
 import { onNotify, sendNotify } from './notify.js';
-import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence } from './mobility.js';
+import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence, publicEntry } from './mobility.js';
+import { refreshLocators } from './locator-lifetime.js';
+import { onLocalPathFailed } from './local-path.js';
 import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
 import { R1Cache } from './r1.js';
 import type { AssocState, StateName } from './states.js';
@@ -195,7 +197,25 @@ export class EngineImpl implements EngineCore {
     // The privacy filter comes first and is not a policy choice: filtered ranges are never
     // announced (RFC 8047 §6, RFC 8046 §6.4).
     const allowed = this.localInfo.filter((l) => !this.privacy.some(([net, bits]) => inRange(l.address, net, bits)));
-    return this.policy.announce({ locators: allowed, peer });
+    // RFC 8047 §5.1 (MUST NOT announce broadcast, multicast or, toward a peer not on the link,
+    // link-local addresses) holds whatever the hook returns: it chooses among legal addresses only.
+    const peerLinkLocal = locatorRange(peer) === 'linkLocal';
+    const legal = (l: Locator): boolean => {
+      const r = locatorRange(l);
+      return r !== 'multicast' && r !== 'broadcast' && r !== 'unspecified' && (r !== 'linkLocal' || peerLinkLocal);
+    };
+    const seen = new Set<string>();
+    return this.policy.announce({ locators: allowed, peer }).filter((a) => {
+      const mine = allowed.some((l) => equalBytes(l.address, a.locator));
+      const key = locatorKey(a.locator);
+      if (!mine || !legal(a.locator) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+  /** Whether our locator `l` is kept from the peer by the privacy filter (RFC 8046 §6.4). */
+  isPrivate(l: Locator): boolean {
+    return this.privacy.some(([net, bits]) => inRange(l, net, bits));
   }
   takeUpdateToken(assoc: Association): boolean {
     assoc.updateBucket ??= new TokenBucket(this.config.updatePerSecond, this.config.updateBurst, this.current);
@@ -349,6 +369,11 @@ export class EngineImpl implements EngineCore {
         if (!assoc) return this.drop('unknown-spi', {});
         return onSeqExhausting(this, assoc, input.spi >>> 0);
       }
+      case 'path-error': {
+        const assoc = this.bySpi.get(input.spi >>> 0) ?? this.byOutboundSpi.get(input.spi >>> 0);
+        if (!assoc) return this.drop('unknown-spi', { src: input.src, detail: 'path-error for an SPI of no association' });
+        return onLocalPathFailed(this, assoc, input.src, input.dst);
+      }
       default:
         return assertNever(input, 'input kind');
     }
@@ -435,6 +460,8 @@ export class EngineImpl implements EngineCore {
         return expireOldSas(this, assoc);
       case 'LOCATOR_EXPIRE':
         return expireLocators(this, assoc);
+      case 'LOCATOR_REFRESH':
+        return refreshLocators(this, assoc);
       case 'PATH_SILENCE':
         return onSilence(this, assoc);
       case 'CLOSE_RETRANSMIT':
@@ -600,14 +627,7 @@ export class EngineImpl implements EngineCore {
   /** The peer locator table of an association (RFC 8046 §5.1). */
   peerLocators(id: AssocId): readonly PeerLocator[] {
     const a = this.mustGet(id);
-    return [...a.peerLocators.values()].map((e) => ({
-      locator: e.locator,
-      state: e.state,
-      type: e.type,
-      ...(e.spi !== undefined ? { spi: e.spi } : {}),
-      preferred: e.preferred,
-      expiresAt: e.expiresAt,
-    }));
+    return a.peerLocators.values().map(publicEntry);
   }
 
   // ---- outputs --------------------------------------------------------------------------------
@@ -654,6 +674,7 @@ export class EngineImpl implements EngineCore {
     switch (input.kind) {
       case 'esp-seen':
       case 'esp-seq-exhausting':
+      case 'path-error':
         return this.bySpi.has(input.spi >>> 0) || this.byOutboundSpi.get(input.spi >>> 0) !== undefined;
       case 'packet':
         return this.identityByHit(input.packet.receiverHit) !== undefined || input.packet.receiverHit.every((b) => b === 0);
@@ -690,6 +711,9 @@ function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: strin
     // A copy in the 16-byte form: 4-byte IPv4 addresses are mapped (asLocator).
     if (l instanceof Uint8Array) return { address: Uint8Array.from(asLocator(l, `${field}[${i}]`)) };
     if (typeof l !== 'object' || l === null) throw new TypeError(`"${field}[${i}]" expected a locator or LocalLocator`);
+    if (l.trafficType !== undefined && l.trafficType !== 0 && l.trafficType !== 1 && l.trafficType !== 2) {
+      throw new TypeError(`"${field}[${i}].trafficType" expected 0, 1 or 2 (RFC 8046 §4.1), got ${String(l.trafficType)}`);
+    }
     return { ...l, address: Uint8Array.from(asLocator(l.address, `${field}[${i}].address`)) };
   });
 }
@@ -700,7 +724,8 @@ function inRange(l: Locator, net: ipaddr.IPv4 | ipaddr.IPv6, bits: number): bool
   return addr.kind() === net.kind() && addr.match(net, bits);
 }
 
-const INPUT_KINDS: readonly string[] = ['datagram', 'packet', 'esp-seen', 'esp-seq-exhausting'];
+const INPUT_KINDS: readonly string[] = ['datagram', 'packet', 'esp-seen', 'esp-seq-exhausting', 'path-error'];
+const PATH_ERROR_CAUSES: readonly string[] = ['interface-down', 'unreachable', 'send-error'];
 
 /**
  * `src` and `dst` as the engine keeps them: 16 bytes, IPv4 in IPv4-in-IPv6 format (the locator
@@ -747,6 +772,10 @@ function checkInput(input: Input): Input {
     case 'esp-seq-exhausting':
       if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
       return input;
+    case 'path-error':
+      if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
+      if (!PATH_ERROR_CAUSES.includes(input.cause)) throw new TypeError(`"input.cause" expected one of ${PATH_ERROR_CAUSES.join(', ')}, got ${JSON.stringify(input.cause) ?? String(input.cause)}`);
+      return withLocators(input);
   }
 }
 

@@ -59,8 +59,13 @@ export type DropReason =
   | 'policy'
   /** Dropped by a rate limit. */
   | 'rate-limited'
-  /** An esp-seen or esp-seq-exhausting input for an SPI we do not know. */
-  | 'unknown-spi';
+  /**
+   * An esp-seen or esp-seq-exhausting input for an SPI we do not know, or a type 1 locator of a
+   * LOCATOR_SET bound to an SPI of no SA of the association (RFC 8047 §5.2; that locator only).
+   */
+  | 'unknown-spi'
+  /** An UPDATE's HOST_ID is not the association's Host Identity (RFC 8046 §4.3 MUST). */
+  | 'host-id-mismatch';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

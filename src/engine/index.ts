@@ -1,7 +1,7 @@
 // The engine's public surface (re-exported from the package root).
 export { HipEngine } from './hip-engine.js';
 export type { AssociationInfo, EngineOptions, EngineStats } from './engine.js';
-export type { Input, Output, HipEvent, FailReason, Role } from './io.js';
+export type { Input, Output, HipEvent, FailReason, PathErrorCause, Role } from './io.js';
 export { DEFAULT_CONFIG, resolveConfig, type HipConfig } from './config.js';
 export { DEFAULT_POLICY, type EnginePolicy, type AnnounceContext, type Announced, type PuzzleLoad } from './policy.js';
 export { HipStateError, HipInternalError, type DropReason, type HipStateErrorCode } from './errors.js';

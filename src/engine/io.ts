@@ -23,7 +23,18 @@ export type Input =
   /** The data plane authenticated an inbound ESP packet on `spi` (RFC 8046 §5.4 implicit verification, §5.6 credit). */
   | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes?: number }
   /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
-  | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
+  | { readonly kind: 'esp-seq-exhausting'; readonly spi: number }
+  /**
+   * A local path is failing (RFC 8047 §4.2.3): sending from our `src` to the peer's `dst` on the
+   * SA `spi` (outbound or inbound SPI of the pair) failed, because the interface went down, an
+   * ICMP unreachable came back, or the send returned an error. The engine moves that SA's
+   * traffic to another local locator of the family and announces it as preferred, or, with no
+   * other local locator, moves to another peer locator and checks `dst` again.
+   */
+  | { readonly kind: 'path-error'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly cause: PathErrorCause };
+
+/** What made a local path fail (the `path-error` input). */
+export type PathErrorCause = 'interface-down' | 'unreachable' | 'send-error';
 
 /** Why an association failed (the `failed` event). */
 export type FailReason =

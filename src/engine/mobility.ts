@@ -16,9 +16,12 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { sendNotify } from './notify.js';
 import { notifyDataRoom } from './limits.js';
-import { updateSa } from './sa.js';
+import { deleteSa, updateSa } from './sa.js';
 import type { PendingUpdate, SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './update.js';
+import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
+import { nextAgeOut, noteAnnounced, trimPeerLocators } from './locator-lifetime.js';
+import { demoteFailing } from './local-path.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
 export type PeerLocatorEntry = {
@@ -42,6 +45,8 @@ export type PeerLocatorEntry = {
    * undefined when it is not. Cleared when it answers or is announced afresh.
    */
   suspectSince: Millis | undefined;
+  /** When the entry became DEPRECATED (it ages out from then, RFC 8046 §6.2.2); else undefined. */
+  deprecatedAt: Millis | undefined;
 };
 
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
@@ -54,7 +59,8 @@ const ALLOWED: Readonly<Record<LocatorState, readonly LocatorState[]>> = {
 /** Lifetime value meaning "does not expire" (RFC 8046 §5.1). */
 export const LIFETIME_UNBOUNDED = 0xffffffff;
 
-function publicEntry(e: PeerLocatorEntry): PeerLocator {
+/** The public view of a table entry (`PeerLocator`). */
+export function publicEntry(e: PeerLocatorEntry): PeerLocator {
   return {
     locator: e.locator,
     state: e.state,
@@ -62,6 +68,7 @@ function publicEntry(e: PeerLocatorEntry): PeerLocator {
     ...(e.spi !== undefined ? { spi: e.spi } : {}),
     preferred: e.preferred,
     expiresAt: e.expiresAt,
+    trafficType: e.trafficType,
   };
 }
 
@@ -73,6 +80,7 @@ function setState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to:
   if (e.state === to) return;
   invariant(ALLOWED[e.state].includes(to), `locator ${e.state} -> ${to} is not allowed by RFC 8046 §5.1`);
   e.state = to;
+  e.deprecatedAt = to === 'DEPRECATED' ? core.now : undefined;
   if (to === 'ACTIVE') e.suspectSince = undefined;
   if (to !== 'UNVERIFIED') {
     e.nonce = undefined;
@@ -116,9 +124,12 @@ export function initPeerLocators(core: EngineCore, assoc: Association, spi: numb
     viaSpi: undefined,
     lastSeenAt: core.now,
     suspectSince: undefined,
+    deprecatedAt: undefined,
   };
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
+  // The base exchange carried our LOCATOR_SET (bexLocatorSet): its lifetime runs from now.
+  if (core.announced(assoc.peerLocator).length >= 2) noteAnnounced(core, assoc);
   applyBexLocators(core, assoc);
   if (core.config.silenceMs > 0) assoc.timers.set('PATH_SILENCE', core.now + core.config.silenceMs);
 }
@@ -135,7 +146,7 @@ export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator 
   const announced = core.announced(peer);
   if (announced.length < 2) return undefined;
   const locators: LocatorEntryInit[] = announced.map((a) => ({
-    trafficType: 0,
+    trafficType: a.trafficType ?? 0,
     locatorType: 0 as const,
     preferred: current ? equalBytes(a.locator, current) : a.preferred,
     lifetime: core.config.locatorLifetimeS,
@@ -153,11 +164,11 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
   const pending = assoc.bexLocators;
   assoc.bexLocators = undefined;
   if (!pending) return ensureSaPerInterface(core, assoc);
-  const checks: LocatorCheck[] = [];
-  for (const l of pending.locators.slice(0, core.config.maxPeerLocators)) {
+  for (const l of pending.locators) {
     if (l.locatorType !== 0 || !('address' in l) || !usableAddress(l.address) || l.lifetime === 0) continue;
     const key = locatorKey(l.address);
-    if (assoc.peerLocators.has(key)) continue;
+    // RFC 8046 §6.2.2: the table of one peer stays within the cap.
+    if (assoc.peerLocators.has(key) || assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
     const trusted = pending.from === 'R1' && l.preferred;
     const e: PeerLocatorEntry = {
       locator: Uint8Array.from(l.address),
@@ -168,18 +179,19 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
       preferred: false,
       trafficType: l.trafficType,
       expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
-      nonce: trusted ? undefined : core.random(16),
+      nonce: undefined,
       viaSpi: undefined,
       lastSeenAt: core.now,
       suspectSince: undefined,
+      deprecatedAt: undefined,
     };
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
-    if (e.nonce) checks.push({ nonce: e.nonce, locator: e.locator, key });
   }
   armLocatorExpiry(core, assoc);
   ensureSaPerInterface(core, assoc);
-  for (const c of checks.slice(0, core.config.maxChecksPerUpdate)) sendCheck(core, assoc, c);
+  // Every UNVERIFIED one is checked (RFC 8046 §5.4), within the budget of checks.
+  pumpChecks(core, assoc);
 }
 
 /**
@@ -189,7 +201,7 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
  */
 export function sendCheck(core: EngineCore, assoc: Association, c: LocatorCheck, src?: Locator): void {
   const spi = established(assoc)!.sas[0]!.localSpi;
-  sendSeqUpdate(
+  const id = sendSeqUpdate(
     core,
     assoc,
     [
@@ -199,6 +211,9 @@ export function sendCheck(core: EngineCore, assoc: Association, c: LocatorCheck,
     'verify',
     { dst: c.locator, ...(src ? { src } : {}), verify: { nonce: c.nonce, locatorKey: c.key }, trigger: 'rekey' },
   );
+  // Nothing could be sent (no locator of that family): the address stays queued (pumpChecks).
+  const e = assoc.peerLocators.get(c.key);
+  if (id < 0 && e?.nonce === c.nonce) e.nonce = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,10 +233,11 @@ export function onLocatorSet(
   ls: ParamOf<'LOCATOR_SET'>,
   ctx: { espInfoSpi: number | undefined; src: Locator },
 ): LocatorSetOutcome {
-  // RFC 8046 §5.3: a LOCATOR_SET already processed (sent again, or to several of our addresses)
-  // MUST NOT be processed twice.
-  const digest = toHex(core.crypto.hash('sha256', rawParam(pkt, ls)));
-  if (assoc.lastLocatorSet === digest) return { verify: [], refused: undefined };
+  // RFC 8046 §5.3: only a retransmitted UPDATE (a SEQ already processed, detected in onUpdate)
+  // is not processed again. The same LOCATOR_SET in a new UPDATE is processed: "If the address is
+  // already bound, its lifetime is updated. If the status of the address is DEPRECATED, the
+  // status is changed to UNVERIFIED." Processing it twice is harmless: an address already under
+  // check is not checked twice.
   // RFC 8046 §6 (SHOULD limit the locators kept per peer): refuse the whole set rather than keep a part.
   if (ls.locators.length > core.config.maxPeerLocators) {
     return { verify: [], refused: { reason: 'policy', detail: `LOCATOR_SET with ${ls.locators.length} locators > maxPeerLocators` } };
@@ -244,14 +260,20 @@ export function onLocatorSet(
     // RFC 8046 §5.3: never broadcast or multicast; a zero lifetime is invalid (RFC 8046 §4).
     if (!usableAddress(address) || l.lifetime === 0) continue;
     const boundSpi = l.locatorType === 1 && 'spi' in l ? l.spi : undefined;
-    if (l.locatorType === 1 && (boundSpi === undefined || !peerSpis.has(boundSpi))) continue; // bound to no SA we know
+    if (l.locatorType === 1 && (boundSpi === undefined || !peerSpis.has(boundSpi))) {
+      // Bound to no SA we know (RFC 8047 §5.2 binds a type 1 address to the SPI it names): this
+      // locator cannot be used and is dropped, reported; the rest of the UPDATE stands and is
+      // ACKed (only an ESP_INFO fitting no case stops the processing of an UPDATE).
+      core.drop('unknown-spi', { packetKind: 'UPDATE', src: ctx.src, assoc, detail: `type 1 locator names SPI ${boundSpi ?? 'none'}, bound to no SA of this association` });
+      continue;
+    }
     const key = locatorKey(address);
     listed.add(key);
     const spi = l.locatorType === 1 ? boundSpi : core.policy.bindType0Locator({ address, espInfoSpi: ctx.espInfoSpi, peerSpis: [...peerSpis] });
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined };
+      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined, deprecatedAt: undefined };
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
@@ -262,7 +284,7 @@ export function onLocatorSet(
       if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
       else emitUpsert(core, assoc, e);
     }
-    if (e.state === 'UNVERIFIED' && e.nonce === undefined) {
+    if (e.state === 'UNVERIFIED' && !checkUnderWay(assoc, key) && !checks.some((c) => c.key === key)) {
       e.nonce = core.random(16);
       e.viaSpi = undefined;
       checks.push({ nonce: e.nonce, locator: e.locator, key });
@@ -290,16 +312,18 @@ export function onLocatorSet(
     }
     sendNotify(core, assoc.local, assoc.peerHit, NOTIFY_TYPE.LOCATOR_TYPE_UNSUPPORTED, data, assoc.localLocator, assoc.peerLocator, assoc);
   }
-  assoc.lastLocatorSet = digest;
+  // RFC 8046 §6.2.2: the whole table of one peer stays within the cap (the set itself is within
+  // it, so the DEPRECATED entries it left out make room).
+  trimPeerLocators(core, assoc);
+  invariant(assoc.peerLocators.size <= core.config.maxPeerLocators, 'peer locator table over maxPeerLocators');
   armLocatorExpiry(core, assoc);
   rebind(core, assoc);
-  // Preferred first: it is the one §5.5 asks to switch to once verified.
+  // Preferred first: it is the one §5.5 asks to switch to once verified. The batch is what the
+  // budget of checks allows now; the others wait in the queue (pumpChecks) and are checked too.
   checks.sort((a, b) => Number(assoc.peerLocators.get(b.key)!.preferred) - Number(assoc.peerLocators.get(a.key)!.preferred));
-  return { verify: checks.slice(0, core.config.maxChecksPerUpdate), refused: undefined };
-}
-
-function rawParam(pkt: HipPacket, p: ParamOf<'LOCATOR_SET'>): Uint8Array {
-  return pkt.raw && p.span ? pkt.raw.subarray(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
+  const batch = checks.slice(0, Math.min(core.config.maxChecksPerUpdate, checkRoom(core, assoc)));
+  for (const c of checks.slice(batch.length)) assoc.peerLocators.get(c.key)!.nonce = undefined;
+  return { verify: batch, refused: undefined };
 }
 
 /** RFC 8046 §5.2-5.3: unicast or anycast only; no multicast, broadcast or unspecified address. */
@@ -314,6 +338,7 @@ export function deprecateSpiLocators(core: EngineCore, assoc: Association, peerS
   for (const e of assoc.peerLocators.values()) {
     if (e.spi === peerSpi && e.state !== 'DEPRECATED') setState(core, assoc, e, 'DEPRECATED');
   }
+  armLocatorExpiry(core, assoc);
   rebind(core, assoc);
 }
 
@@ -336,6 +361,8 @@ export function onVerifyFailed(core: EngineCore, assoc: Association, key: string
   const e = assoc.peerLocators.get(key);
   if (!e || e.state !== 'UNVERIFIED') return;
   setState(core, assoc, e, 'DEPRECATED');
+  // It ages out from now (RFC 8046 §6.2.2).
+  armLocatorExpiry(core, assoc);
   rebind(core, assoc);
 }
 
@@ -349,6 +376,7 @@ export function onDataFrom(core: EngineCore, assoc: Association, spi: number, sr
   if (e && e.state === 'UNVERIFIED' && e.viaSpi === spi) {
     setState(core, assoc, e, 'ACTIVE');
     rebind(core, assoc);
+    pumpChecks(core, assoc);
   }
 }
 
@@ -368,11 +396,15 @@ export type PathChoice = { readonly entry: PeerLocatorEntry; readonly creditLimi
  * (policy); else the preferred (or any) UNVERIFIED one, used within credit; never DEPRECATED.
  * `candidates` narrows to the locators usable for one SA.
  */
-export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[]): PathChoice | undefined {
+export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[], use: 'signalling' | 'data' = 'data'): PathChoice | undefined {
   // Only addresses of a family we have a locator in can be reached (RFC 8047 §4.2.9).
-  const families = new Set(core.localLocators.map(locatorFamily));
-  const live = candidates.filter((e) => e.state !== 'DEPRECATED' && families.has(locatorFamily(e.locator)));
-  const preferred = live.find((e) => e.preferred);
+  const families = new Set(sourceLocators(core).map(locatorFamily));
+  // RFC 8046 §4.1 Traffic Type: a signalling-only locator (1) never carries ESP, a data-only one
+  // (2) never HIP control traffic; the P bit has scope over the locator's Traffic Type, and "the
+  // more specific Traffic Type rule applies".
+  const specific = use === 'signalling' ? 1 : 2;
+  const live = candidates.filter((e) => e.state !== 'DEPRECATED' && families.has(locatorFamily(e.locator)) && (e.trafficType === 0 || e.trafficType === specific));
+  const preferred = live.find((e) => e.preferred && e.trafficType === specific) ?? live.find((e) => e.preferred && e.trafficType === 0);
   if (preferred?.state === 'ACTIVE') return { entry: preferred, creditLimited: false };
   const active = live.filter((e) => e.state === 'ACTIVE');
   if (active.length > 0) {
@@ -389,7 +421,8 @@ function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
   // A path that failed (or went silent) is not a candidate while it is being checked again:
   // an SA whose own addresses all failed moves to any other address of the peer (RFC 8047
   // §4.2.3 fault tolerance), instead of sending within credit to a dead one.
-  const all = [...assoc.peerLocators.values()];
+  // A signalling-only locator never carries ESP (RFC 8046 §4.1).
+  const all = assoc.peerLocators.values().filter((e) => e.trafficType !== 1);
   const healthy = all.filter((e) => e.suspectSince === undefined);
   const bound = healthy.filter((e) => (e.spi === undefined ? e.type === 0 : e.spi === sa.peerSpi));
   if (bound.length > 0) return bound;
@@ -407,7 +440,7 @@ function candidatesFor(assoc: Association, sa: SaPair): PeerLocatorEntry[] {
 export function rebind(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
   if (!st) return;
-  const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()]);
+  const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()], 'signalling');
   if (control) {
     assoc.peerLocator = control.entry.locator;
     assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
@@ -418,8 +451,9 @@ export function rebind(core: EngineCore, assoc: Association): void {
     // the first pair follows the preferred locator (§5.4).
     const own = candidatesFor(assoc, sa);
     const current = assoc.peerLocators.get(locatorKey(sa.peerLocator));
-    const reachable = core.localLocators.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
-    const ownsLocal = core.localLocators.some((l) => equalBytes(l, sa.localLocator));
+    const sources = sourceLocators(core);
+    const reachable = sources.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
+    const ownsLocal = sources.some((l) => equalBytes(l, sa.localLocator));
     if (i > 0 && current?.state === 'ACTIVE' && own.includes(current) && reachable && ownsLocal && !sa.creditLimited) return sa;
     let choice = choosePeerLocator(core, assoc, own);
     // None of the SA's own addresses is verified: while another ACTIVE address of the peer
@@ -469,26 +503,40 @@ export function rebind(core: EngineCore, assoc: Association): void {
  */
 export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?: Locator): { src: Locator; dst: Locator } | undefined {
   const family = locatorFamily(dst);
-  const ours = (l: Locator): boolean => core.localLocators.some((x) => equalBytes(x, l));
+  const sources = sourceLocators(core);
+  const ours = (l: Locator): boolean => sources.some((x) => equalBytes(x, l));
   if (src && locatorFamily(src) === family && ours(src)) return { src, dst };
-  const local = core.localLocators.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? core.localLocators.find((l) => locatorFamily(l) === family);
+  const local = sources.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? sources.find((l) => locatorFamily(l) === family);
   // No locator of ours in that family: the packet cannot be sent (never from an address we no
   // longer have, never to another address than the one meant).
   return local ? { src: local, dst } : undefined;
 }
 
-/** A local locator of `peer`'s family: `current` if it fits and is still ours, else the first. */
+/**
+ * A local locator of `peer`'s family: `current` if it fits and is still ours, else the first;
+ * never one the privacy filter keeps from the peer while another exists.
+ */
 export function localFor(core: EngineCore, peer: Locator, current: Locator): Locator {
   const family = locatorFamily(peer);
-  const ours = core.localLocators.filter((l) => locatorFamily(l) === family);
+  const ours = sourceLocators(core).filter((l) => locatorFamily(l) === family);
   return ours.find((l) => equalBytes(l, current)) ?? ours[0] ?? current;
+}
+
+/**
+ * Our locators that may be the source of HIP or ESP traffic: an address in `neverAnnounce` is
+ * not, since the peer would learn it from the packet's source as well as from a LOCATOR_SET
+ * (RFC 8046 §6.4). O(local locators).
+ */
+export function sourceLocators(core: EngineCore): readonly Locator[] {
+  const all = core.localLocators;
+  return all.some((l) => core.isPrivate(l)) ? all.filter((l) => !core.isPrivate(l)) : all;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lifetimes (RFC 8046 §5.1: ACTIVE or UNVERIFIED → DEPRECATED when the lifetime expires)
 
 export function armLocatorExpiry(core: EngineCore, assoc: Association): void {
-  let next = Infinity;
+  let next = nextAgeOut(core, assoc);
   for (const e of assoc.peerLocators.values()) if (e.state !== 'DEPRECATED' && e.expiresAt < next) next = e.expiresAt;
   if (next === Infinity) assoc.timers.clear('LOCATOR_EXPIRE');
   else assoc.timers.set('LOCATOR_EXPIRE', next);
@@ -498,8 +546,10 @@ export function expireLocators(core: EngineCore, assoc: Association): void {
   for (const e of assoc.peerLocators.values()) {
     if (e.state !== 'DEPRECATED' && e.expiresAt <= core.now) setState(core, assoc, e, 'DEPRECATED');
   }
+  trimPeerLocators(core, assoc);
   armLocatorExpiry(core, assoc);
   rebind(core, assoc);
+  pumpChecks(core, assoc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,10 +560,10 @@ export function expireLocators(core: EngineCore, assoc: Association): void {
  * a locator an SA uses as type 1 with that SA's (our inbound) SPI, the others as type 0.
  */
 export function ourLocatorSet(core: EngineCore, assoc: Association, sas: readonly SaPair[], extraType1?: { locator: Locator; spi: number }): ParamInit {
-  const chosen = core.announced(assoc.peerLocator);
+  const chosen = demoteFailing(assoc, core.announced(assoc.peerLocator));
   const locators: LocatorEntryInit[] = chosen.map((c) => {
     const sa = extraType1 && equalBytes(extraType1.locator, c.locator) ? { localSpi: extraType1.spi } : sas.find((s) => equalBytes(s.localLocator, c.locator));
-    const common = { trafficType: 0, preferred: c.preferred, lifetime: core.config.locatorLifetimeS };
+    const common = { trafficType: c.trafficType ?? 0, preferred: c.preferred, lifetime: core.config.locatorLifetimeS };
     return sa ? { ...common, locatorType: 1 as const, spi: sa.localSpi, address: c.locator } : { ...common, locatorType: 0 as const, address: c.locator };
   });
   return { kind: 'LOCATOR_SET', locators };
@@ -530,6 +580,8 @@ export function onLocalLocatorsChanged(
 ): void {
   const st = established(assoc);
   if (!st) return;
+  // The caller's new view of our locators replaces what path-error inputs said (RFC 8047 §4.2.3).
+  assoc.failedLocals = undefined;
   const fromLost = !core.localLocators.some((l) => equalBytes(l, assoc.localLocator));
   const lostReplacement = (lost: Locator, peer: Locator): Locator => {
     // A lost address whose interface has a new one moved (RFC 8046 §3.2.1): the SA follows it.
@@ -538,7 +590,8 @@ export function onLocalLocatorsChanged(
     return moved?.address ?? localFor(core, peer, lost);
   };
   if (fromLost) assoc.localLocator = lostReplacement(assoc.localLocator, assoc.peerLocator);
-  const sas = st.sas.map((sa) => {
+  retireLostInterfaces(core, assoc, opts.previous, opts.current);
+  const sas = established(assoc)!.sas.map((sa) => {
     if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return sa;
     const next: SaPair = { ...sa, localLocator: lostReplacement(sa.localLocator, sa.peerLocator) };
     updateSa(core, assoc, next);
@@ -548,7 +601,8 @@ export function onLocalLocatorsChanged(
   // With a whole address family gone, control traffic and SAs move to a peer locator of a family
   // we still have (RFC 8047 §4.2.9).
   rebind(core, assoc);
-  recheckUnverified(core, assoc);
+  // Peer addresses whose check could not be sent (no locator of their family) may be reachable now.
+  pumpChecks(core, assoc);
   if (!opts.announce) return;
   const set = ourLocatorSet(core, assoc, established(assoc)!.sas);
   const digest = JSON.stringify(set, (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
@@ -559,12 +613,41 @@ export function onLocalLocatorsChanged(
     // RFC 8046 §3.2.2: readdress with a mobile-initiated rekey; type 1 locators name the new SPI.
     const ls = set.kind === 'LOCATOR_SET' ? { ...set, locators: set.locators.map((l) => (l.locatorType === 1 && 'spi' in l && l.spi === sa.localSpi ? { ...l, spi: 0 } : l)) } : set;
     startSaNegotiation(core, assoc, 'rekey', sa, false, [ls]);
+    noteAnnounced(core, assoc);
     return;
   }
   // RFC 8046 §5.2 case 1: ESP_INFO with OLD = NEW = the current SPI, LOCATOR_SET, SEQ; sent to
   // the peer's preferred address from the new locator.
   sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, set], 'locators', { trigger: 'rekey' });
+  noteAnnounced(core, assoc);
   ensureSaPerInterface(core, assoc);
+}
+
+/**
+ * An SA pair whose interface is gone (its local locator lost and no locator of that interface
+ * left) is deprecated rather than moved onto another interface: UPDATE(ESP_INFO with NEW SPI 0,
+ * SEQ), RFC 8047 §5.2 case 4 / RFC 8046 §5.3 case 4, one UPDATE per pair (a host SHOULD be
+ * prepared for a single ESP_INFO, RFC 8046 §5.3). Otherwise every interface that comes back
+ * would add a pair (ensureSaPerInterface) and the pairs of a host whose interfaces flap would
+ * grow without bound. At least one pair always stays; nothing is retired during an SA
+ * negotiation (RFC 7402 §6.8: one at a time).
+ */
+function retireLostInterfaces(core: EngineCore, assoc: Association, previous: readonly LocalLocator[], current: readonly LocalLocator[]): void {
+  const st = established(assoc)!;
+  if (st.update.rekey || st.sas.length < 2) return;
+  const gone = (sa: SaPair): boolean => {
+    if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return false;
+    const iface = previous.find((l) => equalBytes(l.address, sa.localLocator))?.interface;
+    return iface !== undefined && !current.some((l) => l.interface === iface);
+  };
+  const retire = st.sas.filter(gone);
+  if (retire.length === st.sas.length) retire.shift();
+  if (retire.length === 0) return;
+  for (const sa of retire) deleteSa(core, assoc, 'out', sa.peerSpi);
+  assoc.retiredPeerSpis = [...(assoc.retiredPeerSpis ?? []), ...retire.map((sa) => sa.peerSpi)].slice(-8);
+  setUpdate(assoc, 'recv-UPDATE', { retiring: [...st.update.retiring, ...retire.map((sa) => sa.localSpi)] }, st.sas.filter((sa) => !retire.includes(sa)));
+  assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
+  for (const sa of retire) sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: 0 }], 'deprecate-sa', { trigger: 'rekey' });
 }
 
 /**
@@ -593,20 +676,6 @@ function sameFamilyActive(assoc: Association, local: Locator): Locator | undefin
 }
 
 /**
- * Peer addresses still UNVERIFIED with no check under way (their check could not be sent: we had
- * no locator of their family) are checked now that our locators changed.
- */
-function recheckUnverified(core: EngineCore, assoc: Association): void {
-  const st = established(assoc)!;
-  for (const e of assoc.peerLocators.values()) {
-    if (e.state !== 'UNVERIFIED' || st.update.pending.some((p) => p.verify?.locatorKey === e.key)) continue;
-    if (!pathTo(core, assoc, e.locator)) continue;
-    e.nonce = core.random(16);
-    sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key });
-  }
-}
-
-/**
  * RFC 8047 §4.2.4 / §5.1 case 2: a new SA pair bound to one of our locators (and a peer locator),
  * for load balancing. UPDATE(ESP_INFO with OLD SPI 0, LOCATOR_SET, SEQ) from that locator.
  */
@@ -616,6 +685,7 @@ export function addSaPair(core: EngineCore, assoc: Association, local: Locator, 
   const set = ourLocatorSet(core, assoc, st.sas, { locator: local, spi: 0 });
   assoc.lastAnnounced = JSON.stringify(ourLocatorSet(core, assoc, st.sas), (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
   startSaNegotiation(core, assoc, 'new-sa', template, false, [set], { src: local, dst: peer });
+  noteAnnounced(core, assoc);
 }
 
 /**
@@ -626,6 +696,16 @@ export function addSaPair(core: EngineCore, assoc: Association, local: Locator, 
 export function onPathFailed(core: EngineCore, assoc: Association, peer: Locator): void {
   const e = assoc.peerLocators.get(locatorKey(peer));
   if (e && e.state === 'ACTIVE') reverify(core, assoc, e, true);
+}
+
+/**
+ * Our UPDATEs to `peer` go unanswered (RFC 8047 §4.2.3: "whether an address is in a working
+ * state"): while it is checked again, control traffic and SAs move to another ACTIVE locator;
+ * it keeps its preference and comes back if it answers.
+ */
+export function suspectPath(core: EngineCore, assoc: Association, peer: Locator): void {
+  const e = assoc.peerLocators.get(locatorKey(peer));
+  if (e && e.state === 'ACTIVE' && assoc.peerLocators.values().some((x) => x !== e && x.state === 'ACTIVE')) reverify(core, assoc, e, false);
 }
 
 /** ACTIVE → UNVERIFIED, traffic moved off it, and an address check sent to it. */

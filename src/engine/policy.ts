@@ -44,8 +44,11 @@ export type AnnounceContext = {
   readonly peer: Locator;
 };
 
-/** One locator to announce in a LOCATOR_SET, with its P (preferred) bit (RFC 8046 §4). */
-export type Announced = { readonly locator: Locator; readonly preferred: boolean };
+/**
+ * One locator to announce in a LOCATOR_SET, with its P (preferred) bit (RFC 8046 §4) and its
+ * Traffic Type (RFC 8046 §4.1; default 0, both signalling and data).
+ */
+export type Announced = { readonly locator: Locator; readonly preferred: boolean; readonly trafficType?: 0 | 1 | 2 };
 
 /**
  * Policy hooks (`EngineOptions.policy`, any subset) for the choices the RFCs leave to local
@@ -74,7 +77,8 @@ export type EnginePolicy = {
    * Which of our locators to announce to a peer, and which carry the P bit (RFC 8047 §5.1,
    * RFC 8046 §5.2). Default: never multicast, broadcast, unspecified or loopback; link-local
    * only when the peer's address is link-local too (same link); one preferred locator per address
-   * family: the one the caller flagged, else the first that is not a tunnel.
+   * family and Traffic Type (the P bit's scope, RFC 8046 §4.1): the one the caller flagged, else
+   * the first that is not a tunnel; each locator with the Traffic Type the caller gave it.
    */
   readonly announce: (ctx: AnnounceContext) => readonly Announced[];
   /**
@@ -122,11 +126,13 @@ export const DEFAULT_POLICY: EnginePolicy = {
     });
     const preferred = new Set<LocalLocator>();
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const of = usable.filter((l) => locatorFamily(l.address) === family);
-      const pick = of.find((l) => l.preferred && !l.tunnel) ?? of.find((l) => l.preferred) ?? of.find((l) => !l.tunnel) ?? of[0];
-      if (pick) preferred.add(pick);
+      for (const traffic of [0, 1, 2] as const) {
+        const of = usable.filter((l) => locatorFamily(l.address) === family && (l.trafficType ?? 0) === traffic);
+        const pick = of.find((l) => l.preferred && !l.tunnel) ?? of.find((l) => l.preferred) ?? of.find((l) => !l.tunnel) ?? of[0];
+        if (pick) preferred.add(pick);
+      }
     }
-    return usable.map((l) => ({ locator: l.address, preferred: preferred.has(l) }));
+    return usable.map((l) => ({ locator: l.address, preferred: preferred.has(l), ...(l.trafficType ? { trafficType: l.trafficType } : {}) }));
   },
   bindType0Locator: ({ espInfoSpi }) => espInfoSpi,
   saPerInterface: () => true,

@@ -58,7 +58,7 @@ export type PendingUpdate = {
    * What the UPDATE is for. An address check ('verify') that is never answered deprecates that
    * locator (RFC 8046 §5.4); any other unanswered UPDATE fails the association.
    */
-  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify';
+  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa';
   /** For 'verify': the ECHO_REQUEST_SIGNED nonce and the peer locator being checked. */
   readonly verify?: { readonly nonce: Uint8Array; readonly locatorKey: string };
 };
@@ -100,7 +100,11 @@ export type UpdateState = {
   readonly seenPeerIds: readonly number[];
   /** The Update ID `lastAckBytes` answers. */
   readonly lastAckFor: number | undefined;
-  /** The UPDATE we sent in reply to `lastAckFor`, sent again when the peer retransmits it. */
+  /**
+   * The UPDATE we sent in reply to `lastAckFor`, sent again when the peer retransmits it. An
+   * owned copy (copyBytes): a built packet is a view of a 16 KiB slab (wire/pool.ts), and this
+   * reply is kept for the association's life.
+   */
   readonly lastAckBytes: { readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator } | undefined;
   readonly pending: readonly PendingUpdate[];
   /** Next unused KEYMAT byte (RFC 7402 §6.8 step 2). */

@@ -13,6 +13,8 @@ import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
+import { CHECKSUM_OFFSET, hipChecksum } from '../wire/header.js';
+import { locatorKey } from '../addr/locator.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
 import { copyBytes, equalBytes } from '../util/bytes.js';
@@ -30,15 +32,21 @@ import {
   noteViaSpi,
   rebind,
   pathTo,
+  sourceLocators,
+  suspectPath,
   ensureSaPerInterface,
   sendCheck,
   type LocatorSetOutcome,
 } from './mobility.js';
 import { buildPacket, resend, send } from './packets.js';
+import { pumpChecks, retriesFor } from './address-check.js';
 import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
+
+/** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
+const SUSPECT_AFTER = 2;
 
 /** Peer Update IDs remembered as processed, and the receive window for out-of-order UPDATEs. */
 const PEER_UPDATE_WINDOW = 32;
@@ -200,6 +208,12 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   if (!mac.ok) return drop('bad-mac', mac.reason);
   const sig = verifySignature(core.crypto, pkt, assoc.peerHostId!);
   if (!sig.ok) return drop('bad-signature', sig.reason);
+  // RFC 8046 §4.3: a HOST_ID in an UPDATE MUST be the association's; one that differs gets the
+  // whole UPDATE dropped, nothing of it applied.
+  const hostId = param(pkt, 'HOST_ID');
+  if (hostId && !(hostId.algorithm === assoc.peerHostId!.algorithm && equalBytes(hostId.hostIdentity, assoc.peerHostId!.hostIdentity))) {
+    return drop('host-id-mismatch', 'HOST_ID differs from the Host Identity of this association');
+  }
   if (!core.takeUpdateToken(assoc)) return drop('rate-limited');
   assoc.lastActivity = core.now;
   // Table 5: an authenticated UPDATE shows the peer reached ESTABLISHED.
@@ -257,6 +271,8 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     }
   }
   finalizeIfReady(core, assoc);
+  // Checks answered by this UPDATE make room for queued ones (RFC 8046 §5.4).
+  pumpChecks(core, assoc);
 }
 
 type Refusal = { reason: DropReason; detail?: string };
@@ -292,6 +308,9 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
       negotiation = { kind: 'new-sa', sa: undefined }; // 3. new SA
     } else if (oldSpi !== 0 && newSpi === 0 && byPeerSpi(oldSpi)) {
       deprecatedSpi = oldSpi; // 4. deprecating the SA
+    } else if (oldSpi !== 0 && newSpi === 0 && assoc.retiredPeerSpis?.includes(oldSpi)) {
+      // 4. for a pair we deprecated ourselves meanwhile (both sides lost its path at once): it is
+      // gone already; the UPDATE is ACKed so that the peer does not retransmit it for ever.
     } else {
       return { reason: 'bad-esp-info', detail: `OLD SPI ${oldSpi} / NEW SPI ${newSpi} fit no ESP_INFO case` };
     }
@@ -341,12 +360,12 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
       verify: { nonce: combined.nonce, locatorKey: combined.key },
     });
     const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
-    if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+    if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
   } else {
     const path = pathTo(core, assoc, src, dst);
     if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
     const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply], path.src, path.dst);
-    setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: reply.bytes, ...path } });
+    setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(reply.bytes), ...path } });
     send(core, reply, path.src, path.dst, assoc);
   }
   for (const check of separate) sendCheck(core, assoc, check);
@@ -387,7 +406,7 @@ function answerNegotiation(
     const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [peerUpdateId] }, ...echoReply], path.src, path.dst);
     setUpdate(assoc, 'recv-UPDATE', {
       rekey: { ...ours, peer, early: { kij: drawn.kij, index: drawn.index, keys: drawn.keys } },
-      lastAckBytes: { bytes: reply.bytes, ...path },
+      lastAckBytes: { bytes: copyBytes(reply.bytes), ...path },
     });
     send(core, reply, path.src, path.dst, assoc);
     return undefined;
@@ -448,13 +467,14 @@ function answerNegotiation(
     patch: { rekey },
   });
   const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
-  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: sent.bytes, src: sent.src, dst: sent.dst } });
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
   return undefined;
 }
 
 /** Our locator object equal to `l` (locators are kept owned), else the control locator. */
 function ownLocal(core: EngineCore, l: Locator, assoc: Association): Locator {
-  return core.localLocators.find((x) => x.every((b, i) => b === l[i])) ?? assoc.localLocator;
+  // Never an address the privacy filter keeps from peers (RFC 8046 §6.4).
+  return core.localLocators.find((x) => x.every((b, i) => b === l[i]) && !core.isPrivate(x)) ?? assoc.localLocator;
 }
 
 /**
@@ -566,7 +586,11 @@ function deprecateSa(core: EngineCore, assoc: Association, peerSpi: number): voi
   const st = established(assoc)!;
   const sa = st.sas.find((s) => s.peerSpi === peerSpi);
   invariant(sa, 'deprecated SA was checked to exist');
-  if (st.sas.length === 1) return; // the last pair is never torn down this way; CLOSE does that
+  if (st.sas.length === 1) {
+    // The last pair is never torn down this way (CLOSE does that), but RFC 8046 §5.3 case 4 still
+    // holds: "all locators uniquely bound to the SPI are put into the DEPRECATED state".
+    return deprecateSpiLocators(core, assoc, peerSpi);
+  }
   deleteSa(core, assoc, 'out', peerSpi);
   setUpdate(assoc, 'recv-UPDATE', { retiring: [...st.update.retiring, sa.localSpi] }, st.sas.filter((s) => s !== sa));
   assoc.timers.set('OLD_SA_EXPIRE', core.now + core.config.oldSaGraceMs);
@@ -584,7 +608,7 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     if (p.nextAt > core.now) continue;
     st = established(assoc);
     if (!st) return;
-    if (p.retries >= core.config.updateRetriesMax) {
+    if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
       if (p.purpose === 'verify' && p.verify) {
         // RFC 8046 §5.4: an address that never answers is not reachable: it is not used.
@@ -594,11 +618,42 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
       return fail(core, assoc, 'update-retries', 'retries-exhausted');
     }
     const retries = p.retries + 1;
-    const again: PendingUpdate = { ...p, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
+    // Unanswered twice: the destination may be gone; suspect it so that the retransmissions
+    // (retarget) and the traffic try another ACTIVE address of the peer (RFC 8047 §4.2.3).
+    if (p.purpose !== 'verify' && retries === SUSPECT_AFTER) suspectPath(core, assoc, p.dst);
+    st = established(assoc);
+    if (!st) return;
+    const moved = retarget(core, assoc, p);
+    const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
-    resend(core, p.bytes, p.src, p.dst, assoc);
+    resend(core, again.bytes, again.src, again.dst, assoc);
   }
   armRetransmit(assoc);
+  // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).
+  pumpChecks(core, assoc);
+}
+
+/**
+ * Where a retransmission goes. An address check stays on the address it checks. Any other
+ * UPDATE whose destination the peer has since deprecated or dropped (or whose source is no longer
+ * ours) follows the association's current control path instead, so that an address that went
+ * away cannot make the UPDATE, and with it the association, fail while another path works
+ * (RFC 8047 §4.2.3). Only the checksum covers the addresses (RFC 7401 §5.1.1): the same
+ * signed bytes go out with a new checksum.
+ */
+function retarget(core: EngineCore, assoc: Association, p: PendingUpdate): Pick<PendingUpdate, 'bytes' | 'src' | 'dst'> {
+  if (p.purpose === 'verify') return p;
+  const dstEntry = assoc.peerLocators.get(locatorKey(p.dst));
+  const dstLive = dstEntry !== undefined && dstEntry.state !== 'DEPRECATED' && dstEntry.suspectSince === undefined;
+  const srcOurs = sourceLocators(core).some((l) => equalBytes(l, p.src));
+  if (dstLive && srcOurs) return p;
+  const path = pathTo(core, assoc, dstLive ? p.dst : assoc.peerLocator, srcOurs ? p.src : undefined);
+  if (!path || (equalBytes(path.src, p.src) && equalBytes(path.dst, p.dst))) return p;
+  const bytes = Uint8Array.from(p.bytes);
+  const sum = hipChecksum(bytes, path.src, path.dst);
+  bytes[CHECKSUM_OFFSET] = sum >> 8;
+  bytes[CHECKSUM_OFFSET + 1] = sum & 0xff;
+  return { bytes, src: path.src, dst: path.dst };
 }
 
 /** Deletes inbound SAs that a rekey replaced (RFC 7402 §6.10 step 4). */

@@ -151,6 +151,8 @@ export type SimLocalLocator = {
   readonly tunnel?: boolean;
   /** The caller's preferred locator of its address family. */
   readonly preferred?: boolean;
+  /** RFC 8046 §4.1 Traffic Type to announce: 0 both (default), 1 signalling only, 2 data only. */
+  readonly trafficType?: 0 | 1 | 2;
 };
 
 /** A locator as a host option: plain address (text or bytes) or with attributes. */
@@ -294,6 +296,7 @@ function toLocalLocator(l: SimLocatorInput, field: string): LocalLocator {
     ...(l.interface !== undefined ? { interface: l.interface } : {}),
     ...(l.tunnel !== undefined ? { tunnel: l.tunnel } : {}),
     ...(l.preferred !== undefined ? { preferred: l.preferred } : {}),
+    ...(l.trafficType !== undefined ? { trafficType: l.trafficType } : {}),
   };
 }
 

@@ -112,18 +112,34 @@ describe('RFC 8046 §3.2.2 Figure 4: readdress with a mobile-initiated rekey', (
 });
 
 describe('RFC 8046 §5.3 receiving rules', () => {
-  it('a duplicate LOCATOR_SET (same parameter in a new UPDATE) is not processed again', () => {
+  it('RFC 8046 §5.3: the same LOCATOR_SET in a new UPDATE is processed (lifetimes updated); only a retransmitted UPDATE (same SEQ) is not', () => {
+    // This test used to expect an identical LOCATOR_SET in a new UPDATE to be ignored. RFC 8046
+    // §5.3: "If the address is already bound, its lifetime is updated. If the status of the
+    // address is DEPRECATED, the status is changed to UNVERIFIED." Only a copy of an UPDATE
+    // already processed is skipped (RFC 7401 §6.12.1 step 2).
     const { p, idB } = established();
     p.a.setLocalLocators([LOC_A, LOC_A2], p.now);
     p.drain('a');
     p.run(p.now + 1000);
     const ls = p.out.a.flatMap((o) => (o.kind === 'transmit' ? o.packet.params.filter((x) => x.kind === 'LOCATOR_SET') : []))[0]!;
+    const before = p.b.peerLocators(idB).map((e) => e.expiresAt);
     const upserts = p.out.b.filter((o) => o.kind === 'locator').length;
     const sent = p.b.stats().sent.UPDATE ?? 0;
-    p.inject('b', forgeUpdate(p, 'a', [ls, { kind: 'SEQ', updateId: 1000 }], LOC_A, LOC_B));
-    expect(p.out.b.filter((o) => o.kind === 'locator').length).toBe(upserts);
-    expect(p.b.stats().sent.UPDATE).toBe(sent + 1); // ACKed, not reprocessed
-    expect(Object.keys(locatorStates(p, 'b', idB))).toHaveLength(2);
+    p.run(p.now + 5000);
+    const update = forgeUpdate(p, 'a', [ls, { kind: 'SEQ', updateId: 1000 }], LOC_A, LOC_B);
+    p.inject('b', update);
+    // Both bound addresses got their lifetime updated (one upsert each), later than before.
+    expect(p.out.b.filter((o) => o.kind === 'locator').length).toBe(upserts + 2);
+    const after = p.b.peerLocators(idB).map((e) => e.expiresAt);
+    expect(after.every((t, i) => t > before[i]!)).toBe(true);
+    // Both were ACTIVE already: no check, only the ACK.
+    expect(p.b.stats().sent.UPDATE).toBe(sent + 1);
+    expect(Object.values(locatorStates(p, 'b', idB))).toEqual(['ACTIVE', 'ACTIVE']);
+    // The same UPDATE again (same SEQ): ACKed, not processed.
+    const n = p.out.b.filter((o) => o.kind === 'locator').length;
+    p.inject('b', update);
+    expect(p.out.b.filter((o) => o.kind === 'locator').length).toBe(n);
+    expect(p.b.stats().sent.UPDATE).toBe(sent + 2);
   });
 
   it('locators left out of a new LOCATOR_SET become DEPRECATED', () => {

@@ -8,6 +8,17 @@ import { readU16, readU32 } from '../../src/util/bytes.js';
 import { establish } from './sim-helpers.js';
 import { A1, A2, A4, B1, B4, host, mesh, mhSim, outPaths, ping, states, table } from './mobility-helpers.js';
 
+/** From now on, A's UPDATEs with a LOCATOR_SET are lost on the way (until `stop()`). */
+function loseRefreshes(sim: ReturnType<typeof mhSim>): { stop(): void } {
+  let on_ = true;
+  sim.intercept(on({ kind: 'UPDATE', from: 'A', where: (_x, c) => on_ && c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true }, 'drop'));
+  return {
+    stop: () => {
+      on_ = false;
+    },
+  };
+}
+
 describe('Part B 1 · LOCATOR_SET format (RFC 8046 §4)', () => {
   it('Part B 1 · RFC 8046 §4 Figure 6 on the wire: type 1 (SPI + address, length 5 words) for the SA locator, type 0 (length 4) for the others, IPv4-mapped IPv4, P bit, lifetime; the peer decodes it into its table', () => {
     const sim = mhSim(101);
@@ -58,9 +69,9 @@ describe('Part B 1 · LOCATOR_SET format (RFC 8046 §4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
   });
 
-  it('Part B 1 · the unbounded lifetime (0xffffffff, the default) never expires; the locators of the base exchange are ACTIVE and unbounded (RFC 8046 §5.1)', () => {
+  it('the unbounded lifetime (0xffffffff) never expires; the locators of the base exchange are ACTIVE and unbounded (RFC 8046 §5.1)', () => {
     const sim = mhSim(102);
-    const a = host(sim, 'A', { locators: [A1] });
+    const a = host(sim, 'A', { locators: [A1], config: { locatorLifetimeS: 0xffffffff } });
     const b = host(sim, 'B', { locators: [B1] });
     mesh(sim, [A1, A2], [B1]);
     establish(sim, a, b);
@@ -82,16 +93,20 @@ describe('Part B 2 · locator states and lifetimes (RFC 8046 §5.1)', () => {
     a.setLocators([A1, A2]);
     sim.run(100);
     expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
-    // Both were announced with a 5 s lifetime; nothing refreshes them (the engine announces on a
-    // change only), so both are DEPRECATED 5 s after the UPDATE arrived.
+    // Both were announced with a 5 s lifetime. A announces them again at half of it (RFC 8046
+    // §5.1); here those refreshing UPDATEs are lost, so both are DEPRECATED 5 s after the UPDATE
+    // arrived.
+    const lost = loseRefreshes(sim);
     sim.run(5000);
     expect(states(b, a)).toEqual({ [A1]: 'DEPRECATED', [A2]: 'DEPRECATED' });
     // With every address DEPRECATED, B still sends (there is no alternative, RFC 8046 §4 SHOULD NOT
     // only applies when one exists).
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
-    // A re-announces (a new set): a new lifetime brings both back to UNVERIFIED, then checks make them ACTIVE.
-    a.setLocators([A2, A1]);
-    sim.run(15);
+    // A's next refresh gets through: the same LOCATOR_SET in a new UPDATE, a new lifetime for
+    // both, which brings them back to UNVERIFIED (RFC 8046 §5.3: "If the status of the address is
+    // DEPRECATED, the status is changed to UNVERIFIED"), then checks make them ACTIVE.
+    lost.stop();
+    sim.runUntil(() => states(b, a)[A1] !== 'DEPRECATED', { maxTimeMs: 10_000 });
     expect(states(b, a)).toEqual({ [A1]: 'UNVERIFIED', [A2]: 'UNVERIFIED' });
     sim.run(200);
     expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'ACTIVE' });
@@ -129,6 +144,8 @@ describe('Part B 2 · locator states and lifetimes (RFC 8046 §5.1)', () => {
     a.setLocators([A1, A2]);
     sim.run(100);
     expect(states(b, a)).toEqual({ [A1]: 'ACTIVE', [A2]: 'UNVERIFIED' });
+    // A's refresh at half the lifetime (RFC 8046 §5.1) is lost: the lifetime ends at B.
+    loseRefreshes(sim);
     sim.run(2000);
     expect(states(b, a)).toEqual({ [A1]: 'DEPRECATED', [A2]: 'DEPRECATED' });
     expect(table(b, a)[A2]).toBe('DEPRECATED t0');

@@ -1,8 +1,8 @@
 // DESIGN Part B line 4: receiving rules (RFC 8047 §5.2, RFC 8046 §5.3): ESP_INFO first, its four
 // cases (anything else a protocol error); type 1 locators bound to their SPI; type 0 bound by the
 // `bindType0Locator` policy hook; unknown locator types answered with NOTIFY
-// LOCATOR_TYPE_UNSUPPORTED; locators left out DEPRECATED; a duplicate LOCATOR_SET not processed
-// again. Malformed peers are played by re-signing A's own UPDATEs (mobility-helpers
+// LOCATOR_TYPE_UNSUPPORTED; locators left out DEPRECATED; a retransmitted UPDATE not processed
+// again (the same LOCATOR_SET in a new UPDATE is). Malformed peers are played by re-signing A's own UPDATEs (mobility-helpers
 // `resignUpdate`): a peer holding its keys can send any of this.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
@@ -223,7 +223,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
   });
 });
 
-describe('Part B 4 · a duplicate LOCATOR_SET is not processed again (RFC 8046 §5.3)', () => {
+describe('RFC 8046 §5.3 · only a retransmitted UPDATE is not processed again', () => {
   it('Part B 4 · the same UPDATE delivered twice: ACKed again from the cache, no second check, no table change', () => {
     const { sim, a, b } = pair(420);
     sim.intercept(on({ kind: 'UPDATE', from: 'A', where: (_x, c) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true }, { duplicate: 1 }, { times: 1 }));
@@ -250,7 +250,11 @@ describe('Part B 4 · a duplicate LOCATOR_SET is not processed again (RFC 8046 �
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
   });
 
-  it('Part B 4 · the same LOCATOR_SET in another UPDATE sent to another address of the host: ACKed, not reprocessed', () => {
+  it('RFC 8046 §5.3: the same LOCATOR_SET in another UPDATE sent to another address of the host is processed: ACKed, lifetimes updated, no address checked twice', () => {
+    // This test used to expect the copy to change nothing. RFC 8046 §5.3: "If the address is
+    // already bound, its lifetime is updated"; only a retransmitted UPDATE (the same SEQ) is not
+    // processed again (RFC 7401 §6.12.1 step 2). Reprocessing the copy is harmless: both
+    // addresses are ACTIVE, so nothing is checked again and no state changes.
     const { sim, a, b } = pair(421);
     // A's UPDATE goes to B1; a copy of the same LOCATOR_SET in a new UPDATE (next Update ID) to B2.
     let copy: Uint8Array | undefined;
@@ -264,12 +268,20 @@ describe('Part B 4 · a duplicate LOCATOR_SET is not processed again (RFC 8046 �
     a.setLocators([A1, A2]);
     sim.run(300);
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
+    const expires = b.locatorTable(a).map((e) => e.expiresAt);
     const t0 = sim.trace.length;
+    const at = sim.now;
     b.engine.handle({ kind: 'datagram', bytes: copy!, src: L(A1), dst: L(B2) }, sim.now);
     sim.drainHost(b);
     sim.run(100);
     const fromB = hipMsgs(sim, t0).filter((m) => m.from === 'B');
     expect(fromB.map((m) => m.params.join(','))).toEqual(['ACK']);
-    expect(sim.trace.records.slice(t0).filter((r) => r.host === 'B' && r.dir === 'locator')).toEqual([]);
+    expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
+    // Both lifetimes (A's default, 3600 s) run from the copy's arrival now, later than before.
+    const later = b.locatorTable(a).map((e) => e.expiresAt);
+    expect(later).toEqual([at + 3_600_000, at + 3_600_000]);
+    expect(later.every((t, i) => t > expires[i]!)).toBe(true);
+    const recs = sim.trace.records.slice(t0).filter((r) => r.host === 'B' && r.dir === 'locator');
+    expect(recs.map((r) => r.fields?.['state'])).toEqual(['ACTIVE', 'ACTIVE']);
   });
 });

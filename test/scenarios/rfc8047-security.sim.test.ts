@@ -7,7 +7,8 @@ import { formatLocator } from '../../src/addr/locator.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
 import { on, tamperParam, type SimHost } from '../../src/testing/index.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, A3, B1, B4, L, VICTIM, drops, espSends, hipMsgs, host, mesh, mhSim, outPaths, ping, states, switchableAnnounce, table } from './mobility-helpers.js';
+import type { ParamInit } from '../../src/wire/types.js';
+import { A1, A2, A3, B1, B4, L, VICTIM, drops, espSends, hipMsgs, host, mesh, mhSim, outPaths, ping, resignUpdate, states, switchableAnnounce, table } from './mobility-helpers.js';
 
 function pair(s: number, spec: { configB?: Parameters<typeof host>[2]['config']; policyA?: Partial<EnginePolicy> } = {}) {
   const sim = mhSim(s);
@@ -33,23 +34,34 @@ describe('Part B 15 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => 
     expect(hipMsgs(sim, t0).filter((m) => m.from === 'B')).toEqual([]);
   });
 
-  it('Part B 15 · a locator flood under the cap: at most maxChecksPerUpdate checks, none to a dead address succeeds, and data never leaves the verified address', () => {
+  it('RFC 8046 §5.4, §6.2.1: a locator flood under the cap: every new address is checked (queued beyond the budget), at most maxChecksPerAddress packets each, at most maxOutstandingChecks at once; data never leaves the verified address', () => {
+    // This test used to expect only the first maxChecksPerUpdate addresses to be checked and the
+    // other 22 to stay UNVERIFIED for ever. RFC 8046 §5.4: "A host MUST verify the reachability
+    // of an UNVERIFIED address." The bound on the traffic is per address and per peer instead.
     const flood = Array.from({ length: 30 }, (_, i) => `2001:db8:e${i.toString(16)}::a`);
     const { sim, a, b } = pair(1502, { configB: { maxChecksPerUpdate: 8 } });
+    const { maxChecksPerAddress, maxOutstandingChecks } = b.engine.config;
+    expect([maxChecksPerAddress, maxOutstandingChecks]).toEqual([3, 8]);
     const t0 = sim.trace.length;
     a.setLocators([A1, ...flood]);
     const flow = ping(sim, a, b, 20, 100_000);
     const checks = hipMsgs(sim, t0).filter((m) => m.from === 'B' && m.params.includes('ECHO_REQUEST'));
-    const checked = new Set(checks.map((m) => m.dst));
-    expect(checked.size).toBe(8);
-    // Each check is retried updateRetriesMax times, then the address is DEPRECATED; the first one
-    // also carries the ACK of A's UPDATE and is sent again for each of A's retransmissions (the
-    // ACK never reaches A: see the fault-tolerance test "an extra address the peer cannot reach").
-    const R = b.engine.config.updateRetriesMax;
-    expect(checks.length).toBeLessThanOrEqual(8 * (1 + R) + R);
+    const perAddress = new Map<string, number[]>();
+    for (const m of checks) perAddress.set(m.dst, [...(perAddress.get(m.dst) ?? []), m.t]);
+    // Every one of the 30 was checked, none more than 3 times.
+    expect(perAddress.size).toBe(30);
+    expect(Math.max(...[...perAddress.values()].map((ts) => ts.length))).toBe(maxChecksPerAddress);
+    // At no time were more than 8 addresses under check: an address is under check from its
+    // first packet until it is given up, one retransmission interval after its last packet.
+    const R = b.engine.config.updateRetransmitMs;
+    const spans = [...perAddress.values()].map((ts) => [ts[0]!, ts[ts.length - 1]! + 4 * R] as const);
+    const busiest = Math.max(...spans.map(([s0]) => spans.filter(([s, e]) => s <= s0 && s0 < e).length));
+    expect(busiest).toBeLessThanOrEqual(maxOutstandingChecks);
+    expect(busiest).toBeGreaterThan(1);
+    // The first batch went at once, the rest only as earlier checks were given up (paced).
+    expect(checks.filter((m) => m.t === checks[0]!.t).length).toBe(8);
     const st = states(b, a);
-    expect(Object.values(st).filter((s) => s === 'DEPRECATED')).toHaveLength(8);
-    expect(Object.values(st).filter((s) => s === 'UNVERIFIED')).toHaveLength(22);
+    expect(Object.values(st).filter((s) => s === 'DEPRECATED')).toHaveLength(30);
     expect(st[A1]).toBe('ACTIVE');
     expect(flow.ba).toEqual({ [`${B1}>${A1}`]: 20 });
     expect(Object.keys(espSends(sim, 'B', t0))).toEqual([`${B1}>${A1}`]);
@@ -156,9 +168,7 @@ describe('Part B 15 · no state change from unauthenticated or replayed input (R
 describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)', () => {
   it('Part B 15 · adversarial: a peer redirects B to a victim address; the victim never answers the check, its locator ends DEPRECATED, and B sends it no more than the credit A earned', () => {
     const sim = mhSim(1520);
-    const redirect: Partial<EnginePolicy> = { announce: () => [{ locator: L(VICTIM), preferred: true }] };
-    const sw = switchableAnnounce();
-    const a = host(sim, 'A', { locators: [A1], policy: sw.policy });
+    const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
     const v = host(sim, 'V', { locators: [VICTIM] });
     mesh(sim, [A1, A2], [B1]);
@@ -171,8 +181,15 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
       earned += r.ok ? r.packet.bytes.length : 0;
     }
     sim.run(50);
-    // A turns malicious: its LOCATOR_SET names only the victim, preferred.
-    sw.use(redirect.announce);
+    // A turns malicious: its LOCATOR_SET names only the victim, preferred. (Its own announce hook
+    // cannot do this: the engine announces only its own legal addresses, RFC 8047 §5.1; a hostile
+    // peer holding its keys signs what it likes, played here by re-signing A's UPDATE.)
+    const victimSet: ParamInit = { kind: 'LOCATOR_SET', locators: [{ trafficType: 0, locatorType: 0, preferred: true, lifetime: 3600, address: L(VICTIM) }] };
+    sim.intercept(
+      on({ kind: 'UPDATE', from: 'A', where: (_x, c) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true }, (_bytes, ctx) => ({
+        replace: resignUpdate(a, b, ctx.packet!, ctx, (ps) => ps.map((p) => (p.kind === 'LOCATOR_SET' ? victimSet : p))),
+      })),
+    );
     const t0 = sim.trace.length;
     a.setLocators([A1, A2]);
     sim.run(15);
@@ -199,10 +216,10 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
     expect(espBytes.reduce((n, r) => n + Number(r.fields!['len']), 0)).toBe(sentToVictim);
     expect(atVictim.filter((r) => r.dir === 'send')).toEqual([]);
     expect(v.stats().esp.drops['unknown-spi']).toBe(espBytes.length);
-    // B's check of the victim (retried updateRetriesMax times), and the same packet again for each
-    // retransmission of A's UPDATE (it carries the ACK, see the fault-tolerance file).
+    // B's check of the victim: at most maxChecksPerAddress packets (RFC 8046 §6.2.1); the ACK of
+    // A's UPDATE went back to the UPDATE's source, not to the victim.
     const checks = hipMsgs(sim, t0).filter((m) => m.from === 'B' && m.dst === VICTIM);
-    expect(checks.length).toBeLessThanOrEqual(2 * (1 + b.engine.config.updateRetriesMax));
+    expect(checks.map((m) => m.params.join(','))).toEqual(Array(b.engine.config.maxChecksPerAddress).fill('ESP_INFO,SEQ,ECHO_REQUEST'));
     // The victim never answered: DEPRECATED.
     expect(states(b, a)[VICTIM]).toBe('DEPRECATED');
   });
