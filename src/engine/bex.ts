@@ -25,6 +25,7 @@ import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
+import { answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
@@ -235,6 +236,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     { kind: 'ESP_TRANSFORM', suites: [espSuite] },
     // RFC 8047 §4.2.8: our locators, the I2's source preferred.
     ...optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator)),
+    // RFC 8003 §3.2: a registration is requested "at the earliest possibility, i.e., in the I2".
+    ...optional(requestFor(core, assoc, pkt)),
   ];
   const i2 = buildPacket(
     core,
@@ -426,11 +429,14 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
   const localSpi = core.newSpi();
   const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator, peerLocator };
+  // RFC 8003 §3.3: the I2 is authenticated now; its REG_REQUESTs are answered in the R2 (a new
+  // incarnation starts with no registrations: the old association's end with it).
+  const registration = answerRequests(core, pkt.senderHit, pkt, undefined);
   // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator))],
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator)), ...(registration?.params ?? [])],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,
@@ -443,6 +449,8 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     retireSalt(core, assoc);
     removeAllSas(core, assoc);
     assoc.timers.clearAll();
+    forgetRegistrations(core, assoc);
+    assoc.registrations = undefined;
     assoc.localLocator = localLocator;
     assoc.peerLocator = peerLocator;
     transition(assoc, 'recv-I2', nextState);
@@ -460,6 +468,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r2, localLocator, peerLocator, assoc);
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
+  registration?.apply(assoc);
 }
 
 /**
@@ -525,6 +534,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
   initPeerLocators(core, assoc, sa.peerSpi);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
+  // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
+  onAnswers(core, assoc, pkt);
 }
 
 /** Shared empty lists: an idle association does not carry empty arrays of its own. */

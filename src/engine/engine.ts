@@ -41,6 +41,7 @@ import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
 import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
+import { RegistrarTable, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -123,6 +124,8 @@ export class EngineImpl implements EngineCore {
   private readonly r1PerSource: SourceRateLimiter;
   /** Most local locators a LOCATOR_SET of ours can carry (limits.ts). */
   private readonly maxLocators: number;
+  /** Registrations granted as a registrar (RFC 8003, registration.ts). */
+  readonly registrar = new RegistrarTable();
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -249,6 +252,7 @@ export class EngineImpl implements EngineCore {
       } else this.byOutboundSpi.delete(spec.spi, assoc);
     }
     assoc.installed = [];
+    forgetRegistrations(this, assoc);
     assoc.timers.clearAll();
     this.census.retire(assoc);
     this.assocs.delete(assoc.id);
@@ -424,6 +428,8 @@ export class EngineImpl implements EngineCore {
         return expireClosed(this, assoc);
       case 'E_FAILED_LINGER':
         return expireFailed(this, assoc);
+      case 'REGISTRATION':
+        return onRegistrationTimer(this, assoc);
       default:
         return assertNever(kind, 'timer kind');
     }
@@ -435,13 +441,14 @@ export class EngineImpl implements EngineCore {
    * Starts a base exchange with `peer` (RFC 7401 §6.6) and returns the association's id. Idempotent:
    * an association that already exists (in progress or established) is returned as it is.
    */
-  connect(peer: { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit }, now: Millis): AssocId {
+  connect(peer: ConnectPeer, now: Millis): AssocId {
     assertTime(now, 'now');
     if (typeof peer !== 'object' || peer === null) throw new TypeError('"peer" expected an object { hit, locators }');
     abytes(peer.hit, 'peer.hit', 16);
     if (!isHit(peer.hit)) throw new RangeError('"peer.hit" expected an ORCHIDv2 HIT (2001:20::/28)');
     if (!Array.isArray(peer.locators) || peer.locators.length === 0) throw new TypeError('"peer.locators" expected a non-empty array');
     peer.locators.forEach((l, i) => abytes(l, `peer.locators[${i}]`, 16));
+    const register = checkRegTypes(peer.register ?? [], 'peer.register');
     let local = this.identities[0]!;
     if (peer.localHit !== undefined) {
       abytes(peer.localHit, 'peer.localHit', 16);
@@ -461,7 +468,9 @@ export class EngineImpl implements EngineCore {
       const src = pickLocalLocator(this, dst);
       if (src) {
         this.advance(now);
-        return startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing).id;
+        const assoc = startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing);
+        wantAtBex(assoc, register);
+        return assoc.id;
       }
     }
     throw new HipStateError('ERR_NO_LOCATOR', 'no local locator of the same address family as any peer locator');
@@ -475,6 +484,39 @@ export class EngineImpl implements EngineCore {
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
     this.advance(now);
     startRekey(this, assoc, opts.newDh === true);
+  }
+
+  /**
+   * Registers with the peer, a registrar, for `regTypes` by UPDATE(REG_REQUEST) (RFC 8003 §3.2);
+   * the registration is refreshed before its lifetime ends. Throws ERR_NOT_OFFERED unless the
+   * peer's latest REG_INFO lists every type (§4.3 MUST NOT).
+   */
+  register(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    assertTime(now, 'now');
+    const types = checkRegTypes(regTypes, 'regTypes');
+    if (types.length === 0) throw new TypeError('"regTypes" expected at least one registration type');
+    const assoc = this.mustGet(id);
+    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    const offered = assoc.registrations?.offered?.types ?? [];
+    if (!types.every((t) => offered.includes(t))) throw new HipStateError('ERR_NOT_OFFERED', `the peer's REG_INFO offers [${offered.join(', ')}], not all of [${types.join(', ')}]`);
+    this.advance(now);
+    requestByUpdate(this, assoc, types, false);
+  }
+
+  /** Cancels registrations with the peer: UPDATE(REG_REQUEST) with lifetime 0 (RFC 8003 §5). */
+  unregister(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    assertTime(now, 'now');
+    const types = checkRegTypes(regTypes, 'regTypes');
+    if (types.length === 0) throw new TypeError('"regTypes" expected at least one registration type');
+    const assoc = this.mustGet(id);
+    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    this.advance(now);
+    requestByUpdate(this, assoc, types, true);
+  }
+
+  /** The registrations of an association, either side (RFC 8003). */
+  registrations(id: AssocId): RegistrationInfo {
+    return registrationInfo(this.mustGet(id));
   }
 
   /** Closes an association with CLOSE/CLOSE_ACK (RFC 7401 §5.3.8); a half-open one is abandoned. */
@@ -653,6 +695,28 @@ export class EngineImpl implements EngineCore {
     assertTime(now, 'now');
     if (now > this.current) this.current = now;
   }
+}
+
+/** What `connect` takes: the peer's HIT and locators, optionally our HIT and types to register for. */
+export type ConnectPeer = {
+  readonly hit: Hit;
+  /** Where to send the I1: the peer's locators, or the address of its rendezvous server. */
+  readonly locators: readonly Locator[];
+  /** Which of our identities to use (default: the first). */
+  readonly localHit?: Hit;
+  /**
+   * Registration types to request in the I2 when the peer's R1 offers them (RFC 8003 §3.2);
+   * default none.
+   */
+  readonly register?: readonly number[];
+};
+
+function checkRegTypes(list: readonly number[], field: string): number[] {
+  if (!Array.isArray(list)) throw new TypeError(`"${field}" expected an array of registration types`);
+  list.forEach((t, i) => {
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 255) throw new RangeError(`"${field}[${i}]" expected an integer 0..255, got ${String(t)}`);
+  });
+  return [...new Set(list)];
 }
 
 function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: string, max: number): LocalLocator[] {

@@ -70,7 +70,9 @@ export type HipStateErrorCode =
   | 'ERR_NOT_ESTABLISHED'
   | 'ERR_NO_LOCATOR'
   | 'ERR_BUSY'
-  | 'ERR_TIME_WENT_BACKWARDS';
+  | 'ERR_TIME_WENT_BACKWARDS'
+  /** `register` asked for a type the peer's latest REG_INFO does not offer (RFC 8003 §4.3). */
+  | 'ERR_NOT_OFFERED';
 
 /** A valid call made at the wrong time. `code` is stable; tests assert on it, not on text. */
 export class HipStateError extends Error {

@@ -39,6 +39,7 @@ import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
+import { onUpdateRegistration } from './registration.js';
 
 /** Peer Update IDs remembered as processed, and the receive window for out-of-order UPDATEs. */
 const PEER_UPDATE_WINDOW = 32;
@@ -254,6 +255,8 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
         seenPeerIds: [...st.update.seenPeerIds, id].slice(-PEER_UPDATE_WINDOW),
         lastAckFor: id,
       });
+      // RFC 8003 §3.3: REG_INFO, REG_REQUEST, REG_RESPONSE and REG_FAILED of a new UPDATE.
+      onUpdateRegistration(core, assoc, pkt);
     }
   }
   finalizeIfReady(core, assoc);
