@@ -60,7 +60,12 @@ export type DropReason =
   /** Dropped by a rate limit. */
   | 'rate-limited'
   /** An esp-seen or esp-seq-exhausting input for an SPI we do not know. */
-  | 'unknown-spi';
+  | 'unknown-spi'
+  /**
+   * A packet with FROM whose RVS_HMAC is missing or does not verify with the key of any of our
+   * rendezvous servers (RFC 8004 §4.3.2: "the packet MUST be dropped").
+   */
+  | 'bad-rvs-hmac';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

@@ -74,6 +74,29 @@ export class RegistrarTable {
       this.count--;
     }
   }
+
+  private readonly held = new Map<number, Set<Association>>();
+  /** The associations with registrars that granted us `type` (a client's rendezvous servers). */
+  servers(type: number): ReadonlySet<Association> {
+    return this.held.get(type) ?? NO_SERVERS;
+  }
+  /** Records that `assoc`'s peer granted us `type` (true) or no longer does (false). */
+  holding(type: number, assoc: Association, held: boolean): void {
+    let s = this.held.get(type);
+    if (!s) this.held.set(type, (s = new Set()));
+    if (held) s.add(assoc);
+    else s.delete(assoc);
+  }
+}
+
+const NO_SERVERS: ReadonlySet<Association> = new Set();
+
+/** Sets or removes a registration the peer granted us, keeping the table of servers in step. */
+function setHeld(core: EngineCore, assoc: Association, type: number, value: { readonly expiresAt: Millis; readonly refreshAt: Millis } | undefined): void {
+  const st = stateOf(assoc);
+  if (value) st.held.set(type, value);
+  else st.held.delete(type);
+  core.registrar.holding(type, assoc, value !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,12 +261,12 @@ export function onAnswers(core: EngineCore, assoc: Association, pkt: HipPacket):
     const types = r.regTypes.filter((t) => st.wanted.includes(t) || st.held.has(t));
     if (types.length === 0) continue;
     if (seconds === 0) {
-      for (const t of types) st.held.delete(t);
+      for (const t of types) setHeld(core, assoc, t, undefined);
       st.wanted = st.wanted.filter((t) => !types.includes(t));
       emitEnded(core, assoc, 'requester', types, 'cancelled');
       continue;
     }
-    for (const t of types) st.held.set(t, { expiresAt: core.now + seconds * 1000, refreshAt: core.now + seconds * 1000 * REFRESH_FRACTION });
+    for (const t of types) setHeld(core, assoc, t, { expiresAt: core.now + seconds * 1000, refreshAt: core.now + seconds * 1000 * REFRESH_FRACTION });
     emitRegistered(core, assoc, 'requester', types, seconds);
   }
   for (const f of failures) {
@@ -252,7 +275,7 @@ export function onAnswers(core: EngineCore, assoc: Association, pkt: HipPacket):
     // §4.5: after Failure Type 2 the requester "MUST NOT reattempt immediately", after 3 not
     // with the same certificate: the type is no longer wanted; the caller decides what next.
     st.wanted = st.wanted.filter((t) => !types.includes(t));
-    for (const t of types) st.held.delete(t);
+    for (const t of types) setHeld(core, assoc, t, undefined);
     core.emit({ kind: 'event', event: { type: 'registration-failed', assoc: assoc.id, peerHit: assoc.peerHit, regTypes: types, failureType: f.failureType } });
   }
   armRegistrationTimer(assoc);
@@ -328,12 +351,12 @@ export function onRegistrationTimer(core: EngineCore, assoc: Association): void 
   }
   if (expired.length > 0) emitEnded(core, assoc, 'registrar', expired, 'expired');
   const lapsed = [...st.held].filter(([, h]) => h.expiresAt <= now).map(([t]) => t);
-  for (const t of lapsed) st.held.delete(t);
+  for (const t of lapsed) setHeld(core, assoc, t, undefined);
   if (lapsed.length > 0) emitEnded(core, assoc, 'requester', lapsed, 'expired');
   const due = [...st.held].filter(([t, h]) => h.refreshAt <= now && st.wanted.includes(t)).map(([t]) => t);
   if (due.length > 0 && established(assoc)) {
     // Refreshed once per grant: the next refresh time comes with the registrar's answer.
-    for (const t of due) st.held.set(t, { expiresAt: st.held.get(t)!.expiresAt, refreshAt: st.held.get(t)!.expiresAt });
+    for (const t of due) setHeld(core, assoc, t, { expiresAt: st.held.get(t)!.expiresAt, refreshAt: st.held.get(t)!.expiresAt });
     const offered = st.offered;
     const ask = due.filter((t) => offered?.types.includes(t));
     if (ask.length > 0) sendSeqUpdate(core, assoc, [{ kind: 'REG_REQUEST', lifetime: requestedCode(core, offered!), regTypes: ask }], 'registration');
@@ -346,6 +369,7 @@ export function forgetRegistrations(core: EngineCore, assoc: Association): void 
   const st = assoc.registrations;
   if (!st) return;
   for (const t of st.granted.keys()) core.registrar.remove(t, assoc);
+  for (const t of st.held.keys()) core.registrar.holding(t, assoc, false);
   st.granted.clear();
   st.held.clear();
 }
