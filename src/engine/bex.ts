@@ -26,7 +26,7 @@ import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
 import { answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
-import { relayToClient, verifyRelayed } from './rvs.js';
+import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
@@ -238,6 +238,7 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // RFC 8004 §4.3.4: an R1 answering an I1 relayed by a rendezvous server comes from the
   // Responder itself (VIA_RVS names the server); the check was on HITs only, and the rest of the
   // exchange goes directly to the address the R1 came from (RFC 8004 Figure 3).
+  notePeerRvs(assoc, pkt);
   if (param(pkt, 'VIA_RVS') && !equalBytes(src, assoc.peerLocator)) {
     const path = pathTo(core, assoc, src);
     if (path) {

@@ -41,6 +41,7 @@ import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
 import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
+import { relayToClient, verifyRelayed } from './rvs.js';
 import { RegistrarTable, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -362,6 +363,8 @@ export class EngineImpl implements EngineCore {
       case 'CLOSE':
       case 'CLOSE_ACK': {
         const local = this.identityByHit(pkt.receiverHit);
+        // RFC 8046 §3.2.3 step 2: as a rendezvous server, an UPDATE for a client is relayed.
+        if (!local && pkt.kind === 'UPDATE' && relayToClient(this, pkt, src)) return;
         if (!local) return this.drop('unknown-hit', { packetKind: pkt.kind, src });
         const assoc = this.findAssoc(local.hit, pkt.senderHit);
         if (!assoc) {
@@ -371,13 +374,30 @@ export class EngineImpl implements EngineCore {
         }
         if (pkt.kind === 'R1') return onR1(this, assoc, pkt, src);
         if (pkt.kind === 'R2') return onR2(this, assoc, pkt, src);
-        if (pkt.kind === 'UPDATE') return onUpdate(this, assoc, pkt, src, dst);
+        if (pkt.kind === 'UPDATE') return this.updateMaybeRelayed(assoc, pkt, src, dst);
         if (pkt.kind === 'NOTIFY') return onNotify(this, assoc, pkt, src);
         if (pkt.kind === 'CLOSE') return onClose(this, assoc, pkt, src);
         return onCloseAck(this, assoc, pkt, src);
       }
       default:
         return assertNever(pkt.kind, 'packet kind');
+    }
+  }
+
+  /**
+   * An UPDATE, possibly relayed by one of our rendezvous servers (RFC 8046 §3.2.3 step 3): a
+   * FROM counts only with a valid RVS_HMAC; the UPDATE is then processed as sent from the FROM
+   * address, and the reply with the ACK carries VIA_RVS.
+   */
+  private updateMaybeRelayed(assoc: Association, pkt: HipPacket, src: Locator, dst: Locator): void {
+    const relayed = verifyRelayed(this, pkt, src);
+    if (relayed === undefined) return;
+    if (relayed === 'not-relayed') return onUpdate(this, assoc, pkt, src, dst);
+    assoc.replyViaRvs = relayed.rvs;
+    try {
+      onUpdate(this, assoc, pkt, Uint8Array.from(relayed.from), dst);
+    } finally {
+      assoc.replyViaRvs = undefined;
     }
   }
 
@@ -512,6 +532,20 @@ export class EngineImpl implements EngineCore {
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
     this.advance(now);
     requestByUpdate(this, assoc, types, true);
+  }
+
+  /**
+   * The peer's rendezvous servers (RFC 8046 §3.2.3): an UPDATE that is not acknowledged is also
+   * sent there (the `updateViaRvs` policy). Learned from an R1's VIA_RVS; set here otherwise (for
+   * instance from the peer's DNS record, RFC 8004 §3). An empty list forgets them.
+   */
+  setPeerRvs(id: AssocId, rvs: readonly Locator[], now: Millis): void {
+    assertTime(now, 'now');
+    const assoc = this.mustGet(id);
+    if (!Array.isArray(rvs)) throw new TypeError('"rvs" expected an array of 16-byte locators');
+    rvs.forEach((l, i) => abytes(l, `rvs[${i}]`, 16));
+    this.advance(now);
+    assoc.peerRvs = rvs.length > 0 ? rvs.map((l) => Uint8Array.from(l)) : undefined;
   }
 
   /** The registrations of an association, either side (RFC 8003). */

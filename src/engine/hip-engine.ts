@@ -104,6 +104,15 @@ export class HipEngine {
     this.#impl.unregister(id, regTypes, now);
   }
 
+  /**
+   * Sets the peer's rendezvous servers (RFC 8046 §3.2.3): an UPDATE not acknowledged is also sent
+   * there, as the `updateViaRvs` policy says. Learned from an R1's VIA_RVS when the association
+   * was set up through the peer's RVS; an empty list forgets them.
+   */
+  setPeerRvs(id: AssocId, rvs: readonly Locator[], now: Millis): void {
+    this.#impl.setPeerRvs(id, rvs, now);
+  }
+
   /** The registrations of an association, as requester and as registrar (RFC 8003). */
   registrations(id: AssocId): RegistrationInfo {
     return this.#impl.registrations(id);

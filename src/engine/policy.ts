@@ -124,6 +124,14 @@ export type EnginePolicy = {
    * and at most the configured one. Default: the configured budget for every client.
    */
   readonly rvsRelayBudget: (ctx: { readonly client: Hit; readonly src: Locator; readonly configured: R1Budget }) => R1Budget;
+  /**
+   * Whether the `retries`-th retransmission of an unacknowledged UPDATE also goes to the peer's
+   * rendezvous servers (RFC 8046 §3.2.3 step 1: "The host MAY try to use the peer's RVS before it
+   * has tried UPDATE_RETRY_MAX times to the last working address ... The aggressiveness ... is a
+   * policy choice"). Asked only when the peer has a known RVS. Default: from the first
+   * retransmission on, in parallel with the retries to the last working address.
+   */
+  readonly updateViaRvs: (ctx: { readonly retries: number; readonly retriesMax: number; readonly rvs: readonly Locator[] }) => boolean;
 };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -161,6 +169,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
   authorizeRegistration: ({ requester, allowList }) =>
     allowList.some((h) => sameBytes(h, requester)) ? { grant: true } : { grant: false, failureType: 0 },
   rvsRelayBudget: ({ configured }) => configured,
+  updateViaRvs: ({ retries }) => retries >= 1,
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??
     active.find((a) => locatorFamily(a.locator) === locatorFamily(current)) ??

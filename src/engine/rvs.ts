@@ -131,3 +131,32 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
   return d === 0;
 }
+
+/**
+ * RFC 8046 §3.2.3 step 1: "The mobile host sending an UPDATE to the peer, and not receiving an
+ * ACK, MAY resend the UPDATE to an RVS of the peer". The same bytes (HIP_MAC and signature do not
+ * cover addresses), with the checksum for the new destination.
+ */
+export function resendViaRvs(core: EngineCore, assoc: Association, bytes: Uint8Array, retries: number): void {
+  const rvs = assoc.peerRvs;
+  if (!rvs || rvs.length === 0) return;
+  if (core.policy.updateViaRvs({ retries, retriesMax: core.config.updateRetriesMax, rvs }) !== true) return;
+  for (const server of rvs) {
+    const path = pathTo(core, assoc, server);
+    if (!path) continue;
+    const out = bytes.slice();
+    const sum = hipChecksum(out, path.src, path.dst);
+    out[4] = sum >>> 8;
+    out[5] = sum & 0xff;
+    const decoded = decodePacket(out, { src: path.src, dst: path.dst });
+    if (!decoded.ok) continue;
+    core.emit({ kind: 'transmit', src: path.src, dst: path.dst, bytes: out, packet: decoded.packet });
+    core.countSent('UPDATE');
+  }
+}
+
+/** Learns the peer's rendezvous server from the VIA_RVS of its R1 (RFC 8004 §4.2.3). */
+export function notePeerRvs(assoc: Association, pkt: HipPacket): void {
+  const via = param(pkt, 'VIA_RVS');
+  if (via && via.addresses.length > 0) assoc.peerRvs = via.addresses.map((a) => Uint8Array.from(a));
+}

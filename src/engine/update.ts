@@ -40,6 +40,7 @@ import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
+import { resendViaRvs } from './rvs.js';
 
 /** Peer Update IDs remembered as processed, and the receive window for out-of-order UPDATEs. */
 const PEER_UPDATE_WINDOW = 32;
@@ -62,10 +63,12 @@ export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<U
 /** Builds an UPDATE with HIP_MAC and HIP_SIGNATURE from `src` to `dst`. */
 export function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[], src = assoc.localLocator, dst = assoc.peerLocator) {
   const st = established(assoc)!;
+  // RFC 8046 §3.2.3 step 3: the reply to an UPDATE relayed by an RVS names it in VIA_RVS.
+  const via: ParamInit[] = assoc.replyViaRvs && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [assoc.replyViaRvs] }] : [];
   return buildPacket(
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    params,
+    [...params, ...via],
     { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
     src,
     dst,
@@ -600,6 +603,8 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     const again: PendingUpdate = { ...p, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
     resend(core, p.bytes, p.src, p.dst, assoc);
+    // RFC 8046 §3.2.3 step 1: also to the peer's rendezvous servers, as the policy says.
+    resendViaRvs(core, assoc, p.bytes, retries);
   }
   armRetransmit(assoc);
 }
