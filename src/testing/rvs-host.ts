@@ -4,7 +4,9 @@
 // relaying itself is the engine's (src/engine/rvs.ts).
 import { REG_TYPE_RENDEZVOUS } from '../engine/reg-types.js';
 import type { AssocId, Hit, Locator } from '../types.js';
+import type { HipEvent } from '../engine/io.js';
 import type { Sim, SimHost, SimHostOptions } from './sim.js';
+import { traceHit, type TraceValue } from './trace.js';
 import { parseLocator } from '../addr/locator.js';
 
 /** Options of {@link rvsHost}: those of `Sim.host`, and who may register (default: nobody). */
@@ -28,7 +30,7 @@ export function rvsHost(sim: Sim, name: string, opts: RvsHostOptions): SimHost {
  * RFC 8003 §3.2); the grant comes with the R2 (a `registered` event).
  */
 export function registerRendezvous(sim: Sim, client: SimHost, rvs: SimHost): AssocId {
-  sim.note(client.name, 'connect', { register: 'RENDEZVOUS' });
+  sim.note(client.name, 'connect', { peer: traceHit(rvs.hit), register: 'RENDEZVOUS' });
   const id = client.engine.connect({ hit: rvs.hit, locators: rvs.locators, register: [REG_TYPE_RENDEZVOUS] }, sim.now);
   sim.drainHost(client);
   return id;
@@ -40,8 +42,16 @@ export function registerRendezvous(sim: Sim, client: SimHost, rvs: SimHost): Ass
  */
 export function connectVia(sim: Sim, initiator: SimHost, responder: Hit | SimHost, rvs: Locator | string): AssocId {
   const hit = responder instanceof Uint8Array ? responder : responder.hit;
-  sim.note(initiator.name, 'connect', { via: 'rvs' });
+  sim.note(initiator.name, 'connect', { peer: traceHit(hit), via: typeof rvs === 'string' ? rvs : 'rvs' });
   const id = initiator.engine.connect({ hit, locators: [typeof rvs === 'string' ? parseLocator(rvs) : rvs] }, sim.now);
   sim.drainHost(initiator);
   return id;
+}
+
+/** Trace fields of the registration events (RFC 8003): who, which types, how long or why. */
+export function registrationFields(ev: Extract<HipEvent, { type: 'registered' | 'registration-failed' | 'registration-ended' }>): Readonly<Record<string, TraceValue>> {
+  const base = { assoc: ev.assoc, peer: traceHit(ev.peerHit), types: ev.regTypes.join(',') };
+  if (ev.type === 'registered') return { ...base, as: ev.as, lifetimeS: Math.round(ev.lifetimeS) };
+  if (ev.type === 'registration-failed') return { ...base, failureType: ev.failureType };
+  return { ...base, as: ev.as, by: ev.by };
 }
