@@ -512,26 +512,27 @@ export class EngineImpl implements EngineCore {
    * peer's latest REG_INFO lists every type (§4.3 MUST NOT).
    */
   register(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.requestRegistration(id, regTypes, now, false);
+  }
+
+  /** Cancels registrations with the peer: UPDATE(REG_REQUEST) with lifetime 0 (RFC 8003 §5). */
+  unregister(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.requestRegistration(id, regTypes, now, true);
+  }
+
+  /** `register` and `unregister`: every check first, then the UPDATE (RFC 8003 §3.2, §5). */
+  private requestRegistration(id: AssocId, regTypes: readonly number[], now: Millis, cancel: boolean): void {
     assertTime(now, 'now');
     const types = checkRegTypes(regTypes, 'regTypes');
     if (types.length === 0) throw new TypeError('"regTypes" expected at least one registration type');
     const assoc = this.mustGet(id);
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
     const offered = assoc.registrations?.offered?.types ?? [];
-    if (!types.every((t) => offered.includes(t))) throw new HipStateError('ERR_NOT_OFFERED', `the peer's REG_INFO offers [${offered.join(', ')}], not all of [${types.join(', ')}]`);
+    if (!cancel && !types.every((t) => offered.includes(t))) {
+      throw new HipStateError('ERR_NOT_OFFERED', `the peer's REG_INFO offers [${offered.join(', ')}], not all of [${types.join(', ')}]`);
+    }
     this.advance(now);
-    requestByUpdate(this, assoc, types, false);
-  }
-
-  /** Cancels registrations with the peer: UPDATE(REG_REQUEST) with lifetime 0 (RFC 8003 §5). */
-  unregister(id: AssocId, regTypes: readonly number[], now: Millis): void {
-    assertTime(now, 'now');
-    const types = checkRegTypes(regTypes, 'regTypes');
-    if (types.length === 0) throw new TypeError('"regTypes" expected at least one registration type');
-    const assoc = this.mustGet(id);
-    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
-    this.advance(now);
-    requestByUpdate(this, assoc, types, true);
+    requestByUpdate(this, assoc, types, cancel);
   }
 
   /**

@@ -3,7 +3,8 @@
 // and bad input from any side dropped and counted, with no state change.
 import { describe, expect, it } from 'vitest';
 import { A1, A2, B1, B2, hipMsgs, host, mesh, mhSim } from './mobility-helpers.js';
-import { connectVia, registerRendezvous, rvsHost } from '../../src/testing/index.js';
+import { connectVia, registerRendezvous, rvsHost, type Sim } from '../../src/testing/index.js';
+import { contactThroughRvs, twoClients } from './rvs-helpers.js';
 import { parseLocator } from '../../src/addr/locator.js';
 import { encodePacket } from '../../src/wire/packet.js';
 import { hipChecksum } from '../../src/wire/header.js';
@@ -11,14 +12,20 @@ import type { ParamInit } from '../../src/wire/types.js';
 
 const S = '2001:db8:30::1';
 
+/** Initiator I, responder R, and an RVS that R may register with (not registered yet). */
+function trio(sim: Sim): { i: ReturnType<typeof host>; r: ReturnType<typeof host>; rvs: ReturnType<typeof host> } {
+  const i = host(sim, 'I', { locators: [A1] });
+  const r = host(sim, 'R', { locators: [B1] });
+  const rvs = rvsHost(sim, 'RVS', { locators: [S], clients: [r] });
+  mesh(sim, [A1], [B1, S]);
+  mesh(sim, [B1], [S]);
+  return { i, r, rvs };
+}
+
 describe('RFC 8003 §6 / RFC 8004 §5 security of registration and rendezvous', () => {
   it('RFC 8003 §6 · a REG_REQUEST in an I1 (not authenticated) registers nothing: the RVS then relays nothing for that HIT', () => {
     const sim = mhSim(8501);
-    const i = host(sim, 'I', { locators: [A1] });
-    const r = host(sim, 'R', { locators: [B1] });
-    const rvs = rvsHost(sim, 'RVS', { locators: [S], clients: [r] });
-    mesh(sim, [A1], [B1, S]);
-    mesh(sim, [B1], [S]);
+    const { i, r, rvs } = trio(sim);
     // R's I1 to the RVS carries a REG_REQUEST; R itself asks for nothing in its I2.
     sim.intercept((_bytes, ctx) => {
       if (ctx.from !== 'R' || ctx.kind !== 'I1' || !ctx.packet) return 'pass';
@@ -39,16 +46,9 @@ describe('RFC 8003 §6 / RFC 8004 §5 security of registration and rendezvous', 
 
   it('RFC 8004 §4.2.1 / RFC 8046 §3.2.3 · a relayed UPDATE with a bad RVS_HMAC is dropped and counted by the receiver, and changes nothing', () => {
     const sim = mhSim(8502);
-    const a = host(sim, 'A', { locators: [A1] });
-    const b = host(sim, 'B', { locators: [B1] });
-    const rvs = rvsHost(sim, 'RVS', { locators: [S], clients: [a, b] });
-    mesh(sim, [A1, A2], [B1, B2, S]);
-    mesh(sim, [B1, B2], [S]);
-    registerRendezvous(sim, a, rvs);
-    registerRendezvous(sim, b, rvs);
-    sim.runUntil(() => a.eventsOf('registered').length > 0 && b.eventsOf('registered').length > 0, { maxTimeMs: 10_000 });
-    connectVia(sim, a, b, S);
-    sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
+    const w = twoClients(sim);
+    const { a, b } = w;
+    contactThroughRvs(sim, w, false);
     // Everything the RVS relays to B is altered inside the RVS_HMAC (checksum fixed up).
     sim.intercept((bytes, ctx) => {
       if (ctx.from !== 'RVS' || ctx.kind !== 'UPDATE' || !ctx.packet?.params.some((p) => p.kind === 'FROM')) return 'pass';
@@ -71,11 +71,7 @@ describe('RFC 8003 §6 / RFC 8004 §5 security of registration and rendezvous', 
 
   it('RFC 8004 §4.3.2 · garbage for a registered client (a truncated I1) is dropped and counted by the RVS, never relayed', () => {
     const sim = mhSim(8503);
-    const i = host(sim, 'I', { locators: [A1] });
-    const r = host(sim, 'R', { locators: [B1] });
-    const rvs = rvsHost(sim, 'RVS', { locators: [S], clients: [r] });
-    mesh(sim, [A1], [B1, S]);
-    mesh(sim, [B1], [S]);
+    const { i, r, rvs } = trio(sim);
     registerRendezvous(sim, r, rvs);
     sim.runUntil(() => r.eventsOf('registered').length > 0, { maxTimeMs: 10_000 });
     sim.intercept((bytes, ctx) => (ctx.from === 'I' && ctx.kind === 'I1' ? { replace: bytes.subarray(0, bytes.length - 8) } : 'pass'));

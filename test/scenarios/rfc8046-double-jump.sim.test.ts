@@ -3,31 +3,20 @@
 // resent to the peer's rendezvous server, which relays them (FROM, RVS_HMAC) to the peer's new
 // address, and the hosts find each other again without a new base exchange.
 import { describe, expect, it } from 'vitest';
-import { A1, A2, B1, B2, hipMsgs, host, i1Count, mesh, mhSim, ping } from './mobility-helpers.js';
-import { connectVia, registerRendezvous, rvsHost, type Sim, type SimHost } from '../../src/testing/index.js';
+import { A1, A2, B1, B2, hipMsgs, i1Count, mhSim, ping } from './mobility-helpers.js';
+import { RVS_ADDR, contactThroughRvs, twoClients } from './rvs-helpers.js';
+import type { Sim, SimHost } from '../../src/testing/index.js';
 import { parseLocator } from '../../src/addr/locator.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
 
-const S = '2001:db8:30::1';
+const S = RVS_ADDR;
 
 /** A and B, each registered with the RVS S; A reached B through S, B knows S is A's RVS too. */
 function world(s: number, policy?: Partial<EnginePolicy>): { sim: Sim; a: SimHost; b: SimHost; rvs: SimHost } {
   const sim = mhSim(s);
-  const a = host(sim, 'A', { locators: [A1], ...(policy ? { policy } : {}) });
-  const b = host(sim, 'B', { locators: [B1], ...(policy ? { policy } : {}) });
-  const rvs = rvsHost(sim, 'RVS', { locators: [S], clients: [a, b] });
-  mesh(sim, [A1, A2], [B1, B2, S]);
-  mesh(sim, [B1, B2], [S]);
-  registerRendezvous(sim, a, rvs);
-  registerRendezvous(sim, b, rvs);
-  sim.runUntil(() => a.eventsOf('registered').length > 0 && b.eventsOf('registered').length > 0, { maxTimeMs: 10_000 });
-  connectVia(sim, a, b, S);
-  sim.runUntil(() => a.established(b), { maxTimeMs: 20_000 });
-  a.send(b, new TextEncoder().encode('hello'));
-  sim.runUntil(() => b.established(a), { maxTimeMs: 20_000 });
-  // A learned S from the R1's VIA_RVS; B is told (as from A's DNS record, RFC 8004 §3).
-  b.engine.setPeerRvs(b.association(a)!.id, [parseLocator(S)], sim.now);
-  return { sim, a, b, rvs };
+  const w = twoClients(sim, policy);
+  contactThroughRvs(sim, w, true);
+  return { sim, ...w };
 }
 
 describe('RFC 8046 §3.2.3 mobility messaging through the rendezvous server (double jump)', () => {

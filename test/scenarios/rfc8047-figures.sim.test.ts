@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { connectVia, on, registerRendezvous, rvsHost, type Sim } from '../../src/testing/index.js';
-import { parseLocator } from '../../src/addr/locator.js';
+import { RVS_ADDR as RVS, contactThroughRvs, twoClients } from './rvs-helpers.js';
 import { establish } from './sim-helpers.js';
 import { A1, A2, B1, B2, figure, figurePage, hipMsgs, host, mermaidFromTrace, mesh, mhSim } from './mobility-helpers.js';
 
@@ -32,7 +32,6 @@ type Case = {
   readonly participants?: readonly string[];
 };
 
-const RVS = '2001:db8:30::1';
 const p = (src: string, dst: string, lost = false): string => `${src}>${dst}${lost ? ' lost' : ''}`;
 
 /** The packet-by-packet correspondence with the RFC figure, as a Markdown table for the page. */
@@ -450,19 +449,9 @@ const CASES: readonly Case[] = [
     ],
     run: () => {
       const sim = mhSim(8402);
-      const a = host(sim, 'A', { locators: [A1] });
-      const b = host(sim, 'B', { locators: [B1] });
-      const rvs = rvsHost(sim, 'RVS', { locators: [RVS], clients: [a, b] });
-      mesh(sim, [A1, A2], [B1, B2, RVS]);
-      mesh(sim, [B1, B2], [RVS]);
-      registerRendezvous(sim, a, rvs);
-      registerRendezvous(sim, b, rvs);
-      sim.runUntil(() => a.eventsOf('registered').length > 0 && b.eventsOf('registered').length > 0);
-      connectVia(sim, a, b, RVS);
-      sim.runUntil(() => a.established(b));
-      data(sim, 'A', 'B', 1);
-      sim.runUntil(() => b.established(a));
-      b.engine.setPeerRvs(b.association(a)!.id, [parseLocator(RVS)], sim.now);
+      const w = twoClients(sim);
+      const { a, b } = w;
+      contactThroughRvs(sim, w, true);
       sim.run(100);
       const from = sim.trace.length;
       a.moveLocator(A1, A2);
