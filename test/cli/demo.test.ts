@@ -208,6 +208,6 @@ describe('hip-engine demo', () => {
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/--pcap FILE/);
     expect(h.out).toMatch(/--plot FILE\.svg/);
-    expect(h.out).toMatch(/multihoming, basic, ipv4, lossy \(default multihoming\)/);
+    expect(h.out).toMatch(/multihoming, rendezvous, basic, ipv4, lossy \(default multihoming\)/);
   });
 });
