@@ -3,6 +3,7 @@
 //
 //   npm run size            builds, then prints the table
 //   npm run size -- --write also replaces the table in README.md (between the size markers)
+//   npm run size -- --check fails (exit 1) when README.md's table is not the one measured (CI)
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,14 +40,17 @@ for (const [i, [name, code]] of CASES.entries()) {
 const table = ['| import | minified | gzip |', '|---|---:|---:|', ...rows].join('\n');
 console.log(table);
 
+const readme = join(ROOT, 'README.md');
+const text = readFileSync(readme, 'utf8');
+const begin = '<!-- bundle-size:begin -->';
+const end = '<!-- bundle-size:end -->';
+const a = text.indexOf(begin);
+const b = text.indexOf(end);
+if (a < 0 || b < a) throw new Error(`README.md has no ${begin} ... ${end} block`);
 if (process.argv.includes('--write')) {
-  const readme = join(ROOT, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- bundle-size:begin -->';
-  const end = '<!-- bundle-size:end -->';
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${begin} ... ${end} block`);
   writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${table}\n${text.slice(b)}`);
   console.log('README.md updated');
+} else if (process.argv.includes('--check') && text.slice(a + begin.length, b).trim() !== table) {
+  console.error('README.md: the bundle-size table is not what was measured; run `npm run size -- --write`');
+  process.exit(1);
 }

@@ -8,7 +8,9 @@ export type Hit = Uint8Array;
 
 /**
  * A locator in canonical form: 16 bytes, IPv6, with IPv4 carried as IPv4-mapped IPv6
- * (::ffff:a.b.c.d), as LOCATOR_SET carries it (RFC 8046 §4). See `addr/locator.ts`.
+ * (::ffff:a.b.c.d), as LOCATOR_SET carries it (RFC 8046 §4). See `addr/locator.ts`. The
+ * engine's inputs and commands, `EspDataPlane.unprotect` and the locator helpers also take a
+ * 4-byte IPv4 address as a socket or a pcap gives it; outputs always use the 16-byte form.
  */
 export type Locator = Uint8Array;
 

@@ -40,8 +40,12 @@ export function asLocator(bytes: Uint8Array, field = 'locator'): Locator {
   throw new RangeError(`"${field}" expected Uint8Array of length 4 (IPv4) or 16, got length=${bytes.length}`);
 }
 
-/** The 4 IPv4 bytes of an IPv4-mapped locator, or undefined for a real IPv6 one. */
+/**
+ * The 4 IPv4 bytes of an IPv4 address (an IPv4-mapped locator, or 4 bytes as a socket gives
+ * them; always a copy), or undefined for a real IPv6 one.
+ */
 export function ipv4Bytes(loc: Locator): Uint8Array | undefined {
+  if (loc.length === 4) return Uint8Array.from(loc);
   return isIpv4Mapped(loc) ? loc.slice(12, 16) : undefined;
 }
 
@@ -62,20 +66,23 @@ export function formatLocator(address: Locator): string {
   return ipaddr.fromByteArray(Array.from(loc)).toString();
 }
 
-/** A string key for maps (Uint8Array keys compare by identity). */
+/**
+ * A string key for maps (Uint8Array keys compare by identity): the hex of the 16-byte form, so
+ * a 4-byte IPv4 address and its IPv4-mapped locator have the same key.
+ */
 export function locatorKey(loc: Locator): string {
-  return toHex(loc);
+  return toHex(asLocator(loc));
 }
 
 /** The address family of a locator. */
 export type LocatorFamily = 'ipv4' | 'ipv6';
 
 /**
- * The family of a locator: 'ipv4' for an IPv4-mapped address (RFC 7401 §5.2.9 carries IPv4 so),
- * otherwise 'ipv6'.
+ * The family of a locator: 'ipv4' for an IPv4-mapped address (RFC 7401 §5.2.9 carries IPv4 so)
+ * or a 4-byte IPv4 address, otherwise 'ipv6'.
  */
 export function locatorFamily(loc: Locator): LocatorFamily {
-  return isIpv4Mapped(loc) ? 'ipv4' : 'ipv6';
+  return loc.length === 4 || isIpv4Mapped(loc) ? 'ipv4' : 'ipv6';
 }
 
 /**
@@ -83,8 +90,8 @@ export function locatorFamily(loc: Locator): LocatorFamily {
  * 'broadcast', 'loopback', 'private', 'orchid2', ...), judged in its own family.
  */
 export function locatorRange(loc: Locator): string {
-  abytes(loc, 'locator', 16);
-  const v4 = ipv4Bytes(loc);
+  const l = asLocator(loc);
+  const v4 = ipv4Bytes(l);
   if (v4) return ipaddr.fromByteArray(Array.from(v4)).range();
-  return ipaddr.fromByteArray(Array.from(loc)).range();
+  return ipaddr.fromByteArray(Array.from(l)).range();
 }

@@ -49,20 +49,43 @@ export type EngineOptions = {
   /** Local host identities; their HITs are derived (RFC 7401 §3). At least one. */
   readonly identities: readonly HostIdentity[];
   /**
-   * Local locators in preference order (16-byte canonical form, see addr/locator.ts), plain or
-   * with the attributes of `LocalLocator` (interface, tunnel, preferred).
+   * Local locators in preference order (16-byte canonical form, see addr/locator.ts, or 4-byte
+   * IPv4 addresses, which are kept IPv4-mapped), plain or with the attributes of `LocalLocator`
+   * (interface, tunnel, preferred).
    */
   readonly locators: readonly (Locator | LocalLocator)[];
-  /** Randomness for SPIs, nonces, DH keys, puzzles. Default: the platform CSPRNG. */
+  /**
+   * Randomness for SPIs, puzzle #I values (RFC 7401 §4.1.2), Diffie-Hellman keys and
+   * signature nonces. Tests and simulations pass a seeded source for reproducible bytes.
+   * @defaultValue the platform CSPRNG (`crypto.getRandomValues`)
+   */
   readonly random?: RandomSource;
-  /** Default: nobleCrypto(). */
+  /**
+   * The cryptographic primitives: host identity signatures, Diffie-Hellman groups, HIP ciphers
+   * and ESP transforms, looked up by their IANA ids (RFC 7401 §5.2.6, §5.2.8, §5.2.10;
+   * RFC 7402 §5.1.2). A provider that offers fewer suites narrows what the engine negotiates.
+   * @defaultValue `nobleCrypto()` (pure JavaScript on the noble libraries)
+   */
   readonly crypto?: CryptoProvider;
+  /**
+   * Protocol parameters, any subset: retransmission timers (RFC 7401 §4.4.1), preference lists
+   * (§5.2.6, §5.2.8, §5.2.10), R1 rate limits (§6.7), locator lifetimes and caps (RFC 8046 §4, §6)
+   * and the other limits; each field of `HipConfig` states its own default and RFC section.
+   * @defaultValue `DEFAULT_CONFIG`
+   */
   readonly config?: Partial<HipConfig>;
+  /**
+   * Hooks for the choices the RFCs leave to local policy (RFC 7401 §4.1.1 puzzle difficulty,
+   * RFC 8047 §5.1 locators to announce, ...), any subset; each hook of `EnginePolicy` states
+   * its own default.
+   * @defaultValue `DEFAULT_POLICY`
+   */
   readonly policy?: Partial<EnginePolicy>;
   /**
    * Opt-in engine trace: packets in and out with their parameters, state transitions, SA and
    * locator outputs, drops with reasons, timers (records in docs/engine-trace.schema.json; never
-   * key material). Default: none, at no cost.
+   * key material). The RFCs ask for no trace; nothing is built without a sink.
+   * @defaultValue none (no trace)
    */
   readonly trace?: EngineTraceSink;
 };
@@ -467,7 +490,8 @@ export class EngineImpl implements EngineCore {
     abytes(peer.hit, 'peer.hit', 16);
     if (!isHit(peer.hit)) throw new RangeError('"peer.hit" expected an ORCHIDv2 HIT (2001:20::/28)');
     if (!Array.isArray(peer.locators) || peer.locators.length === 0) throw new TypeError('"peer.locators" expected a non-empty array');
-    peer.locators.forEach((l, i) => abytes(l, `peer.locators[${i}]`, 16));
+    // 4-byte IPv4 addresses, as a socket or DNS gives them, are taken in the 16-byte form.
+    const dsts = peer.locators.map((l, i) => asLocator(l, `peer.locators[${i}]`));
     const register = checkRegTypes(peer.register ?? [], 'peer.register');
     let local = this.identities[0]!;
     if (peer.localHit !== undefined) {
@@ -484,7 +508,7 @@ export class EngineImpl implements EngineCore {
     if (this.halfOpenCount() >= this.config.maxHalfOpen) {
       throw new HipStateError('ERR_HALF_OPEN_LIMIT', `${this.halfOpenCount()} associations are already being set up`);
     }
-    for (const dst of peer.locators) {
+    for (const dst of dsts) {
       const src = pickLocalLocator(this, dst);
       if (src) {
         this.advance(now);
@@ -543,10 +567,11 @@ export class EngineImpl implements EngineCore {
   setPeerRvs(id: AssocId, rvs: readonly Locator[], now: Millis): void {
     assertTime(now, 'now');
     const assoc = this.mustGet(id);
-    if (!Array.isArray(rvs)) throw new TypeError('"rvs" expected an array of 16-byte locators');
-    rvs.forEach((l, i) => abytes(l, `rvs[${i}]`, 16));
+    if (!Array.isArray(rvs)) throw new TypeError('"rvs" expected an array of locators');
+    // 4-byte IPv4 addresses are taken in the 16-byte form, as in every command.
+    const servers = rvs.map((l, i) => Uint8Array.from(asLocator(l, `rvs[${i}]`)));
     this.advance(now);
-    assoc.peerRvs = rvs.length > 0 ? rvs.map((l) => Uint8Array.from(l)) : undefined;
+    assoc.peerRvs = servers.length > 0 ? servers : undefined;
   }
 
   /** The registrations of an association, either side (RFC 8003). */
@@ -606,11 +631,12 @@ export class EngineImpl implements EngineCore {
    * went down); the same as setLocalLocators without them.
    */
   removeLocalLocator(which: Locator | { readonly interface: string }, now: Millis): void {
-    if (which instanceof Uint8Array) abytes(which, 'which', 16);
+    let address: Locator | undefined;
+    if (which instanceof Uint8Array) address = asLocator(which, 'which');
     else if (typeof which !== 'object' || which === null || typeof which.interface !== 'string') {
-      throw new TypeError('"which" expected a 16-byte locator or { interface: string }');
+      throw new TypeError('"which" expected a locator (16 bytes, or 4 for IPv4) or { interface: string }');
     }
-    const keep = this.localInfo.filter((l) => (which instanceof Uint8Array ? !equalBytes(l.address, which) : l.interface !== which.interface));
+    const keep = this.localInfo.filter((l) => (address !== undefined ? !equalBytes(l.address, address) : l.interface !== (which as { readonly interface: string }).interface));
     this.applyLocators(keep, now, {});
   }
 
@@ -627,13 +653,14 @@ export class EngineImpl implements EngineCore {
     assertTime(now, 'now');
     const assoc = this.mustGet(id);
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
-    abytes(paths?.local, 'paths.local', 16);
-    const local = this.locators.find((l) => equalBytes(l, paths.local));
+    if (typeof paths !== 'object' || paths === null) throw new TypeError('"paths" expected an object { local, peer? }');
+    const wanted = asLocator(paths.local, 'paths.local');
+    const local = this.locators.find((l) => equalBytes(l, wanted));
     if (!local) throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is not one of our locators');
-    if (paths.peer !== undefined) abytes(paths.peer, 'paths.peer', 16);
+    const peer = paths.peer !== undefined ? asLocator(paths.peer, 'paths.peer') : undefined;
     if (assoc.state.update.rekey) throw new HipStateError('ERR_BUSY', 'an SA negotiation is already under way');
     this.advance(now);
-    addSaPair(this, assoc, local, paths.peer ? Uint8Array.from(paths.peer) : assoc.peerLocator);
+    addSaPair(this, assoc, local, peer ? Uint8Array.from(peer) : assoc.peerLocator);
   }
 
   /**
@@ -643,9 +670,9 @@ export class EngineImpl implements EngineCore {
   pathFailed(id: AssocId, peer: Locator, now: Millis): void {
     assertTime(now, 'now');
     const assoc = this.mustGet(id);
-    abytes(peer, 'peer', 16);
+    const address = asLocator(peer, 'peer');
     this.advance(now);
-    if (assoc.state.name === 'ESTABLISHED') onPathFailed(this, assoc, peer);
+    if (assoc.state.name === 'ESTABLISHED') onPathFailed(this, assoc, address);
   }
 
   /** The peer locator table of an association (RFC 8046 §5.1). */
@@ -760,13 +787,10 @@ function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: strin
     throw new RangeError(`"${field}" expected at most ${max} locators (what one UPDATE's LOCATOR_SET can carry, RFC 7401 §5.1), got ${list.length}`);
   }
   return list.map((l, i) => {
-    if (l instanceof Uint8Array) {
-      abytes(l, `${field}[${i}]`, 16);
-      return { address: Uint8Array.from(l) };
-    }
+    // A copy in the 16-byte form: 4-byte IPv4 addresses are mapped (asLocator).
+    if (l instanceof Uint8Array) return { address: Uint8Array.from(asLocator(l, `${field}[${i}]`)) };
     if (typeof l !== 'object' || l === null) throw new TypeError(`"${field}[${i}]" expected a locator or LocalLocator`);
-    abytes(l.address, `${field}[${i}].address`, 16);
-    return { ...l, address: Uint8Array.from(l.address) };
+    return { ...l, address: Uint8Array.from(asLocator(l.address, `${field}[${i}].address`)) };
   });
 }
 

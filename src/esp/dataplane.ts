@@ -8,7 +8,7 @@
 //
 // Not implemented: extended sequence numbers (RFC 4303 §2.2.1; HIP does not negotiate them),
 // TFC padding, IPv4 options in BEET (RFC 7402 §B.1.7: the caller builds inner headers).
-import { formatLocator, locatorKey } from '../addr/locator.js';
+import { asLocator, formatLocator, locatorKey } from '../addr/locator.js';
 import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec } from '../types.js';
 import { abytes, aint, equalBytes, readU32, toHex, writeU32 } from '../util/bytes.js';
 import { preferredPath } from './policy.js';
@@ -490,14 +490,16 @@ export class EspDataPlane {
    * ICV verification, anti-replay update, decryption and padding check. On success queues
    * `esp-seen` feedback and returns the payload with the BEET inner addresses (the SA's HITs).
    * `src`/`dst` are the outer addresses it arrived with; they are reported, never checked
-   * (RFC 7402 §B.1.6: the SPI and ICV bind the packet to the HIT pair).
+   * (RFC 7402 §B.1.6: the SPI and ICV bind the packet to the HIT pair). Each is a 16-byte
+   * locator or a 4-byte IPv4 address as a socket or a pcap gives it (reported in the 16-byte
+   * form, RFC 8046 §4.2).
    * Packets with Next Header 59 are returned like any other; when they are RFC 4303 §2.6
    * dummy packets, discarding them is the caller's business.
    */
   unprotect(bytes: Uint8Array, src: Locator, dst: Locator, now?: number): UnprotectResult {
     abytes(bytes, 'bytes');
-    abytes(src, 'src', 16);
-    abytes(dst, 'dst', 16);
+    src = asLocator(src, 'src');
+    dst = asLocator(dst, 'dst');
     if (bytes.length < 8) return this.#rxDrop('truncated', undefined, src, dst);
     const spi = readU32(bytes, 0);
     const sa = this.#inbound.get(spi);

@@ -63,3 +63,26 @@ describe('locators', () => {
     expect(locatorRange(parseLocator('2001:20::1'))).toBe('orchid2');
   });
 });
+
+describe('locator helpers take 4-byte IPv4 addresses as a socket or a pcap gives them (RFC 8046 §4.2)', () => {
+  const four = Uint8Array.of(192, 0, 2, 1);
+  const mapped = parseLocator('192.0.2.1');
+
+  it('locatorKey: the 4-byte address and its IPv4-mapped locator are one map key', () => {
+    expect(locatorKey(four)).toBe(locatorKey(mapped));
+    expect(locatorKey(four)).not.toBe(locatorKey(Uint8Array.of(192, 0, 2, 2)));
+  });
+
+  it('locatorFamily is ipv4, ipv4Bytes gives the 4 bytes back as a copy', () => {
+    expect(locatorFamily(four)).toBe('ipv4');
+    const v4 = ipv4Bytes(four);
+    expect(v4).toEqual(four);
+    expect(v4).not.toBe(four);
+  });
+
+  it('locatorRange judges a 4-byte address as IPv4', () => {
+    expect(locatorRange(Uint8Array.of(10, 1, 2, 3))).toBe('private');
+    expect(locatorRange(Uint8Array.of(127, 0, 0, 1))).toBe('loopback');
+    expect(() => locatorRange(new Uint8Array(5))).toThrow(RangeError);
+  });
+});

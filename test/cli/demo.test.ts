@@ -185,6 +185,20 @@ describe('hip-engine demo', () => {
     expect(text).toContain('wlan down');
   });
 
+  it.each(['basic', 'multihoming', 'rendezvous', 'ipv4', 'lossy'])('--trace (%s): every timeline line is valid against docs/demo-trace.schema.json', async (scenario) => {
+    const file = join(tmp, `timeline-${scenario}.jsonl`);
+    const r = await run(['demo', '-q', '--scenario', scenario, '--trace', file]);
+    expect(r.code, r.out + r.err).toBe(0);
+    const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(new URL('../../docs/demo-trace.schema.json', import.meta.url), 'utf8')) as object);
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const rec of records) expect(validate(rec), `${JSON.stringify(rec)}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    // Every kind of entry is there, and an SA entry keeps dir "sa" with its own direction.
+    expect(new Set(records.map((x) => x['dir']))).toEqual(new Set(['note', 'send', 'recv', 'sa', 'locator', 'event', ...(scenario === 'lossy' || scenario === 'multihoming' || scenario === 'rendezvous' ? ['drop'] : [])]));
+    const sas = records.filter((x) => x['dir'] === 'sa');
+    expect(new Set(sas.map((x) => x['direction']))).toEqual(new Set(['in', 'out']));
+    expect(sas.every((x) => typeof x['spi'] === 'string' && typeof x['src'] === 'string')).toBe(true);
+  }, 60_000);
+
   it('--engine-trace writes every engine\'s own trace, tagged with the host, valid against docs/engine-trace.schema.json', async () => {
     const file = join(tmp, 'engine.jsonl');
     const r = await run(['demo', '-q', '--scenario', 'basic', '--engine-trace', file]);

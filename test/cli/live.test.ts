@@ -191,6 +191,17 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     const records = readFileSync(join(tmp, 'connector.jsonl'), 'utf8').trim().split('\n').map((x) => JSON.parse(x) as { type: string; kind?: string; to?: string });
     for (const r of records) expect(validateTrace(r), `${JSON.stringify(r)} ${JSON.stringify(validateTrace.errors)}`).toBe(true);
     expect(records.filter((r) => r.type === 'packet-out').map((r) => r.kind)).toEqual(['I1', 'I2', 'UPDATE', 'UPDATE', 'CLOSE']);
+    // The trace's times are the timeline's: both count from the start of the run. A packet's
+    // record carries the `now` of the input that produced it, and the timeline prints it once the
+    // driver has sent it, after the engine's work on that input (the crypto of an I2 or R2: a
+    // few hundred ms on a loaded machine), so it is never printed before its traced time. With
+    // the engine on another origin (performance.now() from process start) it would be.
+    const traced = (records as { type: string; t: number }[]).filter((r) => r.type === 'packet-out').map((r) => r.t);
+    const printed = lines(c, /\] -> [A-Z_0-9]+ /).map((x) => Number(/^\[ *([\d.]+) ms\]/.exec(x)![1]));
+    expect(printed).toHaveLength(traced.length);
+    printed.forEach((p, i) => {
+      expect(p - traced[i]!, `packet ${i}: printed at ${p} ms, traced at ${traced[i]} ms`).toBeGreaterThanOrEqual(-0.001);
+    });
     expect(records.filter((r) => r.type === 'state').map((r) => r.to)).toEqual(expect.arrayContaining(['I1_SENT', 'I2_SENT', 'ESTABLISHED', 'CLOSING']));
   }, 60_000);
 
@@ -226,7 +237,7 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     const before = readFileSync(pem, 'utf8');
     const again = cli(['keygen', '--out', pem]);
     expect(await again.exit).toBe(1);
-    expect(again.stderr()).toContain(`hip-engine: keygen: ${pem} exists; pass --force to overwrite it`);
+    expect(again.stderr()).toContain(`hip-engine keygen: ${pem} exists; pass --force to overwrite it`);
     expect(readFileSync(pem, 'utf8')).toBe(before);
     const forced = cli(['keygen', '--out', pem, '--force']);
     expect(await forced.exit).toBe(0);

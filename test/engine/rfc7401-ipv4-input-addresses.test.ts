@@ -117,3 +117,85 @@ describe('RFC 7401 §5.1.1 / RFC 8046 §4.2: handle() with 4-byte IPv4 addresses
     expect(() => b.handle({ kind: 'datagram', bytes: new Uint8Array(40), src: [192, 0, 2, 1], dst: B4 } as unknown as Input, 1)).toThrow('"input.src"');
   });
 });
+
+// The commands take a peer's or our own IPv4 address as 4 bytes too (as getaddrinfo, a socket or
+// a pcap gives it), and keep the 16-byte IPv4-in-IPv6 form of RFC 8046 §4.2 that LOCATOR_SET
+// carries.
+describe('RFC 8046 §4.2: commands with 4-byte IPv4 addresses', () => {
+  /** A and B established over IPv4, every address given to the engines as 4 bytes. */
+  function established(): { a: HipEngine; b: HipEngine; id: number } {
+    const a = new HipEngine({ identities: [importHostIdentity(fixturePkcs8('p256A'))], locators: [A4], random: testRandom('ipv4-cmd-a') }, 0);
+    const b = new HipEngine({ identities: [importHostIdentity(fixturePkcs8('p256B'))], locators: [{ address: B4 }], random: testRandom('ipv4-cmd-b') }, 0);
+    const id = a.connect({ hit: b.localHits[0]!, locators: [B4] }, 0);
+    let inFlight = transmits(drain(a)).map((t) => ({ to: b, t }));
+    for (let now = 1; inFlight.length > 0; now++) {
+      const next: typeof inFlight = [];
+      for (const { to, t } of inFlight) {
+        to.handle({ kind: 'datagram', bytes: t.bytes, src: t.src, dst: t.dst }, now);
+        for (const r of transmits(drain(to))) next.push({ to: to === a ? b : a, t: r });
+      }
+      inFlight = next;
+    }
+    return { a, b, id };
+  }
+
+  it('new HipEngine and connect take 4-byte addresses; the I1 goes between the 16-byte forms', () => {
+    const a = new HipEngine({ identities: [importHostIdentity(fixturePkcs8('p256A'))], locators: [A4], random: testRandom('ipv4-cmd-a') }, 0);
+    expect(a.localLocatorList().map((l) => toHex(l.address))).toEqual([toHex(A16)]);
+    a.connect({ hit: engine('b').localHits[0]!, locators: [B4] }, 0);
+    const [i1] = transmits(drain(a));
+    expect(i1?.packet.kind).toBe('I1');
+    expect([toHex(i1!.src), toHex(i1!.dst)]).toEqual([toHex(A16), toHex(B16)]);
+  });
+
+  it('a base exchange set up from 4-byte addresses only completes, and each side keeps the 16-byte form', () => {
+    const { a, id } = established();
+    expect(a.association(id)?.state).toBe('ESTABLISHED');
+    expect(toHex(a.association(id)!.peerLocator)).toBe(toHex(B16));
+  });
+
+  it('setLocalLocators, addLocalLocator and removeLocalLocator take 4-byte addresses; the UPDATE announces the 16-byte form', () => {
+    const { a } = established();
+    const C4 = Uint8Array.of(198, 51, 100, 7);
+    a.addLocalLocator(C4, 10);
+    expect(a.localLocatorList().map((l) => toHex(l.address))).toEqual([toHex(A16), toHex(parseLocator('198.51.100.7'))]);
+    const update = transmits(drain(a)).find((t) => t.packet.kind === 'UPDATE');
+    const set = update?.packet.params.find((p) => p.kind === 'LOCATOR_SET');
+    expect(set && set.kind === 'LOCATOR_SET' ? set.locators.map((l) => ('address' in l ? toHex(l.address) : '')) : []).toContain(toHex(parseLocator('198.51.100.7')));
+    a.removeLocalLocator(C4, 20);
+    expect(a.localLocatorList().map((l) => toHex(l.address))).toEqual([toHex(A16)]);
+    a.setLocalLocators([{ address: C4 }, A4], 30);
+    expect(a.localLocatorList().map((l) => toHex(l.address))).toEqual([toHex(parseLocator('198.51.100.7')), toHex(A16)]);
+  });
+
+  it('pathFailed and addSaPair with 4-byte addresses do exactly what they do with the 16-byte forms', () => {
+    const outputs = (call: (a: HipEngine, id: number) => void) => {
+      const { a, id } = established();
+      call(a, id);
+      const out = transmits(drain(a)).map((t) => [t.packet.kind, toHex(t.src), toHex(t.dst), toHex(t.bytes)]);
+      return { out, peer: a.peerLocators(id).map((l) => [toHex(l.locator), l.state]) };
+    };
+    const failed4 = outputs((a, id) => a.pathFailed(id, B4, 10));
+    expect(failed4).toEqual(outputs((a, id) => a.pathFailed(id, B16, 10)));
+    // RFC 8047 §4.2.3: the failed address is checked again, with an UPDATE to its 16-byte form.
+    expect(failed4.out.map((o) => [o[0], o[2]])).toEqual([['UPDATE', toHex(B16)]]);
+    const pair4 = outputs((a, id) => a.addSaPair(id, { local: A4, peer: B4 }, 10));
+    expect(pair4).toEqual(outputs((a, id) => a.addSaPair(id, { local: A16, peer: B16 }, 10)));
+    // RFC 8047 §4.2.4: the new SA pair is asked for in an UPDATE, sent to the 16-byte form.
+    expect(pair4.out.map((o) => [o[0], o[2]])).toEqual([['UPDATE', toHex(B16)]]);
+  });
+
+  it.each([
+    ['connect', (e: HipEngine) => e.connect({ hit: engine('b').localHits[0]!, locators: [new Uint8Array(5)] }, 1), '"peer.locators[0]" expected Uint8Array of length 4 (IPv4) or 16'],
+    ['setLocalLocators', (e: HipEngine) => e.setLocalLocators([new Uint8Array(8)], 1), '"locators[0]" expected Uint8Array of length 4 (IPv4) or 16'],
+    ['addLocalLocator', (e: HipEngine) => e.addLocalLocator({ address: new Uint8Array(3) }, 1), '"locator[0].address" expected Uint8Array of length 4 (IPv4) or 16'],
+    ['removeLocalLocator', (e: HipEngine) => e.removeLocalLocator(new Uint8Array(12), 1), '"which" expected Uint8Array of length 4 (IPv4) or 16'],
+  ] as const)('%s with another length is a RangeError naming the field, and nothing changes', (_name, call, message) => {
+    const a = engine('a');
+    expect(() => call(a)).toThrow(RangeError);
+    expect(() => call(a)).toThrow(message);
+    expect(drain(a)).toEqual([]);
+    expect(a.associations()).toEqual([]);
+    expect(a.localLocatorList().map((l) => toHex(l.address))).toEqual([toHex(A16)]);
+  });
+});

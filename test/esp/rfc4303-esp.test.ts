@@ -387,7 +387,7 @@ describe('SA installation (caller misuse throws, naming the field)', () => {
     expect(() => dp.protect(HIT_B.subarray(1), new Uint8Array(1))).toThrow(/peerHit/);
     expect(() => dp.protect(HIT_B, [1, 2] as never)).toThrow(/payload/);
     expect(() => dp.protect(HIT_B, new Uint8Array(1), { nextHeader: 256 })).toThrow(/nextHeader/);
-    expect(() => dp.unprotect(new Uint8Array(20), new Uint8Array(4), LOC_B)).toThrow(/src/);
+    expect(() => dp.unprotect(new Uint8Array(20), new Uint8Array(5), LOC_B)).toThrow(/src/);
     expect(() => dp.addSa(saPair(ESP_SUITE.AES_128_CBC_HMAC_SHA256, 5).out, { replayWindow: 32 })).toThrow(/replayWindow/);
   });
 
@@ -421,4 +421,32 @@ it('interop with HIT_A/HIT_B both ways on one data plane pair', () => {
   const r2 = a.unprotect(p2.packet.bytes, p2.packet.src, p2.packet.dst);
   expect(r1.ok && [r1.peerHit, r1.localHit, r1.payload]).toEqual([HIT_A, HIT_B, bytesOf(33)]);
   expect(r2.ok && [r2.peerHit, r2.localHit, r2.payload]).toEqual([HIT_B, HIT_A, bytesOf(44)]);
+});
+
+describe('unprotect() with IPv4 outer addresses as a socket gives them (RFC 8046 §4.2)', () => {
+  const four = (loc: Uint8Array): Uint8Array => loc.slice(12);
+
+  it('4-byte src and dst are taken and reported in the 16-byte form, counted on the same path', () => {
+    const { tx, rx } = planes(ESP_SUITE.AES_128_CBC_HMAC_SHA256, 0x1000);
+    const ipv4 = saPair(ESP_SUITE.AES_128_CBC_HMAC_SHA256, 0x2000, { src: LOC_A4, dst: LOC_B4 });
+    tx.addSa(ipv4.out);
+    rx.addSa(ipv4.in);
+    tx.setPreferred(0x2000, HIT_B);
+    for (let i = 0; i < 2; i++) {
+      const pkt = mustProtect(tx, bytesOf(40, i));
+      expect(pkt.spi).toBe(0x2000);
+      // The first with the 4 bytes a socket reports, the second with the mapped form.
+      const r = i === 0 ? rx.unprotect(pkt.bytes, four(LOC_A4), four(LOC_B4)) : rx.unprotect(pkt.bytes, LOC_A4, LOC_B4);
+      expect(r.ok && r.payload).toEqual(bytesOf(40, i));
+      expect(rx.pollFeedback()).toEqual({ kind: 'esp-seen', spi: 0x2000, src: LOC_A4, dst: LOC_B4, bytes: pkt.bytes.length });
+    }
+    const paths = Object.entries(rx.stats().paths).filter(([, p]) => p.rxPackets > 0);
+    expect(paths.map(([name, p]) => [name, p.rxPackets])).toEqual([['192.0.2.1→198.51.100.2', 2]]);
+  });
+
+  it('another length is caller misuse: a RangeError naming the field', () => {
+    const { rx } = planes(ESP_SUITE.AES_128_CBC_HMAC_SHA256);
+    expect(() => rx.unprotect(new Uint8Array(40), new Uint8Array(5), LOC_B)).toThrow('"src" expected Uint8Array of length 4 (IPv4) or 16');
+    expect(() => rx.unprotect(new Uint8Array(40), LOC_A, new Uint8Array(8))).toThrow(RangeError);
+  });
 });

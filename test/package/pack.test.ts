@@ -23,6 +23,18 @@ function run(cmd: string, args: readonly string[], cwd: string, timeout = 120_00
   return { status: r.status, stdout: r.stdout ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
+/** Every subpath of the package's exports map (but ./package.json), as a user imports it. */
+const SUBPATHS = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports)
+  .filter((k) => k !== './package.json')
+  .map((k) => (k === '.' ? 'hip-engine' : `hip-engine/${k.slice(2)}`));
+
+/** A program that imports every subpath and prints how many values each exports. */
+function subpathProgram(): string {
+  const imports = SUBPATHS.map((s, i) => `import * as m${i} from '${s}';`).join('\n');
+  const rows = SUBPATHS.map((s, i) => `  ['${s}', Object.keys(m${i}).length],`).join('\n');
+  return `${imports}\nconst rows: [string, number][] = [\n${rows}\n];\nfor (const [name, n] of rows) console.log(\`\${name} \${n}\`);\n`;
+}
+
 /** The README's program: the first ```ts block under "## Using the engine". */
 export function readmeProgram(readme: string): string {
   const section = readme.slice(readme.indexOf('## Using the engine'));
@@ -44,6 +56,7 @@ beforeAll(() => {
   mkdirSync(join(PROJECT, 'src'), { recursive: true });
   for (const f of EXAMPLES) cpSync(join(ROOT, 'examples', f), join(PROJECT, 'src', f));
   writeFileSync(join(PROJECT, 'src', 'readme.ts'), readmeProgram(readFileSync(join(ROOT, 'README.md'), 'utf8')));
+  writeFileSync(join(PROJECT, 'src', 'subpaths.ts'), subpathProgram());
   writeFileSync(join(PROJECT, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
   const common = { target: 'ES2022', lib: ['ES2022'], types: ['node'], strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, skipLibCheck: false, rootDir: 'src' };
   writeFileSync(join(PROJECT, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...common, module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out' }, include: ['src'] }, null, 2));
@@ -72,7 +85,7 @@ describe('npm pack: the tarball a user installs', () => {
     expect(missing).toEqual([]);
   });
 
-  it('the examples and the README program type-check against the package under nodenext', () => {
+  it('the examples, the README program and an import of every subpath type-check against the package under nodenext', () => {
     const r = run(TSC, ['-p', 'tsconfig.json', '--noEmit'], PROJECT);
     expect(r.out).toBe('');
     expect(r.status).toBe(0);
@@ -142,6 +155,15 @@ describe('npm pack: the tarball a user installs', () => {
       const m = /signatures made: (\d+), checked: (\d+)/.exec(r.out);
       expect(Number(m?.[1])).toBeGreaterThanOrEqual(3);
       expect(Number(m?.[2])).toBeGreaterThanOrEqual(3);
+    });
+
+    it('every subpath of the exports map imports and has values', () => {
+      expect(SUBPATHS).toContain('hip-engine/driver/node');
+      const r = node('subpaths.ts');
+      expect(r.status, r.out).toBe(0);
+      const rows = r.out.trim().split('\n').map((l) => l.split(' '));
+      expect(rows.map((x) => x[0])).toEqual(SUBPATHS);
+      for (const [name, n] of rows) expect(Number(n), name).toBeGreaterThan(0);
     });
 
     it("the README's program runs", () => {

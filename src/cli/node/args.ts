@@ -23,14 +23,14 @@ export type Parsed = {
   readonly positionals: string[];
 };
 
-/** parseArgs in strict mode; its errors become UsageErrors naming the command. */
-export function parse(command: string, args: readonly string[], options: OptionSpec, allowPositionals = false): Parsed {
+/** parseArgs in strict mode; its errors become UsageErrors (main.ts names the command). */
+export function parse(args: readonly string[], options: OptionSpec, allowPositionals = false): Parsed {
   try {
     const r = parseArgs({ args: [...args], options, strict: true, allowPositionals });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new UsageError(`${command}: ${msg.replace(/\. To specify a positional argument.*$/s, '')}`);
+    throw new UsageError(msg.replace(/\. To specify a positional argument.*$/s, ''));
   }
 }
 

@@ -174,7 +174,8 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
   --pcap FILE       write the packets as delivered to a classic pcap file (raw IPv4/IPv6,
                     HIP = IP protocol 139 with real HIP checksums, ESP = 50); open it in
                     Wireshark or run: tshark -r FILE -V
-  --trace FILE      write the timeline as JSON lines, one record per event (no key material)
+  --trace FILE      write the timeline as JSON lines, one record per event (schema:
+                    docs/demo-trace.schema.json; no key material)
   --engine-trace FILE
                     write every engine's own trace as JSON lines, each record with its host
                     (schema: docs/engine-trace.schema.json; no key material)
@@ -218,12 +219,12 @@ export type DemoConfig = {
 };
 
 export function parseDemo(args: readonly string[]): DemoConfig | 'help' {
-  const p = parse('demo', args, OPTIONS);
+  const p = parse(args, OPTIONS);
   if (flag(p, 'help')) return 'help';
-  if (flag(p, 'quiet') && flag(p, 'verbose')) throw new UsageError('demo: --quiet and --verbose exclude each other');
+  if (flag(p, 'quiet') && flag(p, 'verbose')) throw new UsageError('--quiet and --verbose exclude each other');
   const name = str(p, 'scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS.find((s) => s.name === name);
-  if (scenario === undefined) throw new UsageError(`demo: unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (scenario === undefined) throw new UsageError(`unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const seedText = str(p, 'seed');
   let seed: Seed = scenario.defaultSeed;
   if (seedText !== undefined) {
@@ -562,11 +563,24 @@ function jsonValue(v: TraceValue): unknown {
   return v;
 }
 
+/** Keys of a timeline JSON line of its own; a record field of the same name is renamed. */
+const LINE_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'dir', 'kind', 'data', 'path', 'text']);
+
+/** The name a record field is written under: an SA's `dir` field is its `direction`. */
+function fieldKey(k: string): string {
+  if (!LINE_KEYS.has(k)) return k;
+  return k === 'dir' ? 'direction' : `_${k}`;
+}
+
+/**
+ * The timeline as JSON lines (docs/demo-trace.schema.json): the record's own keys, then its
+ * fields, which never overwrite them (an SA record's `dir: 'in'` used to replace `dir: 'sa'`).
+ */
 function traceJsonLines(rendered: readonly Rendered[]): string {
   let out = '';
   for (const r of rendered) {
     const fields: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(r.rec.fields ?? {})) if (x !== undefined) fields[k] = jsonValue(x);
+    for (const [k, x] of Object.entries(r.rec.fields ?? {})) if (x !== undefined) fields[fieldKey(k)] = jsonValue(x);
     const line: Record<string, unknown> = { t: r.rec.t, host: r.rec.host, dir: r.rec.dir, kind: r.rec.kind, ...fields };
     if (r.data !== undefined) {
       line['data'] = new TextDecoder().decode(r.data.payload);

@@ -8,7 +8,8 @@ import { formatHit, parseHit } from '../../addr/hit.js';
 import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
 import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../../crypto/host-id.js';
 import { defaultRandom } from '../../crypto/noble.js';
-import { HIP_UDP_PORT, UdpDriver, type UdpLogEntry, type UdpWireDatagram } from '../../driver/node/udp.js';
+import type { Scheduler } from '../../driver/adapters.js';
+import { HIP_UDP_PORT, UdpDriver, nodeScheduler, type UdpLogEntry, type UdpWireDatagram } from '../../driver/node/udp.js';
 import { buildIpPacket } from '../../testing/ip.js';
 import { PcapWriter } from '../../testing/pcap.js';
 import { upperLayerChecksum } from '../../wire/header.js';
@@ -186,21 +187,21 @@ function loadIdentity(file: string | undefined): HostIdentity {
 }
 
 export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig | 'help' {
-  const p = parse('live', args, OPTIONS);
+  const p = parse(args, OPTIONS);
   if (flag(p, 'help')) return 'help';
   const listen = str(p, 'listen');
   const connect = str(p, 'connect');
-  if ((listen === undefined) === (connect === undefined)) throw new UsageError('live: give exactly one of --listen ADDR or --connect HIT@ADDR (see hip-engine live --help)');
+  if ((listen === undefined) === (connect === undefined)) throw new UsageError('give exactly one of --listen ADDR or --connect HIT@ADDR (see hip-engine live --help)');
   const quiet = flag(p, 'quiet');
   if (listen !== undefined) {
     for (const o of ['message', 'count', 'rekey', 'close', 'bind', 'local-port']) {
-      if (p.values[o] !== undefined) throw new UsageError(`live: --${o} applies to --connect only`);
+      if (p.values[o] !== undefined) throw new UsageError(`--${o} applies to --connect only`);
     }
     const rvs = flag(p, 'rvs');
     const allowText = strs(p, 'allow');
-    if (!rvs && allowText.length > 0) throw new UsageError('live: --allow applies to --listen --rvs only');
+    if (!rvs && allowText.length > 0) throw new UsageError('--allow applies to --listen --rvs only');
     const viaText = str(p, 'via');
-    if (rvs && viaText !== undefined) throw new UsageError('live: --rvs and --via cannot be combined');
+    if (rvs && viaText !== undefined) throw new UsageError('--rvs and --via cannot be combined');
     const allow = allowText.map((h) => {
       try {
         return parseHit(h);
@@ -222,14 +223,14 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     };
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
-  if (p.values['reply'] !== undefined) throw new UsageError('live: --reply applies to --listen only');
-  if (flag(p, 'rvs') || p.values['allow'] !== undefined) throw new UsageError('live: --rvs and --allow apply to --listen only');
+  if (p.values['reply'] !== undefined) throw new UsageError('--reply applies to --listen only');
+  if (flag(p, 'rvs') || p.values['allow'] !== undefined) throw new UsageError('--rvs and --allow apply to --listen only');
   const viaText = str(p, 'via');
   // RFC 8004 §3.3: with --via the I1 goes to the rendezvous server; --connect names the HIT only.
-  const target = viaText === undefined ? parseConnectTarget(connect!) : { ...parseConnectTarget(`${connect!.split('@')[0]!}@${viaText}`, '--via') };
+  const target = viaText === undefined ? parseConnectTarget(connect!) : parseConnectTarget(`${connect!.split('@')[0]!}@${viaText}`, '--via');
   const bindText = str(p, 'bind');
   const bind = bindText === undefined ? undefined : address(bindText, '--bind');
-  if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('live: --bind and the --connect address must be of the same family');
+  if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('--bind and the --connect address must be of the same family');
   const cfg: Omit<ConnectConfig, 'identity'> = {
     mode: 'connect',
     peerHit: target.hit,
@@ -247,7 +248,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     pcap: str(p, 'pcap'),
   };
   if (target.port !== undefined && p.values['port'] !== undefined && target.port !== int(p, 'port', 0, 1, 65535)) {
-    throw new UsageError('live: the port in --connect and --port disagree');
+    throw new UsageError('the port in --connect and --port disagree');
   }
   return { ...cfg, identity: loadIdentity(str(p, 'key')) };
 }
@@ -327,6 +328,13 @@ function udpIpPacket(w: UdpWireDatagram): Uint8Array {
 export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promise<number> {
   const t0 = performance.now();
   const say = (line: string): void => io.out(`[${ms(performance.now() - t0)} ms] ${line}`);
+  // The engine's clock starts with the run, as the timeline's and the capture's do, so that the
+  // times in the --trace file are the times printed and in the --pcap file.
+  const node = nodeScheduler();
+  const scheduler: Scheduler = {
+    now: () => node.now() - t0,
+    wakeAt: (at, cb) => node.wakeAt(at === undefined ? undefined : at + t0, cb),
+  };
   const verbose = (line: string): void => {
     if (!cfg.quiet) say(line);
   };
@@ -423,6 +431,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         identity: cfg.identity,
         locators: [cfg.address],
         port: cfg.port,
+        scheduler,
         ...(cfg.rvs !== undefined
           ? {
               config: { registrarTypes: [REG_TYPE_RENDEZVOUS], ...(cfg.rvs.allow ? { registrationAllowList: cfg.rvs.allow } : {}) },
@@ -536,6 +545,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       locators: [bind],
       port: c.localPort,
       peerPort: c.peerPort,
+      scheduler,
       onLog,
       ...(trace ? { trace } : {}),
       ...(onWire ? { onWire } : {}),

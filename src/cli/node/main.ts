@@ -44,26 +44,28 @@ Options:
 const KEY_TYPES: readonly HostKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa'];
 
 function keygen(args: readonly string[], io: Io): number {
-  const p = parse('keygen', args, { out: { type: 'string' }, type: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const p = parse(args, { out: { type: 'string' }, type: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (flag(p, 'help')) {
     io.out(KEYGEN_HELP);
     return EXIT_OK;
   }
   const out = str(p, 'out');
-  if (out === undefined || out === '') throw new UsageError('keygen: --out FILE.pem is required');
+  if (out === undefined || out === '') throw new UsageError('--out FILE.pem is required');
   const type = (str(p, 'type') ?? 'ecdsa-p256') as HostKeyType;
-  if (!KEY_TYPES.includes(type)) throw new UsageError(`keygen: --type expects one of ${KEY_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  if (!KEY_TYPES.includes(type)) throw new UsageError(`--type expects one of ${KEY_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
   const id = generateHostIdentity(type, defaultRandom);
   try {
     // 'wx' fails if the file exists, atomically: no check-then-write race.
     writeFileSync(out, derToPem(exportPkcs8(id), 'PRIVATE KEY'), { mode: 0o600, flag: flag(p, 'force') ? 'w' : 'wx' });
   } catch (e) {
-    if ((e as { code?: unknown }).code === 'EEXIST') throw new RuntimeFailure(`keygen: ${out} exists; pass --force to overwrite it (the HIT of the key in it would change)`);
-    throw new RuntimeFailure(`keygen: cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+    if ((e as { code?: unknown }).code === 'EEXIST') throw new RuntimeFailure(`${out} exists; pass --force to overwrite it (the HIT of the key in it would change)`);
+    throw new RuntimeFailure(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
   }
   io.out(`HIT ${formatHit(id.hit)}`);
   return EXIT_OK;
 }
+
+const COMMANDS = ['demo', 'live', 'keygen', 'help'] as const;
 
 /** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -87,7 +89,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         else if (topic === 'demo') io.out(DEMO_HELP);
         else if (topic === 'live') io.out(LIVE_HELP);
         else if (topic === 'keygen') io.out(KEYGEN_HELP);
-        else throw new UsageError(`help: unknown command ${JSON.stringify(topic)}`);
+        else throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
         return EXIT_OK;
       }
       case 'demo': {
@@ -109,15 +111,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'keygen':
         return keygen(rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, live, keygen, help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${COMMANDS.join(', ')})`);
     }
   } catch (e) {
+    // One message style for every command: "hip-engine <command>: <what went wrong>" on stderr,
+    // as demo and live print their own failures.
+    const who = command !== undefined && (COMMANDS as readonly string[]).includes(command) ? `hip-engine ${command}` : 'hip-engine';
     if (e instanceof UsageError) {
-      io.err(`hip-engine: ${e.message}`);
-      io.err('Run "hip-engine --help" or "hip-engine <command> --help" for usage.');
+      io.err(`${who}: ${e.message}`);
+      io.err(`Run "${command === 'help' ? 'hip-engine' : who} --help" for usage.`);
       return EXIT_USAGE;
     }
-    io.err(`hip-engine: ${e instanceof RuntimeFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    io.err(`${who}: ${e instanceof RuntimeFailure ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return EXIT_FAILURE;
   }
 }

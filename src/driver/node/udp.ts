@@ -88,22 +88,64 @@ export type UdpDriverOptions = {
   readonly identity: HostIdentity;
   /** Local addresses; one UDP socket is bound on each, in preference order. At least one. */
   readonly locators: readonly (string | Locator)[];
-  /** Local UDP port of every socket (default 10500, RFC 9028 §5.1); 0 picks an ephemeral one. */
+  /**
+   * Local UDP port of every socket; 0 picks an ephemeral one (RFC 9028 §5.1: 10500 is the
+   * HIP-over-UDP port).
+   * @defaultValue 10500
+   */
   readonly port?: number;
-  /** UDP port assumed for a peer address not heard from yet (default `port`, or 10500 if that is 0). */
+  /**
+   * UDP port assumed for a peer address not heard from yet (RFC 9028 §5.1); afterwards the port
+   * a peer's packets came from is used.
+   * @defaultValue `port`, or 10500 if that is 0
+   */
   readonly peerPort?: number;
+  /**
+   * The engine's protocol parameters (`EngineOptions.config`: retransmission timers RFC 7401
+   * §4.4.1, preference lists, rate limits; each `HipConfig` field states its default and RFC
+   * section).
+   * @defaultValue `DEFAULT_CONFIG`
+   */
   readonly config?: Partial<HipConfig>;
+  /**
+   * The engine's policy hooks (`EngineOptions.policy`: the choices RFC 7401, RFC 8046 and
+   * RFC 8047 leave to local policy, such as the puzzle difficulty of RFC 7401 §4.1.1).
+   * @defaultValue `DEFAULT_POLICY`
+   */
   readonly policy?: Partial<EnginePolicy>;
+  /**
+   * The engine's cryptographic primitives (`EngineOptions.crypto`; suites by IANA id,
+   * RFC 7401 §5.2.6, §5.2.8, §5.2.10, RFC 7402 §5.1.2).
+   * @defaultValue `nobleCrypto()`
+   */
   readonly crypto?: CryptoProvider;
-  /** Randomness for the engine and the data plane (default: the platform CSPRNG). */
+  /**
+   * Randomness for the engine and the data plane (SPIs, puzzles RFC 7401 §4.1.2, DH keys, ESP
+   * IVs RFC 4303 §2.3).
+   * @defaultValue the platform CSPRNG (`crypto.getRandomValues`)
+   */
   readonly random?: RandomSource;
-  /** The ESP data plane (default: a new EspDataPlane). */
+  /**
+   * The ESP data plane that protects and unprotects packets (RFC 4303, BEET mode of
+   * RFC 7402 §3.2).
+   * @defaultValue a new `EspDataPlane` with `random`
+   */
   readonly esp?: EspDataPlane;
-  /** Default: setTimeout and performance.now(). */
+  /**
+   * Clock and timer for the engine's timeouts (RFC 7401 §4.4.1 retransmissions and the other
+   * timers of `HipConfig`).
+   * @defaultValue `nodeScheduler()` (setTimeout and performance.now())
+   */
   readonly scheduler?: Scheduler;
-  /** Every engine event (established, closed, failed, dropped, ...), after the driver applied it. */
+  /**
+   * Every engine event (established, closed, failed, dropped, ...), after the driver applied it.
+   * @defaultValue none
+   */
   readonly onEvent?: (event: HipEvent) => void;
-  /** Every ESP payload the data plane authenticated and decrypted. */
+  /**
+   * Every ESP payload the data plane authenticated and decrypted.
+   * @defaultValue none
+   */
   readonly onData?: (delivery: UdpDelivery) => void;
   /**
    * What the driver did, one entry per action, in order: HIP packets sent and received
@@ -112,11 +154,18 @@ export type UdpDriverOptions = {
    * outputs it applied (`sa`, `locator`; never keys), engine events (`event`), UDP payloads that
    * were neither HIP nor ESP (`invalid`) and socket errors (`socket-error`). For a driver's
    * own log; the engine's structured trace is `trace`.
+   * @defaultValue none
    */
   readonly onLog?: (entry: UdpLogEntry) => void;
-  /** The engine trace (EngineOptions.trace, docs/engine-trace.schema.json). Default: none. */
+  /**
+   * The engine trace (EngineOptions.trace, docs/engine-trace.schema.json).
+   * @defaultValue none (no trace)
+   */
   readonly trace?: EngineTraceSink;
-  /** Every UDP datagram sent (`out`) or received (`in`), with both ends' ports: for a capture. */
+  /**
+   * Every UDP datagram sent (`out`) or received (`in`), with both ends' ports: for a capture.
+   * @defaultValue none
+   */
   readonly onWire?: (datagram: UdpWireDatagram) => void;
 };
 
