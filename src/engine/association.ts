@@ -85,13 +85,6 @@ export class Association {
   installed: SaSpec[] = [];
   /** Registrations with the peer, either side (RFC 8003, registration.ts); created on first use. */
   registrations: RegistrationState | undefined = undefined;
-  /** The peer's rendezvous servers (RFC 8046 §3.2.3): from an R1's VIA_RVS or `setPeerRvs`. */
-  peerRvs: readonly Locator[] | undefined = undefined;
-  /**
-   * While an UPDATE relayed by a rendezvous server is processed: that server's address, for the
-   * VIA_RVS of the reply that carries the ACK (RFC 8046 §3.2.3 step 3).
-   */
-  replyViaRvs: Locator | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

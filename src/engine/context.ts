@@ -68,4 +68,9 @@ export interface EngineCore {
   countSent(kind: PacketKind): void;
   /** Registrations this host granted as a registrar (RFC 8003), by type and client HIT. */
   readonly registrar: RegistrarTable;
+  /**
+   * While an UPDATE relayed by a rendezvous server is processed: that server's address, for the
+   * VIA_RVS of the reply that carries the ACK (RFC 8046 §3.2.3 step 3); undefined otherwise.
+   */
+  readonly relayedVia: Locator | undefined;
 }

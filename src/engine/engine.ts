@@ -42,7 +42,7 @@ import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 import { relayToClient, verifyRelayed } from './rvs.js';
-import { RegistrarTable, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
+import { RegistrarTable, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -150,6 +150,8 @@ export class EngineImpl implements EngineCore {
   private readonly maxLocators: number;
   /** Registrations granted as a registrar (RFC 8003, registration.ts). */
   readonly registrar = new RegistrarTable();
+  /** The relaying RVS while a relayed UPDATE is processed (EngineCore.relayedVia). */
+  relayedVia: Locator | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -416,11 +418,11 @@ export class EngineImpl implements EngineCore {
     const relayed = verifyRelayed(this, pkt, src);
     if (relayed === undefined) return;
     if (relayed === 'not-relayed') return onUpdate(this, assoc, pkt, src, dst);
-    assoc.replyViaRvs = relayed.rvs;
+    this.relayedVia = relayed.rvs;
     try {
       onUpdate(this, assoc, pkt, Uint8Array.from(relayed.from), dst);
     } finally {
-      assoc.replyViaRvs = undefined;
+      this.relayedVia = undefined;
     }
   }
 
@@ -571,7 +573,7 @@ export class EngineImpl implements EngineCore {
     // 4-byte IPv4 addresses are taken in the 16-byte form, as in every command.
     const servers = rvs.map((l, i) => Uint8Array.from(asLocator(l, `rvs[${i}]`)));
     this.advance(now);
-    assoc.peerRvs = servers.length > 0 ? servers : undefined;
+    if (servers.length > 0 || assoc.registrations) registrationState(assoc).peerRvs = servers.length > 0 ? servers : undefined;
   }
 
   /** The registrations of an association, either side (RFC 8003). */

@@ -10,7 +10,7 @@
 // the state (§6). Requester: REG_REQUEST in the I2 when the R1 offered the types (§3.2, §4.3),
 // later by UPDATE, refreshed before the lifetime ends and cancelled with lifetime 0 (§5).
 import { hitKey } from '../addr/hit.js';
-import type { Hit, Millis } from '../types.js';
+import type { Hit, Locator, Millis } from '../types.js';
 import { params as allParams, param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
@@ -34,12 +34,16 @@ export type RegistrationState = {
   readonly granted: Map<number, Millis>;
   /** Registrar: the peer's relay budget as a rendezvous client (RFC 8004 §5). */
   relay: TokenBucket | undefined;
+  /** The peer's rendezvous servers (RFC 8046 §3.2.3): from an R1's VIA_RVS or `setPeerRvs`. */
+  peerRvs: readonly Locator[] | undefined;
 };
 
-function stateOf(assoc: Association): RegistrationState {
-  assoc.registrations ??= { wanted: [], offered: undefined, held: new Map(), granted: new Map(), relay: undefined };
+/** The association's registration state, created on first use. */
+export function registrationState(assoc: Association): RegistrationState {
+  assoc.registrations ??= { wanted: [], offered: undefined, held: new Map(), granted: new Map(), relay: undefined, peerRvs: undefined };
   return assoc.registrations;
 }
+
 
 /**
  * The registrar's table of granted registrations: by type, the clients' associations by HIT
@@ -93,7 +97,7 @@ const NO_SERVERS: ReadonlySet<Association> = new Set();
 
 /** Sets or removes a registration the peer granted us, keeping the table of servers in step. */
 function setHeld(core: EngineCore, assoc: Association, type: number, value: { readonly expiresAt: Millis; readonly refreshAt: Millis } | undefined): void {
-  const st = stateOf(assoc);
+  const st = registrationState(assoc);
   if (value) st.held.set(type, value);
   else st.held.delete(type);
   core.registrar.holding(type, assoc, value !== undefined);
@@ -193,7 +197,7 @@ export function answerRequests(core: EngineCore, peerHit: Hit, pkt: HipPacket, a
   else if (cancelled.length > 0) params.push({ kind: 'REG_RESPONSE', lifetime: 0, regTypes: cancelled });
   for (const [failureType, regTypes] of failed) params.push({ kind: 'REG_FAILED', failureType, regTypes });
   const apply = (a: Association): void => {
-    const st = stateOf(a);
+    const st = registrationState(a);
     const expiresAt = core.now + lifetimeSeconds(code) * 1000;
     const ended = cancelled.filter((t) => st.granted.has(t));
     for (const t of ended) {
@@ -223,7 +227,7 @@ export function answerRequests(core: EngineCore, peerHit: Hit, pkt: HipPacket, a
 export function requestFor(core: EngineCore, assoc: Association, pkt: HipPacket, types?: readonly number[]): ParamInit | undefined {
   const info = param(pkt, 'REG_INFO');
   const st = assoc.registrations;
-  if (info) stateOf(assoc).offered = { types: [...info.regTypes], min: info.minLifetime, max: info.maxLifetime };
+  if (info) registrationState(assoc).offered = { types: [...info.regTypes], min: info.minLifetime, max: info.maxLifetime };
   const want = types ?? st?.wanted ?? [];
   if (want.length === 0) return undefined;
   const offered = assoc.registrations?.offered;
@@ -231,7 +235,7 @@ export function requestFor(core: EngineCore, assoc: Association, pkt: HipPacket,
   const missing = want.filter((t) => !ask.includes(t));
   if (missing.length > 0) {
     // Not offered: refused locally as "type unavailable", never requested.
-    stateOf(assoc).wanted = want.filter((t) => ask.includes(t));
+    registrationState(assoc).wanted = want.filter((t) => ask.includes(t));
     core.emit({ kind: 'event', event: { type: 'registration-failed', assoc: assoc.id, peerHit: assoc.peerHit, regTypes: missing, failureType: REG_FAILURE.TYPE_UNAVAILABLE } });
   }
   if (ask.length === 0 || !offered) return undefined;
@@ -283,7 +287,7 @@ export function onAnswers(core: EngineCore, assoc: Association, pkt: HipPacket):
 
 /** Remembers the types a `connect` asks to register for: requested in the I2 (§3.2). */
 export function wantAtBex(assoc: Association, types: readonly number[]): void {
-  if (types.length > 0) stateOf(assoc).wanted = [...new Set(types)];
+  if (types.length > 0) registrationState(assoc).wanted = [...new Set(types)];
 }
 
 /**
@@ -292,7 +296,7 @@ export function wantAtBex(assoc: Association, types: readonly number[]): void {
  * REG_INFO does not offer every type (nothing is sent).
  */
 export function requestByUpdate(core: EngineCore, assoc: Association, types: readonly number[], cancel: boolean): boolean {
-  const st = stateOf(assoc);
+  const st = registrationState(assoc);
   const offered = st.offered;
   if (!cancel && (!offered || !types.every((t) => offered.types.includes(t)))) return false;
   if (cancel) {

@@ -22,6 +22,7 @@ import type { EngineCore } from './context.js';
 import { pathTo } from './mobility.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RENDEZVOUS } from './reg-types.js';
+import { registrationState } from './registration.js';
 import type { HipKeys } from './states.js';
 
 const HEADER = 40;
@@ -138,7 +139,7 @@ function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * cover addresses), with the checksum for the new destination.
  */
 export function resendViaRvs(core: EngineCore, assoc: Association, bytes: Uint8Array, retries: number): void {
-  const rvs = assoc.peerRvs;
+  const rvs = assoc.registrations?.peerRvs;
   if (!rvs || rvs.length === 0) return;
   if (core.policy.updateViaRvs({ retries, retriesMax: core.config.updateRetriesMax, rvs }) !== true) return;
   for (const server of rvs) {
@@ -158,5 +159,5 @@ export function resendViaRvs(core: EngineCore, assoc: Association, bytes: Uint8A
 /** Learns the peer's rendezvous server from the VIA_RVS of its R1 (RFC 8004 §4.2.3). */
 export function notePeerRvs(assoc: Association, pkt: HipPacket): void {
   const via = param(pkt, 'VIA_RVS');
-  if (via && via.addresses.length > 0) assoc.peerRvs = via.addresses.map((a) => Uint8Array.from(a));
+  if (via && via.addresses.length > 0) registrationState(assoc).peerRvs = via.addresses.map((a) => Uint8Array.from(a));
 }

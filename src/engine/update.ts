@@ -64,7 +64,7 @@ export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<U
 export function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[], src = assoc.localLocator, dst = assoc.peerLocator) {
   const st = established(assoc)!;
   // RFC 8046 §3.2.3 step 3: the reply to an UPDATE relayed by an RVS names it in VIA_RVS.
-  const via: ParamInit[] = assoc.replyViaRvs && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [assoc.replyViaRvs] }] : [];
+  const via: ParamInit[] = core.relayedVia && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [core.relayedVia] }] : [];
   return buildPacket(
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
