@@ -32,10 +32,11 @@ export type FeedbackSource = {
 };
 
 /**
- * The peer to connect to: its HIT, the locators to send I1 to (RFC 7401 §4.1), and optionally which
- * of our HITs to use.
+ * The peer to connect to: its HIT, the locators to send I1 to (RFC 7401 §4.1, or the address of
+ * its rendezvous server, RFC 8004 §3.3), optionally which of our HITs to use and the registration
+ * types to request in the I2 (RFC 8003 §3.2).
  */
-export type PeerSpec = { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit };
+export type PeerSpec = { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit; readonly register?: readonly number[] };
 
 /** Thrown by a command (connect, rekey, close, ...) on a driver after {@link Driver.dispose}. */
 export class DriverDisposedError extends Error {

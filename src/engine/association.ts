@@ -9,6 +9,7 @@ import type { Trigger } from './transitions.js';
 import type { LocatorEntry } from '../wire/types.js';
 import type { PeerLocatorEntry } from './mobility.js';
 import type { TokenBucket } from './rate-limit.js';
+import type { RegistrationState } from './registration.js';
 import { TimerTable, type TimerQueue } from './timers.js';
 import type { StateCensus } from './transitions.js';
 
@@ -98,6 +99,8 @@ export class Association {
   updateBucket: TokenBucket | undefined;
   /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */
   installed: SaSpec[] = [];
+  /** Registrations with the peer, either side (RFC 8003, registration.ts); created on first use. */
+  registrations: RegistrationState | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

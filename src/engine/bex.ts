@@ -25,6 +25,8 @@ import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
+import { answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
+import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
@@ -72,9 +74,29 @@ export function startBex(core: EngineCore, local: HostIdentity, peerHit: Hit, sr
 }
 
 /** I1 received (§6.7): answer statelessly with an R1, except in the simultaneous-open case. */
-export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locator): void {
-  const local = pkt.receiverHit.every((b) => b === 0) ? opportunisticIdentity(core, pkt.senderHit) : core.identityByHit(pkt.receiverHit);
-  if (!local) return core.drop('unknown-hit', { packetKind: 'I1', src });
+export function onI1(core: EngineCore, pkt: HipPacket, from: Locator, dst: Locator): void {
+  const opportunistic = pkt.receiverHit.every((b) => b === 0);
+  const local = opportunistic ? opportunisticIdentity(core, pkt.senderHit) : core.identityByHit(pkt.receiverHit);
+  if (!local) {
+    // RFC 8004 §4.3.2: as a rendezvous server, an I1 for a registered client is relayed.
+    if (relayToClient(core, pkt, from)) return;
+    return core.drop('unknown-hit', { packetKind: 'I1', src: from });
+  }
+  // RFC 8004 §4.3.2: an I1 with FROM counts only with a valid RVS_HMAC of one of our rendezvous
+  // servers; the Initiator's address is then the FROM's, and the R1 goes straight there.
+  const relayed = verifyRelayed(core, pkt, from);
+  if (relayed === undefined) return;
+  if (relayed !== 'not-relayed' && opportunistic) {
+    // "A rendezvous client acting as Responder SHOULD drop opportunistic I1s that include a
+    // FROM parameter, because this indicates that the I1 has been relayed."
+    return core.drop('policy', { packetKind: 'I1', src: from, detail: 'opportunistic I1 relayed by a rendezvous server' });
+  }
+  const src = relayed === 'not-relayed' ? from : relayed.from;
+  if (relayed !== 'not-relayed' && isV4(src) !== isV4(dst)) {
+    const ours = pickLocalLocator(core, src);
+    if (!ours) return core.drop('policy', { packetKind: 'I1', src: from, detail: 'no local locator of the Initiator address family' });
+    dst = ours;
+  }
   const assoc = core.findAssoc(local.hit, pkt.senderHit);
   // §6.7 step 3 / Table 3: in I1-SENT only the host with the greater HIT answers.
   if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
@@ -91,11 +113,14 @@ export function onI1(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const k = puzzleK(core, local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
   const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
+  // RFC 8004 §4.3.3: "it MUST append to the regular R1 header a VIA_RVS parameter containing the
+  // IP addresses of the traversed RVSs" (after the signature: it is not signed).
+  if (relayed !== 'not-relayed') params.push({ kind: 'VIA_RVS', addresses: [relayed.rvs] });
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to
   // (another of ours when the privacy filter keeps that one from peers, RFC 8046 §6.4).
-  const from = replySource(core, dst);
-  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, from, src);
-  send(core, r1, from, src);
+  const ourSrc = replySource(core, dst);
+  const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, ourSrc, src);
+  send(core, r1, ourSrc, src);
 }
 
 /** K the puzzle policy asks for now (§4.1.1), kept within what RHASH can carry. */
@@ -223,6 +248,17 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: copyBytes(hostId.hostIdentity) };
   const responderHostIdParam = rawParam(pkt, 'HOST_ID');
   assoc.r1Generation = counter?.generation;
+  // RFC 8004 §4.3.4: an R1 answering an I1 relayed by a rendezvous server comes from the
+  // Responder itself (VIA_RVS names the server); the check was on HITs only, and the rest of the
+  // exchange goes directly to the address the R1 came from (RFC 8004 Figure 3).
+  notePeerRvs(assoc, pkt);
+  if (param(pkt, 'VIA_RVS') && !equalBytes(src, assoc.peerLocator)) {
+    const path = pathTo(core, assoc, src);
+    if (path) {
+      assoc.peerLocator = copyBytes(src);
+      assoc.localLocator = path.src;
+    }
+  }
   // RFC 8047 §4.2.8 (Figure 4): a preferred locator in the R1 is used at once: the I2 MUST go to
   // it. The rest of the R1's locators are applied once ESTABLISHED.
   const r1Locators = param(pkt, 'LOCATOR_SET');
@@ -248,6 +284,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     { kind: 'ESP_TRANSFORM', suites: [espSuite] },
     // RFC 8047 §4.2.8: our locators, the I2's source preferred.
     ...optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator)),
+    // RFC 8003 §3.2: a registration is requested "at the earliest possibility, i.e., in the I2".
+    ...optional(requestFor(core, assoc, pkt)),
   ];
   const i2 = buildPacket(
     core,
@@ -440,11 +478,14 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
   const localSpi = core.newSpi();
   const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator, peerLocator };
+  // RFC 8003 §3.3: the I2 is authenticated now; its REG_REQUESTs are answered in the R2 (a new
+  // incarnation starts with no registrations: the old association's end with it).
+  const registration = answerRequests(core, pkt.senderHit, pkt, undefined);
   // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator))],
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator)), ...(registration?.params ?? [])],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,
@@ -457,6 +498,8 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     retireSalt(core, assoc);
     removeAllSas(core, assoc);
     assoc.timers.clearAll();
+    forgetRegistrations(core, assoc);
+    assoc.registrations = undefined;
     assoc.localLocator = localLocator;
     assoc.peerLocator = peerLocator;
     transition(assoc, 'recv-I2', nextState);
@@ -474,6 +517,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   send(core, r2, localLocator, peerLocator, assoc);
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
+  registration?.apply(assoc);
 }
 
 /**
@@ -539,6 +583,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
   initPeerLocators(core, assoc, sa.peerSpi);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
+  // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
+  onAnswers(core, assoc, pkt);
 }
 
 /** Shared empty lists: an idle association does not carry empty arrays of its own. */

@@ -1,7 +1,8 @@
 // Engine configuration: defaults plus noble-style validation that throws once, naming the
 // field (DESIGN C3.7). Preference lists are ordered, most preferred first; negotiation
 // intersects them with what the crypto provider supports (DESIGN C3.6).
-import type { EspSuiteId, Millis } from '../types.js';
+import type { EspSuiteId, Hit, Millis } from '../types.js';
+import { REG_TYPES } from './reg-types.js';
 import { ESP_SUITE } from '../types.js';
 import { DH_GROUP, HIP_CIPHER_ID, HIT_SUITE } from '../wire/constants.js';
 import ipaddr from 'ipaddr.js';
@@ -278,6 +279,63 @@ export type HipConfig = {
    * @defaultValue 0
    */
   readonly silenceMs: Millis;
+  /**
+   * Registration types this host offers as a registrar, announced in REG_INFO in every R1
+   * (RFC 8003 §3.1); each must be a row of the registration type table (`REG_TYPES`). Empty: not
+   * a registrar (no REG_INFO; every REG_REQUEST is refused with Failure Type 1).
+   * @defaultValue []
+   */
+  readonly registrarTypes: readonly number[];
+  /**
+   * The registrar's minimum registration lifetime in seconds, announced in REG_INFO (RFC 8003
+   * §4.2; §5: at least 10 s MUST be supported). A shorter request is granted this long (§4.3).
+   * @defaultValue 10
+   */
+  readonly registrationMinLifetimeS: number;
+  /**
+   * The registrar's maximum registration lifetime in seconds (RFC 8003 §4.2; §5: at least 120 s
+   * SHOULD be supported). A longer request is granted this long (§4.3).
+   * @defaultValue 3600
+   */
+  readonly registrationMaxLifetimeS: number;
+  /**
+   * The HITs the default `authorizeRegistration` policy lets register (RFC 8003 §3.3: a registrar
+   * that knows the Host Identities allowed "SHOULD reject registrations from unknown hosts").
+   * Anyone else gets REG_FAILED with Failure Type 0 (additional credentials required).
+   * @defaultValue []
+   */
+  readonly registrationAllowList: readonly Hit[];
+  /**
+   * Most registrations one requester (one association) may hold with this registrar; a request
+   * past it is refused with Failure Type 2, insufficient resources (RFC 8003 §4.5, §6).
+   * @defaultValue 4
+   */
+  readonly maxRegistrationsPerRequester: number;
+  /**
+   * Most registrations this registrar holds in total; past it, Failure Type 2 (RFC 8003 §6:
+   * registrars "may cancel registrations ... during an attack" and must bound their state).
+   * @defaultValue 65536
+   */
+  readonly maxRegistrations: number;
+  /**
+   * The lifetime in seconds this host asks for as a requester (REG_REQUEST, RFC 8003 §4.3),
+   * kept within the registrar's announced minimum and maximum (§4.2 SHOULD NOT). The
+   * registration is refreshed at 80% of the granted lifetime (`REFRESH_FRACTION`).
+   * @defaultValue 600
+   */
+  readonly registrationLifetimeS: number;
+  /**
+   * Relayed packets per second the default `rvsRelayBudget` policy allows per rendezvous
+   * client (RFC 8004 §5: an RVS rate-limits what it relays, so it cannot be used to flood a
+   * client). Each client's budget is a token bucket kept with its registration.
+   * @defaultValue 20
+   */
+  readonly rvsRelayPerSecond: number;
+  /**
+   * Bucket size of the relay budget of one rendezvous client (RFC 8004 §5).
+   * @defaultValue 40
+   */
+  readonly rvsRelayBurst: number;
 };
 
 /** The defaults of every {@link HipConfig} field. */
@@ -328,6 +386,15 @@ export const DEFAULT_CONFIG: HipConfig = {
   updateBurst: 40,
   neverAnnounce: [],
   silenceMs: 0,
+  registrarTypes: [],
+  registrationMinLifetimeS: 10,
+  registrationMaxLifetimeS: 3600,
+  registrationAllowList: [],
+  maxRegistrationsPerRequester: 4,
+  maxRegistrations: 65536,
+  registrationLifetimeS: 600,
+  rvsRelayPerSecond: 20,
+  rvsRelayBurst: 40,
 };
 
 const MAX_MS = 2 ** 40;
@@ -393,5 +460,30 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators'] as const) {
     if (typeof c[k] !== 'boolean') throw new TypeError(`"config.${k}" expected boolean, got ${typeof c[k]}`);
   }
+  checkRegistration(c);
   return c;
+}
+
+/** The registration fields (RFC 8003, RFC 8004). */
+function checkRegistration(c: HipConfig): void {
+  if (!Array.isArray(c.registrarTypes)) throw new TypeError('"config.registrarTypes" expected an array of registration types');
+  c.registrarTypes.forEach((t, i) => {
+    aint(t, `config.registrarTypes[${i}]`, 0, 255);
+    if (!REG_TYPES.has(t)) throw new RangeError(`"config.registrarTypes[${i}]" is registration type ${t}, which is not in the registration type table`);
+  });
+  for (const k of ['registrationMinLifetimeS', 'registrationMaxLifetimeS', 'registrationLifetimeS'] as const) {
+    // RFC 8003 §4.1: the encoding spans about 4 ms to about 178 days.
+    if (typeof c[k] !== 'number' || !(c[k] > 0) || c[k] > 2 ** (191 / 8)) throw new RangeError(`"config.${k}" expected seconds > 0 and at most ${Math.floor(2 ** (191 / 8))}, got ${String(c[k])}`);
+  }
+  if (c.registrationMinLifetimeS > c.registrationMaxLifetimeS) throw new RangeError('"config.registrationMinLifetimeS" expected at most config.registrationMaxLifetimeS');
+  if (!Array.isArray(c.registrationAllowList)) throw new TypeError('"config.registrationAllowList" expected an array of HITs');
+  c.registrationAllowList.forEach((h, i) => {
+    if (!(h instanceof Uint8Array) || h.length !== 16) throw new TypeError(`"config.registrationAllowList[${i}]" expected a 16-byte HIT`);
+  });
+  aint(c.maxRegistrationsPerRequester, 'config.maxRegistrationsPerRequester', 0, 255);
+  aint(c.maxRegistrations, 'config.maxRegistrations', 0, 1 << 30);
+  aint(c.rvsRelayBurst, 'config.rvsRelayBurst', 1, 1 << 20);
+  if (typeof c.rvsRelayPerSecond !== 'number' || !(c.rvsRelayPerSecond > 0) || !Number.isFinite(c.rvsRelayPerSecond)) {
+    throw new RangeError(`"config.rvsRelayPerSecond" expected a finite number > 0, got ${String(c.rvsRelayPerSecond)}`);
+  }
 }

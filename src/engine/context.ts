@@ -12,6 +12,7 @@ import type { Announced, EnginePolicy } from './policy.js';
 import type { R1Cache } from './r1.js';
 import type { I2Load } from './load.js';
 import type { AssocState } from './states.js';
+import type { RegistrarTable } from './registration.js';
 
 export type DropInfo = {
   readonly packetKind?: PacketKind;
@@ -67,4 +68,11 @@ export interface EngineCore {
   /** One token of the engine-wide NOTIFY rate limit (RFC 7401 §5.3.6). */
   takeNotifyToken(): boolean;
   countSent(kind: PacketKind): void;
+  /** Registrations this host granted as a registrar (RFC 8003), by type and client HIT. */
+  readonly registrar: RegistrarTable;
+  /**
+   * While an UPDATE relayed by a rendezvous server is processed: that server's address, for the
+   * VIA_RVS of the reply that carries the ACK (RFC 8046 §3.2.3 step 3); undefined otherwise.
+   */
+  readonly relayedVia: Locator | undefined;
 }

@@ -43,6 +43,8 @@ import { SourceRateLimiter, TokenBucket } from './rate-limit.js';
 import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
+import { relayToClient, verifyRelayed } from './rvs.js';
+import { RegistrarTable, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -148,6 +150,10 @@ export class EngineImpl implements EngineCore {
   private readonly r1PerSource: SourceRateLimiter;
   /** Most local locators a LOCATOR_SET of ours can carry (limits.ts). */
   private readonly maxLocators: number;
+  /** Registrations granted as a registrar (RFC 8003, registration.ts). */
+  readonly registrar = new RegistrarTable();
+  /** The relaying RVS while a relayed UPDATE is processed (EngineCore.relayedVia). */
+  relayedVia: Locator | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -292,6 +298,7 @@ export class EngineImpl implements EngineCore {
       } else this.byOutboundSpi.delete(spec.spi, assoc);
     }
     assoc.installed = [];
+    forgetRegistrations(this, assoc);
     assoc.timers.clearAll();
     this.census.retire(assoc);
     this.assocs.delete(assoc.id);
@@ -406,6 +413,8 @@ export class EngineImpl implements EngineCore {
       case 'CLOSE':
       case 'CLOSE_ACK': {
         const local = this.identityByHit(pkt.receiverHit);
+        // RFC 8046 §3.2.3 step 2: as a rendezvous server, an UPDATE for a client is relayed.
+        if (!local && pkt.kind === 'UPDATE' && relayToClient(this, pkt, src)) return;
         if (!local) return this.drop('unknown-hit', { packetKind: pkt.kind, src });
         const assoc = this.findAssoc(local.hit, pkt.senderHit);
         if (!assoc) {
@@ -415,13 +424,30 @@ export class EngineImpl implements EngineCore {
         }
         if (pkt.kind === 'R1') return onR1(this, assoc, pkt, src);
         if (pkt.kind === 'R2') return onR2(this, assoc, pkt, src);
-        if (pkt.kind === 'UPDATE') return onUpdate(this, assoc, pkt, src, dst);
+        if (pkt.kind === 'UPDATE') return this.updateMaybeRelayed(assoc, pkt, src, dst);
         if (pkt.kind === 'NOTIFY') return onNotify(this, assoc, pkt, src);
         if (pkt.kind === 'CLOSE') return onClose(this, assoc, pkt, src);
         return onCloseAck(this, assoc, pkt, src);
       }
       default:
         return assertNever(pkt.kind, 'packet kind');
+    }
+  }
+
+  /**
+   * An UPDATE, possibly relayed by one of our rendezvous servers (RFC 8046 §3.2.3 step 3): a
+   * FROM counts only with a valid RVS_HMAC; the UPDATE is then processed as sent from the FROM
+   * address, and the reply with the ACK carries VIA_RVS.
+   */
+  private updateMaybeRelayed(assoc: Association, pkt: HipPacket, src: Locator, dst: Locator): void {
+    const relayed = verifyRelayed(this, pkt, src);
+    if (relayed === undefined) return;
+    if (relayed === 'not-relayed') return onUpdate(this, assoc, pkt, src, dst);
+    this.relayedVia = relayed.rvs;
+    try {
+      onUpdate(this, assoc, pkt, Uint8Array.from(relayed.from), dst);
+    } finally {
+      this.relayedVia = undefined;
     }
   }
 
@@ -474,6 +500,8 @@ export class EngineImpl implements EngineCore {
         return expireClosed(this, assoc);
       case 'E_FAILED_LINGER':
         return expireFailed(this, assoc);
+      case 'REGISTRATION':
+        return onRegistrationTimer(this, assoc);
       default:
         return assertNever(kind, 'timer kind');
     }
@@ -485,7 +513,7 @@ export class EngineImpl implements EngineCore {
    * Starts a base exchange with `peer` (RFC 7401 §6.6) and returns the association's id. Idempotent:
    * an association that already exists (in progress or established) is returned as it is.
    */
-  connect(peer: { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit }, now: Millis): AssocId {
+  connect(peer: ConnectPeer, now: Millis): AssocId {
     assertTime(now, 'now');
     if (typeof peer !== 'object' || peer === null) throw new TypeError('"peer" expected an object { hit, locators }');
     abytes(peer.hit, 'peer.hit', 16);
@@ -493,6 +521,7 @@ export class EngineImpl implements EngineCore {
     if (!Array.isArray(peer.locators) || peer.locators.length === 0) throw new TypeError('"peer.locators" expected a non-empty array');
     // 4-byte IPv4 addresses, as a socket or DNS gives them, are taken in the 16-byte form.
     const dsts = peer.locators.map((l, i) => asLocator(l, `peer.locators[${i}]`));
+    const register = checkRegTypes(peer.register ?? [], 'peer.register');
     let local = this.identities[0]!;
     if (peer.localHit !== undefined) {
       abytes(peer.localHit, 'peer.localHit', 16);
@@ -512,7 +541,9 @@ export class EngineImpl implements EngineCore {
       const src = pickLocalLocator(this, dst);
       if (src) {
         this.advance(now);
-        return startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing).id;
+        const assoc = startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing);
+        wantAtBex(assoc, register);
+        return assoc.id;
       }
     }
     throw new HipStateError('ERR_NO_LOCATOR', 'no local locator of the same address family as any peer locator');
@@ -526,6 +557,55 @@ export class EngineImpl implements EngineCore {
     if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
     this.advance(now);
     startRekey(this, assoc, opts.newDh === true);
+  }
+
+  /**
+   * Registers with the peer, a registrar, for `regTypes` by UPDATE(REG_REQUEST) (RFC 8003 §3.2);
+   * the registration is refreshed before its lifetime ends. Throws ERR_NOT_OFFERED unless the
+   * peer's latest REG_INFO lists every type (§4.3 MUST NOT).
+   */
+  register(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.requestRegistration(id, regTypes, now, false);
+  }
+
+  /** Cancels registrations with the peer: UPDATE(REG_REQUEST) with lifetime 0 (RFC 8003 §5). */
+  unregister(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.requestRegistration(id, regTypes, now, true);
+  }
+
+  /** `register` and `unregister`: every check first, then the UPDATE (RFC 8003 §3.2, §5). */
+  private requestRegistration(id: AssocId, regTypes: readonly number[], now: Millis, cancel: boolean): void {
+    assertTime(now, 'now');
+    const types = checkRegTypes(regTypes, 'regTypes');
+    if (types.length === 0) throw new TypeError('"regTypes" expected at least one registration type');
+    const assoc = this.mustGet(id);
+    if (assoc.state.name !== 'ESTABLISHED') throw new HipStateError('ERR_NOT_ESTABLISHED', `association ${id} is ${assoc.state.name}`);
+    const offered = assoc.registrations?.offered?.types ?? [];
+    if (!cancel && !types.every((t) => offered.includes(t))) {
+      throw new HipStateError('ERR_NOT_OFFERED', `the peer's REG_INFO offers [${offered.join(', ')}], not all of [${types.join(', ')}]`);
+    }
+    this.advance(now);
+    requestByUpdate(this, assoc, types, cancel);
+  }
+
+  /**
+   * The peer's rendezvous servers (RFC 8046 §3.2.3): an UPDATE that is not acknowledged is also
+   * sent there (the `updateViaRvs` policy). Learned from an R1's VIA_RVS; set here otherwise (for
+   * instance from the peer's DNS record, RFC 8004 §3). An empty list forgets them.
+   */
+  setPeerRvs(id: AssocId, rvs: readonly Locator[], now: Millis): void {
+    assertTime(now, 'now');
+    const assoc = this.mustGet(id);
+    if (!Array.isArray(rvs)) throw new TypeError('"rvs" expected an array of locators');
+    // 4-byte IPv4 addresses are taken in the 16-byte form, as in every command.
+    const servers = rvs.map((l, i) => Uint8Array.from(asLocator(l, `rvs[${i}]`)));
+    this.advance(now);
+    if (servers.length > 0 || assoc.registrations) registrationState(assoc).peerRvs = servers.length > 0 ? servers : undefined;
+  }
+
+  /** The registrations of an association, either side (RFC 8003). */
+  registrations(id: AssocId): RegistrationInfo {
+    return registrationInfo(this.mustGet(id));
   }
 
   /** Closes an association with CLOSE/CLOSE_ACK (RFC 7401 §5.3.8); a half-open one is abandoned. */
@@ -700,6 +780,28 @@ export class EngineImpl implements EngineCore {
     assertTime(now, 'now');
     if (now > this.current) this.current = now;
   }
+}
+
+/** What `connect` takes: the peer's HIT and locators, optionally our HIT and types to register for. */
+export type ConnectPeer = {
+  readonly hit: Hit;
+  /** Where to send the I1: the peer's locators, or the address of its rendezvous server. */
+  readonly locators: readonly Locator[];
+  /** Which of our identities to use (default: the first). */
+  readonly localHit?: Hit;
+  /**
+   * Registration types to request in the I2 when the peer's R1 offers them (RFC 8003 §3.2);
+   * default none.
+   */
+  readonly register?: readonly number[];
+};
+
+function checkRegTypes(list: readonly number[], field: string): number[] {
+  if (!Array.isArray(list)) throw new TypeError(`"${field}" expected an array of registration types`);
+  list.forEach((t, i) => {
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 255) throw new RangeError(`"${field}[${i}]" expected an integer 0..255, got ${String(t)}`);
+  });
+  return [...new Set(list)];
 }
 
 function normalizeLocals(list: readonly (Locator | LocalLocator)[], field: string, max: number): LocalLocator[] {

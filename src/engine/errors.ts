@@ -65,7 +65,12 @@ export type DropReason =
    */
   | 'unknown-spi'
   /** An UPDATE's HOST_ID is not the association's Host Identity (RFC 8046 §4.3 MUST). */
-  | 'host-id-mismatch';
+  | 'host-id-mismatch'
+  /**
+   * A packet with FROM whose RVS_HMAC is missing or does not verify with the key of any of our
+   * rendezvous servers (RFC 8004 §4.3.2: "the packet MUST be dropped").
+   */
+  | 'bad-rvs-hmac';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =
@@ -75,7 +80,9 @@ export type HipStateErrorCode =
   | 'ERR_NOT_ESTABLISHED'
   | 'ERR_NO_LOCATOR'
   | 'ERR_BUSY'
-  | 'ERR_TIME_WENT_BACKWARDS';
+  | 'ERR_TIME_WENT_BACKWARDS'
+  /** `register` asked for a type the peer's latest REG_INFO does not offer (RFC 8003 §4.3). */
+  | 'ERR_NOT_OFFERED';
 
 /** A valid call made at the wrong time. `code` is stable; tests assert on it, not on text. */
 export class HipStateError extends Error {

@@ -4,7 +4,8 @@
 // neither in the types nor reachable at run time.
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator } from '../types.js';
 import type { HipConfig } from './config.js';
-import { EngineImpl, type AssociationInfo, type EngineOptions, type EngineStats } from './engine.js';
+import { EngineImpl, type AssociationInfo, type ConnectPeer, type EngineOptions, type EngineStats } from './engine.js';
+import type { RegistrationInfo } from './registration.js';
 import type { Input, Output } from './io.js';
 
 let implOf: (engine: HipEngine) => EngineImpl;
@@ -82,10 +83,39 @@ export class HipEngine {
   /**
    * Starts a base exchange with `peer` (RFC 7401 §6.6) and returns the association's id.
    * Idempotent: an association that already exists (in progress or established) is returned as it
-   * is. `localHit` picks one of several local identities (default: the first).
+   * is. `localHit` picks one of several local identities (default: the first); `register` lists
+   * registration types to request in the I2 if the R1 offers them (RFC 8003 §3.2).
    */
-  connect(peer: { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit }, now: Millis): AssocId {
+  connect(peer: ConnectPeer, now: Millis): AssocId {
     return this.#impl.connect(peer, now);
+  }
+
+  /**
+   * Registers with the peer, a registrar, for `regTypes` by UPDATE(REG_REQUEST) (RFC 8003 §3.2),
+   * refreshed before the granted lifetime ends (§5). Throws HipStateError ERR_NOT_OFFERED when
+   * the peer's latest REG_INFO does not list every type (§4.3).
+   */
+  register(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.#impl.register(id, regTypes, now);
+  }
+
+  /** Cancels registrations with the peer: UPDATE(REG_REQUEST) with lifetime 0 (RFC 8003 §5). */
+  unregister(id: AssocId, regTypes: readonly number[], now: Millis): void {
+    this.#impl.unregister(id, regTypes, now);
+  }
+
+  /**
+   * Sets the peer's rendezvous servers (RFC 8046 §3.2.3): an UPDATE not acknowledged is also sent
+   * there, as the `updateViaRvs` policy says. Learned from an R1's VIA_RVS when the association
+   * was set up through the peer's RVS; an empty list forgets them.
+   */
+  setPeerRvs(id: AssocId, rvs: readonly Locator[], now: Millis): void {
+    this.#impl.setPeerRvs(id, rvs, now);
+  }
+
+  /** The registrations of an association, as requester and as registrar (RFC 8003). */
+  registrations(id: AssocId): RegistrationInfo {
+    return this.#impl.registrations(id);
   }
 
   /** Rekeys an established association with UPDATE (RFC 7402 §6.8); `newDh` draws a fresh KEYMAT. */

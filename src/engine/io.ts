@@ -58,6 +58,15 @@ export type HipEvent =
   | { readonly type: 'closed'; readonly assoc: AssocId; readonly by: 'local' | 'peer' | 'lifetime' }
   | { readonly type: 'failed'; readonly assoc: AssocId; readonly reason: FailReason }
   /**
+   * A registration was granted or refreshed (RFC 8003 §3.3): `as` 'requester' when the peer
+   * granted it to us, 'registrar' when we granted it to the peer; lifetime in seconds.
+   */
+  | { readonly type: 'registered'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly lifetimeS: number }
+  /** The registrar refused registration types with a Failure Type (RFC 8003 §4.5); 1 also when it never offered them. */
+  | { readonly type: 'registration-failed'; readonly assoc: AssocId; readonly peerHit: Hit; readonly regTypes: readonly number[]; readonly failureType: number }
+  /** Registrations ended: cancelled with lifetime 0 (RFC 8003 §5) or expired unrefreshed. */
+  | { readonly type: 'registration-ended'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly by: 'cancelled' | 'expired' }
+  /**
    * A NOTIFY arrived (RFC 7401 §6.13: informational only, never a state change). `authenticated`
    * says whether its signature was verified against the peer's known Host Identity.
    */

@@ -15,8 +15,11 @@ import type { EngineCore } from './context.js';
 
 /** Parameters in ascending type order (RFC 7401 §5.2.1), whatever order they were listed in. */
 export function ordered(params: readonly ParamInit[]): ParamInit[] {
-  const type = (p: ParamInit): number => (p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]);
-  return [...params].sort((a, b) => type(a) - type(b));
+  return [...params].sort((a, b) => typeOf(a) - typeOf(b));
+}
+
+function typeOf(p: ParamInit): number {
+  return p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind];
 }
 
 export type BuildAuth = {
@@ -40,7 +43,12 @@ export function buildPacket(
   src: Locator,
   dst: Locator,
 ): Built {
-  const all: ParamInit[] = ordered(params);
+  // Parameters numbered above HIP_SIGNATURE (ECHO_*_UNSIGNED, FROM, RVS_HMAC, VIA_RVS) follow
+  // the signature and are covered by neither the HIP_MAC nor the signature (RFC 7401 §5.2.1,
+  // RFC 8004 §4.2): they are appended last.
+  const sorted = ordered(params);
+  const all: ParamInit[] = sorted.filter((p) => typeOf(p) < PARAM_TYPE.HIP_SIGNATURE);
+  const tail = sorted.filter((p) => typeOf(p) > PARAM_TYPE.HIP_SIGNATURE);
   const base = { kind: head.kind, senderHit: head.senderHit, receiverHit: head.receiverHit, controls: head.controls ?? 0 };
   if (auth.mac) {
     const hmac = computeMac(core.crypto, auth.mac.hash, auth.mac.key, encodePacket({ ...base, params: all }));
@@ -55,6 +63,7 @@ export function buildPacket(
     const sig = signPacket(core.crypto, auth.sign, encodePacket({ ...base, params: all }), core.random);
     all.push({ kind: 'HIP_SIGNATURE', algorithm: sig.algorithm, signature: sig.signature });
   }
+  all.push(...tail);
   const bytes = encodePacket({ ...base, params: all }, { src, dst });
   const decoded = decodePacket(bytes, { src, dst });
   invariant(decoded.ok, `engine built an undecodable ${head.kind}: ${decoded.ok ? '' : decoded.error.code} at ${decoded.ok ? '' : decoded.error.path}`);

@@ -1,7 +1,7 @@
 // Policy hooks: where the RFCs leave a choice to local policy, the engine asks a typed hook with
 // a sensible default (DESIGN Part B closing paragraph). Every default is documented here.
 import { locatorFamily, locatorRange } from '../addr/locator.js';
-import type { LocalLocator, Locator, PeerLocator } from '../types.js';
+import type { Hit, LocalLocator, Locator, PeerLocator } from '../types.js';
 
 /** What the `puzzleDifficulty` hook sees: how many associations are half open. */
 export type PuzzleLoad = {
@@ -49,6 +49,19 @@ export type AnnounceContext = {
  * Traffic Type (RFC 8046 §4.1; default 0, both signalling and data).
  */
 export type Announced = { readonly locator: Locator; readonly preferred: boolean; readonly trafficType?: 0 | 1 | 2 };
+
+/** What the `authorizeRegistration` hook sees: one requested registration (RFC 8003 §3.3). */
+export type RegistrationRequest = {
+  /** The requester's HIT, authenticated by the I2 or UPDATE that carried the request. */
+  readonly requester: Hit;
+  /** The registration type asked for (one this registrar offers). */
+  readonly regType: number;
+  /** config.registrationAllowList. */
+  readonly allowList: readonly Hit[];
+};
+
+/** The `authorizeRegistration` answer: grant, or refuse with a Failure Type (RFC 8003 §4.5). */
+export type RegistrationVerdict = { readonly grant: true } | { readonly grant: false; readonly failureType: number };
 
 /**
  * Policy hooks (`EngineOptions.policy`, any subset) for the choices the RFCs leave to local
@@ -100,6 +113,29 @@ export type EnginePolicy = {
    * 0). Default: true. Return false when the data plane's replay window is wide enough to share.
    */
   readonly saPerInterface: (ctx: { readonly interface: string; readonly locator: Locator }) => boolean;
+  /**
+   * Who may register for what (RFC 8003 §3.3: "If the registrar knows the Host Identities (HIs)
+   * of all the hosts that are allowed to register for service(s), it SHOULD reject
+   * registrations from unknown hosts"). Asked only for a type this registrar offers, inside an
+   * authenticated association; the engine still applies the registration limits after it.
+   * Default: grant the HITs of config.registrationAllowList, refuse anyone else with Failure
+   * Type 0 (additional credentials required).
+   */
+  readonly authorizeRegistration: (req: RegistrationRequest) => RegistrationVerdict;
+  /**
+   * The relay budget of one rendezvous client (RFC 8004 §5: an RVS limits what it relays).
+   * `configured` is config.rvsRelayPerSecond / rvsRelayBurst; the engine keeps the result finite
+   * and at most the configured one. Default: the configured budget for every client.
+   */
+  readonly rvsRelayBudget: (ctx: { readonly client: Hit; readonly src: Locator; readonly configured: R1Budget }) => R1Budget;
+  /**
+   * Whether the `retries`-th retransmission of an unacknowledged UPDATE also goes to the peer's
+   * rendezvous servers (RFC 8046 §3.2.3 step 1: "The host MAY try to use the peer's RVS before it
+   * has tried UPDATE_RETRY_MAX times to the last working address ... The aggressiveness ... is a
+   * policy choice"). Asked only when the peer has a known RVS. Default: from the first
+   * retransmission on, in parallel with the retries to the last working address.
+   */
+  readonly updateViaRvs: (ctx: { readonly retries: number; readonly retriesMax: number; readonly rvs: readonly Locator[] }) => boolean;
 };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -136,6 +172,10 @@ export const DEFAULT_POLICY: EnginePolicy = {
   },
   bindType0Locator: ({ espInfoSpi }) => espInfoSpi,
   saPerInterface: () => true,
+  authorizeRegistration: ({ requester, allowList }) =>
+    allowList.some((h) => sameBytes(h, requester)) ? { grant: true } : { grant: false, failureType: 0 },
+  rvsRelayBudget: ({ configured }) => configured,
+  updateViaRvs: ({ retries }) => retries >= 1,
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??
     active.find((a) => locatorFamily(a.locator) === locatorFamily(current)) ??

@@ -19,6 +19,7 @@ import { encodePacket } from '../wire/packet.js';
 import type { ParamInit } from '../wire/types.js';
 import type { EngineCore } from './context.js';
 import { ordered } from './packets.js';
+import { regInfoParam } from './registration.js';
 
 type Template = {
   /** Parameters before HIP_SIGNATURE_2 except PUZZLE, which is made per I1. */
@@ -137,6 +138,8 @@ export class R1Cache {
     const after: ParamInit[] = [
       { kind: 'TRANSPORT_FORMAT_LIST', formats: [TRANSPORT_FORMAT.ESP] },
       { kind: 'ESP_TRANSFORM', suites: esp },
+      // RFC 8003 §3.1: a registrar announces its services in every R1 (signed, §4.2).
+      ...optionalParam(regInfoParam(core)),
     ];
     // Signed with the Receiver's HIT, #I and Opaque zeroed (§5.2.15); K stays covered.
     const zeroPuzzle: ParamInit = { kind: 'PUZZLE', k, lifetime: c.puzzleLifetimeExp, opaque: 0, randomI: new Uint8Array(rhashLength(identity.suite)) };
@@ -149,4 +152,8 @@ export class R1Cache {
     const signature = signPacket(core.crypto, identity, unsigned, core.random, 'HIP_SIGNATURE_2');
     return { before, after, signature };
   }
+}
+
+function optionalParam(p: ParamInit | undefined): ParamInit[] {
+  return p ? [p] : [];
 }

@@ -58,7 +58,7 @@ export type PendingUpdate = {
    * What the UPDATE is for. An address check ('verify') that is never answered deprecates that
    * locator (RFC 8046 §5.4); any other unanswered UPDATE fails the association.
    */
-  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa';
+  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa' | 'registration';
   /** For 'verify': the ECHO_REQUEST_SIGNED nonce and the peer locator being checked. */
   readonly verify?: { readonly nonce: Uint8Array; readonly locatorKey: string };
 };

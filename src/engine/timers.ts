@@ -26,6 +26,7 @@ export const TIMER_ORDER = [
   'CLOSING_EXPIRE',
   'CLOSED_LINGER',
   'E_FAILED_LINGER',
+  'REGISTRATION',
 ] as const;
 export type TimerKind = (typeof TIMER_ORDER)[number];
 

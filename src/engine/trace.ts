@@ -9,7 +9,8 @@ import { formatLocator } from '../addr/locator.js';
 import type { AssocId, Locator, Millis } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
-import type { Output } from './io.js';
+import type { HipEvent, Output } from './io.js';
+import { assertNever } from '../util/assert.js';
 import type { StateName } from './states.js';
 import type { TimerKind } from './timers.js';
 
@@ -180,10 +181,34 @@ export class EngineTracer {
             ...(e.detail !== undefined ? { detail: e.detail } : {}),
           });
         }
-        const detail =
-          e.type === 'failed' ? e.reason : e.type === 'closed' ? `by ${e.by}` : e.type === 'update-completed' ? e.what : e.type === 'notify' ? `message type ${e.messageType}` : e.type === 'established' ? e.role : undefined;
+        const detail = eventDetail(e);
         return this.#sink({ t, type: 'event', event: e.type, ...(e.assoc !== undefined ? { assoc: e.assoc } : {}), ...(detail !== undefined ? { detail } : {}) });
       }
     }
+  }
+}
+
+/** The `detail` of an event record (docs/engine-trace.schema.json, "event"). */
+function eventDetail(e: Exclude<HipEvent, { type: 'dropped' }>): string | undefined {
+  switch (e.type) {
+    case 'failed':
+      return e.reason;
+    case 'closed':
+      return `by ${e.by}`;
+    case 'update-completed':
+      return e.what;
+    case 'notify':
+      return `message type ${e.messageType}`;
+    case 'established':
+      return e.role;
+    // RFC 8003: which types, and for how long or why.
+    case 'registered':
+      return `types ${e.regTypes.join(',')} for ${Math.round(e.lifetimeS)} s as ${e.as}`;
+    case 'registration-failed':
+      return `types ${e.regTypes.join(',')} failure type ${e.failureType}`;
+    case 'registration-ended':
+      return `types ${e.regTypes.join(',')} ${e.by} as ${e.as}`;
+    default:
+      return assertNever(e, 'event type');
   }
 }

@@ -44,6 +44,8 @@ import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
 import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
+import { onUpdateRegistration } from './registration.js';
+import { resendViaRvs } from './rvs.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -69,10 +71,12 @@ export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<U
 /** Builds an UPDATE with HIP_MAC and HIP_SIGNATURE from `src` to `dst`. */
 export function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[], src = assoc.localLocator, dst = assoc.peerLocator) {
   const st = established(assoc)!;
+  // RFC 8046 §3.2.3 step 3: the reply to an UPDATE relayed by an RVS names it in VIA_RVS.
+  const via: ParamInit[] = core.relayedVia && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [core.relayedVia] }] : [];
   return buildPacket(
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    params,
+    [...params, ...via],
     { mac: { hash: st.keys.rhash, key: st.keys.macOut }, sign: assoc.local },
     src,
     dst,
@@ -268,6 +272,8 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
         seenPeerIds: [...st.update.seenPeerIds, id].slice(-PEER_UPDATE_WINDOW),
         lastAckFor: id,
       });
+      // RFC 8003 §3.3: REG_INFO, REG_REQUEST, REG_RESPONSE and REG_FAILED of a new UPDATE.
+      onUpdateRegistration(core, assoc, pkt);
     }
   }
   finalizeIfReady(core, assoc);
@@ -627,6 +633,8 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
     resend(core, again.bytes, again.src, again.dst, assoc);
+    // RFC 8046 §3.2.3 step 1: also to the peer's rendezvous servers, as the policy says.
+    resendViaRvs(core, assoc, again.bytes, retries);
   }
   armRetransmit(assoc);
   // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).

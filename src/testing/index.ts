@@ -63,6 +63,7 @@ export {
   type TraceRecord,
   type TraceValue,
 } from './trace.js';
+export { rvsHost, registerRendezvous, connectVia, type RvsHostOptions } from './rvs-host.js';
 export { FAST_CRYPTO_NAME, fastCrypto, fastIdentity, type FastCryptoOptions } from './fast-crypto.js';
 export {
   RESPONDER_STEPS,

@@ -58,6 +58,7 @@ import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, buildIpPacket } from './ip.js';
 import { Link, type CorruptKind, type LinkOptions } from './netem.js';
 import { PcapWriter } from './pcap.js';
 import { deriveSeed, seededRandom, type Seed } from './rng.js';
+import { registrationFields } from './rvs-host.js';
 import { TraceLog, traceHit, traceLoc, type TraceRecord, type TraceValue } from './trace.js';
 
 const IPPROTO_HIP = 139;
@@ -1613,6 +1614,10 @@ function eventFields(ev: HipEvent): Readonly<Record<string, TraceValue>> {
       return { assoc: ev.assoc, type: ev.messageType, auth: ev.authenticated, src: traceLoc(ev.src) };
     case 'dropped':
       return { reason: ev.reason, pkt: ev.packetKind, assoc: ev.assoc, src: ev.src === undefined ? undefined : traceLoc(ev.src), detail: ev.detail };
+    case 'registered':
+    case 'registration-failed':
+    case 'registration-ended':
+      return registrationFields(ev);
     default:
       return {};
   }

@@ -91,7 +91,7 @@ describe('hip-engine demo output levels', () => {
     expect(r.out).not.toMatch(/packet lines not shown/);
   });
 
-  it.each(['multihoming', 'basic', 'ipv4', 'lossy'])('%s: every line of -q, the default and -v fits 100 columns', async (scenario) => {
+  it.each(['multihoming', 'rendezvous', 'basic', 'ipv4', 'lossy'])('%s: every line of -q, the default and -v fits 100 columns', async (scenario) => {
     for (const level of [['-q'], [], ['-v']]) {
       const r = await run(['demo', '--scenario', scenario, ...level]);
       expect(r.code, r.err).toBe(0);

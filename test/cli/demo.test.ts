@@ -196,7 +196,7 @@ describe('hip-engine demo', () => {
     // Same seed, same bytes: test/testing/plot-svg.test.ts.
   });
 
-  it.each(['basic', 'multihoming', 'ipv4', 'lossy'])('--trace (%s): every timeline line is valid against docs/demo-trace.schema.json', async (scenario) => {
+  it.each(['basic', 'multihoming', 'rendezvous', 'ipv4', 'lossy'])('--trace (%s): every timeline line is valid against docs/demo-trace.schema.json', async (scenario) => {
     const file = join(tmp, `timeline-${scenario}.jsonl`);
     const r = await run(['demo', '-q', '--scenario', scenario, '--trace', file]);
     expect(r.code, r.out + r.err).toBe(0);
@@ -204,7 +204,7 @@ describe('hip-engine demo', () => {
     const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const rec of records) expect(validate(rec), `${JSON.stringify(rec)}: ${JSON.stringify(validate.errors)}`).toBe(true);
     // Every kind of entry is there, and an SA entry keeps dir "sa" with its own direction.
-    expect(new Set(records.map((x) => x['dir']))).toEqual(new Set(['note', 'send', 'recv', 'sa', 'locator', 'event', ...(scenario === 'lossy' || scenario === 'multihoming' ? ['drop'] : [])]));
+    expect(new Set(records.map((x) => x['dir']))).toEqual(new Set(['note', 'send', 'recv', 'sa', 'locator', 'event', ...(scenario === 'lossy' || scenario === 'multihoming' || scenario === 'rendezvous' ? ['drop'] : [])]));
     const sas = records.filter((x) => x['dir'] === 'sa');
     expect(new Set(sas.map((x) => x['direction']))).toEqual(new Set(['in', 'out']));
     expect(sas.every((x) => typeof x['spi'] === 'string' && typeof x['src'] === 'string')).toBe(true);
@@ -233,6 +233,6 @@ describe('hip-engine demo', () => {
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/--pcap FILE/);
     expect(h.out).toMatch(/--plot FILE\.svg/);
-    expect(h.out).toMatch(/multihoming, basic, ipv4, lossy \(default multihoming\)/);
+    expect(h.out).toMatch(/multihoming, rendezvous, basic, ipv4, lossy \(default multihoming\)/);
   });
 });

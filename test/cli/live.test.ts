@@ -307,3 +307,35 @@ describe('hip-engine live (two processes over UDP on loopback)', () => {
     }
   }, 30_000);
 });
+
+describe('hip-engine live --rvs / --via (three processes over UDP on loopback, RFC 8004)', () => {
+  it('RFC 8004 §3.2-§3.3 · B registers with the RVS, A reaches B through it, the rest direct; A and B exit 0', async () => {
+    // FROM carries no UDP port: every process uses the same port on its own loopback address.
+    const port = await freePort('127.0.0.3');
+    const rvs = cli(['live', '--listen', '127.0.0.3', '--port', String(port), '--rvs', '--timeout', '20000']);
+    const [, rvsHit] = await rvs.waitFor(/^HIT (\S+)$/m);
+    await rvs.waitFor(/^LISTENING 127\.0\.0\.3 port \d+ .*rendezvous server/m);
+    const b = cli(['live', '--listen', '127.0.0.1', '--port', String(port), '--via', `${rvsHit!}@127.0.0.3`, '--timeout', '20000']);
+    const [, bHit] = await b.waitFor(/^HIT (\S+)$/m);
+    await b.waitFor(/REGISTERED types 1 .* as requester/);
+    const a = cli(['live', '--connect', bHit!, '--via', '127.0.0.3', '--port', String(port), '--bind', '127.0.0.2', '--local-port', String(port), '--message', 'hello through the RVS', '--close', '--timeout', '20000']);
+    const [aCode, bCode] = await Promise.all([a.exit, b.exit]);
+    rvs.kill('SIGTERM');
+    const rCode = await rvs.exit;
+    const ctx = `--- A ---\n${a.stdout()}${a.stderr()}\n--- B ---\n${b.stdout()}${b.stderr()}\n--- RVS ---\n${rvs.stdout()}${rvs.stderr()}`;
+    expect(aCode, ctx).toBe(0);
+    expect(bCode, ctx).toBe(0);
+    expect(rCode, ctx).not.toBeNull();
+    // The RVS granted RENDEZVOUS and relayed exactly one I1, from A's address to B's.
+    expect(rvs.stdout()).toMatch(/REGISTERED types 1 .* as registrar/);
+    expect(lines(rvs.stdout(), /\] <- I1 +from 127\.0\.0\.2:/)).toHaveLength(1);
+    expect(lines(rvs.stdout(), /\] -> I1 +to 127\.0\.0\.1:\d+ from 127\.0\.0\.3/)).toHaveLength(1);
+    // A sent its I1 to the RVS and everything else to B; the R1 came from B itself.
+    const aOut = lines(a.stdout(), /\] -> [A-Z_0-9]+ /);
+    expect(aOut[0]).toMatch(/-> I1 +to 127\.0\.0\.3:/);
+    expect(aOut.slice(1).every((l) => / to 127\.0\.0\.1:/.test(l))).toBe(true);
+    expect(a.stdout()).toMatch(/<- R1 +from 127\.0\.0\.1:/);
+    expect(a.stdout()).toMatch(/DATA from .*echo: hello through the RVS/);
+    expect(indexOf(a.stdout(), /DONE/)).toBeGreaterThan(0);
+  }, 60_000);
+});

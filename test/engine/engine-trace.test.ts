@@ -96,4 +96,19 @@ describe('engine trace (EngineOptions.trace)', () => {
   it('is off by default and a non-function trace is caller misuse', () => {
     expect(() => new Pair({ extraA: { trace: 'yes' as never } })).toThrow(/"options.trace" expected a function/);
   });
+
+  it('RFC 8003 · registration events are traced with their types and lifetime, valid against the schema', () => {
+    const a: EngineTraceRecord[] = [];
+    const b: EngineTraceRecord[] = [];
+    const probe = new Pair();
+    const p = new Pair({ extraA: { trace: (r) => a.push(r) }, extraB: { trace: (r) => b.push(r) }, configB: { registrarTypes: [1], registrationAllowList: [probe.aHit] } });
+    p.a.connect({ hit: p.bHit, locators: [LOC_B], register: [1] }, p.now);
+    p.drain('a');
+    p.runUntil(() => p.events('a').some((e) => e.type === 'registered'));
+    expectValid(a);
+    expectValid(b);
+    const events = (rs: readonly EngineTraceRecord[]): string[] => rs.flatMap((r) => (r.type === 'event' && r.event.startsWith('regist') ? [`${r.event} ${r.detail ?? ''}`] : []));
+    expect(events(a)).toEqual([expect.stringMatching(/^registered types 1 for \d+ s as requester$/)]);
+    expect(events(b)).toEqual([expect.stringMatching(/^registered types 1 for \d+ s as registrar$/)]);
+  });
 });

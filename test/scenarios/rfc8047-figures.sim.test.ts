@@ -1,11 +1,14 @@
 // Golden traces of the message sequences of RFC 8047 Figures 1-5 and RFC 8046 Figures 3, 4 and
 // 7 (test/__traces__/rfc80xx-figure-N.txt), each with a Mermaid sequence diagram generated from
-// the same simulator trace (docs/mobility/rfc80xx-figure-N.md, `mermaidFromTrace`). The test keeps
+// the same simulator trace (docs/mobility/rfc80xx-figure-N.md, `mermaidFromTrace`); and of RFC
+// 8004 Figure 2 with the registration of §3.2 and of the RFC 8046 §3.2.3 double jump through the
+// rendezvous server (docs/rendezvous/). The test keeps
 // both in step with the engine, like test/meta/state-diagram.test.ts does for the state machine;
 // a deliberate change is accepted with `npx vitest run -u`.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
-import { on, type Sim } from '../../src/testing/index.js';
+import { connectVia, on, registerRendezvous, rvsHost, type Sim } from '../../src/testing/index.js';
+import { RVS_ADDR as RVS, contactThroughRvs, twoClients } from './rvs-helpers.js';
 import { establish } from './sim-helpers.js';
 import { A1, A2, B1, B2, figure, figurePage, hipMsgs, host, mermaidFromTrace, mesh, mhSim } from './mobility-helpers.js';
 
@@ -23,6 +26,10 @@ type Case = {
   readonly notes: readonly string[];
   readonly expected: readonly Row[];
   readonly run: () => { sim: Sim; from: number };
+  /** The folder of docs/ the page goes to (default mobility). */
+  readonly docs?: string;
+  /** The hosts of the diagram, left to right (default A, B). */
+  readonly participants?: readonly string[];
 };
 
 const p = (src: string, dst: string, lost = false): string => `${src}>${dst}${lost ? ' lost' : ''}`;
@@ -347,6 +354,115 @@ const CASES: readonly Case[] = [
       return { sim, from };
     },
   },
+  {
+    file: 'rfc8004-figure-2',
+    docs: 'rendezvous',
+    participants: ['I', 'RVS', 'R'],
+    title: 'RFC 8004 Figure 2: base exchange through a rendezvous server, after the registration of §3.2',
+    rfc: `
+   Registration (RFC 8004 §3.2):       Base exchange (Figure 2 and §3.3):
+     R ---I1----------------> RVS                      +-----+
+     R <--R1(REG_INFO)------- RVS             +--I1--->| RVS |---I1--+
+     R ---I2(REG_REQ)-------> RVS             |        +-----+       |
+     R <--R2(REG_RES)-------- RVS             |                      v
+                                           +-----+                +-----+
+                                           |     |<------R1-------|     |
+                                           |  I  |-------I2------>|  R  |
+                                           |     |<------R2-------|     |
+                                           +-----+                +-----+`,
+    notes: [
+      'R registers for RENDEZVOUS (registration type 1) in its base exchange with the RVS. I knows only',
+      "R's HIT and the RVS address: its I1 goes to the RVS, which relays it to R from its own address,",
+      'adding FROM (I\'s address) and an RVS_HMAC keyed from the R-RVS association; R answers I directly',
+      'with VIA_RVS, and the rest of the exchange runs without the RVS.',
+    ],
+    expected: [
+      ['R>RVS I1', p(B1, RVS), 'registration: I1'],
+      ['RVS>R R1', p(RVS, B1), 'registration: R1(REG_INFO)'],
+      ['R>RVS I2', p(B1, RVS), 'registration: I2(REG_REQ)'],
+      ['RVS>R R2', p(RVS, B1), 'registration: R2(REG_RES)'],
+      ['I>RVS I1', p(A1, RVS), 'I1(I, RVS, HIT-I, HIT-R)'],
+      ['RVS>R I1', p(RVS, B1), 'I1(RVS, R, HIT-I, HIT-R, FROM:I, RVS_HMAC)'],
+      ['R>I R1', p(B1, A1), 'R1(R, I, HIT-R, HIT-I, VIA:RVS)'],
+      ['I>R I2', p(A1, B1), 'I2(I, R, HIT-I, HIT-R)'],
+      ['R>I R2', p(B1, A1), 'R2(R, I, HIT-R, HIT-I)'],
+    ],
+    run: () => {
+      const sim = mhSim(8401);
+      const i = host(sim, 'I', { locators: [A1] });
+      const r = host(sim, 'R', { locators: [B1] });
+      const rvs = rvsHost(sim, 'RVS', { locators: [RVS], clients: [r] });
+      mesh(sim, [A1], [B1, RVS]);
+      mesh(sim, [B1], [RVS]);
+      registerRendezvous(sim, r, rvs);
+      sim.runUntil(() => r.eventsOf('registered').length > 0);
+      sim.run(100);
+      connectVia(sim, i, r, RVS);
+      sim.runUntil(() => i.established(r));
+      data(sim, 'I', 'R', 1);
+      sim.run(100);
+      return { sim, from: 0 };
+    },
+  },
+  {
+    file: 'rfc8046-double-jump',
+    docs: 'rendezvous',
+    participants: ['A', 'RVS', 'B'],
+    title: 'RFC 8046 §3.2.3: double jump, recovered through the rendezvous server',
+    rfc: `
+   RFC 8046 §3.2.3 (no figure):
+   1. The mobile host sending an UPDATE to the peer, and not receiving an ACK, MAY resend
+      the UPDATE to an RVS of the peer ...
+   2. An RVS ... MUST rewrite the IP header source and destination addresses, recompute the
+      IP header checksum, and include the FROM and RVS_HMAC parameters.
+   3. A host receiving an UPDATE packet MUST be prepared to process the FROM and RVS_HMAC
+      parameters and MUST include a VIA_RVS parameter in the UPDATE reply that contains the
+      ACK of the UPDATE SEQ.
+   4. An Initiator receiving a VIA_RVS in the UPDATE reply should initiate address
+      reachability tests ... towards the end host's address`,
+    notes: [
+      'A and B are both registered with the RVS; A reached B through it, and B knows the RVS serves A',
+      '(setPeerRvs). At t=0 of this excerpt A moves from 2001:db8:1::a to 2001:db8:2::a and B from',
+      '2001:db8:1::b to 2001:db8:2::b: each first UPDATE goes to the stale address of the other, while the',
+      'RVS learns both new addresses. The first retransmission also goes to the RVS (policy updateViaRvs),',
+      'which relays it; the replies go directly, with VIA_RVS, and check the new addresses.',
+    ],
+    expected: [
+      ['A>RVS UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, RVS), 'not in §3.2.3: A updates its own RVS, as any peer'],
+      ['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'to the stale address of B: lost'],
+      ['B>RVS UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, RVS), 'not in §3.2.3: B updates its own RVS'],
+      ['B>? UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, A1), 'to the stale address of A: lost'],
+      ['RVS>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(RVS, A2), 'the RVS checks A\'s new address'],
+      ['RVS>B UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', p(RVS, B2), 'the RVS checks B\'s new address'],
+      ['A>RVS UPDATE(ACK,ECHO_RESPONSE)', p(A2, RVS), 'A\'s new address verified at the RVS'],
+      ['B>RVS UPDATE(ACK,ECHO_RESPONSE)', p(B2, RVS), 'B\'s new address verified at the RVS'],
+      ['A>? UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, B1), 'step 1: the retransmission to the last working address (lost)...'],
+      ['A>RVS UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(A2, RVS), 'step 1: ...and, in parallel, to the peer\'s RVS'],
+      ['B>? UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, A1), 'step 1, for B'],
+      ['B>RVS UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', p(B2, RVS), 'step 1, for B: to the peer\'s RVS'],
+      ['RVS>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ,FROM,RVS_HMAC)', p(RVS, B2), 'step 2: relayed to B\'s new address with FROM and RVS_HMAC'],
+      ['RVS>A UPDATE(ESP_INFO,LOCATOR_SET,SEQ,FROM,RVS_HMAC)', p(RVS, A2), 'step 2: relayed to A\'s new address'],
+      ['B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST,VIA_RVS)', p(B2, A2), 'steps 3 and 4: the reply with the ACK carries VIA_RVS and checks A\'s address directly'],
+      ['A>B UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST,VIA_RVS)', p(A2, B2), 'steps 3 and 4, for A'],
+      ['A>B UPDATE(ACK,ECHO_RESPONSE)', p(A2, B2), 'A\'s new address verified by B'],
+      ['B>A UPDATE(ACK,ECHO_RESPONSE)', p(B2, A2), 'B\'s new address verified by A: no new base exchange'],
+    ],
+    run: () => {
+      const sim = mhSim(8402);
+      const w = twoClients(sim);
+      const { a, b } = w;
+      contactThroughRvs(sim, w, true);
+      sim.run(100);
+      const from = sim.trace.length;
+      a.moveLocator(A1, A2);
+      b.moveLocator(B1, B2);
+      sim.run(3000);
+      data(sim, 'A', 'B', 1);
+      data(sim, 'B', 'A', 1);
+      sim.run(50);
+      return { sim, from };
+    },
+  },
 ];
 
 describe('golden traces and diagrams of the RFC figures', () => {
@@ -358,8 +474,8 @@ describe('golden traces and diagrams of the RFC figures', () => {
       const sent = figure(sim, from, { lost: true }).map((line, i) => [line, p(msgs[i]!.src, msgs[i]!.dst, msgs[i]!.lost)]);
       expect(sent).toEqual(c.expected.map(([line, path]) => [line, path]));
       await expect(sim.traceText({ redact: { hits: true } })).toMatchFileSnapshot(`../__traces__/${c.file}.txt`);
-      const page = figurePage(c.title, c.rfc, [...c.notes, '', ...correspondence(c.expected)], mermaidFromTrace(sim, { from, participants: ['A', 'B'] }));
-      await expect(page).toMatchFileSnapshot(`../../docs/mobility/${c.file}.md`);
+      const page = figurePage(c.title, c.rfc, [...c.notes, '', ...correspondence(c.expected)], mermaidFromTrace(sim, { from, participants: c.participants ?? ['A', 'B'] }));
+      await expect(page).toMatchFileSnapshot(`../../docs/${c.docs ?? 'mobility'}/${c.file}.md`);
     });
   }
 

@@ -11,6 +11,7 @@ import type { TraceRecord, TraceValue } from '../../testing/trace.js';
 import { simPlotData } from '../../testing/plot.js';
 import type { HipPacket } from '../../wire/types.js';
 import { MULTIHOMING_SCENARIO } from './scenario-multihoming.js';
+import { RENDEZVOUS_SCENARIO } from './scenario-rendezvous.js';
 import type { Seed } from '../../testing/rng.js';
 import type { LinkOptions } from '../../testing/netem.js';
 import type { Hit, Locator } from '../../types.js';
@@ -105,6 +106,7 @@ export const DEFAULT_SCENARIO = 'multihoming';
 
 export const SCENARIOS: readonly Scenario[] = [
   MULTIHOMING_SCENARIO,
+  RENDEZVOUS_SCENARIO,
   {
     name: 'basic',
     summary: 'IPv6, 10 ms link: base exchange, data both ways, rekey, more data, close',
@@ -439,6 +441,26 @@ function paramsText(pkt: HipPacket, names: Namer, all = false): string {
       case 'NOTIFICATION':
         parts.push(`NOTIFICATION(${p.messageType})`);
         break;
+      // RFC 8003 registration and RFC 8004 rendezvous parameters.
+      case 'REG_INFO':
+        parts.push(`REG_INFO(${p.regTypes.join(',')})`);
+        break;
+      case 'REG_REQUEST':
+      case 'REG_RESPONSE':
+        parts.push(`${p.kind}(${p.regTypes.join(',')} lifetime=${p.lifetime})`);
+        break;
+      case 'REG_FAILED':
+        parts.push(`REG_FAILED(${p.regTypes.join(',')} type=${p.failureType})`);
+        break;
+      case 'FROM':
+        parts.push(`FROM(${names.loc(p.address)})`);
+        break;
+      case 'RVS_HMAC':
+        parts.push('RVS_HMAC');
+        break;
+      case 'VIA_RVS':
+        parts.push(`VIA_RVS(${p.addresses.map((x) => names.loc(x)).join(', ')})`);
+        break;
       default:
         if (all) parts.push(p.kind === 'UNKNOWN' ? `type ${p.type}` : p.kind);
         break;
@@ -457,6 +479,12 @@ function eventLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string)
       return `** CLOSED (by ${v(rec, 'by')})`;
     case 'failed':
       return `** FAILED (${v(rec, 'reason')})`;
+    case 'registered':
+      return `** REGISTERED types ${v(rec, 'types')} for ${v(rec, 'lifetimeS')} s (as ${v(rec, 'as')})`;
+    case 'registration-failed':
+      return `** REGISTRATION FAILED types ${v(rec, 'types')} (failure type ${v(rec, 'failureType')})`;
+    case 'registration-ended':
+      return `** REGISTRATION ENDED types ${v(rec, 'types')} (${v(rec, 'by')})`;
     case 'dropped':
       return `!! engine dropped ${v(rec, 'pkt')}: ${v(rec, 'reason')}${rec.fields?.['detail'] !== undefined ? ` (${v(rec, 'detail')})` : ''}${v(rec, 'reason') === 'stale-update' ? ' - a late retransmission, older than the last UPDATE processed' : ''}`;
     default:

@@ -39,6 +39,12 @@ export function eventText(e: HipEvent, peerName: (hit: Hit) => string = formatHi
       return `** NOTIFY type ${e.messageType}${e.authenticated ? ' (authenticated)' : ' (unauthenticated)'}`;
     case 'dropped':
       return `!! dropped${e.packetKind !== undefined ? ` ${e.packetKind}` : ''}: ${e.reason}${e.detail !== undefined ? ` (${e.detail})` : ''}`;
+    case 'registered':
+      return `** REGISTERED types ${e.regTypes.join(',')} for ${Math.round(e.lifetimeS)} s as ${e.as} with ${peerName(e.peerHit)} (association ${e.assoc})`;
+    case 'registration-failed':
+      return `** REGISTRATION FAILED types ${e.regTypes.join(',')}, failure type ${e.failureType} (association ${e.assoc})`;
+    case 'registration-ended':
+      return `** REGISTRATION ENDED types ${e.regTypes.join(',')} (${e.by}, association ${e.assoc})`;
     default:
       return '** event';
   }

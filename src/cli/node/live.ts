@@ -18,12 +18,16 @@ import type { EngineTraceRecord } from '../../engine/trace.js';
 import type { Hit, Locator } from '../../types.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, flag, int, parse, str, strs, type OptionSpec } from './args.js';
 import { eventText, ms, payloadText, spiHex, suiteName } from './format.js';
+import { REG_TYPE_RENDEZVOUS } from '../../engine/reg-types.js';
 
 export const LIVE_HELP = `Usage:
   hip-engine live --listen ADDR [--port P] [--key FILE.pem] [--reply PREFIX] [--timeout MS]
+                  [--via RVS-HIT@RVS-ADDR[:PORT]]
+  hip-engine live --listen ADDR --rvs [--allow HIT ...] [--port P] [--key FILE.pem] [--timeout MS]
   hip-engine live --connect HIT@ADDR[:PORT] [--port P] [--bind ADDR] [--local-port P]
                   [--key FILE.pem] [--message TEXT ...] [--count N] [--rekey] [--close]
                   [--timeout MS]
+  hip-engine live --connect HIT --via RVS-ADDR[:PORT] [same options]
 
 Runs HIP (RFC 7401) between two processes over UDP (RFC 9028 framing: HIP packets after a
 32-bit zero marker with HIP checksum zero, ESP packets starting with their SPI). No raw sockets
@@ -34,7 +38,19 @@ Listener (Responder):
   --port P             UDP port to listen on (default ${HIP_UDP_PORT})
   --reply PREFIX       every message received is sent back prefixed with PREFIX
                        (default "echo: ")
+  --via HIT@ADDR       register with the rendezvous server HIT at ADDR for RENDEZVOUS
+                       (RFC 8003 / RFC 8004 §3.2: I2 with REG_REQUEST), then serve as usual:
+                       Initiators can reach this host through the RVS
   The listener prints "HIT <hit>" first; it exits 0 once the association is closed.
+
+Rendezvous server (RFC 8004):
+  --rvs                offer RENDEZVOUS registration (REG_INFO in every R1) and relay I1s
+                       and UPDATEs for registered clients (FROM, RVS_HMAC); runs until
+                       --timeout (exit 0) or a signal
+  --allow HIT          a HIT allowed to register (repeatable); without any --allow every
+                       authenticated host may register (for tests on loopback only)
+  FROM carries an address and no UDP port: a client answers the Initiator at its own UDP
+  port, so over UDP the Initiator must use that port too (--local-port).
 
 Connector (Initiator):
   --connect HIT@ADDR   the listener's HIT and address; ADDR may carry a port as
@@ -48,6 +64,8 @@ Connector (Initiator):
   --rekey              after the replies arrived, rekey (UPDATE) and send them again
   --close              close the association (CLOSE/CLOSE_ACK) at the end; without it the
                        connector exits after the last reply and the listener keeps the state
+  --via ADDR           send the I1 to the listener's rendezvous server at ADDR (RFC 8004
+                       §3.3); --connect then takes the HIT alone
   It waits for one reply per message sent and exits 0 when everything arrived.
 
 Both:
@@ -84,12 +102,24 @@ const OPTIONS: OptionSpec = {
   pcap: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  rvs: { type: 'boolean' },
+  allow: { type: 'string', multiple: true },
+  via: { type: 'string' },
 };
 
 export type Io = { readonly out: (line: string) => void; readonly err: (line: string) => void };
 
 type Common = { readonly identity: HostIdentity; readonly timeoutMs: number; readonly quiet: boolean; readonly trace: string | undefined; readonly pcap: string | undefined };
-type ListenConfig = Common & { readonly mode: 'listen'; readonly address: Locator; readonly port: number; readonly reply: string };
+type ListenConfig = Common & {
+  readonly mode: 'listen';
+  readonly address: Locator;
+  readonly port: number;
+  readonly reply: string;
+  /** Serve as a rendezvous server, with these HITs allowed (undefined: any). */
+  readonly rvs: { readonly allow: readonly Hit[] | undefined } | undefined;
+  /** Register with this rendezvous server first. */
+  readonly via: { readonly hit: Hit; readonly address: Locator; readonly port: number | undefined } | undefined;
+};
 type ConnectConfig = Common & {
   readonly mode: 'connect';
   readonly peerHit: Hit;
@@ -116,14 +146,14 @@ function address(text: string, what: string): Locator {
 }
 
 /** HIT@ADDR, HIT@ADDR:PORT (IPv4), HIT@[ADDR]:PORT or HIT@ADDR (IPv6). */
-export function parseConnectTarget(text: string): { hit: Hit; address: Locator; port: number | undefined } {
+export function parseConnectTarget(text: string, option = '--connect'): { hit: Hit; address: Locator; port: number | undefined } {
   const at = text.indexOf('@');
-  if (at <= 0 || at === text.length - 1) throw new UsageError(`--connect expects HIT@ADDR, got ${JSON.stringify(text)}`);
+  if (at <= 0 || at === text.length - 1) throw new UsageError(`${option} expects HIT@ADDR, got ${JSON.stringify(text)}`);
   let hit: Hit;
   try {
     hit = parseHit(text.slice(0, at));
   } catch (e) {
-    throw new UsageError(`--connect: bad HIT ${JSON.stringify(text.slice(0, at))} (${e instanceof Error ? e.message : String(e)})`);
+    throw new UsageError(`${option}: bad HIT ${JSON.stringify(text.slice(0, at))} (${e instanceof Error ? e.message : String(e)})`);
   }
   const rest = text.slice(at + 1);
   let host = rest;
@@ -137,8 +167,8 @@ export function parseConnectTarget(text: string): { hit: Hit; address: Locator; 
     host = v4[1]!;
     port = Number(v4[2]);
   }
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--connect: bad port in ${JSON.stringify(text)}`);
-  return { hit, address: address(host, '--connect'), port };
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`${option}: bad port in ${JSON.stringify(text)}`);
+  return { hit, address: address(host, option), port };
 }
 
 function loadIdentity(file: string | undefined): HostIdentity {
@@ -167,11 +197,25 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     for (const o of ['message', 'count', 'rekey', 'close', 'bind', 'local-port']) {
       if (p.values[o] !== undefined) throw new UsageError(`--${o} applies to --connect only`);
     }
+    const rvs = flag(p, 'rvs');
+    const allowText = strs(p, 'allow');
+    if (!rvs && allowText.length > 0) throw new UsageError('--allow applies to --listen --rvs only');
+    const viaText = str(p, 'via');
+    if (rvs && viaText !== undefined) throw new UsageError('--rvs and --via cannot be combined');
+    const allow = allowText.map((h) => {
+      try {
+        return parseHit(h);
+      } catch (e) {
+        throw new UsageError(`--allow: bad HIT ${JSON.stringify(h)} (${e instanceof Error ? e.message : String(e)})`);
+      }
+    });
     const cfg: Omit<ListenConfig, 'identity'> = {
       mode: 'listen',
       address: address(listen, '--listen'),
       port: int(p, 'port', HIP_UDP_PORT, 0, 65535),
       reply: str(p, 'reply') ?? 'echo: ',
+      rvs: rvs ? { allow: allow.length > 0 ? allow : undefined } : undefined,
+      via: viaText === undefined ? undefined : parseConnectTarget(viaText, '--via'),
       timeoutMs: int(p, 'timeout', 0, 0, 0x7fffffff),
       quiet,
       trace: str(p, 'trace'),
@@ -180,7 +224,10 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
   if (p.values['reply'] !== undefined) throw new UsageError('--reply applies to --listen only');
-  const target = parseConnectTarget(connect!);
+  if (flag(p, 'rvs') || p.values['allow'] !== undefined) throw new UsageError('--rvs and --allow apply to --listen only');
+  const viaText = str(p, 'via');
+  // RFC 8004 §3.3: with --via the I1 goes to the rendezvous server; --connect names the HIT only.
+  const target = viaText === undefined ? parseConnectTarget(connect!) : parseConnectTarget(`${connect!.split('@')[0]!}@${viaText}`, '--via');
   const bindText = str(p, 'bind');
   const bind = bindText === undefined ? undefined : address(bindText, '--bind');
   if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('--bind and the --connect address must be of the same family');
@@ -367,15 +414,30 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       if (e.type === 'dropped') return verbose(eventText(e));
       say(eventText(e));
       if (e.type === 'established') sessions++;
+      // A rendezvous server serves many clients: one association ending does not end it.
+      if (cfg.rvs !== undefined) return;
+      // The association with our own rendezvous server is not the one this run is about.
+      if (cfg.via !== undefined && 'assoc' in e && e.assoc === rvsAssoc) {
+        if (e.type === 'failed') done(EXIT_FAILURE, `registration with the rendezvous server failed: ${e.reason}`);
+        if (e.type === 'registration-failed') done(EXIT_FAILURE, `the rendezvous server refused the registration (failure type ${e.failureType})`);
+        return;
+      }
       if (e.type === 'closed') done(EXIT_OK, `association closed by ${e.by}`);
       if (e.type === 'failed') done(EXIT_FAILURE, `base exchange or update failed: ${e.reason}`);
     };
+    let rvsAssoc: number | undefined;
     try {
       driver = await UdpDriver.open({
         identity: cfg.identity,
         locators: [cfg.address],
         port: cfg.port,
         scheduler,
+        ...(cfg.rvs !== undefined
+          ? {
+              config: { registrarTypes: [REG_TYPE_RENDEZVOUS], ...(cfg.rvs.allow ? { registrationAllowList: cfg.rvs.allow } : {}) },
+              ...(cfg.rvs.allow ? {} : { policy: { authorizeRegistration: () => ({ grant: true as const }) } }),
+            }
+          : {}),
         onLog,
         ...(trace ? { trace } : {}),
         ...(onWire ? { onWire } : {}),
@@ -394,8 +456,18 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       return settle();
     }
     const ep = driver.endpoints[0]!;
-    io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)`);
-    if (cfg.timeoutMs > 0) timer = setTimeout(() => done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`), cfg.timeoutMs);
+    io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)${cfg.rvs !== undefined ? ' as a rendezvous server (RFC 8004)' : ''}`);
+    if (cfg.via !== undefined) {
+      const v = cfg.via;
+      say(`REGISTER with the rendezvous server ${formatHit(v.hit)} at ${endpoint(v.address, v.port ?? cfg.port)} (RENDEZVOUS)`);
+      rvsAssoc = driver.connect(v.hit, [{ address: v.address, ...(v.port !== undefined ? { port: v.port } : {}) }], { register: [REG_TYPE_RENDEZVOUS] });
+    }
+    if (cfg.timeoutMs > 0) {
+      timer = setTimeout(
+        () => (cfg.rvs !== undefined ? done(EXIT_OK, `rendezvous server ran for ${cfg.timeoutMs} ms`) : done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`)),
+        cfg.timeoutMs,
+      );
+    }
     return settle();
   }
 

@@ -339,7 +339,7 @@ export class UdpDriver {
   }
 
   /** Starts a base exchange with `hit` at `addresses` (each with an optional UDP port). */
-  connect(hit: Hit, addresses: readonly UdpPeerAddress[]): AssocId {
+  connect(hit: Hit, addresses: readonly UdpPeerAddress[], opts: { readonly register?: readonly number[] } = {}): AssocId {
     if (!Array.isArray(addresses) || addresses.length === 0) throw new TypeError('"addresses" expected a non-empty array');
     const locators = addresses.map((a, i) => {
       if (typeof a === 'object' && !(a instanceof Uint8Array)) {
@@ -349,7 +349,7 @@ export class UdpDriver {
       }
       return toLocator(a, `addresses[${i}]`);
     });
-    return this.driver.connect({ hit, locators });
+    return this.driver.connect({ hit, locators, ...(opts.register !== undefined ? { register: opts.register } : {}) });
   }
 
   /** The association with `peerHit`, if any. */
