@@ -1,4 +1,4 @@
-// Types shared by every layer. No logic lives here (DESIGN C3.2).
+// Types shared by every layer. No logic lives here (docs/architecture.md, Layers).
 
 /** Milliseconds on an arbitrary monotonic origin chosen by the caller. */
 export type Millis = number;

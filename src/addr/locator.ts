@@ -1,4 +1,4 @@
-// Canonical locators (DESIGN C3.1 "Map keys", RFC 8046 §4): 16 bytes, IPv4 as IPv4-mapped
+// Canonical locators (RFC 8046 §4): 16 bytes, IPv4 as IPv4-mapped
 // IPv6. Text conversion goes through ipaddr.js so that RFC 5952 formatting is not ours to get
 // wrong.
 import ipaddr from 'ipaddr.js';

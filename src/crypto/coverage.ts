@@ -1,5 +1,5 @@
 // The exact bytes covered by HIP_MAC, HIP_MAC_2, HIP_SIGNATURE and HIP_SIGNATURE_2
-// (RFC 7401 §5.2.12-§5.2.15, §6.4; DESIGN Part A). Built from raw bytes only, never by
+// (RFC 7401 §5.2.12-§5.2.15, §6.4; docs/architecture.md, Choices the RFCs leave open). Built from raw bytes only, never by
 // re-encoding a decoded packet:
 //
 //   HIP_MAC / HIP_SIGNATURE:  the packet up to (excluding) the parameter, with the header

@@ -75,7 +75,7 @@ export function ecdsaKeyTypeOf(algorithm: number, hi: Uint8Array): EcdsaKeyType 
   return ok && c.signer.utils.isValidPublicKey(pk, pk.length === 1 + c.fieldLength) ? type : undefined;
 }
 
-/** ECDSA HI: 2-byte curve id ‖ uncompressed point with its 0x04 prefix (DESIGN Part A). */
+/** ECDSA HI: 2-byte curve id ‖ uncompressed point with its 0x04 prefix (docs/architecture.md, Choices the RFCs leave open). */
 export function encodeEcdsaHostIdentity(type: EcdsaKeyType, publicKey: Uint8Array): Uint8Array {
   const c = ecdsaCurve(type);
   const point = c.signer.Point.fromBytes(publicKey);

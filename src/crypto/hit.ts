@@ -12,7 +12,7 @@
 // where L is the length of the ORCHID's hash part. For a HIT (2001:20::/28, no additional
 // information, 4-bit OGA ID) hip-engine uses L = 96 and S = the HIP context id above, with the
 // 32-bit Prefix|OGA ID as the first four input bytes. RFC 9374 itself was not available while
-// this was written (see ../shared/rfc/SOURCES.md); this reading matches a third-party ORCHID
+// this was written (see docs/architecture.md, Choices the RFCs leave open); this reading matches a third-party ORCHID
 // library but has not been checked against a HIPv2 EdDSA implementation's traffic.
 import { cshake128 } from '@noble/hashes/sha3-addons.js';
 import type { Hit } from '../types.js';

@@ -47,7 +47,7 @@ import {
 } from './provider.js';
 import { decodeRsaHostIdentity, encodeRsaHostIdentity, rsaGenerate, rsaPrivateFromPrimes } from './rsa.js';
 
-/** A local host identity: what the engine's options take (DESIGN C3.6). */
+/** A local host identity: what the engine's options take (docs/architecture.md, Clock, randomness and crypto). */
 export type HostIdentity = {
   readonly keyType: HostKeyType;
   /** HI algorithm number of HOST_ID and HIP_SIGNATURE (RFC 7401 §5.2.9). */

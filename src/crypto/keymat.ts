@@ -4,7 +4,7 @@
 //
 // with HMAC-RHASH (the Responder's HIT suite hash). sort() puts the numerically smaller HIT first.
 // The published RFC 7401 lost the formula line; this is what implementations do (see
-// ../shared/rfc/SOURCES.md). HKDF-Expand is computed block by block on demand, so a KEYMAT can
+// docs/architecture.md, Choices the RFCs leave open). HKDF-Expand is computed block by block on demand, so a KEYMAT can
 // be read at any index up to its maximum of 255 · HashLen bytes.
 //
 // Draw order (HOST_g / HOST_l = the host with the greater / lower HIT, not Initiator/Responder):

@@ -1,4 +1,4 @@
-// The default, complete, pure-JS provider (DESIGN C3.6): @noble/hashes for SHA-1/SHA-2, HMAC
+// The default, complete, pure-JS provider (docs/architecture.md, Clock, randomness and crypto): @noble/hashes for SHA-1/SHA-2, HMAC
 // and HKDF; @noble/curves for ECDSA, EdDSA and ECDH; @noble/ciphers for AES-CBC; RSA-PSS and the
 // MODP groups on bigint with micro-rsa-dsa-dh's primality test and RFC 3526 primes.
 import { cbc } from '@noble/ciphers/aes.js';

@@ -1,4 +1,4 @@
-// The crypto provider contract (DESIGN C3.6). Synchronous, because the engine is synchronous and
+// The crypto provider contract (docs/architecture.md, Clock, randomness and crypto). Synchronous, because the engine is synchronous and
 // noble is synchronous. Every random value comes from an injected `RandomSource`; a provider
 // never reads a random source of its own.
 //

@@ -1,4 +1,4 @@
-// The adapters the reference driver wires the engine's commands to (DESIGN C3.8). The core never
+// The adapters the reference driver wires the engine's commands to (docs/architecture.md, Drivers). The core never
 // calls them; the driver does, in the order the engine's poll() queue dictates. Every method is
 // fire-and-forget: an adapter may be asynchronous inside, but the driver never awaits it.
 import type { HipEvent, Output } from '../engine/io.js';

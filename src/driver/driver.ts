@@ -1,5 +1,5 @@
-// The reference driver (DESIGN C3.8): the thin imperative shell around a HipEngine. It follows
-// the engine's driving contract (engine.ts, DESIGN C3.4) for every mutation:
+// The reference driver (docs/architecture.md, Drivers): the thin imperative shell around a HipEngine. It follows
+// the engine's driving contract (docs/architecture.md, The driving contract) for every mutation:
 //
 //   1. perform exactly one mutation: handle(input), handleTimeout(now) or a command;
 //   2. drain poll() until undefined, applying each output in order: transmit → socket.send,
@@ -254,7 +254,7 @@ export class Driver<E extends DrivableEngine = HipEngine> {
   }
 }
 
-/** A driver for `engine` wired to `adapters` (DESIGN C3.8). */
+/** A driver for `engine` wired to `adapters` (docs/architecture.md, Drivers). */
 export function createDriver<E extends DrivableEngine = HipEngine>(engine: E, adapters: DriverAdapters): Driver<E> {
   return new Driver(engine, adapters);
 }

@@ -1,4 +1,4 @@
-// hip-engine/driver: the reference driver (DESIGN C3.8). It owns no I/O: the caller supplies a
+// hip-engine/driver: the reference driver (docs/architecture.md, Drivers). It owns no I/O: the caller supplies a
 // socket, a scheduler and optionally an ESP data plane and a locator sink. A Node UDP driver
 // (RFC 9028 framing, node:dgram) is the separate subpath export `hip-engine/driver/node`.
 //

@@ -1,6 +1,6 @@
 // Engine configuration: defaults plus noble-style validation that throws once, naming the
-// field (DESIGN C3.7). Preference lists are ordered, most preferred first; negotiation
-// intersects them with what the crypto provider supports (DESIGN C3.6).
+// field (docs/architecture.md, Errors). Preference lists are ordered, most preferred first; negotiation
+// intersects them with what the crypto provider supports (docs/architecture.md, Clock, randomness and crypto).
 import type { EspSuiteId, Hit, Millis } from '../types.js';
 import { REG_TYPES } from './reg-types.js';
 import { ESP_SUITE } from '../types.js';

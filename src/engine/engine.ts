@@ -775,7 +775,7 @@ export class EngineImpl implements EngineCore {
     return a;
   }
 
-  /** Time never goes backwards: an earlier `now` is clamped (DESIGN C2 "Time"). */
+  /** Time never goes backwards: an earlier `now` is clamped (docs/architecture.md, Clock, randomness and crypto). */
   private advance(now: Millis): void {
     assertTime(now, 'now');
     if (now > this.current) this.current = now;
@@ -841,7 +841,7 @@ function withLocators<T extends { readonly src: Locator; readonly dst: Locator }
   return src === input.src && dst === input.dst ? input : { ...input, src, dst };
 }
 
-/** Caller misuse of handle() throws TypeError naming the field (DESIGN C3.7); remote bytes never do. */
+/** Caller misuse of handle() throws TypeError naming the field (docs/architecture.md, Errors); remote bytes never do. */
 function checkInput(input: Input): Input {
   // Returns the input with its addresses as 16-byte locators (withLocators).
   if (typeof input !== 'object' || input === null) throw new TypeError('"input" expected an object');

@@ -1,4 +1,4 @@
-// Error policy (DESIGN C3.7): remote input is dropped with a DropReason and never throws;
+// Error policy (docs/architecture.md, Errors): remote input is dropped with a DropReason and never throws;
 // caller misuse throws TypeError/RangeError (argument shape) or HipStateError (wrong time);
 // a broken invariant throws HipInternalError (a bug in hip-engine).
 export { HipInternalError } from '../util/assert.js';

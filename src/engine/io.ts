@@ -1,4 +1,4 @@
-// The engine's inputs and outputs (DESIGN C3.4). Outputs leave through ONE ordered queue so
+// The engine's inputs and outputs (docs/architecture.md, The driving contract). Outputs leave through ONE ordered queue so
 // that "install inbound SA" always precedes the R2 or UPDATE that announces its SPI.
 import type { AssocId, Hit, Locator, PeerLocator, SaSpec } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';

@@ -1,7 +1,7 @@
 // What fits in one HIP packet. The Header Length field is 8 bits of 8-byte units, so a HIP
 // packet is at most 2048 bytes (RFC 7401 §5.1). The engine checks a reply against this limit
 // before it changes any state, so that neither a command nor remote input ends in the encoder's
-// error half-way through (DESIGN C3.7).
+// error half-way through (docs/architecture.md, Errors).
 import type { HostIdentity } from '../crypto/host-id.js';
 import { rhashLength } from '../crypto/hit.js';
 import { HASH_LENGTH, type CryptoProvider, type HashId } from '../crypto/provider.js';

@@ -1,5 +1,5 @@
 // Policy hooks: where the RFCs leave a choice to local policy, the engine asks a typed hook with
-// a sensible default (DESIGN Part B closing paragraph). Every default is documented here.
+// a sensible default (docs/architecture.md, Choices the RFCs leave open). Every default is documented here.
 import { locatorFamily, locatorRange } from '../addr/locator.js';
 import type { Hit, LocalLocator, Locator, PeerLocator } from '../types.js';
 

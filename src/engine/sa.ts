@@ -1,6 +1,6 @@
 // SA outputs (RFC 7402 §3, §6): an SaPair becomes an inbound and an outbound SaSpec for the
 // caller's ESP data plane. The inbound SA is always emitted before any packet that announces its
-// SPI (DESIGN C3.4), which the handlers guarantee by calling this before `send`.
+// SPI (docs/architecture.md, The driving contract), which the handlers guarantee by calling this before `send`.
 import type { DirectionKeys } from '../crypto/keymat.js';
 import type { SaSpec } from '../types.js';
 import type { Association } from './association.js';

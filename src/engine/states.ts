@@ -1,5 +1,5 @@
 // Association states (RFC 7401 §4.4.2) as a discriminated union; each variant carries only what
-// is valid in that state (DESIGN C3.5). UNASSOCIATED has no variant: an association in it does
+// is valid in that state (docs/architecture.md, States and timers). UNASSOCIATED has no variant: an association in it does
 // not exist in the engine's table.
 import type { DirectionKeys } from '../crypto/keymat.js';
 import type { DhGroupId, HashId, HipCipherId } from '../crypto/provider.js';

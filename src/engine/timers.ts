@@ -1,4 +1,4 @@
-// Timers (DESIGN C3.5, quinn timer.rs): a closed union of kinds and a deadline table per
+// Timers (docs/architecture.md, States and timers; after quinn timer.rs): a closed union of kinds and a deadline table per
 // association, plus one engine-wide queue of the tables. Firing order within one association
 // follows TIMER_ORDER.
 //

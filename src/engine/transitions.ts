@@ -1,5 +1,5 @@
 // The RFC 7401 §4.4.3 state tables (Tables 2-9) and the ONLY place an association's state is
-// written (DESIGN C3.5, h11 rule). Handlers compute the next state; `transition` checks that the
+// written (docs/architecture.md, States and timers; the h11 rule). Handlers compute the next state; `transition` checks that the
 // table allows it for the trigger and applies it. `docs/state-machine.md` is generated from
 // TRANSITIONS by `npm run docs:states`, and a test keeps it in step.
 import { HipInternalError } from '../util/assert.js';

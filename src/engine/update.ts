@@ -404,7 +404,7 @@ function answerNegotiation(
     if (ours.peer || ours.kind !== kind) return { reason: 'stale-update', detail: 'second SA negotiation during one' };
     // Both ESP_INFOs are known now, so our new inbound keys are too: install the inbound SA
     // before the ACK leaves, because the ACK lets the peer finalize and send on our new SPI
-    // (DESIGN C3.4) even if our own UPDATE is still waiting for its ACK.
+    // (docs/architecture.md, The driving contract) even if our own UPDATE is still waiting for its ACK.
     const drawn = drawNegotiated(core, assoc, st, ours, peer);
     if (!drawn.ok) return drawn.refusal;
     addSa(core, assoc, saSpec(assoc, { localSpi: ours.newLocalSpi, peerSpi: peer.newSpi, suite: ours.suite, keymatIndex: drawn.index, localLocator: ours.localLocator, peerLocator: ours.peerLocator }, 'in', drawn.keys.in));
@@ -456,7 +456,7 @@ function answerNegotiation(
     peerLocator,
     suite,
   };
-  // Our new inbound SA exists before the UPDATE that announces its SPI leaves (DESIGN C3.4).
+  // Our new inbound SA exists before the UPDATE that announces its SPI leaves (docs/architecture.md, The driving contract).
   const next: SaPair = { localSpi: newLocalSpi, peerSpi: peer.newSpi, suite, keymatIndex: index, localLocator, peerLocator };
   addSa(core, assoc, saSpec(assoc, next, 'in', keys.in));
   const params: ParamInit[] = [

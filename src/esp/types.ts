@@ -3,7 +3,7 @@ import type { EspSuiteId, Hit, Locator, RandomSource } from '../types.js';
 
 /**
  * Why a packet was not protected or not accepted. Remote input never throws: it is dropped and
- * counted under one of these (DESIGN C3.7).
+ * counted under one of these (docs/architecture.md, Errors).
  *
  * Inbound (`unprotect`):
  * - `truncated`: shorter than ESP header + IV + minimal trailer + ICV of its SA (or < 8 bytes).
@@ -211,7 +211,7 @@ export type EspDataPlaneOptions = {
   readonly random: RandomSource;
   /**
    * Accept authentication-only SAs (suite 7, NULL + HMAC-SHA-256). Off by default: RFC 7402
-   * §5.1.2 and DESIGN Part A forbid it unless policy explicitly allows it.
+   * §5.1.2 forbids accepting it unless policy explicitly allows it.
    * @defaultValue false
    */
   readonly allowAuthOnly?: boolean;

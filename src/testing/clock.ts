@@ -1,5 +1,5 @@
-// A virtual clock for simulations (DESIGN C3.10): `now` only moves when told to and never
-// decreases. The engine itself has no clock; `now` is an argument to every call (C3.6).
+// A virtual clock for simulations (docs/architecture.md, Simulator): `now` only moves when told to and never
+// decreases. The engine itself has no clock; `now` is an argument to every call (docs/architecture.md, Clock, randomness and crypto).
 import type { Millis } from '../types.js';
 
 /**

@@ -1,5 +1,5 @@
 // fastCrypto(): a deterministic, fast and deliberately INSECURE CryptoProvider for big
-// simulations (DESIGN C3.6 "testing/fast-crypto.ts", after rustls-fuzzing-provider).
+// simulations (docs/architecture.md, Clock, randomness and crypto; after rustls-fuzzing-provider).
 //
 //   NEVER USE IT FOR ANYTHING BUT SIMULATIONS AND TESTS. Anyone can forge its signatures and
 //   compute its Diffie-Hellman secrets from the public values on the wire.

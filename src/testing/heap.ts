@@ -1,4 +1,4 @@
-// The simulator's event queue (DESIGN C3.10 "Virtual clock and event heap"): a binary min-heap
+// The simulator's event queue (docs/architecture.md, Simulator): a binary min-heap
 // keyed (time, seq), where seq is a monotonically increasing insertion counter, so that items due
 // at the same time always come out in insertion order. push/pop are O(log n), peek O(1).
 import type { Millis } from '../types.js';

@@ -1,4 +1,4 @@
-// hip-engine/testing: the deterministic simulation substrate (DESIGN C3.10). Browser-safe, no
+// hip-engine/testing: the deterministic simulation substrate (docs/architecture.md, Simulator). Browser-safe, no
 // I/O, deterministic from seeds. The N-host `Sim` builds on these pieces.
 export { Prng, deriveSeed, seedBytes, seedKey, seededRandom, type Seed } from './rng.js';
 export { EventHeap, type HeapEntry } from './heap.js';

@@ -1,4 +1,4 @@
-// Packet interceptors for targeted simulator tests (DESIGN C3.10 "Interceptors", after rustls
+// Packet interceptors for targeted simulator tests (docs/architecture.md, Simulator; after rustls
 // `transfer_altered` and quinn `delay_outbound`). An interceptor sees every packet a host sends,
 // before it enters a link, and returns a verdict:
 //

@@ -1,4 +1,4 @@
-// A sans-I/O one-way link model (DESIGN C3.10 "Links"; after str0m netem, picoquic sim_link and
+// A sans-I/O one-way link model (docs/architecture.md, Simulator; after str0m netem, picoquic sim_link and
 // s2n-quic-sim): `submit(pkt, now)` returns the deliveries the link makes of that packet, each
 // with its arrival time and (possibly corrupted) bytes. Every random decision comes from the
 // link's own PRNG stream, so a link is deterministic given its seed, and a decision is drawn only

@@ -1,4 +1,4 @@
-// Seeded randomness for tests and the simulator (DESIGN C3.6 "RNG", C3.10).
+// Seeded randomness for tests and the simulator (docs/architecture.md, Clock, randomness and crypto).
 //
 // `seededRandom(seed)` is a ChaCha20 keystream (RFC 8439, @noble/ciphers) keyed by
 // sha256(seed material) with an all-zero nonce and the block counter starting at 0: the bytes it

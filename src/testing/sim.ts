@@ -1,4 +1,4 @@
-// The deterministic N-host network simulator (DESIGN C3.10). Each host is one HipEngine plus one
+// The deterministic N-host network simulator (docs/architecture.md, Simulator). Each host is one HipEngine plus one
 // userspace ESP data plane; links are netem models with their own PRNG streams; everything runs
 // on a virtual clock from one master seed, so a seed reproduces a run byte for byte.
 //

@@ -1,4 +1,4 @@
-// Simulation traces (DESIGN C3.10 "Determinism and tracing"): plain records and a stable,
+// Simulation traces (docs/architecture.md, Simulator): plain records and a stable,
 // golden-file friendly text form, one line per record:
 //
 //     1234.500 A      -> I1           src=192.0.2.1 dst=2001:db8::b len=132

@@ -1,5 +1,5 @@
 // Internal invariants. A failure here is a bug in hip-engine, never the fault of remote input
-// (DESIGN C3.7): it throws HipInternalError.
+// (docs/architecture.md, Errors): it throws HipInternalError.
 
 /** A broken invariant inside hip-engine: a bug, never the fault of input. Report it. */
 export class HipInternalError extends Error {

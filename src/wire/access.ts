@@ -1,4 +1,4 @@
-// Typed accessors over a packet's parameters (DESIGN C3.3).
+// Typed accessors over a packet's parameters (docs/architecture.md, Codec).
 import type { HipParam, ParamKind, ParamOf } from './types.js';
 
 type HasParams = { readonly params: readonly HipParam[] };

@@ -1,4 +1,4 @@
-// Decode errors (DESIGN C3.3, C3.7). Untrusted bytes never make the codec throw: the readers throw
+// Decode errors (docs/architecture.md, Codec and Errors). Untrusted bytes never make the codec throw: the readers throw
 // a private `DecodeFailure` that `decodePacket` catches at its single boundary and turns into
 // `{ ok: false, error }` (h11's "internal Local, external Remote" pattern).
 

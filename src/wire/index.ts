@@ -1,4 +1,4 @@
-// Public surface of `hip-engine/wire`: the structural HIPv2 codec (DESIGN C3.3).
+// Public surface of `hip-engine/wire`: the structural HIPv2 codec (docs/architecture.md, Codec).
 export type {
   HipPacket,
   HipParam,

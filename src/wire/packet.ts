@@ -1,4 +1,4 @@
-// decodePacket / encodePacket (DESIGN C3.3): the HIP packet as a whole — fixed header, checksum,
+// decodePacket / encodePacket (docs/architecture.md, Codec): the HIP packet as a whole — fixed header, checksum,
 // and the TLV walk with its ordering, padding and length rules (RFC 7401 §5.1, §5.2.1).
 //
 // Decoding untrusted bytes never throws: every structural problem comes back as

@@ -1,4 +1,4 @@
-// Bounds-checked read cursor (DESIGN C3.3, after micro-packed's Reader). Byte fields are returned as
+// Bounds-checked read cursor (docs/architecture.md, Codec; after micro-packed's Reader). Byte fields are returned as
 // `subarray` views of the buffer the reader was given; `decodePacket` hands it a private copy of
 // the packet (`HipPacket.raw`), so the views are owned by the decoded packet and never alias the
 // caller's buffer. A read past `end` throws a `DecodeFailure` naming the field; nothing here

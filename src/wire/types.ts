@@ -1,4 +1,4 @@
-// The decoded shape of HIP packets and parameters (DESIGN C3.3). Plain read-only data: a decoded
+// The decoded shape of HIP packets and parameters (docs/architecture.md, Codec). Plain read-only data: a decoded
 // packet keeps its raw bytes and every parameter's span so that MACs and signatures can be
 // computed over exactly the bytes received (RFC 7401 §6.4), never over a re-encoding.
 import type { Hit } from '../types.js';

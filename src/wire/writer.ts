@@ -1,7 +1,7 @@
 // Write cursor over a buffer allocated once by the encoder, plus the argument checks the encoder's
 // length pre-pass runs. Encoding a malformed packet object is a local bug: it throws TypeError or
 // RangeError naming the field, e.g. `"params[2].locators[0].address" expected Uint8Array of
-// length 16, got length=4` (DESIGN C3.3, noble-style messages). Paths are only built on failure.
+// length 16, got length=4` (docs/architecture.md, Codec; noble-style messages). Paths are only built on failure.
 import { abytes, aint } from '../util/bytes.js';
 import { invariant } from '../util/assert.js';
 

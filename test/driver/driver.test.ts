@@ -1,4 +1,4 @@
-// The reference driver (DESIGN C3.8) with fake adapters: two engines wired through fake sockets
+// The reference driver (docs/architecture.md, Drivers) with fake adapters: two engines wired through fake sockets
 // and one fake virtual-time scheduler. Checks the order in which outputs reach the adapters,
 // that exactly one timer is armed (and re-armed) per driver, and that a spurious timer is harmless.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Commands and handle() check every argument before they change anything (DESIGN C3.7: caller
+// Commands and handle() check every argument before they change anything (docs/architecture.md, Errors: caller
 // misuse throws TypeError/RangeError naming the field, or HipStateError with a code). After a
 // throw the engine is exactly as before: no output queued, the same associations, locators,
 // timers and clock. A HIP packet is at most 2048 bytes (RFC 7401 §5.1: "Header Length: 8 bits

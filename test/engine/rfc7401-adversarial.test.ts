@@ -1,4 +1,4 @@
-// Bad remote input never throws and never changes established state (DESIGN C1 rule 4):
+// Bad remote input never throws and never changes established state (docs/architecture.md, Errors):
 // tampered MACs and signatures, wrong puzzle solutions, replays, garbage and unknown critical
 // parameters are each dropped with their reason (RFC 7401 §5.2.1, §6.8-§6.12).
 import { describe, expect, it } from 'vitest';

@@ -30,7 +30,7 @@ describe('RFC 7401 §4.1 base exchange', () => {
     });
   }
 
-  it('emits the inbound SA before the packet that announces its SPI (DESIGN C3.4)', () => {
+  it('emits the inbound SA before the packet that announces its SPI (docs/architecture.md, The driving contract)', () => {
     const p = new Pair();
     p.connect('a');
     p.runUntil(() => p.state('a') === 'ESTABLISHED');

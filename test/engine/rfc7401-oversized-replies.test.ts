@@ -1,4 +1,4 @@
-// Remote input whose reply would not fit in one HIP packet never throws (DESIGN C3.7). A HIP
+// Remote input whose reply would not fit in one HIP packet never throws (docs/architecture.md, Errors). A HIP
 // packet is at most 2048 bytes (RFC 7401 §5.1, Header Length is 8 bits of 8-byte units); a
 // peer with a small signature can send a packet whose answer, signed with our larger one, would
 // be bigger. Cases: a LOCATOR_SET full of unsupported locator types (RFC 8046 §5.3: the NOTIFY

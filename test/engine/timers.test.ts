@@ -2,7 +2,7 @@
 // against a plain model (a deadline per kind per association; the minimum by scanning), the
 // behaviour the engine had before the queue: pollTimeout is the earliest deadline of any
 // association, and handleTimeout visits the due associations in creation order, each one's due
-// kinds in TIMER_ORDER (DESIGN C3.5).
+// kinds in TIMER_ORDER (docs/architecture.md, States and timers).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TIMER_ORDER, TimerQueue, TimerTable, type TimerKind } from '../../src/engine/timers.js';

@@ -1,5 +1,5 @@
-// DESIGN C1 rule 1 and C3.11: the core (engine, wire, crypto, and the shared addr/util) never
-// reads the world, and layers import only downward (C3.2 dependency direction).
+// docs/architecture.md, Layers: the core (engine, wire, crypto, and the shared addr/util) never
+// reads the world, and layers import only downward.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,12 +38,12 @@ const FORBIDDEN: readonly [string, RegExp][] = [
 ];
 const NODE_IMPORT = /from\s+['"]node:|require\(/;
 
-// The documented exception (DESIGN C3.11): the noble provider's default RNG hook.
+// The documented exception (docs/architecture.md, Layers): the noble provider's default RNG hook.
 const RNG_HOOK_EXCEPTION = /crypto[\\/]noble\.ts$/;
 
 const CORE_LAYERS = ['engine', 'wire', 'crypto', 'addr', 'util'];
 
-describe('purity of the core (DESIGN C1 rule 1)', () => {
+describe('purity of the core (docs/architecture.md, Layers)', () => {
   const files = CORE_LAYERS.flatMap((l) => {
     try {
       return filesUnder(join(SRC, l));
@@ -81,7 +81,7 @@ function layerOf(file: string): string {
   return rel.length === 1 ? rel[0]! : rel[0]!;
 }
 
-describe('layers import only downward (DESIGN C3.2)', () => {
+describe('layers import only downward (docs/architecture.md, Layers)', () => {
   const files = filesUnder(SRC);
   for (const file of files) {
     it(`${relative(SRC, file)} imports only its own or lower layers`, () => {

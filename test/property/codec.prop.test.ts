@@ -1,4 +1,4 @@
-// Property tests for the wire codec (DESIGN C3.9): decodePacket never throws — on arbitrary bytes,
+// Property tests for the wire codec (docs/architecture.md, Tests): decodePacket never throws — on arbitrary bytes,
 // on arbitrary parameter regions behind a valid header, and on mutated valid packets (bit flips,
 // truncation, Length-field lies, header-length lies, parameter swaps/duplication/removal, byte
 // insertion); every accepted packet re-encodes byte for byte; and decode(encode(p)) equals p for

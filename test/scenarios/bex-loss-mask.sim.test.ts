@@ -1,5 +1,5 @@
 // Exhaustive loss over the first six HIP packets of a base exchange (picoquic-style loss mask,
-// DESIGN C3.10): bit i of the mask drops the i-th HIP packet sent, counted over both directions.
+// docs/architecture.md, Simulator): bit i of the mask drops the i-th HIP packet sent, counted over both directions.
 // 64 runs with fastCrypto (insecure, fast; the protocol logic is the same). Every run must end,
 // either ESTABLISHED on both sides or with a `failed` event; never hang. Every run in which at
 // least one copy of each of I1, R1, I2 and R2 got through must establish.

@@ -1,5 +1,5 @@
 // Base exchange scenarios on the simulator with the real default provider (nobleCrypto) and
-// ECDSA P-256 identities (DESIGN C3.10 scenario catalogue, 1. BEX).
+// ECDSA P-256 identities (docs/architecture.md, Simulator).
 import { describe, expect, it } from 'vitest';
 import { Sim, delay, dropFirst, duplicate, fixHipChecksum, on } from '../../src/testing/index.js';
 import { count, establish, exchangeData, expectSasMatch, pair, seed } from './sim-helpers.js';

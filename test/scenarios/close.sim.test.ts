@@ -1,5 +1,5 @@
 // CLOSE / CLOSE_ACK and the association lifetime (RFC 7401 §5.3.8-9, §6.14-6.15, Tables 6-8) on
-// the simulator with nobleCrypto and ECDSA P-256 identities (DESIGN C3.10 catalogue, 4. CLOSE).
+// the simulator with nobleCrypto and ECDSA P-256 identities (docs/architecture.md, Simulator).
 import { describe, expect, it } from 'vitest';
 import { dropFirst } from '../../src/testing/index.js';
 import { count, establish, exchangeData, expectSasMatch, pair } from './sim-helpers.js';

@@ -1,4 +1,4 @@
-// Determinism (DESIGN C1.7, C3.10): the same seed gives a byte-identical trace (and capture);
+// Determinism (docs/architecture.md, Simulator): the same seed gives a byte-identical trace (and capture);
 // a golden trace of the happy path pins the exchange as a whole (toMatchFileSnapshot).
 import { describe, expect, it } from 'vitest';
 import { Sim, type Seed } from '../../src/testing/index.js';

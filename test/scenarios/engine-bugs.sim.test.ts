@@ -16,7 +16,7 @@ describe('engine bug repros', () => {
   // needs is lost, B switches to A's new SPI while A has no inbound SA for it: every ESP packet
   // B sends is dropped ('unknown-spi') until A's U1 retransmission is ACKed (1 s here, tens of
   // seconds under loss), and B's next rekey is refused by A meanwhile ('bad-esp-info', "OLD SPI
-  // is not the peer's"). DESIGN C3.4: the inbound SA must exist before the packet that lets the
+  // is not the peer's"). docs/architecture.md, The driving contract: the inbound SA must exist before the packet that lets the
   // peer use it leaves. Found by a lossy simultaneous-rekey sweep (fastCrypto, seeds 229, 241).
   it('simultaneous rekey with the ACK to A lost: B must not send to an SPI A has not installed', () => {
     const { sim, a, b } = pair(700);

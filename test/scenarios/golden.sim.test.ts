@@ -1,4 +1,4 @@
-// Golden traces of the main flows besides the base exchange (DESIGN C3.10): a rekey with and
+// Golden traces of the main flows besides the base exchange (docs/architecture.md, Simulator): a rekey with and
 // without a new Diffie-Hellman, and a close. Same seed, same bytes: a change to one of these
 // files is a change to what goes on the wire, to be made deliberately.
 import { describe, expect, it } from 'vitest';

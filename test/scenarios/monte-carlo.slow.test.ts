@@ -1,4 +1,4 @@
-// Monte-Carlo sweep (DESIGN C3.10 #6, slow suite: `npm run test:slow`): the base exchange over
+// Monte-Carlo sweep (docs/architecture.md, Tests; slow suite: `npm run test:slow`): the base exchange over
 // links with loss from 0 to 50% and jitter from 0 to 500 ms, K seeds per cell, with the fast
 // (insecure) provider so the sweep is about the protocol, not the crypto. Reports the success
 // rate and the median time to establish per cell, and asserts thresholds.

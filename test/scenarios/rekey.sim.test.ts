@@ -1,5 +1,5 @@
 // UPDATE rekeying (RFC 7402 §6.8-§6.10) on the simulator with nobleCrypto and ECDSA P-256
-// identities (DESIGN C3.10 scenario catalogue, 2. UPDATE).
+// identities (docs/architecture.md, Simulator).
 import { describe, expect, it } from 'vitest';
 import { Sim, on } from '../../src/testing/index.js';
 import { A6, B6, count, establish, exchangeData, expectSasMatch, pair, seed } from './sim-helpers.js';

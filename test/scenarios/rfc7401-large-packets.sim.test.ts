@@ -1,6 +1,6 @@
 // RSA-3072 host identities with the 3072-bit MODP group (4) make R1 and I2 larger than common
 // MTUs. The engine must work with them; the simulator fragments at the IP layer and loses the
-// whole packet if any fragment is lost (DESIGN C3.10 "Links": mtu, fragmentation).
+// whole packet if any fragment is lost (docs/architecture.md, Simulator: MTU and fragmentation).
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { importHostIdentity } from '../../src/crypto/host-id.js';

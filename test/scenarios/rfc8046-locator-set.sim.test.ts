@@ -1,4 +1,4 @@
-// DESIGN Part B lines 1 and 2: the LOCATOR_SET format on the wire (RFC 8046 §4: Traffic Type,
+// The LOCATOR_SET format on the wire (RFC 8046 §4: Traffic Type,
 // Locator Type 0 / 1, Locator Length in 4-byte words, P bit, Lifetime, IPv4-mapped IPv4) and the
 // peer locator table with its states and lifetimes (RFC 8046 §5.1).
 import { describe, expect, it } from 'vitest';
@@ -19,8 +19,8 @@ function loseRefreshes(sim: ReturnType<typeof mhSim>): { stop(): void } {
   };
 }
 
-describe('Part B 1 · LOCATOR_SET format (RFC 8046 §4)', () => {
-  it('Part B 1 · RFC 8046 §4 Figure 6 on the wire: type 1 (SPI + address, length 5 words) for the SA locator, type 0 (length 4) for the others, IPv4-mapped IPv4, P bit, lifetime; the peer decodes it into its table', () => {
+describe('RFC 8046 §4 · LOCATOR_SET format (RFC 8046 §4)', () => {
+  it('RFC 8046 §4 · RFC 8046 §4 Figure 6 on the wire: type 1 (SPI + address, length 5 words) for the SA locator, type 0 (length 4) for the others, IPv4-mapped IPv4, P bit, lifetime; the peer decodes it into its table', () => {
     const sim = mhSim(101);
     const a = host(sim, 'A', { locators: [A1], config: { locatorLifetimeS: 3600 } });
     const b = host(sim, 'B', { locators: [B1, B4] });
@@ -82,8 +82,8 @@ describe('Part B 1 · LOCATOR_SET format (RFC 8046 §4)', () => {
   });
 });
 
-describe('Part B 2 · locator states and lifetimes (RFC 8046 §5.1)', () => {
-  it('Part B 2 · UNVERIFIED -> ACTIVE (check), ACTIVE -> DEPRECATED (lifetime), DEPRECATED -> UNVERIFIED (new lifetime) -> ACTIVE (checked again), ACTIVE -> UNVERIFIED (path failed); never DEPRECATED -> ACTIVE', () => {
+describe('RFC 8046 §5.1 · locator states and lifetimes (RFC 8046 §5.1)', () => {
+  it('RFC 8046 §5.1 · UNVERIFIED -> ACTIVE (check), ACTIVE -> DEPRECATED (lifetime), DEPRECATED -> UNVERIFIED (new lifetime) -> ACTIVE (checked again), ACTIVE -> UNVERIFIED (path failed); never DEPRECATED -> ACTIVE', () => {
     const sim = mhSim(103);
     const a = host(sim, 'A', { locators: [A1], config: { locatorLifetimeS: 5 } });
     const b = host(sim, 'B', { locators: [B1] });
@@ -134,7 +134,7 @@ describe('Part B 2 · locator states and lifetimes (RFC 8046 §5.1)', () => {
     expect(new Set(seen)).toEqual(new Set(['UNVERIFIED>ACTIVE', 'ACTIVE>DEPRECATED', 'DEPRECATED>UNVERIFIED', 'ACTIVE>UNVERIFIED']));
   });
 
-  it('Part B 2 · an UNVERIFIED locator whose lifetime ends goes to DEPRECATED (UNVERIFIED -> DEPRECATED)', () => {
+  it('RFC 8046 §5.1 · an UNVERIFIED locator whose lifetime ends goes to DEPRECATED (UNVERIFIED -> DEPRECATED)', () => {
     const sim = mhSim(104);
     const a = host(sim, 'A', { locators: [A1], config: { locatorLifetimeS: 2 } });
     const b = host(sim, 'B', { locators: [B1] });

@@ -1,4 +1,4 @@
-// DESIGN Part B line 14: mobility (RFC 8046 §3.2): readdress without rekey (Figure 3) and with a
+// Mobility (RFC 8046 §3.2): readdress without rekey (Figure 3) and with a
 // mobile-initiated rekey (Figure 4), make-before-break, simultaneous movement of both hosts and
 // network renumbering. Real crypto (nobleCrypto, ECDSA P-256), real ESP through the data plane.
 import { describe, expect, it } from 'vitest';
@@ -21,8 +21,8 @@ function moving(s: number) {
   return { sim, a, b };
 }
 
-describe('Part B 14 · mobility (RFC 8046 §3.2)', () => {
-  it('Part B 14 · RFC 8046 §3.2.1 Figure 3: readdress without rekey, address check, break-before-make', () => {
+describe('RFC 8046 §3.2 · mobility (RFC 8046 §3.2)', () => {
+  it('RFC 8046 §3.2 · RFC 8046 §3.2.1 Figure 3: readdress without rekey, address check, break-before-make', () => {
     const { sim, a, b } = moving(1401);
     expect(ping(sim, a, b).ab).toEqual({ [`${A1}>${B1}`]: 3 });
     const spiA = pairOf(a, b);
@@ -53,7 +53,7 @@ describe('Part B 14 · mobility (RFC 8046 §3.2)', () => {
     expect(ping(sim, a, b)).toEqual({ ab: { [`${A2}>${B1}`]: 3 }, ba: { [`${B1}>${A2}`]: 3 } });
   });
 
-  it('Part B 14 · RFC 8046 §3.2.2 Figure 4: readdress with a mobile-initiated rekey; type 1 locator names the NEW SPI', () => {
+  it('RFC 8046 §3.2 · RFC 8046 §3.2.2 Figure 4: readdress with a mobile-initiated rekey; type 1 locator names the NEW SPI', () => {
     const { sim, a, b } = moving(1402);
     const old = pairOf(a, b);
     const t0 = sim.trace.length;
@@ -81,7 +81,7 @@ describe('Part B 14 · mobility (RFC 8046 §3.2)', () => {
     expect(i1Count(sim)).toBe(1);
   });
 
-  it('Part B 14 · RFC 8046 §3.2.1 step 1 make-before-break: the new address is checked while the old one carries the data; nothing is lost', () => {
+  it('RFC 8046 §3.2 · RFC 8046 §3.2.1 step 1 make-before-break: the new address is checked while the old one carries the data; nothing is lost', () => {
     const { sim, a, b } = moving(1403);
     const flowBA = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: 5, count: 200 });
     const flowAB = constantFlow(sim, a, b, { startMs: sim.now + 2, intervalMs: 5, count: 200 });
@@ -107,7 +107,7 @@ describe('Part B 14 · mobility (RFC 8046 §3.2)', () => {
   });
 });
 
-describe('Part B 14 · simultaneous movement of both hosts (RFC 8046 §3.2.3)', () => {
+describe('RFC 8046 §3.2 · simultaneous movement of both hosts (RFC 8046 §3.2.3)', () => {
   function both(s: number) {
     const sim = mhSim(s);
     const a = host(sim, 'A', { locators: [A1] });
@@ -117,7 +117,7 @@ describe('Part B 14 · simultaneous movement of both hosts (RFC 8046 §3.2.3)', 
     return { sim, a, b };
   }
 
-  it('Part B 14 · both hosts move make-before-break at the same instant: old addresses stay reachable briefly, no data lost, no new BEX', () => {
+  it('RFC 8046 §3.2 · both hosts move make-before-break at the same instant: old addresses stay reachable briefly, no data lost, no new BEX', () => {
     const { sim, a, b } = both(1404);
     const fab = constantFlow(sim, a, b, { startMs: sim.now, intervalMs: 5, count: 300 });
     const fba = constantFlow(sim, b, a, { startMs: sim.now + 1, intervalMs: 5, count: 300 });
@@ -146,8 +146,8 @@ describe('Part B 14 · simultaneous movement of both hosts (RFC 8046 §3.2.3)', 
   // the peers' rendezvous server: test/scenarios/rfc8046-double-jump.sim.test.ts.
 });
 
-describe('Part B 14 · network renumbering (RFC 8046 §3.2.4)', () => {
-  it('Part B 14 · both sites renumbered (new prefixes announced, then the old ones withdrawn): SAs, keys and data survive, no new BEX', () => {
+describe('RFC 8046 §3.2 · network renumbering (RFC 8046 §3.2.4)', () => {
+  it('RFC 8046 §3.2 · both sites renumbered (new prefixes announced, then the old ones withdrawn): SAs, keys and data survive, no new BEX', () => {
     const OLD_A = '2001:db8:1::a';
     const OLD_B = '2001:db8:1::b';
     const NEW_A = '2001:db8:100::a';

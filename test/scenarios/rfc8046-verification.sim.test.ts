@@ -1,4 +1,4 @@
-// DESIGN Part B line 5: address verification and credit-based authorization (RFC 8046 §5.4-5.6):
+// Address verification and credit-based authorization (RFC 8046 §5.4-5.6):
 // ECHO_REQUEST/ECHO_RESPONSE checks, data on a newly advertised SA as implicit verification
 // (Figure 7), and data toward an UNVERIFIED locator bounded by credit (bytes received from the
 // peer, aged 7/8 every 5 s).
@@ -20,8 +20,8 @@ function moving(s: number) {
 
 const isEchoResponse = { kind: 'UPDATE' as const, from: 'A', where: (_b: Uint8Array, c: { packet?: { params: readonly { kind: string }[] } }) => c.packet?.params.some((p) => p.kind === 'ECHO_RESPONSE_SIGNED') === true };
 
-describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
-  it('Part B 5 · a new locator is UNVERIFIED until the ECHO_RESPONSE returns the nonce; a wrong nonce (authenticated, ACK included) verifies nothing', () => {
+describe('RFC 8046 §5.4 · address verification (RFC 8046 §5.4)', () => {
+  it('RFC 8046 §5.4 · a new locator is UNVERIFIED until the ECHO_RESPONSE returns the nonce; a wrong nonce (authenticated, ACK included) verifies nothing', () => {
     const { sim, a, b } = moving(501);
     // The first answer comes back, authenticated, with a different nonce.
     sim.intercept(
@@ -44,7 +44,7 @@ describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
     expect(b.stats().esp.paths[`${B1}→${A2}`]).toBeUndefined();
   });
 
-  it('Part B 5 · RFC 8046 §5.4 Figure 7: data arriving on the newly advertised SA from the new address marks it ACTIVE before the ECHO_RESPONSE', () => {
+  it('RFC 8046 §5.4 · RFC 8046 §5.4 Figure 7: data arriving on the newly advertised SA from the new address marks it ACTIVE before the ECHO_RESPONSE', () => {
     const { sim, a, b } = moving(502);
     // The ECHO_RESPONSE (U3) is held back 300 ms.
     sim.intercept(on(isEchoResponse, { delayMs: 300 }));
@@ -80,7 +80,7 @@ describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
   // RFC 8046 §4: a DEPRECATED address SHOULD NOT be used when a non-deprecated one is available;
   // RFC 8047 §5.4 case 4.
   // Repro: npx vitest run test/scenarios/rfc8046-verification.sim.test.ts -t "DEPRECATED old address"
-  it('Part B 5 · readdress with rekey: between U1 and U3 the peer sends to the new address, never to the DEPRECATED old address', () => {
+  it('RFC 8046 §5.4 · readdress with rekey: between U1 and U3 the peer sends to the new address, never to the DEPRECATED old address', () => {
     const { sim, a, b } = moving(503);
     for (let i = 0; i < 20; i++) a.send(b, new Uint8Array(200));
     sim.run(50);
@@ -97,8 +97,8 @@ describe('Part B 5 · address verification (RFC 8046 §5.4)', () => {
   });
 });
 
-describe('Part B 5 · credit-based authorization (RFC 8046 §5.6)', () => {
-  it('Part B 5 · RFC 8046 Figures 5, 8, 9: toward an UNVERIFIED preferred locator with no ACTIVE alternative, bytes sent <= bytes received from the peer (aged), the rest dropped', () => {
+describe('RFC 8046 §5.4 · credit-based authorization (RFC 8046 §5.6)', () => {
+  it('RFC 8046 §5.4 · RFC 8046 Figures 5, 8, 9: toward an UNVERIFIED preferred locator with no ACTIVE alternative, bytes sent <= bytes received from the peer (aged), the rest dropped', () => {
     const { sim, a, b } = moving(510);
     // Figure 8: every packet from A earns credit at B; packets B sends to an ACTIVE address cost nothing.
     const c0 = b.esp.credit(a.hit, sim.now);
@@ -143,7 +143,7 @@ describe('Part B 5 · credit-based authorization (RFC 8046 §5.6)', () => {
     expect(b.send(a, new Uint8Array(400)).ok).toBe(true);
   });
 
-  it('Part B 5 · RFC 8046 §5.6.2 credit aging: x 7/8 every 5 s; an old burst of credit cannot be spent all at once later', () => {
+  it('RFC 8046 §5.4 · RFC 8046 §5.6.2 credit aging: x 7/8 every 5 s; an old burst of credit cannot be spent all at once later', () => {
     const { sim, a, b } = moving(511);
     for (let i = 0; i < 50; i++) a.send(b, new Uint8Array(1000));
     sim.run(20);
@@ -171,7 +171,7 @@ describe('Part B 5 · credit-based authorization (RFC 8046 §5.6)', () => {
     expect(sent).toBeLessThanOrEqual(aged);
   });
 
-  it('Part B 5 · once the address is verified, sending to it is no longer governed by credit', () => {
+  it('RFC 8046 §5.4 · once the address is verified, sending to it is no longer governed by credit', () => {
     const { sim, a, b } = moving(512);
     a.moveLocator(A1, A2);
     sim.run(15);

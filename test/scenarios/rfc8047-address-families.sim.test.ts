@@ -1,4 +1,4 @@
-// DESIGN Part B line 11: LOCATOR_SETs across addressing realms (RFC 8047 §4.2.9): IPv4 and IPv6
+// LOCATOR_SETs across addressing realms (RFC 8047 §4.2.9): IPv4 and IPv6
 // locators on one association, HIP and ESP moved from IPv6 to IPv4 and back without a new base
 // exchange. IPv4 rides as IPv4-mapped IPv6 in the LOCATOR_SET (RFC 8046 §4.2).
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,8 @@ import type { SimHost } from '../../src/testing/index.js';
 
 const spis = (h: SimHost, p: SimHost): number[] => h.association(p)!.sas.flatMap((s) => [s.localSpi, s.peerSpi]);
 
-describe('Part B 11 · across address families (RFC 8047 §4.2.9)', () => {
-  it('Part B 11 · dual-stack hosts: IPv6 -> IPv4 -> IPv6 handover of HIP and ESP, same SAs, no new BEX', () => {
+describe('RFC 8047 §4.2.9 · across address families (RFC 8047 §4.2.9)', () => {
+  it('RFC 8047 §4.2.9 · dual-stack hosts: IPv6 -> IPv4 -> IPv6 handover of HIP and ESP, same SAs, no new BEX', () => {
     const sim = mhSim(1101);
     const a = host(sim, 'A', { locators: [A1, A4] });
     const b = host(sim, 'B', { locators: [B1, B4] });
@@ -52,7 +52,7 @@ describe('Part B 11 · across address families (RFC 8047 §4.2.9)', () => {
     expect(count(a, 'failed') + count(b, 'failed')).toBe(0);
   });
 
-  it('Part B 11 · an IPv4 association learns IPv6 later and moves to it when IPv4 goes', () => {
+  it('RFC 8047 §4.2.9 · an IPv4 association learns IPv6 later and moves to it when IPv4 goes', () => {
     const sim = mhSim(1102);
     const a = host(sim, 'A', { locators: [A4] });
     const b = host(sim, 'B', { locators: [B4] });
@@ -85,7 +85,7 @@ describe('Part B 11 · across address families (RFC 8047 §4.2.9)', () => {
   // Expected: nothing leaves from a lost locator; an address check goes to the address checked
   // or not at all (dropped with 'policy', as sendSeqUpdate already does when pathTo fails).
   // Repro: npx vitest run test/scenarios/rfc8047-address-families.sim.test.ts -t "different realms"
-  it('Part B 11 · hosts left in different realms (A only IPv4, B only IPv6) cannot talk; nothing leaves from a lost address and no check goes elsewhere', () => {
+  it('RFC 8047 §4.2.9 · hosts left in different realms (A only IPv4, B only IPv6) cannot talk; nothing leaves from a lost address and no check goes elsewhere', () => {
     // RFC 8047 §4.2.9: such a state needs an interworking mechanism outside the RFC's scope.
     const sim = mhSim(1103);
     const a = host(sim, 'A', { locators: [A1] });

@@ -1,11 +1,11 @@
-// DESIGN Part B line 10: LOCATOR_SET in R1, I2 and R2 (RFC 8047 §4.2.8, Figures 4 and 5).
+// LOCATOR_SET in R1, I2 and R2 (RFC 8047 §4.2.8, Figures 4 and 5).
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/engine/policy.js';
 import { A1, A2, A4, B1, B2, B4, figure, hipMsgs, host, locs, mesh, mhSim, outPaths, ping, table } from './mobility-helpers.js';
 import { count } from './sim-helpers.js';
 
-describe('Part B 10 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () => {
-  it('Part B 10 · RFC 8047 Figure 4: R1 with LOCATOR_SET; its preferred locator is ACTIVE at once, the I2 goes there, the R2 to the I2 source; the rest is checked later', () => {
+describe('RFC 8047 §4.2.8 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () => {
+  it('RFC 8047 §4.2.8 · RFC 8047 Figure 4: R1 with LOCATOR_SET; its preferred locator is ACTIVE at once, the I2 goes there, the R2 to the I2 source; the rest is checked later', () => {
     const sim = mhSim(1001);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1, { address: B2, preferred: true }] });
@@ -33,7 +33,7 @@ describe('Part B 10 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () 
     expect(ping(sim, a, b)).toEqual({ ab: { [`${A1}>${B2}`]: 3 }, ba: { [`${B2}>${A1}`]: 3 } });
   });
 
-  it('Part B 10 · an R1 LOCATOR_SET without P bits: the exchange goes on as normal, every R1 address UNVERIFIED until checked', () => {
+  it('RFC 8047 §4.2.8 · an R1 LOCATOR_SET without P bits: the exchange goes on as normal, every R1 address UNVERIFIED until checked', () => {
     const sim = mhSim(1002);
     const a = host(sim, 'A', { locators: [A1] });
     const noPreference = { announce: (ctx: Parameters<typeof DEFAULT_POLICY.announce>[0]) => DEFAULT_POLICY.announce(ctx).map((x) => ({ ...x, preferred: false })) };
@@ -50,7 +50,7 @@ describe('Part B 10 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () 
     expect(table(a, b)).toEqual({ [B1]: 'ACTIVE t1 P', [B2]: 'ACTIVE t0' });
   });
 
-  it('Part B 10 · RFC 8047 Figure 5: I2 with LOCATOR_SET, its source preferred; the R2 goes to the I2 source; the other address is verified before use', () => {
+  it('RFC 8047 §4.2.8 · RFC 8047 Figure 5: I2 with LOCATOR_SET, its source preferred; the R2 goes to the I2 source; the other address is verified before use', () => {
     const sim = mhSim(1003);
     const a = host(sim, 'A', { locators: [A1, A2] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -74,7 +74,7 @@ describe('Part B 10 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () 
     expect(ping(sim, a, b)).toEqual({ ab: { [`${A1}>${B1}`]: 3 }, ba: { [`${B1}>${A1}`]: 3 } });
   });
 
-  it('Part B 10 · the I2 comes from another Initiator address than the I1 (R1 prefers IPv4): the puzzle is not keyed on Initiator addresses, the BEX completes', () => {
+  it('RFC 8047 §4.2.8 · the I2 comes from another Initiator address than the I1 (R1 prefers IPv4): the puzzle is not keyed on Initiator addresses, the BEX completes', () => {
     const sim = mhSim(1004);
     const a = host(sim, 'A', { locators: [A1, A4] });
     const v4Preferred = {
@@ -94,7 +94,7 @@ describe('Part B 10 · LOCATOR_SET in the base exchange (RFC 8047 §4.2.8)', () 
     expect(count(a, 'failed') + count(b, 'failed')).toBe(0);
   });
 
-  it('Part B 10 · both hosts multihomed: R1, I2 and R2 all carry LOCATOR_SETs; every address learned this way ends ACTIVE after its check', () => {
+  it('RFC 8047 §4.2.8 · both hosts multihomed: R1, I2 and R2 all carry LOCATOR_SETs; every address learned this way ends ACTIVE after its check', () => {
     const sim = mhSim(1005);
     const a = host(sim, 'A', { locators: [A1, A2] });
     const b = host(sim, 'B', { locators: [B1, B2] });

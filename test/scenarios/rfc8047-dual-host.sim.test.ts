@@ -1,4 +1,4 @@
-// DESIGN Part B lines 8 and 9: dual-host multihoming with a full mesh of SA pairs (RFC 8047
+// Dual-host multihoming with a full mesh of SA pairs (RFC 8047
 // §4.2.6, Figure 3) and combined mobility and multihoming, moving one of two interfaces
 // (§4.2.7).
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,8 @@ const hex = (spi: number): string => `0x${(spi >>> 0).toString(16).padStart(8, '
 
 import { A1, A2, A3, B1, B2, arrivals, constantFlow, figure, hipMsgs, host, i1Count, locs, mesh, mhSim, outPaths, perPath, table } from './mobility-helpers.js';
 
-describe('Part B 8 · dual-host multihoming (RFC 8047 §4.2.6)', () => {
-  it('Part B 8 · RFC 8047 Figure 3: host1 adds addr1b, host2 adds addr2b towards both of host1\'s addresses: a full mesh of four SA pairs, data on every path', () => {
+describe('RFC 8047 §4.2.6 · dual-host multihoming (RFC 8047 §4.2.6)', () => {
+  it('RFC 8047 §4.2.6 · RFC 8047 Figure 3: host1 adds addr1b, host2 adds addr2b towards both of host1\'s addresses: a full mesh of four SA pairs, data on every path', () => {
     const sim = mhSim(801);
     const esp = { espOptions: { policy: spreadFlows } };
     const a = host(sim, 'A', { locators: [A1], ...esp });
@@ -70,7 +70,7 @@ describe('Part B 8 · dual-host multihoming (RFC 8047 §4.2.6)', () => {
     expect(count(a, 'failed') + count(b, 'failed')).toBe(0);
   });
 
-  it('Part B 8 · both hosts only announce their second address (no new SA): one SA pair, both tables hold two ACTIVE addresses', () => {
+  it('RFC 8047 §4.2.6 · both hosts only announce their second address (no new SA): one SA pair, both tables hold two ACTIVE addresses', () => {
     const sim = mhSim(802);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -88,8 +88,8 @@ describe('Part B 8 · dual-host multihoming (RFC 8047 §4.2.6)', () => {
   });
 });
 
-describe('Part B 9 · combined mobility and multihoming (RFC 8047 §4.2.7)', () => {
-  it('Part B 9 · one of two interfaces moves (wlan0 A2 -> A3) while eth0 (A1) keeps its address: the moved SA pair follows, the other is untouched, data on A1 never stops', () => {
+describe('RFC 8047 §4.2.7 · combined mobility and multihoming (RFC 8047 §4.2.7)', () => {
+  it('RFC 8047 §4.2.7 · one of two interfaces moves (wlan0 A2 -> A3) while eth0 (A1) keeps its address: the moved SA pair follows, the other is untouched, data on A1 never stops', () => {
     const sim = mhSim(901);
     const a = host(sim, 'A', { locators: [{ address: A1, interface: 'eth0' }] });
     const b = host(sim, 'B', { locators: [B1] });

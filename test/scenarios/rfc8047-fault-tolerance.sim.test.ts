@@ -1,4 +1,4 @@
-// DESIGN Part B line 6: fault tolerance (RFC 8047 §4.2.3, Figure 1). One SA pair, several
+// Fault tolerance (RFC 8047 §4.2.3, Figure 1). One SA pair, several
 // addresses of the multihomed host; the link under the preferred address is cut while data
 // flows at a constant rate, and traffic moves to the other verified address without a new base
 // exchange. Failover is measured in multiples of the path RTT and of the detection delay; the
@@ -58,8 +58,8 @@ function measure(flow: Flow, to: SimHost, tCut: Millis, tDetect: Millis, newPath
 /** The figures the BENCHMARKS.md section quotes (kept in step by the assertions below). */
 export const failoverFigures: Record<string, Failover> = {};
 
-describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
-  it('Part B 6 · RFC 8047 §4.2.3 Figure 1: the multihomed host announces a second address; the peer checks it; one SA pair, both addresses ACTIVE', () => {
+describe('RFC 8047 §4.2.3 · fault tolerance (RFC 8047 §4.2.3)', () => {
+  it('RFC 8047 §4.2.3 · RFC 8047 §4.2.3 Figure 1: the multihomed host announces a second address; the peer checks it; one SA pair, both addresses ACTIVE', () => {
     const { sim, a, b, t0 } = multihomed(601);
     // Figure 1 is UPDATE(LOCATOR_SET, SEQ) / UPDATE(ACK): the engine adds the gratuitous ESP_INFO
     // RFC 8046 §5.2 asks for, and the peer answers UPDATE(ACK) to the source of the UPDATE (A1,
@@ -97,7 +97,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
   // Expected: the ACK reaches A (at the source of its UPDATE), the association survives, and only
   // the unreachable address ends DEPRECATED.
   // Repro: npx vitest run test/scenarios/rfc8047-fault-tolerance.sim.test.ts -t "cannot reach"
-  it('Part B 6 · the multihomed host announces an extra address the peer cannot reach: the ACK still comes back, the association survives', () => {
+  it('RFC 8047 §4.2.3 · the multihomed host announces an extra address the peer cannot reach: the ACK still comes back, the association survives', () => {
     const sim = mhSim(605);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -110,7 +110,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'DEPRECATED t0' });
   });
 
-  it('Part B 6 · link to the preferred address cut while data flows; the peer signals pathFailed: traffic moves to the other ACTIVE address within one RTT, no new BEX', () => {
+  it('RFC 8047 §4.2.3 · link to the preferred address cut while data flows; the peer signals pathFailed: traffic moves to the other ACTIVE address within one RTT, no new BEX', () => {
     const { sim, a, b } = multihomed(602);
     const flow = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: INTERVAL, count: 200, size: 200 });
     const tCut = sim.now + 300;
@@ -140,7 +140,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
     expect(count(b, 'failed')).toBe(0);
   });
 
-  it('Part B 6 · the same cut detected by data-plane silence (config.silenceMs): the silent address is re-checked and the data moves to the other ACTIVE one', () => {
+  it('RFC 8047 §4.2.3 · the same cut detected by data-plane silence (config.silenceMs): the silent address is re-checked and the data moves to the other ACTIVE one', () => {
     const { sim, a, b } = multihomed(603, { silenceMs: 100 });
     const flowBA = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: INTERVAL, count: 200, size: 200 });
     // A keeps sending too, so that B hears from A1 until the cut (silence is about the peer).
@@ -181,7 +181,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
   // credit); a suspect address whose check is outstanding (A1) is not used (af778c7: "A failed
   // address ('suspect') is not used while rechecked").
   // Repro: npx vitest run test/scenarios/rfc8047-fault-tolerance.sim.test.ts -t "stays on the verified"
-  it('Part B 6 · after a silence failover the data stays on the verified address', () => {
+  it('RFC 8047 §4.2.3 · after a silence failover the data stays on the verified address', () => {
     const { sim, a, b } = multihomed(603, { silenceMs: 100 });
     const flowBA = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: INTERVAL, count: 200, size: 200 });
     constantFlow(sim, a, b, { startMs: sim.now + 1, intervalMs: INTERVAL, count: 60, size: 200 });
@@ -200,7 +200,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
     expect(outPaths(b, a)).toEqual([`${B1}>${A2}`]);
   });
 
-  it('Part B 6 · the multihomed host loses the interface and announces it: both directions move to A2 within one RTT of the detection', () => {
+  it('RFC 8047 §4.2.3 · the multihomed host loses the interface and announces it: both directions move to A2 within one RTT of the detection', () => {
     const { sim, a, b } = multihomed(604);
     const fba = constantFlow(sim, b, a, { startMs: sim.now, intervalMs: INTERVAL, count: 200, size: 200 });
     const fab = constantFlow(sim, a, b, { startMs: sim.now + 1, intervalMs: INTERVAL, count: 200, size: 200 });
@@ -226,7 +226,7 @@ describe('Part B 6 · fault tolerance (RFC 8047 §4.2.3)', () => {
   });
 });
 
-describe('Part B 6 · failover figures', () => {
+describe('RFC 8047 §4.2.3 · failover figures', () => {
   it('every measured failover resumes within one RTT of the detection (figures for BENCHMARKS.md)', () => {
     expect(Object.keys(failoverFigures).sort()).toEqual(['announce A->B', 'announce B->A', 'pathFailed', 'silence']);
     for (const f of Object.values(failoverFigures)) expect(f.resumeAfterDetectMs).toBeLessThanOrEqual(RTT + INTERVAL);

@@ -479,7 +479,7 @@ describe('golden traces and diagrams of the RFC figures', () => {
     });
   }
 
-  it('a figure scenario run twice with the same seed gives the same trace (DESIGN C3.10 determinism)', () => {
+  it('a figure scenario run twice with the same seed gives the same trace (same seed, same bytes)', () => {
     const c = CASES.find((x) => x.file === 'rfc8047-figure-3')!;
     expect(c.run().sim.traceText()).toBe(c.run().sim.traceText());
   });

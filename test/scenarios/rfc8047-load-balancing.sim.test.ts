@@ -1,4 +1,4 @@
-// DESIGN Part B lines 7 and 12: load balancing over an extra SA pair (RFC 8047 §4.2.4,
+// Load balancing over an extra SA pair (RFC 8047 §4.2.4,
 // Figure 2) and SA affinity (§4.3): each interface its own SA, a flow on one SA, one source
 // address per destination and SPI, the anti-replay window kept intact across paths of different
 // delay. The share of traffic per path under `spreadFlows` is measured (BENCHMARKS.md).
@@ -54,8 +54,8 @@ function manyFlows(sim: Sim, from: SimHost, to: SimHost, flows: number, perFlow:
 
 export const loadBalancingFigures: Record<string, Record<string, string>> = {};
 
-describe('Part B 7 · load balancing (RFC 8047 §4.2.4)', () => {
-  it('Part B 7 · RFC 8047 §4.2.4 Figure 2: a new SA pair (ESP_INFO OLD SPI 0, type 1 locators) checked by ECHO; two pairs, one per path', () => {
+describe('RFC 8047 §4.2.4 · load balancing (RFC 8047 §4.2.4)', () => {
+  it('RFC 8047 §4.2.4 · RFC 8047 §4.2.4 Figure 2: a new SA pair (ESP_INFO OLD SPI 0, type 1 locators) checked by ECHO; two pairs, one per path', () => {
     const { sim, a, b, t0 } = twoInterfaces(701);
     expect(figure(sim, t0)).toEqual(['A>B UPDATE(ESP_INFO,LOCATOR_SET,SEQ)', 'B>A UPDATE(ESP_INFO,SEQ,ACK,ECHO_REQUEST)', 'A>B UPDATE(ACK,ECHO_RESPONSE)']);
     const [u1, u2] = hipMsgs(sim, t0);
@@ -84,7 +84,7 @@ describe('Part B 7 · load balancing (RFC 8047 §4.2.4)', () => {
     expect(i1Count(sim)).toBe(1);
   });
 
-  it('Part B 7 · with spreadFlows, flows spread over both SA pairs and paths, each flow on one SA (both directions)', () => {
+  it('RFC 8047 §4.2.4 · with spreadFlows, flows spread over both SA pairs and paths, each flow on one SA (both directions)', () => {
     const { sim, a, b } = twoInterfaces(702, { spread: true });
     const rb = b.received.length;
     const ra = a.received.length;
@@ -113,7 +113,7 @@ describe('Part B 7 · load balancing (RFC 8047 §4.2.4)', () => {
     expect(a.stats().esp.drops['replay'] + a.stats().esp.drops['too-old']).toBe(0);
   });
 
-  it('Part B 7 · three interfaces, three SA pairs: about a third of 3000 flows each', () => {
+  it('RFC 8047 §4.2.4 · three interfaces, three SA pairs: about a third of 3000 flows each', () => {
     const { sim, a, b } = twoInterfaces(703, { spread: true, extra: [A3] });
     a.setLocators(
       [
@@ -140,7 +140,7 @@ describe('Part B 7 · load balancing (RFC 8047 §4.2.4)', () => {
     if (process.env['PRINT_FIGURES'] !== undefined) console.log(JSON.stringify(loadBalancingFigures, null, 1));
   });
 
-  it('Part B 7 · with the default preferredPath each direction uses one SA pair (one path); both pairs stay installed', () => {
+  it('RFC 8047 §4.2.4 · with the default preferredPath each direction uses one SA pair (one path); both pairs stay installed', () => {
     // Which pair: the data plane's newest SA, whatever the P bit says (see the sending-rules
     // test "the P bit reaches the data plane", a reported engine bug).
     const { sim, a, b } = twoInterfaces(704);
@@ -159,8 +159,8 @@ describe('Part B 7 · load balancing (RFC 8047 §4.2.4)', () => {
   });
 });
 
-describe('Part B 12 · SA affinity and anti-replay (RFC 8047 §4.3)', () => {
-  it('Part B 12 · by default a new named interface gets its own SA pair: LOCATOR_SET, then a Figure 2 exchange from that interface', () => {
+describe('RFC 8047 §4.3 · SA affinity and anti-replay (RFC 8047 §4.3)', () => {
+  it('RFC 8047 §4.3 · by default a new named interface gets its own SA pair: LOCATOR_SET, then a Figure 2 exchange from that interface', () => {
     const sim = mhSim(1203);
     const a = host(sim, 'A', { locators: [{ address: A1, interface: 'eth0' }] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -179,7 +179,7 @@ describe('Part B 12 · SA affinity and anti-replay (RFC 8047 §4.3)', () => {
     expect(outPaths(b, a)).toEqual([`${B1}>${A1}`, `${B1}>${A2}`]);
   });
 
-  it('Part B 12 · opting out (saPerInterface false, with a wide replay window): the second interface shares the one SA pair', () => {
+  it('RFC 8047 §4.3 · opting out (saPerInterface false, with a wide replay window): the second interface shares the one SA pair', () => {
     const sim = mhSim(1204);
     const a = host(sim, 'A', { locators: [{ address: A1, interface: 'eth0' }], policy: { saPerInterface: () => false }, espOptions: { replayWindow: 4096 } });
     const b = host(sim, 'B', { locators: [B1], espOptions: { replayWindow: 4096 } });
@@ -192,7 +192,7 @@ describe('Part B 12 · SA affinity and anti-replay (RFC 8047 §4.3)', () => {
     expect(table(b, a)).toEqual({ [A1]: 'ACTIVE t1 P', [A2]: 'ACTIVE t0' });
   });
 
-  it('Part B 12 · each interface has its own SA; every packet of an SPI leaves from one source address to one destination', () => {
+  it('RFC 8047 §4.3 · each interface has its own SA; every packet of an SPI leaves from one source address to one destination', () => {
     const { sim, a, b } = twoInterfaces(1201, { spread: true });
     const t0 = sim.trace.length;
     manyFlows(sim, a, b, 50, 4);
@@ -217,7 +217,7 @@ describe('Part B 12 · SA affinity and anti-replay (RFC 8047 §4.3)', () => {
   it.each([
     [64, 'a 64-packet window drops packets as too old'],
     [1024, 'a wide window (the opt-out) takes them all'],
-  ])('Part B 12 · one SA whose packets cross two paths 30 ms apart (what §4.3 guards against): %i → %s', (window, _what) => {
+  ])('RFC 8047 §4.3 · one SA whose packets cross two paths 30 ms apart (what §4.3 guards against): %i → %s', (window, _what) => {
     // The same SA's packets alternate over the 10 ms and the 40 ms path, as if the host ignored
     // the affinity: 400 packets in 40 ms. The engine never does this (each SA keeps one path, the
     // test above); the data plane is driven directly to show why.

@@ -1,4 +1,4 @@
-// DESIGN Part B line 13: changing the preferred locator (RFC 8047 §5.4, RFC 8046 §5.5), each
+// Changing the preferred locator (RFC 8047 §5.4, RFC 8046 §5.5), each
 // case: the new preferred locator ACTIVE (1), UNVERIFIED (2), no preference at all (3), and
 // DEPRECATED (4), with the data plane following.
 import { describe, expect, it } from 'vitest';
@@ -32,8 +32,8 @@ function shortLifetime(a: SimHost, b: SimHost, address: string, seconds: number)
   }), { times: 1 });
 }
 
-describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
-  it('Part B 13 · case 1: the new preferred locator is ACTIVE: the peer switches at once, a plain ACK answers', () => {
+describe('RFC 8047 §5.4 · changing the preferred locator (RFC 8047 §5.4)', () => {
+  it('RFC 8047 §5.4 · case 1: the new preferred locator is ACTIVE: the peer switches at once, a plain ACK answers', () => {
     const { sim, a, b } = twoActive(1301);
     const t0 = sim.trace.length;
     a.setLocators([A1, { address: A2, preferred: true }]);
@@ -46,7 +46,7 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
   });
 
-  it('Part B 13 · case 2: the new preferred locator is UNVERIFIED: the peer checks it and keeps using the ACTIVE one until the check succeeds', () => {
+  it('RFC 8047 §5.4 · case 2: the new preferred locator is UNVERIFIED: the peer checks it and keeps using the ACTIVE one until the check succeeds', () => {
     const { sim, a, b } = twoActive(1302);
     const t0 = sim.trace.length;
     a.setLocators([A1, A2, { address: A3, preferred: true }]);
@@ -70,7 +70,7 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A3}`]: 3 });
   });
 
-  it('Part B 13 · case 3: the peer indicates no preference: the host keeps an ACTIVE address chosen by policy (the choosePeerLocator hook)', () => {
+  it('RFC 8047 §5.4 · case 3: the peer indicates no preference: the host keeps an ACTIVE address chosen by policy (the choosePeerLocator hook)', () => {
     const calls: string[][] = [];
     const noP: Partial<EnginePolicy> = { announce: (ctx) => DEFAULT_POLICY.announce(ctx).map((x) => ({ ...x, preferred: false })) };
     const lastActive: Partial<EnginePolicy> = {
@@ -94,7 +94,7 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
   });
 
-  it('Part B 13 · case 3 (default policy): the preferred address is reported failed (as ICMP would) with no new preference: an ACTIVE one is picked', () => {
+  it('RFC 8047 §5.4 · case 3 (default policy): the preferred address is reported failed (as ICMP would) with no new preference: an ACTIVE one is picked', () => {
     const { sim, a, b } = twoActive(1304);
     b.pathFailed(a, A1);
     expect(table(b, a)).toEqual({ [A1]: 'UNVERIFIED t1', [A2]: 'ACTIVE t0' });
@@ -102,7 +102,7 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
   });
 
-  it('Part B 13 · case 4: the preferred locator becomes DEPRECATED (its lifetime ran out): a non-deprecated ACTIVE address takes over', () => {
+  it('RFC 8047 §5.4 · case 4: the preferred locator becomes DEPRECATED (its lifetime ran out): a non-deprecated ACTIVE address takes over', () => {
     const { sim, a, b } = twoActive(1305);
     sim.intercept(shortLifetime(a, b, A1, 2));
     a.setLocators([{ address: A1, preferred: true }, A2, A3]);
@@ -118,7 +118,7 @@ describe('Part B 13 · changing the preferred locator (RFC 8047 §5.4)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A2}`]: 3 });
   });
 
-  it('Part B 13 · case 4 with the only alternative UNVERIFIED: verification applies, data within credit meanwhile, then unlimited', () => {
+  it('RFC 8047 §5.4 · case 4 with the only alternative UNVERIFIED: verification applies, data within credit meanwhile, then unlimited', () => {
     const sim = mhSim(1306);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });

@@ -1,4 +1,4 @@
-// DESIGN Part B line 4: receiving rules (RFC 8047 §5.2, RFC 8046 §5.3): ESP_INFO first, its four
+// Receiving rules (RFC 8047 §5.2, RFC 8046 §5.3): ESP_INFO first, its four
 // cases (anything else a protocol error); type 1 locators bound to their SPI; type 0 bound by the
 // `bindType0Locator` policy hook; unknown locator types answered with NOTIFY
 // LOCATOR_TYPE_UNSUPPORTED; locators left out DEPRECATED; a retransmitted UPDATE not processed
@@ -38,8 +38,8 @@ function rewriteNextLocatorSet(a: SimHost, b: SimHost, edit: (params: ParamInit[
 
 const sasRecords = (sim: ReturnType<typeof mhSim>, host: string, since: number) => sim.trace.records.slice(since).filter((r) => r.host === host && r.dir === 'sa' && r.kind !== 'update');
 
-describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
-  it('Part B 4 · case 1 (no rekeying): OLD = NEW = an existing SPI is gratuitous: no SA is added or removed', () => {
+describe('RFC 8047 §5.2 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
+  it('RFC 8047 §5.2 · case 1 (no rekeying): OLD = NEW = an existing SPI is gratuitous: no SA is added or removed', () => {
     const { sim, a, b } = pair(401);
     const t0 = sim.trace.length;
     const spi = a.association(b)!.sas[0]!.localSpi;
@@ -54,7 +54,7 @@ describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 �
     ]);
   });
 
-  it('Part B 4 · case 2 (rekeying): OLD an existing SPI, NEW a new one: a new outbound SA with the NEW SPI; type 1 locators reference the NEW SPI', () => {
+  it('RFC 8047 §5.2 · case 2 (rekeying): OLD an existing SPI, NEW a new one: a new outbound SA with the NEW SPI; type 1 locators reference the NEW SPI', () => {
     const { sim, a, b } = pair(402);
     const old = a.association(b)!.sas[0]!.localSpi;
     const t0 = sim.trace.length;
@@ -67,7 +67,7 @@ describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 �
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
   });
 
-  it('Part B 4 · case 3 (new SA): OLD 0, NEW a new SPI: the receiver creates a new SA pair and answers with its ESP_INFO and the ACK', () => {
+  it('RFC 8047 §5.2 · case 3 (new SA): OLD 0, NEW a new SPI: the receiver creates a new SA pair and answers with its ESP_INFO and the ACK', () => {
     const { sim, a, b } = pair(403);
     const t0 = sim.trace.length;
     a.setLocators([A1, A2], { announce: false });
@@ -81,7 +81,7 @@ describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 �
     expect(sasRecords(sim, 'B', t0).map((r) => `${r.kind} ${String(r.fields!['dir'])}`)).toEqual(['add in', 'add out']);
   });
 
-  it('Part B 4 · case 4 (deprecating the SA): NEW SPI 0: the outbound SA goes, the locators bound only to it are DEPRECATED, the other pair carries on', () => {
+  it('RFC 8047 §5.2 · case 4 (deprecating the SA): NEW SPI 0: the outbound SA goes, the locators bound only to it are DEPRECATED, the other pair carries on', () => {
     const { sim, a, b } = pair(404);
     a.setLocators([A1, A2], { announce: false });
     a.addSaPair(b, { local: A2 });
@@ -109,7 +109,7 @@ describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 �
     expect(outPaths(b, a)).toEqual([`${B1}>${A1}`]);
   });
 
-  it('Part B 4 · an ESP_INFO that fits none of the cases is a protocol error: the UPDATE is dropped (bad-esp-info), nothing changes, no ACK', () => {
+  it('RFC 8047 §5.2 · an ESP_INFO that fits none of the cases is a protocol error: the UPDATE is dropped (bad-esp-info), nothing changes, no ACK', () => {
     const { sim, a, b } = pair(405);
     sim.intercept(rewriteNextLocatorSet(a, b, (ps) => ps.map((p): ParamInit => (p.kind === 'ESP_INFO' ? { ...p, oldSpi: 0x1234567, newSpi: 0x1234567 } : p))));
     const before = JSON.stringify(table(b, a));
@@ -122,8 +122,8 @@ describe('Part B 4 · ESP_INFO first: its four cases (RFC 8047 §5.2, RFC 8046 �
   });
 });
 
-describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
-  it('Part B 4 · type 1 binds the address to the named SPI; a type 1 locator naming an SPI no SA has is ignored', () => {
+describe('RFC 8047 §5.2 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
+  it('RFC 8047 §5.2 · type 1 binds the address to the named SPI; a type 1 locator naming an SPI no SA has is ignored', () => {
     const { sim, a, b } = pair(410);
     const spi = a.association(b)!.sas[0]!.localSpi;
     sim.intercept(
@@ -139,7 +139,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
     ]);
   });
 
-  it('Part B 4 · type 0: the bindType0Locator policy hook decides which SA the address serves (here: none in particular)', () => {
+  it('RFC 8047 §5.2 · type 0: the bindType0Locator policy hook decides which SA the address serves (here: none in particular)', () => {
     const seen: (number | undefined)[] = [];
     const { sim, a, b } = pair(411, {
       policy: {
@@ -159,7 +159,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
     expect(e.state).toBe('ACTIVE');
   });
 
-  it('Part B 4 · locators left out of a new LOCATOR_SET become DEPRECATED; the data moves to what is listed', () => {
+  it('RFC 8047 §5.2 · locators left out of a new LOCATOR_SET become DEPRECATED; the data moves to what is listed', () => {
     const { sim, a, b } = pair(412);
     a.setLocators([A1, A2]);
     sim.run(300);
@@ -174,7 +174,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
     [true, true, 'a preferred unknown type: NOTIFY (SHOULD), even with notifyUnsupportedLocators off'],
     [false, true, 'a non-preferred unknown type, default config: NOTIFY (MAY, on)'],
     [false, false, 'a non-preferred unknown type, notifyUnsupportedLocators off: no NOTIFY'],
-  ] as const)('Part B 4 · unknown locator type (preferred=%s, notify=%s): %s; the rest of the set is processed', (preferred, notify, _what) => {
+  ] as const)('RFC 8047 §5.2 · unknown locator type (preferred=%s, notify=%s): %s; the rest of the set is processed', (preferred, notify, _what) => {
     const { sim, a, b } = pair(413, { config: { notifyUnsupportedLocators: notify } });
     const unknown: LocatorEntryInit = { trafficType: 0, locatorType: 7, preferred, lifetime: 600, raw: new Uint8Array(20).fill(7), unknown: true };
     sim.intercept(rewriteNextLocatorSet(a, b, (ps) => ps.map((p): ParamInit => (p.kind === 'LOCATOR_SET' ? { ...p, locators: [...p.locators.map((l) => (preferred ? { ...l, preferred: false } : l)), unknown] } : p))));
@@ -190,7 +190,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
     expect(a.established(b)).toBe(true);
   });
 
-  it('Part B 1/4 · a type 2 locator (RFC 5770/9028) is decoded (no decode drop) and, unsupported here, answered with LOCATOR_TYPE_UNSUPPORTED', () => {
+  it('RFC 8046 §4, RFC 8047 §5.2 · a type 2 locator (RFC 5770/9028) is decoded (no decode drop) and, unsupported here, answered with LOCATOR_TYPE_UNSUPPORTED', () => {
     const { sim, a, b } = pair(414);
     const spi = a.association(b)!.sas[0]!.localSpi;
     const t2: LocatorEntryInit = { trafficType: 0, locatorType: 2, preferred: false, lifetime: 600, transportPort: 10500, transportProtocol: 17, candidateKind: 0, priority: 1000, spi, address: L(A3) };
@@ -210,7 +210,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
   // MALFORMED for what the engine sends. Expected: each failed locator encoded as in the
   // LOCATOR_SET (Traffic Type, Locator Type, Locator Length, P, Lifetime, Locator).
   // Repro: npx vitest run test/scenarios/rfc8047-receiving-rules.sim.test.ts -t "Notification Data"
-  it('Part B 4 · the LOCATOR_TYPE_UNSUPPORTED Notification Data holds the failed locator itself, decodable as a LOCATOR_SET entry', () => {
+  it('RFC 8047 §5.2 · the LOCATOR_TYPE_UNSUPPORTED Notification Data holds the failed locator itself, decodable as a LOCATOR_SET entry', () => {
     const { sim, a, b } = pair(415);
     const unknown: LocatorEntryInit = { trafficType: 0, locatorType: 7, preferred: true, lifetime: 600, raw: new Uint8Array(20).fill(7), unknown: true };
     sim.intercept(rewriteNextLocatorSet(a, b, (ps) => ps.map((p): ParamInit => (p.kind === 'LOCATOR_SET' ? { ...p, locators: [...p.locators.map((l) => ({ ...l, preferred: false })), unknown] } : p))));
@@ -224,7 +224,7 @@ describe('Part B 4 · locators (RFC 8047 §5.2, RFC 8046 §5.3)', () => {
 });
 
 describe('RFC 8046 §5.3 · only a retransmitted UPDATE is not processed again', () => {
-  it('Part B 4 · the same UPDATE delivered twice: ACKed again from the cache, no second check, no table change', () => {
+  it('RFC 8047 §5.2 · the same UPDATE delivered twice: ACKed again from the cache, no second check, no table change', () => {
     const { sim, a, b } = pair(420);
     sim.intercept(on({ kind: 'UPDATE', from: 'A', where: (_x, c) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true }, { duplicate: 1 }, { times: 1 }));
     const t0 = sim.trace.length;

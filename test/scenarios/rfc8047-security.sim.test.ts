@@ -1,4 +1,4 @@
-// DESIGN Part B line 15 and the adversarial scenarios (RFC 8047 §6, RFC 8046 §6): a cap on the
+// The security rules and the adversarial scenarios (RFC 8047 §6, RFC 8046 §6): a cap on the
 // locators kept per peer, a rate limit on UPDATE processing, no state change from
 // unauthenticated, replayed or reordered UPDATEs, flooding a victim by redirection bounded by
 // verification and credit, and no data outside ESP.
@@ -21,8 +21,8 @@ function pair(s: number, spec: { configB?: Parameters<typeof host>[2]['config'];
 
 const stateOf = (b: SimHost, a: SimHost): string => JSON.stringify({ t: table(b, a), sas: b.association(a)!.sas, out: outPaths(b, a) });
 
-describe('Part B 15 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => {
-  it('Part B 15 · a LOCATOR_SET with more locators than maxPeerLocators is refused whole: no entry, no check, dropped as policy', () => {
+describe('RFC 8047 §6 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => {
+  it('RFC 8047 §6 · a LOCATOR_SET with more locators than maxPeerLocators is refused whole: no entry, no check, dropped as policy', () => {
     const many = Array.from({ length: 40 }, (_, i) => `2001:db8:f${i.toString(16)}::a`);
     const { sim, a, b } = pair(1501, { configB: { maxPeerLocators: 32 } });
     const before = stateOf(b, a);
@@ -67,7 +67,7 @@ describe('Part B 15 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => 
     expect(Object.keys(espSends(sim, 'B', t0))).toEqual([`${B1}>${A1}`]);
   });
 
-  it('Part B 15 · UPDATE rate limit: a burst beyond updateBurst is dropped (rate-limited) before it can change anything', () => {
+  it('RFC 8047 §6 · UPDATE rate limit: a burst beyond updateBurst is dropped (rate-limited) before it can change anything', () => {
     const { sim, a, b } = pair(1503, { configB: { updatePerSecond: 2, updateBurst: 3 } });
     const t0 = sim.now;
     const r0 = b.engine.stats().received.UPDATE ?? 0;
@@ -84,11 +84,11 @@ describe('Part B 15 · resource limits (RFC 8047 §6, RFC 8046 §6.2.2)', () => 
   });
 });
 
-describe('Part B 15 · no state change from unauthenticated or replayed input (RFC 8046 §6.1)', () => {
+describe('RFC 8047 §6 · no state change from unauthenticated or replayed input (RFC 8046 §6.1)', () => {
   it.each([
     ['HIP_MAC', 'bad-mac'],
     ['HIP_SIGNATURE', 'bad-signature'],
-  ] as const)('Part B 15 · adversarial: a forged UPDATE (one bit of %s flipped) is dropped as %s; nothing changes until the genuine retransmission', (param, reason) => {
+  ] as const)('RFC 8047 §6 · adversarial: a forged UPDATE (one bit of %s flipped) is dropped as %s; nothing changes until the genuine retransmission', (param, reason) => {
     const { sim, a, b } = pair(1510);
     sim.intercept(on({ kind: 'UPDATE', from: 'A' }, tamperParam(param, 3, 1), { times: 1 }));
     const before = stateOf(b, a);
@@ -102,7 +102,7 @@ describe('Part B 15 · no state change from unauthenticated or replayed input (R
     expect(table(b, a)).toEqual({ [A1]: 'DEPRECATED t1', [A2]: 'ACTIVE t1 P' });
   });
 
-  it('Part B 15 · adversarial: a replayed old UPDATE (old SEQ) is ACKed again but not reprocessed: its locators do not come back (RFC 7401 §6.12.1 step 2)', () => {
+  it('RFC 8047 §6 · adversarial: a replayed old UPDATE (old SEQ) is ACKed again but not reprocessed: its locators do not come back (RFC 7401 §6.12.1 step 2)', () => {
     const { sim, a, b } = pair(1511);
     let old: { bytes: Uint8Array; src: Uint8Array; dst: Uint8Array } | undefined;
     sim.intercept(on({ kind: 'UPDATE', from: 'A' }, (bytes, ctx) => {
@@ -141,7 +141,7 @@ describe('Part B 15 · no state change from unauthenticated or replayed input (R
   //      dropped (stale) and never ACKed again: same failure (or, for an address check, a
   //      reachable address DEPRECATED).
   // Repro: npx vitest run test/scenarios/rfc8047-security.sim.test.ts -t "outstanding UPDATE"
-  it('Part B 15 · adversarial: two outstanding UPDATEs reordered on the way; the older one is ACKed (not reprocessed), the association survives', () => {
+  it('RFC 8047 §6 · adversarial: two outstanding UPDATEs reordered on the way; the older one is ACKed (not reprocessed), the association survives', () => {
     const { sim, a, b } = pair(1512);
     sim.intercept(on({ kind: 'UPDATE', from: 'A' }, { delayMs: 5 }, { nth: 0 }));
     a.setLocators([A1, A2]);
@@ -152,7 +152,7 @@ describe('Part B 15 · no state change from unauthenticated or replayed input (R
     expect(states(b, a)[A3]).toBe('ACTIVE');
   });
 
-  it('Part B 15 · a retransmitted outstanding UPDATE whose ACK was lost is ACKed again even after a later UPDATE was processed', () => {
+  it('RFC 8047 §6 · a retransmitted outstanding UPDATE whose ACK was lost is ACKed again even after a later UPDATE was processed', () => {
     const { sim, a, b } = pair(1513);
     // B's first answer (the ACK of #0, with B's check of A2) is lost.
     sim.intercept(on({ kind: 'UPDATE', from: 'B' }, 'drop', { nth: 0 }));
@@ -165,8 +165,8 @@ describe('Part B 15 · no state change from unauthenticated or replayed input (R
   });
 });
 
-describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)', () => {
-  it('Part B 15 · adversarial: a peer redirects B to a victim address; the victim never answers the check, its locator ends DEPRECATED, and B sends it no more than the credit A earned', () => {
+describe('RFC 8047 §6 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)', () => {
+  it('RFC 8047 §6 · adversarial: a peer redirects B to a victim address; the victim never answers the check, its locator ends DEPRECATED, and B sends it no more than the credit A earned', () => {
     const sim = mhSim(1520);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -231,7 +231,7 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
   // without anything having reached it (RFC 8046 §5.4, §6.2.1). When B later gets IPv4 and A marks
   // the victim preferred, B sends to it at full rate, not bounded by credit.
   // Repro: npx vitest run test/scenarios/rfc8047-security.sim.test.ts -t "another family"
-  it('Part B 15 · adversarial: a victim address of another family is never ACTIVE without a check reaching it; no unbounded traffic once B can reach that family', () => {
+  it('RFC 8047 §6 · adversarial: a victim address of another family is never ACTIVE without a check reaching it; no unbounded traffic once B can reach that family', () => {
     const V4 = '198.51.100.77';
     const sim = mhSim(1521);
     const sw = switchableAnnounce();
@@ -266,8 +266,8 @@ describe('Part B 15 · flooding by redirection (RFC 8046 §6.2.1, RFC 8047 §6)'
   });
 });
 
-describe('Part B 15 · no data outside ESP with several addresses (RFC 8047 §6, last paragraph)', () => {
-  it('Part B 15 · across moves, extra SA pairs and failover every data packet on the wire is ESP on an installed SA, and no plaintext shows', () => {
+describe('RFC 8047 §6 · no data outside ESP with several addresses (RFC 8047 §6, last paragraph)', () => {
+  it('RFC 8047 §6 · across moves, extra SA pairs and failover every data packet on the wire is ESP on an installed SA, and no plaintext shows', () => {
     const sim = mhSim(1530);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });

@@ -1,4 +1,4 @@
-// DESIGN Part B line 3: sending rules (RFC 8047 §5.1, RFC 8046 §5.2 and §4.1): every locator
+// Sending rules (RFC 8047 §5.1, RFC 8046 §5.2 and §4.1): every locator
 // policy allows, never broadcast, multicast, unspecified or loopback; link-local only toward a
 // peer on the same link; tunnels not preferred; one P bit per address family; the privacy filter
 // (RFC 8047 §6, RFC 8046 §6.4) keeps chosen ranges out of every LOCATOR_SET, also in the BEX.
@@ -8,8 +8,8 @@ import { A1, A2, A4, B1, hipMsgs, host, locs, mesh, mhSim, outPaths, ping, table
 
 const TUN = '2001:db8:7::a';
 
-describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
-  it('Part B 3 · every usable local locator is announced; never multicast, broadcast, unspecified, loopback, link-local to a global peer, or a filtered range; one P per family; the tunnel not preferred', () => {
+describe('RFC 8047 §5.1 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
+  it('RFC 8047 §5.1 · every usable local locator is announced; never multicast, broadcast, unspecified, loopback, link-local to a global peer, or a filtered range; one P per family; the tunnel not preferred', () => {
     const sim = mhSim(301);
     const a = host(sim, 'A', { locators: [A1], config: { neverAnnounce: ['10.0.0.0/8', '2001:db8:bad::/48'] } });
     const b = host(sim, 'B', { locators: [B1] });
@@ -42,7 +42,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
   });
 
-  it('Part B 3 · a link-local address is announced to a peer on the same link (its address link-local too), never as preferred over a global one of the caller', () => {
+  it('RFC 8047 §5.1 · a link-local address is announced to a peer on the same link (its address link-local too), never as preferred over a global one of the caller', () => {
     const sim = mhSim(302);
     const LLA = 'fe80::a';
     const LLB = 'fe80::b';
@@ -67,7 +67,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
   // Expected: with default policies, data goes B1 -> A1 and A1 -> B1 (e.g. an `sa` output flag
   // or a setPreferred-style output for the SA serving the peer's preferred locator).
   // Repro: npx vitest run test/scenarios/rfc8047-sending-rules.sim.test.ts -t "P bit reaches"
-  it('Part B 3 · the P bit reaches the data plane: with a per-interface SA on the tunnel, default traffic still uses the preferred direct address', () => {
+  it('RFC 8047 §5.1 · the P bit reaches the data plane: with a per-interface SA on the tunnel, default traffic still uses the preferred direct address', () => {
     const sim = mhSim(306);
     const a = host(sim, 'A', { locators: [{ address: A1, interface: 'eth0' }] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -85,7 +85,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
     expect(ping(sim, a, b)).toEqual({ ab: { [`${A1}>${B1}`]: 3 }, ba: { [`${B1}>${A1}`]: 3 } });
   });
 
-  it('Part B 3 · a tunnel the caller explicitly flags as preferred is honoured (the SHOULD of §5.1 is the default, not a veto)', () => {
+  it('RFC 8047 §5.1 · a tunnel the caller explicitly flags as preferred is honoured (the SHOULD of §5.1 is the default, not a veto)', () => {
     const sim = mhSim(303);
     const a = host(sim, 'A', { locators: [A1] });
     const b = host(sim, 'B', { locators: [B1] });
@@ -97,7 +97,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
     expect(locs(hipMsgs(sim, t0)[0]!)).toEqual([`t1 ${A1}`, `t0 ${TUN} P`]);
   });
 
-  it('Part B 3 · the privacy filter applies to the base exchange too: an I2 LOCATOR_SET never lists a filtered address', () => {
+  it('RFC 8047 §5.1 · the privacy filter applies to the base exchange too: an I2 LOCATOR_SET never lists a filtered address', () => {
     const sim = mhSim(304);
     const a = host(sim, 'A', { locators: [A1, '10.1.2.3', A2, '2001:db8:bad::a'], config: { neverAnnounce: ['10.0.0.0/8', '2001:db8:bad::/48'] } });
     const b = host(sim, 'B', { locators: [B1] });
@@ -108,7 +108,7 @@ describe('Part B 3 · sending LOCATOR_SETs (RFC 8047 §5.1)', () => {
     expect(locs(i2)).toEqual([`t0 ${A1} P`, `t0 ${A2}`]);
   });
 
-  it('Part B 3 · with one address left after filtering, no LOCATOR_SET rides in the base exchange (nothing to add)', () => {
+  it('RFC 8047 §5.1 · with one address left after filtering, no LOCATOR_SET rides in the base exchange (nothing to add)', () => {
     const sim = mhSim(305);
     const a = host(sim, 'A', { locators: [A1, '10.1.2.3'], config: { neverAnnounce: ['10.0.0.0/8'] } });
     const b = host(sim, 'B', { locators: [B1] });

@@ -1,4 +1,4 @@
-// Shared set-up for the *.sim.test.ts scenarios (DESIGN C3.10). SIM_SEED=<n> overrides every
+// Shared set-up for the *.sim.test.ts scenarios (docs/architecture.md, Simulator). SIM_SEED=<n> overrides every
 // scenario's seed so that a failure report can be reproduced exactly.
 import { expect } from 'vitest';
 import type { HipConfig } from '../../src/engine/config.js';

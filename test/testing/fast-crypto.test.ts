@@ -1,4 +1,4 @@
-// fastCrypto(): the insecure, deterministic provider for big simulations (DESIGN C3.6).
+// fastCrypto(): the insecure, deterministic provider for big simulations (docs/architecture.md, Clock, randomness and crypto).
 import { describe, expect, it } from 'vitest';
 import { parseLocator } from '../../src/addr/locator.js';
 import { generateHostIdentity, importHostIdentity } from '../../src/crypto/host-id.js';

@@ -1,4 +1,4 @@
-// testing/heap.ts: (time, seq) min-heap; ties break in insertion order (DESIGN C3.10).
+// testing/heap.ts: (time, seq) min-heap; ties break in insertion order (docs/architecture.md, Simulator).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventHeap } from '../../src/testing/index.js';

@@ -1,4 +1,4 @@
-// testing/netem.ts: the sans-I/O one-way link model (DESIGN C3.10 "Links").
+// testing/netem.ts: the sans-I/O one-way link model (docs/architecture.md, Simulator).
 import { describe, expect, it } from 'vitest';
 import { parseLocator } from '../../src/addr/locator.js';
 import { Link, Prng, duplexLink, fragmentCount, havoc, type Delivery, type LinkOptions } from '../../src/testing/index.js';

@@ -1,4 +1,4 @@
-// testing/rng.ts: seeded ChaCha20 byte streams (DESIGN C3.6 "RNG") and the decision PRNG.
+// testing/rng.ts: seeded ChaCha20 byte streams (docs/architecture.md, Clock, randomness and crypto) and the decision PRNG.
 import { createCipheriv } from 'node:crypto';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';

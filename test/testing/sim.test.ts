@@ -1,4 +1,4 @@
-// The simulator's own mechanics (DESIGN C3.10): scheduling, routing, interceptors, bounds,
+// The simulator's own mechanics (docs/architecture.md, Simulator): scheduling, routing, interceptors, bounds,
 // invariants, tracing and capture. Protocol scenarios live in test/scenarios/*.sim.test.ts.
 import { describe, expect, it } from 'vitest';
 import { generateHostIdentity } from '../../src/crypto/host-id.js';

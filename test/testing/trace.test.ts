@@ -1,4 +1,4 @@
-// testing/trace.ts: stable trace lines and address redaction (DESIGN C3.10 "tracing").
+// testing/trace.ts: stable trace lines and address redaction (docs/architecture.md, Simulator).
 import { describe, expect, it } from 'vitest';
 import { parseHit } from '../../src/addr/hit.js';
 import { parseLocator } from '../../src/addr/locator.js';

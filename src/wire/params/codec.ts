@@ -1,4 +1,4 @@
-// The shape of one parameter codec in the registry (DESIGN C3.3, dns-packet's table idea).
+// The shape of one parameter codec in the registry (docs/architecture.md, Codec; dns-packet's table idea).
 //
 // decode: the reader is positioned on the Contents and bounded by the Length field; the codec
 //   checks the Length against its layout and returns the parameter object (fields that are bytes

@@ -1,4 +1,4 @@
-// The parameter registry: type number → codec, one table (DESIGN C3.3, dns-packet shape).
+// The parameter registry: type number → codec, one table (docs/architecture.md, Codec; dns-packet shape).
 import { invariant } from '../../util/assert.js';
 import { PARAM_TYPE, type KnownParamKind } from '../constants.js';
 import type { ParamCodec } from './codec.js';

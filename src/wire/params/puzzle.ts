@@ -5,7 +5,7 @@
 // SOLUTION (321): | #K (8) | Reserved (8) | Opaque (16) | Random #I | Puzzle solution #J |
 // In HIPv2 #I and #J are RHASH-sized: Length = 4 + RHASH_len/8 (PUZZLE) and 4 + RHASH_len/4
 // (SOLUTION), with RHASH of 160, 256 or 384 bits (HIT suites 3, 1, 2). The "12" and "20" of the
-// §5.2 table are HIPv1 leftovers (DESIGN Part A); any other length is BAD_PARAM_LENGTH.
+// §5.2 table are HIPv1 leftovers (docs/architecture.md, Choices the RFCs leave open); any other length is BAD_PARAM_LENGTH.
 import { PARAM_TYPE } from '../constants.js';
 import { checkBigU64, checkBytes, checkInt, fieldPath, optInt } from '../writer.js';
 import { badLength, expectLength, type ParamCodec } from './codec.js';

@@ -181,8 +181,8 @@ export function nodePublicJwkOfPkcs8(pkcs8Hex: string): nc.JsonWebKey {
 }
 
 /**
- * Signature check per RFC 7401 §5.2.9/§5.2.14 and hip-engine's documented choices (DESIGN
- * Part A): RSA = RSASSA-PSS/SHA-256, salt 32; ECDSA (HIT suite 2) = SHA-384, r‖s; Ed25519 = pure.
+ * Signature check per RFC 7401 §5.2.9/§5.2.14 and hip-engine's documented choices (docs/architecture.md,
+ * Choices the RFCs leave open): RSA = RSASSA-PSS/SHA-256, salt 32; ECDSA (HIT suite 2) = SHA-384, r‖s; Ed25519 = pure.
  */
 export function nodeVerifyHip(algorithm: number, hi: Buffer, data: Buffer, sig: Buffer): boolean {
   const { key, kind } = nodeKeyFromHi(algorithm, hi);
