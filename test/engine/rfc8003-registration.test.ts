@@ -6,7 +6,8 @@ import type { ParamInit } from '../../src/wire/types.js';
 import { dropsOf, forgeUpdate } from './helpers.js';
 import { param, params } from '../../src/wire/access.js';
 import { HipStateError } from '../../src/engine/errors.js';
-import { REG_FAILURE, REG_TYPE_RENDEZVOUS, encodeLifetime, lifetimeSeconds } from '../../src/engine/reg-types.js';
+import { REG_FAILURE, REG_TYPES, REG_TYPE_RENDEZVOUS, encodeLifetime, lifetimeSeconds } from '../../src/engine/reg-types.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import type { HipEvent } from '../../src/engine/io.js';
 import type { HipPacket } from '../../src/wire/types.js';
@@ -47,6 +48,17 @@ describe('RFC 8003 §4.1 lifetime encoding', () => {
       expect(lifetimeSeconds(code)).toBeGreaterThanOrEqual(s - 1e-9);
       expect(lifetimeSeconds(code - 1)).toBeLessThan(s);
     }
+  });
+});
+
+describe('RFC 8003 §7 the registration type table', () => {
+  it('RFC 8003 §7 · only types in the table (RENDEZVOUS = 1, RFC 8004 §4.1) can be offered; anything else is refused at configuration', () => {
+    expect([...REG_TYPES.keys()]).toEqual([RVS]);
+    expect(REG_TYPES.get(RVS)!.name).toBe('RENDEZVOUS');
+    expect(() => resolveConfig({ registrarTypes: [2] })).toThrow(/config\.registrarTypes\[0\]/);
+    expect(() => resolveConfig({ registrarTypes: [RVS] })).not.toThrow();
+    // A requester may still ask for any type: an unknown one is refused with Failure Type 1
+    // by the registrar (see "RFC 8003 §4.5 · a type the registrar does not offer").
   });
 });
 

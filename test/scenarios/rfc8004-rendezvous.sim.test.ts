@@ -51,8 +51,10 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     const { sim, i, r, rvs } = world(8402);
     const t0 = sim.trace.length;
     const relayed: Uint8Array[] = [];
+    const r1s: Uint8Array[] = [];
     sim.intercept((bytes, ctx) => {
       if (ctx.from === 'RVS' && ctx.kind === 'I1') relayed.push(bytes);
+      if (ctx.from === 'R' && ctx.kind === 'R1') r1s.push(bytes);
       return 'pass';
     });
     connectVia(sim, i, r, S1);
@@ -76,6 +78,11 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     expect(pkt.ok).toBe(true);
     if (!pkt.ok) return;
     expect(params(pkt.packet, 'FROM').map((f) => formatLocator(f.address))).toEqual([I1]);
+    // §4.3.3: the R1's VIA_RVS contains "the IP addresses of the traversed RVSs": S1 only.
+    const r1 = decodePacket(r1s[0]!, { src: parseLocator(R1), dst: parseLocator(I1) });
+    expect(r1.ok).toBe(true);
+    if (!r1.ok) return;
+    expect(params(r1.packet, 'VIA_RVS').map((v) => v.addresses.map((x) => formatLocator(x)))).toEqual([[S1]]);
     // One relayed I1 per I1 (no amplification) and no association at the RVS for I.
     expect(msgs.filter((m) => m.from === 'RVS').length).toBe(1);
     expect(rvs.association(i)).toBeUndefined();
