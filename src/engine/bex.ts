@@ -25,7 +25,7 @@ import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
-import { answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
+import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 
 /** Local locator for talking to `peer`: the first of ours in the same address family. */
@@ -585,6 +585,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
   // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
   onAnswers(core, assoc, pkt);
+  announceStaleOffer(core, assoc);
 }
 
 /** Shared empty lists: an idle association does not carry empty arrays of its own. */
@@ -622,6 +623,7 @@ export function completeResponder(core: EngineCore, assoc: Association, trigger:
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
+  announceStaleOffer(core, assoc);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { echoReplyFits } from './limits.js';
 import { buildPacket, resend, send } from './packets.js';
+import { forgetRegistrations } from './registration.js';
 import { removeAllSas } from './sa.js';
 import type { HipKeys } from './states.js';
 import { backoff } from './timing.js';
@@ -61,9 +62,11 @@ export function startClose(core: EngineCore, assoc: Association, cause: 'local' 
       );
       const trigger: Trigger = cause === 'lifetime' ? 'ual-expired' : 'close';
       transition(assoc, trigger, { name: 'CLOSING', keys: st.keys, close: close.bytes, nonce, retries: 0, since: core.now, cause });
-      // CLOSING: "no data can be sent" (Table 1); the SAs go now.
+      // CLOSING: "no data can be sent" (Table 1); the SAs go now, and the registrations the
+      // association carried end with it (RFC 8003 §6).
       removeAllSas(core, assoc);
       assoc.timers.clearAll();
+      forgetRegistrations(core, assoc);
       send(core, close, assoc.localLocator, assoc.peerLocator, assoc);
       assoc.timers.set('CLOSE_RETRANSMIT', core.now + core.config.closeRetransmitMs);
       assoc.timers.set('CLOSING_EXPIRE', core.now + core.config.ualMs + core.config.mslMs);
@@ -103,6 +106,8 @@ export function onClose(core: EngineCore, assoc: Association, pkt: HipPacket, sr
   transition(assoc, 'recv-CLOSE', { name: 'CLOSED', keys, since: core.now });
   removeAllSas(core, assoc);
   assoc.timers.clearAll();
+  // RFC 8003 §6: the registrations end with the association (the peer closed it).
+  forgetRegistrations(core, assoc);
   send(core, ack, assoc.localLocator, assoc.peerLocator, assoc);
   assoc.timers.set('CLOSED_LINGER', core.now + core.config.ualMs + 2 * core.config.mslMs);
   if (!wasClosed) core.emit({ kind: 'event', event: { type: 'closed', assoc: assoc.id, by: 'peer' } });

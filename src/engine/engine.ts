@@ -44,7 +44,8 @@ import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 import { relayToClient, verifyRelayed } from './rvs.js';
-import { RegistrarTable, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
+import { REG_TYPES } from './reg-types.js';
+import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -183,6 +184,7 @@ export class EngineImpl implements EngineCore {
     this.i2Load = new I2Load(now);
     this.r1Bucket = new TokenBucket(this.config.r1PerSecond, this.config.r1Burst, now);
     this.r1PerSource = new SourceRateLimiter(this.config.r1SourceSlots);
+    this.registrar.offer = this.config.registrarTypes.length > 0 ? [...this.config.registrarTypes] : undefined;
   }
 
   /** Every output enters the queue here, so the trace sees them in protocol order. */
@@ -603,6 +605,25 @@ export class EngineImpl implements EngineCore {
     if (servers.length > 0 || assoc.registrations) registrationState(assoc).peerRvs = servers.length > 0 ? servers : undefined;
   }
 
+  /**
+   * Changes the registration types this host offers as a registrar (RFC 8003 §3.1, §4.2): R1s
+   * carry the new REG_INFO, and every established association is sent an UPDATE(REG_INFO, SEQ)
+   * with it. An empty list announces an empty REG_INFO (no service for now, §3.1). Each type
+   * must be a row of the registration type table, as in `config.registrarTypes`.
+   *
+   * Cost: O(n) in the number of associations, like `setLocalLocators`: the RFC asks for the
+   * UPDATE to "all hosts it is associated with" (§3.1); the work per association is O(1).
+   */
+  setRegistrarTypes(regTypes: readonly number[], now: Millis): void {
+    assertTime(now, 'now');
+    const types = checkRegTypes(regTypes, 'regTypes');
+    types.forEach((t, i) => {
+      if (!REG_TYPES.has(t)) throw new RangeError(`"regTypes[${i}]" is registration type ${t}, which is not in the registration type table`);
+    });
+    this.advance(now);
+    changeOffer(this, types, [...this.assocs.values()]);
+  }
+
   /** The registrations of an association, either side (RFC 8003). */
   registrations(id: AssocId): RegistrationInfo {
     return registrationInfo(this.mustGet(id));
@@ -623,9 +644,10 @@ export class EngineImpl implements EngineCore {
    * `announce: false` only moves traffic off lost locators: for a caller that will announce a
    * new locator together with a new SA pair (`addSaPair`, RFC 8047 Figure 2).
    *
-   * Cost: the one command that is O(n) in the number of associations, because it changes every
-   * established association (each must move and announce); the work per association is O(1) in
-   * n. Every other input, timer and command touches only the associations it names.
+   * Cost: O(n) in the number of associations, because it changes every established association
+   * (each must move and announce); the work per association is O(1) in n. With
+   * `setRegistrarTypes` (RFC 8003 §3.1) it is one of the two such commands: every other input,
+   * timer and command touches only the associations it names.
    */
   setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
     this.applyLocators(normalizeLocals(locators, 'locators', this.maxLocators), now, opts);

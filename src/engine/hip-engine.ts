@@ -113,6 +113,20 @@ export class HipEngine {
     this.#impl.setPeerRvs(id, rvs, now);
   }
 
+  /**
+   * Changes the registration types this host offers as a registrar (RFC 8003 §3.1, §4.2): R1s
+   * carry the new REG_INFO and every established association is sent it in an UPDATE, so its
+   * peer may register (or knows a service is gone). An empty list announces that no service is
+   * available for now (an empty REG_INFO). Registrations already granted run until their
+   * lifetime ends. Throws RangeError for a type outside the registration type table.
+   *
+   * Cost: O(n) in the number of associations, like `setLocalLocators` (the RFC asks for the
+   * UPDATE to every associated host); every other command touches only what it names.
+   */
+  setRegistrarTypes(regTypes: readonly number[], now: Millis): void {
+    this.#impl.setRegistrarTypes(regTypes, now);
+  }
+
   /** The registrations of an association, as requester and as registrar (RFC 8003). */
   registrations(id: AssocId): RegistrationInfo {
     return this.#impl.registrations(id);

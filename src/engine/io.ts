@@ -64,8 +64,12 @@ export type HipEvent =
   | { readonly type: 'registered'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly lifetimeS: number }
   /** The registrar refused registration types with a Failure Type (RFC 8003 §4.5); 1 also when it never offered them. */
   | { readonly type: 'registration-failed'; readonly assoc: AssocId; readonly peerHit: Hit; readonly regTypes: readonly number[]; readonly failureType: number }
-  /** Registrations ended: cancelled with lifetime 0 (RFC 8003 §5) or expired unrefreshed. */
-  | { readonly type: 'registration-ended'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly by: 'cancelled' | 'expired' }
+  /**
+   * Registrations ended: cancelled with lifetime 0 (RFC 8003 §5), expired unrefreshed, or
+   * `closed` because the association that carried them ended (closed, timed out, or replaced by
+   * a new base exchange): a registration only exists inside its association (RFC 8003 §6).
+   */
+  | { readonly type: 'registration-ended'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly by: 'cancelled' | 'expired' | 'closed' }
   /**
    * A NOTIFY arrived (RFC 7401 §6.13: informational only, never a state change). `authenticated`
    * says whether its signature was verified against the peer's known Host Identity.

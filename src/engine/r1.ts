@@ -95,6 +95,15 @@ export class R1Cache {
     };
   }
 
+  /**
+   * Drops the signed R1 templates (keeping each generation's secret and DH keys, so puzzles and
+   * I2s of R1s already sent stay valid): the next R1 is built again, with a changed REG_INFO for
+   * instance (RFC 8003 §3.1).
+   */
+  forgetTemplates(): void {
+    for (const g of this.gens.values()) g.templates.clear();
+  }
+
   private current(core: EngineCore): Generation {
     const generation = this.generationAt(core, core.now);
     let g = this.gens.get(generation);

@@ -36,6 +36,11 @@ export type RegistrationState = {
   relay: TokenBucket | undefined;
   /** The peer's rendezvous servers (RFC 8046 §3.2.3): from an R1's VIA_RVS or `setPeerRvs`. */
   peerRvs: readonly Locator[] | undefined;
+  /**
+   * Registrar: our offer changed while the association was being set up (it could not send an
+   * UPDATE yet); the new REG_INFO goes out once it is ESTABLISHED (RFC 8003 §3.1).
+   */
+  offerStale?: true;
 };
 
 /** The association's registration state, created on first use. */
@@ -52,6 +57,13 @@ export function registrationState(assoc: Association): RegistrationState {
 export class RegistrarTable {
   private readonly byType = new Map<number, Map<string, Association>>();
   private count = 0;
+
+  /**
+   * The types we offer now, announced in REG_INFO (RFC 8003 §3.1): `config.registrarTypes` at
+   * first, then what `setRegistrarTypes` set. Undefined: not a registrar (no REG_INFO at all); an
+   * empty list is a registrar that can provide no service for now (an empty REG_INFO).
+   */
+  offer: readonly number[] | undefined;
 
   /** Registrations held in total. */
   get total(): number {
@@ -108,9 +120,42 @@ function setHeld(core: EngineCore, assoc: Association, type: number, value: { re
 
 /** REG_INFO for our R1s and UPDATEs (RFC 8003 §3.1, §4.2), or nothing when we offer no type. */
 export function regInfoParam(core: EngineCore): ParamInit | undefined {
-  const c = core.config;
-  if (c.registrarTypes.length === 0) return undefined;
-  return { kind: 'REG_INFO', minLifetime: minCode(core), maxLifetime: maxCode(core), regTypes: [...c.registrarTypes] };
+  const offer = core.registrar.offer;
+  if (offer === undefined) return undefined;
+  return { kind: 'REG_INFO', minLifetime: minCode(core), maxLifetime: maxCode(core), regTypes: [...offer] };
+}
+
+/**
+ * The registrar's offer changed (the `setRegistrarTypes` command): R1s carry the new REG_INFO
+ * from now on, and every established association gets it in an UPDATE of its own (RFC 8003
+ * §3.1: "it SHOULD send UPDATE packets indicating the current set of services available in a
+ * new REG_INFO parameter to all hosts it is associated with"; §4.2: "The registrar SHOULD include
+ * the parameter in UPDATE packets when its service offering has changed"). `each` walks the
+ * associations: this is O(n) by what the RFC asks (every associated host), like a locator change.
+ * Registrations already granted for a type no longer offered are kept until their lifetime ends;
+ * their refresh is then refused with Failure Type 1 (§4.5).
+ */
+export function changeOffer(core: EngineCore, types: readonly number[], each: Iterable<Association>): void {
+  core.registrar.offer = [...types];
+  core.r1.forgetTemplates();
+  const info = regInfoParam(core)!;
+  for (const assoc of each) {
+    const state = assoc.state.name;
+    if (state === 'ESTABLISHED') sendSeqUpdate(core, assoc, [info], 'registration');
+    else if (state === 'I1_SENT' || state === 'I2_SENT' || state === 'R2_SENT') registrationState(assoc).offerStale = true;
+  }
+}
+
+/**
+ * An association just became ESTABLISHED: if our offer changed during its base exchange, its
+ * peer saw an older REG_INFO (or none), so the current one follows in an UPDATE (RFC 8003 §3.1).
+ */
+export function announceStaleOffer(core: EngineCore, assoc: Association): void {
+  const st = assoc.registrations;
+  if (!st?.offerStale || !established(assoc)) return;
+  delete st.offerStale;
+  const info = regInfoParam(core);
+  if (info) sendSeqUpdate(core, assoc, [info], 'registration');
 }
 
 function minCode(core: EngineCore): number {
@@ -165,7 +210,7 @@ export function answerRequests(core: EngineCore, peerHit: Hit, pkt: HipPacket, a
         continue;
       }
       // The engine's MUSTs come before the hook: only offered types, within the limits.
-      if (!c.registrarTypes.includes(type) || !REG_TYPES.has(type)) {
+      if (!(core.registrar.offer ?? []).includes(type) || !REG_TYPES.has(type)) {
         refuse(REG_FAILURE.TYPE_UNAVAILABLE, type);
         continue;
       }
@@ -368,14 +413,23 @@ export function onRegistrationTimer(core: EngineCore, assoc: Association): void 
   armRegistrationTimer(assoc);
 }
 
-/** The association is going away: every registration it carried ends with it. */
+/**
+ * The association is going away (closed, failed, or replaced by a new base exchange): every
+ * registration it carried ends with it, on both sides, and each side's application hears so
+ * (RFC 8003 §6: registrations exist only inside the association that authenticated them).
+ */
 export function forgetRegistrations(core: EngineCore, assoc: Association): void {
   const st = assoc.registrations;
   if (!st) return;
-  for (const t of st.granted.keys()) core.registrar.remove(t, assoc);
-  for (const t of st.held.keys()) core.registrar.holding(t, assoc, false);
+  const granted = [...st.granted.keys()];
+  const held = [...st.held.keys()];
+  for (const t of granted) core.registrar.remove(t, assoc);
+  for (const t of held) core.registrar.holding(t, assoc, false);
   st.granted.clear();
   st.held.clear();
+  assoc.timers.clear('REGISTRATION');
+  if (granted.length > 0) emitEnded(core, assoc, 'registrar', granted, 'closed');
+  if (held.length > 0) emitEnded(core, assoc, 'requester', held, 'closed');
 }
 
 /** What the `registrations` inspection call returns for one association. */
@@ -403,6 +457,6 @@ function emitRegistered(core: EngineCore, assoc: Association, as: 'requester' | 
   core.emit({ kind: 'event', event: { type: 'registered', assoc: assoc.id, peerHit: assoc.peerHit, as, regTypes, lifetimeS } });
 }
 
-function emitEnded(core: EngineCore, assoc: Association, as: 'requester' | 'registrar', regTypes: readonly number[], by: 'cancelled' | 'expired'): void {
+function emitEnded(core: EngineCore, assoc: Association, as: 'requester' | 'registrar', regTypes: readonly number[], by: 'cancelled' | 'expired' | 'closed'): void {
   core.emit({ kind: 'event', event: { type: 'registration-ended', assoc: assoc.id, peerHit: assoc.peerHit, as, regTypes, by } });
 }

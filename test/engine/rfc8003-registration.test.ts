@@ -6,7 +6,8 @@ import type { ParamInit } from '../../src/wire/types.js';
 import { dropsOf, forgeUpdate } from './helpers.js';
 import { param, params } from '../../src/wire/access.js';
 import { HipStateError } from '../../src/engine/errors.js';
-import { REG_FAILURE, REG_TYPE_RENDEZVOUS, encodeLifetime, lifetimeSeconds } from '../../src/engine/reg-types.js';
+import { REG_FAILURE, REG_TYPES, REG_TYPE_RENDEZVOUS, encodeLifetime, lifetimeSeconds } from '../../src/engine/reg-types.js';
+import { resolveConfig } from '../../src/engine/config.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import type { HipEvent } from '../../src/engine/io.js';
 import type { HipPacket } from '../../src/wire/types.js';
@@ -47,6 +48,17 @@ describe('RFC 8003 §4.1 lifetime encoding', () => {
       expect(lifetimeSeconds(code)).toBeGreaterThanOrEqual(s - 1e-9);
       expect(lifetimeSeconds(code - 1)).toBeLessThan(s);
     }
+  });
+});
+
+describe('RFC 8003 §7 the registration type table', () => {
+  it('RFC 8003 §7 · only types in the table (RENDEZVOUS = 1, RFC 8004 §4.1) can be offered; anything else is refused at configuration', () => {
+    expect([...REG_TYPES.keys()]).toEqual([RVS]);
+    expect(REG_TYPES.get(RVS)!.name).toBe('RENDEZVOUS');
+    expect(() => resolveConfig({ registrarTypes: [2] })).toThrow(/config\.registrarTypes\[0\]/);
+    expect(() => resolveConfig({ registrarTypes: [RVS] })).not.toThrow();
+    // A requester may still ask for any type: an unknown one is refused with Failure Type 1
+    // by the registrar (see "RFC 8003 §4.5 · a type the registrar does not offer").
   });
 });
 
@@ -250,5 +262,146 @@ describe('RFC 8003 §3.2 registration by UPDATE (Figure 2), refresh, cancellatio
     p.inject('b', encodePacket({ kind: 'UPDATE', senderHit: pkt.senderHit, receiverHit: pkt.receiverHit, params: altered }, { src: LOC_A, dst: LOC_B }));
     expect(dropsOf(p, 'b')).toEqual(['bad-mac']);
     expect(ev(p, 'b', 'registered')).toEqual([]);
+  });
+});
+
+describe('RFC 8003 §3.1 / §4.2 REG_INFO in UPDATE when the offer changes (setRegistrarTypes)', () => {
+  function establishedWith(b: Partial<HipConfig>): { p: Pair; id: number } {
+    const p = registrarPair(b);
+    const id = p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED' && p.state('b') === 'ESTABLISHED');
+    p.run(p.now + 100);
+    return { p, id };
+  }
+
+  it('RFC 8003 §3.1 · "If services can be provided later, it SHOULD send UPDATE packets ... in a new REG_INFO": the peer may then register by UPDATE', () => {
+    const { p, id } = establishedWith({ registrarTypes: [] });
+    // Not a registrar yet: no REG_INFO, so registering is not allowed (§4.3).
+    expect(param(sent(p, 'b', 'R1')[0]!, 'REG_INFO')).toBeUndefined();
+    expect(() => p.a.register(id, [RVS], p.now)).toThrow(HipStateError);
+    const before = sent(p, 'b', 'UPDATE').length;
+    p.b.setRegistrarTypes([RVS], p.now);
+    p.drain('b');
+    p.run(p.now + 1000);
+    const announce = sent(p, 'b', 'UPDATE').slice(before);
+    // One UPDATE, with REG_INFO and a SEQ of its own (retransmitted until ACKed, RFC 7401 §6.12).
+    expect(announce).toHaveLength(1);
+    expect(param(announce[0]!, 'REG_INFO')!.regTypes).toEqual([RVS]);
+    expect(param(announce[0]!, 'SEQ')).toBeDefined();
+    expect(sent(p, 'a', 'UPDATE').some((u) => param(u, 'ACK')?.peerUpdateIds.includes(param(announce[0]!, 'SEQ')!.updateId))).toBe(true);
+    // The requester recorded the new offer (§4.3: "latest received UPDATE packet has contained a
+    // REG_INFO parameter with the requested registration types") and may now register.
+    expect(p.a.registrations(id).offered?.regTypes).toEqual([RVS]);
+    p.a.register(id, [RVS], p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    expect(ev(p, 'a', 'registered')).toMatchObject([{ as: 'requester', regTypes: [RVS] }]);
+    expect(ev(p, 'b', 'registered')).toMatchObject([{ as: 'registrar', regTypes: [RVS] }]);
+    // Nothing is retransmitted once ACKed: B sends no more UPDATE with REG_INFO.
+    p.run(p.now + 60_000);
+    expect(sent(p, 'b', 'UPDATE').filter((u) => param(u, 'REG_INFO'))).toHaveLength(1);
+  });
+
+  it('RFC 8003 §3.1 · an association still in its base exchange (R2-SENT) gets the new REG_INFO in an UPDATE once ESTABLISHED', () => {
+    const p = registrarPair({ registrarTypes: [] });
+    p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    expect(p.state('b')).toBe('R2_SENT');
+    p.b.setRegistrarTypes([RVS], p.now);
+    p.drain('b');
+    // R2-SENT cannot send an UPDATE (RFC 7401 §4.4.2): nothing yet.
+    expect(sent(p, 'b', 'UPDATE')).toEqual([]);
+    // The exchange-complete timeout moves B to ESTABLISHED (RFC 7401 §4.4.3); then it announces.
+    p.runUntil(() => p.state('b') === 'ESTABLISHED', p.now + 60_000);
+    p.run(p.now + 1000);
+    const infos = sent(p, 'b', 'UPDATE').map((u) => param(u, 'REG_INFO')).filter((r) => r);
+    expect(infos).toHaveLength(1);
+    expect(infos[0]!.regTypes).toEqual([RVS]);
+    expect(p.a.registrations(p.a.associations()[0]!.id).offered?.regTypes).toEqual([RVS]);
+  });
+
+  it('RFC 8003 §3.1 · R1s after the change carry the new REG_INFO (a new base exchange sees it)', () => {
+    // One R1 generation for the whole test: the R1 signed before the change must not be reused.
+    const { p, id } = establishedWith({ registrarTypes: [], r1RotateMs: 3_600_000 });
+    p.b.setRegistrarTypes([RVS], p.now);
+    p.drain('b');
+    p.run(p.now + 1000);
+    p.a.close(id, p.now);
+    p.drain('a');
+    p.run(p.now + 120_000);
+    expect(p.a.associations()).toEqual([]);
+    const r1sBefore = sent(p, 'b', 'R1').length;
+    connectRegistering(p);
+    p.runUntil(() => p.state('a') === 'ESTABLISHED', p.now + 60_000);
+    const r1 = sent(p, 'b', 'R1').slice(r1sBefore)[0]!;
+    expect(param(r1, 'R1_COUNTER')!.generation).toBe(param(sent(p, 'b', 'R1')[0]!, 'R1_COUNTER')!.generation);
+    expect(param(r1, 'REG_INFO')!.regTypes).toEqual([RVS]);
+    expect(ev(p, 'a', 'registered').at(-1)).toMatchObject({ as: 'requester', regTypes: [RVS] });
+  });
+
+  it('RFC 8003 §3.1 · "unable to provide services due to transient conditions, it SHOULD include an empty REG_INFO": the requester stops refreshing and the registration expires', () => {
+    const { p, id } = establishedWith({ registrationMinLifetimeS: 10, registrationMaxLifetimeS: 40 });
+    p.a.register(id, [RVS], p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    const lifetimeS = ev(p, 'a', 'registered')[0]!.lifetimeS;
+    const requestsBefore = sent(p, 'a', 'UPDATE').filter((u) => param(u, 'REG_REQUEST')).length;
+    p.b.setRegistrarTypes([], p.now);
+    p.drain('b');
+    p.run(p.now + 1000);
+    const empty = sent(p, 'b', 'UPDATE').map((u) => param(u, 'REG_INFO')).filter((r) => r);
+    expect(empty).toHaveLength(1);
+    expect(empty[0]!.regTypes).toEqual([]);
+    expect(p.a.registrations(id).offered?.regTypes).toEqual([]);
+    // §4.3: the requester MUST NOT request a type the latest REG_INFO did not list: no refresh.
+    p.run(p.now + 2 * lifetimeS * 1000);
+    expect(sent(p, 'a', 'UPDATE').filter((u) => param(u, 'REG_REQUEST')).length).toBe(requestsBefore);
+    expect(ev(p, 'a', 'registration-ended')).toMatchObject([{ as: 'requester', by: 'expired', regTypes: [RVS] }]);
+    expect(ev(p, 'b', 'registration-ended')).toMatchObject([{ as: 'registrar', by: 'expired', regTypes: [RVS] }]);
+    expect(() => p.a.register(id, [RVS], p.now)).toThrow(HipStateError);
+  });
+
+  it('RFC 8003 §7 · setRegistrarTypes takes only rows of the registration type table (caller misuse throws, nothing is sent)', () => {
+    const { p } = establishedWith({});
+    const before = sent(p, 'b', 'UPDATE').length;
+    expect(() => p.b.setRegistrarTypes([2], p.now)).toThrow(RangeError);
+    expect(() => p.b.setRegistrarTypes([256], p.now)).toThrow(RangeError);
+    p.drain('b');
+    p.run(p.now + 1000);
+    expect(sent(p, 'b', 'UPDATE').length).toBe(before);
+  });
+});
+
+describe('RFC 8003 §6 registrations end with their association', () => {
+  it('RFC 8003 §6 · closing the association ends its registrations on both sides with registration-ended "closed"', () => {
+    const p = registrarPair();
+    const id = connectRegistering(p);
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    p.run(p.now + 100);
+    expect(ev(p, 'a', 'registered')).toHaveLength(1);
+    p.a.close(id, p.now);
+    p.drain('a');
+    p.run(p.now + 2000);
+    // CLOSING at A, CLOSED at B: the registrations end there, not when the state is discarded.
+    expect(p.state('a')).toBeUndefined();
+    expect(p.state('b')).toBe('CLOSED');
+    expect(ev(p, 'a', 'registration-ended')).toMatchObject([{ assoc: id, as: 'requester', by: 'closed', regTypes: [RVS] }]);
+    expect(ev(p, 'b', 'registration-ended')).toMatchObject([{ as: 'registrar', by: 'closed', regTypes: [RVS] }]);
+    // Each ends once: no later expiry is reported for a registration that already ended.
+    p.run(p.now + 3_600_000);
+    expect(ev(p, 'a', 'registration-ended')).toHaveLength(1);
+    expect(ev(p, 'b', 'registration-ended')).toHaveLength(1);
+  });
+
+  it('RFC 8003 §6 · an association with no registration emits no registration-ended when it closes', () => {
+    const p = new Pair();
+    const id = p.connect('a');
+    p.runUntil(() => p.state('a') === 'ESTABLISHED');
+    p.a.close(id, p.now);
+    p.drain('a');
+    p.run(p.now + 120_000);
+    expect(p.a.associations()).toEqual([]);
+    expect(ev(p, 'a', 'registration-ended')).toEqual([]);
+    expect(ev(p, 'b', 'registration-ended')).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // knowing only R's HIT and the RVS address (§3.3, Figure 2), R moves and keeps the RVS up to date
 // with an ordinary mobility UPDATE (RFC 8046 §3.2.3 last paragraph). Real crypto, real ESP.
 import { describe, expect, it } from 'vitest';
-import { hipMsgs, host, mesh, mhSim, ping } from './mobility-helpers.js';
+import { hipMsgs, host, mesh, mhSim, ping, setPath, table } from './mobility-helpers.js';
 import { connectVia, registerRendezvous, rvsHost, type Sim, type SimHost } from '../../src/testing/index.js';
 import { REG_TYPE_RENDEZVOUS } from '../../src/engine/reg-types.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';
@@ -19,11 +19,11 @@ const S1 = '2001:db8:30::1';
 type World = { sim: Sim; i: SimHost; r: SimHost; rvs: SimHost };
 
 /** I, R and the RVS, each reaching the others; R registered for RENDEZVOUS unless told. */
-function world(s: number, opts: { register?: boolean; rvsConfig?: Parameters<typeof rvsHost>[2]['config'] } = {}): World {
+function world(s: number, opts: { register?: boolean; rvsConfig?: Parameters<typeof rvsHost>[2]['config']; rvsPolicy?: Parameters<typeof rvsHost>[2]['policy'] } = {}): World {
   const sim = mhSim(s);
   const i = host(sim, 'I', { locators: [I1] });
   const r = host(sim, 'R', { locators: [R1] });
-  const rvs = rvsHost(sim, 'RVS', { locators: [S1], clients: [r], ...(opts.rvsConfig ? { config: opts.rvsConfig } : {}) });
+  const rvs = rvsHost(sim, 'RVS', { locators: [S1], clients: [r], ...(opts.rvsConfig ? { config: opts.rvsConfig } : {}), ...(opts.rvsPolicy ? { policy: opts.rvsPolicy } : {}) });
   mesh(sim, [I1], [R1, R2, S1]);
   mesh(sim, [R1, R2], [S1]);
   if (opts.register !== false) {
@@ -51,8 +51,10 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     const { sim, i, r, rvs } = world(8402);
     const t0 = sim.trace.length;
     const relayed: Uint8Array[] = [];
+    const r1s: Uint8Array[] = [];
     sim.intercept((bytes, ctx) => {
       if (ctx.from === 'RVS' && ctx.kind === 'I1') relayed.push(bytes);
+      if (ctx.from === 'R' && ctx.kind === 'R1') r1s.push(bytes);
       return 'pass';
     });
     connectVia(sim, i, r, S1);
@@ -76,6 +78,11 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     expect(pkt.ok).toBe(true);
     if (!pkt.ok) return;
     expect(params(pkt.packet, 'FROM').map((f) => formatLocator(f.address))).toEqual([I1]);
+    // §4.3.3: the R1's VIA_RVS contains "the IP addresses of the traversed RVSs": S1 only.
+    const r1 = decodePacket(r1s[0]!, { src: parseLocator(R1), dst: parseLocator(I1) });
+    expect(r1.ok).toBe(true);
+    if (!r1.ok) return;
+    expect(params(r1.packet, 'VIA_RVS').map((v) => v.addresses.map((x) => formatLocator(x)))).toEqual([[S1]]);
     // One relayed I1 per I1 (no amplification) and no association at the RVS for I.
     expect(msgs.filter((m) => m.from === 'RVS').length).toBe(1);
     expect(rvs.association(i)).toBeUndefined();
@@ -134,6 +141,34 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     expect(rvs.engine.stats().drops['rate-limited']).toBe(3);
   });
 
+  it('RFC 8004 §5 · the rate limit is a policy hook: rvsRelayBudget chooses a client\'s budget, never above the configured one', () => {
+    // §5: "the RVS SHOULD rate-limit ... the amount of I1 packets it relays". The hook is asked
+    // per client: here R gets a burst of 1; a hook asking for more than configured (burst 1000
+    // with config burst 2) is held to the configured budget.
+    for (const [hookBurst, expected] of [[1, 1], [1000, 2]] as const) {
+      const seen: string[] = [];
+      const { sim, r, rvs } = world(8407, {
+        rvsConfig: { rvsRelayPerSecond: 1, rvsRelayBurst: 2 },
+        rvsPolicy: {
+          rvsRelayBudget: ({ client, configured }) => {
+            seen.push(formatLocator(client));
+            return { perSecond: configured.perSecond, burst: hookBurst };
+          },
+        },
+      });
+      const others = [0, 1, 2, 3].map((n) => host(sim, `X${n}`, { locators: [`2001:db8:41::${n + 1}`] }));
+      for (const x of others) mesh(sim, [formatLocator(x.locators[0]!)], [S1, R1]);
+      const t0 = sim.trace.length;
+      for (const x of others) connectVia(sim, x, r, S1);
+      sim.run(sim.now + 50);
+      expect(hipMsgs(sim, t0).filter((m) => m.from === 'RVS' && m.kind === 'I1').length).toBe(expected);
+      expect(rvs.engine.stats().drops['rate-limited']).toBe(4 - expected);
+      // The hook saw the client it was deciding for (the budget is created once per client).
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set([formatLocator(r.hit)]));
+    }
+  });
+
   it('RFC 8004 §3.2 / RFC 8046 §3.2.3 · a client that moves updates its RVS like any peer, and is reached at its new address', () => {
     const { sim, i, r, rvs } = world(8407);
     r.moveLocator(R1, R2);
@@ -146,5 +181,27 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     expect(msgs[1]).toMatchObject({ from: 'RVS', kind: 'I1', dst: R2 });
     expect(msgs[2]).toMatchObject({ from: 'R', kind: 'R1', src: R2, dst: I1 });
     expect(msgs[3]).toMatchObject({ from: 'I', kind: 'I2', dst: R2 });
+  });
+
+  it('RFC 8004 §3.2 / RFC 8047 §4.2.3 · a multihomed client: the RVS learns both addresses, and after pathFailed on one it relays to the other', () => {
+    const { sim, i, r, rvs } = world(8408);
+    // R adds a second address: the RVS association gets it in a LOCATOR_SET UPDATE and checks
+    // it (RFC 8047 §4.2.3 Figure 1), exactly as any peer does.
+    r.setLocators([R1, R2]);
+    sim.run(sim.now + 2000);
+    expect(table(rvs, r)).toEqual({ [R1]: 'ACTIVE t1 P', [R2]: 'ACTIVE t0' });
+    // The RVS's path to R1 breaks; the RVS's caller signals it (RFC 8047 §4.2.3): the client's
+    // association moves to R2 with no new base exchange, and relayed I1s follow it.
+    setPath(sim, S1, R1, false);
+    rvs.pathFailed(r, R1);
+    sim.run(sim.now + 100);
+    expect(rvs.association(r)!.peerLocator).toEqual(parseLocator(R2));
+    const t0 = sim.trace.length;
+    connectVia(sim, i, r, S1);
+    sim.runUntil(() => i.established(r), { maxTimeMs: 20_000 });
+    const msgs = hipMsgs(sim, t0);
+    expect(msgs[1]).toMatchObject({ from: 'RVS', kind: 'I1', dst: R2 });
+    expect(rvs.eventsOf('registration-ended')).toEqual([]);
+    expect(rvs.engine.associations().length).toBe(1);
   });
 });
