@@ -10,7 +10,7 @@ import type { EnginePolicy } from '../../src/engine/policy.js';
 import { on, type SimHost } from '../../src/testing/index.js';
 import type { ParamInit, ParamOf } from '../../src/wire/types.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, A3, B1, L, drops, hipMsgs, host, mesh, mhSim, ping, resignUpdate, states } from './mobility-helpers.js';
+import { A1, A2, A3, B1, B2, L, drops, hipMsgs, host, mesh, mhSim, ping, resignUpdate, states } from './mobility-helpers.js';
 
 const hasLocatorSet = { kind: 'UPDATE' as const, from: 'A', where: (_x: Uint8Array, c: { packet?: { params: readonly { kind: string }[] } }) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true };
 
@@ -346,6 +346,73 @@ describe('RFC 8046 §4.1 · Traffic Type and the scope of the P bit', () => {
     a.setLocators([{ address: A1, preferred: false }, { address: A3, trafficType: 1, preferred: true }]);
     sim.run(1000);
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
+  });
+});
+
+describe('RFC 8046 §4.1 · our own Traffic Types choose our source addresses', () => {
+  /** Source addresses of what `name` sent from trace record `from` on: ESP and HIP apart. */
+  const sent = (sim: ReturnType<typeof mhSim>, name: string, from: number) => {
+    const recs = sim.trace.records.slice(from).filter((r) => r.host === name && r.dir === 'send');
+    const src = (r: (typeof recs)[number]): string => formatLocator((r.fields!['src'] as { loc: Uint8Array }).loc);
+    return { esp: new Set(recs.filter((r) => r.kind === 'ESP').map(src)), hip: new Set(recs.filter((r) => r.kind !== 'ESP').map(src)) };
+  };
+
+  // RFC 8046 §4.1: "1: Signaling packets only. 2: Data packets only." What a host announces
+  // binds its own sending too: a signalling-only locator is never the source of ESP, a data-only
+  // one never the source of a HIP control packet. The signalling-only address is listed first,
+  // so a choice blind to Traffic Type would send ESP from it, and then (as the first of the
+  // family) HIP from it after the data-only one.
+  it('RFC 8046 §4.1: after A moves to a signalling-only A3 and a data-only A2, A sends HIP only from A3 and ESP only from A2 (updates, checks, rekey, data)', () => {
+    const { sim, a, b } = pair(1114);
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    a.setLocators([{ address: A3, trafficType: 1 }, { address: A2, trafficType: 2 }]);
+    sim.run(2000);
+    const paths = ping(sim, a, b);
+    a.rekey(b);
+    sim.run(1000);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', t0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect(out.esp.size).toBeGreaterThan(0);
+    expect([...out.hip]).toEqual([A3]);
+    expect([...out.esp]).toEqual([A2]);
+    // The data still flows both ways, B sending ESP to the data-only address.
+    expect(paths.ab).toEqual({ [`${A2}>${B1}`]: 3 });
+    expect(paths.ba).toEqual({ [`${B1}>${A2}`]: 3 });
+    expect(a.established(b) && b.established(a)).toBe(true);
+  });
+
+  it('RFC 8046 §4.1: in the base exchange, A (listing a signalling-only A3 first and a data-only A2) sends I1 and I2 from A3 and its ESP from A2', () => {
+    const sim = mhSim(1115);
+    const a = host(sim, 'A', { locators: [A3, A2] });
+    const b = host(sim, 'B', { locators: [B1] });
+    mesh(sim, [A1, A2, A3], [B1]);
+    a.setLocators([{ address: A3, trafficType: 1 }, { address: A2, trafficType: 2 }], { announce: false });
+    establish(sim, a, b);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', 0);
+    expect([...out.hip]).toEqual([A3]);
+    expect([...out.esp]).toEqual([A2]);
+    expect(a.established(b) && b.established(a)).toBe(true);
+  });
+
+  it('RFC 8046 §4.1: as Responder contacted at its data-only B2, B answers R1 and R2 from its signalling-only B1 and sends ESP from B2', () => {
+    const sim = mhSim(1116);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B2, B1] });
+    mesh(sim, [A1], [B1, B2]);
+    b.setLocators([{ address: B2, trafficType: 2 }, { address: B1, trafficType: 1 }], { announce: false });
+    // A learned B2 out of band.
+    sim.at(0, () => a.connect({ hit: b.hit, locators: [B2] }));
+    sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
+    a.send(b, Uint8Array.of(0));
+    sim.runUntil(() => b.established(a), { maxTimeMs: 10_000 });
+    ping(sim, a, b);
+    const out = sent(sim, 'B', 0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect([...out.hip]).toEqual([B1]);
+    expect([...out.esp]).toEqual([B2]);
   });
 });
 
