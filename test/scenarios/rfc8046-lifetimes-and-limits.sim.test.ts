@@ -397,6 +397,28 @@ describe('RFC 8046 §4.1 · our own Traffic Types choose our source addresses', 
     expect(a.established(b) && b.established(a)).toBe(true);
   });
 
+  it('RFC 8046 §4.1, RFC 8047 §4.2.4: an extra SA pair on a data-only A2 has its outbound SA on A2 and its UPDATEs from elsewhere; one on a signalling-only A3 is refused', () => {
+    const { sim, a, b } = pair(1117);
+    establish(sim, a, b);
+    a.setLocators([A1, { address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    const t0 = sim.trace.length;
+    expect(() => a.addSaPair(b, { local: A3 })).toThrow(/signalling only/);
+    a.addSaPair(b, { local: A2 });
+    sim.run(2000);
+    expect(a.association(b)!.sas.length).toBe(2);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', t0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect([...out.hip]).not.toContain(A2);
+    // The new pair's outbound SA leaves from A2 (which of the pairs the data plane uses is its
+    // own policy).
+    const outbound = a.sas.filter((x) => x.direction === 'out').map((x) => formatLocator(x.src));
+    expect(outbound).toContain(A2);
+    expect(outbound).not.toContain(A3);
+    expect([...out.esp]).not.toContain(A3);
+  });
+
   it('RFC 8046 §4.1: as Responder contacted at its data-only B2, B answers R1 and R2 from its signalling-only B1 and sends ESP from B2', () => {
     const sim = mhSim(1116);
     const a = host(sim, 'A', { locators: [A1] });
