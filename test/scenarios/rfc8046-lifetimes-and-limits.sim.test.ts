@@ -6,7 +6,7 @@
 // (mobility-helpers `resignUpdate`): a peer holding its keys can send any of this.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
-import type { EnginePolicy } from '../../src/engine/policy.js';
+import { DEFAULT_POLICY, type EnginePolicy } from '../../src/engine/policy.js';
 import { on, type SimHost } from '../../src/testing/index.js';
 import type { ParamInit, ParamOf } from '../../src/wire/types.js';
 import { establish } from './sim-helpers.js';
@@ -338,6 +338,30 @@ describe('RFC 8046 §4.1 · Traffic Type and the scope of the P bit', () => {
     expect(new Set(control.map((m) => m.dst))).toEqual(new Set([A3]));
     const esp = sim.trace.records.slice(t1).filter((r) => r.host === 'B' && r.dir === 'send' && r.kind === 'ESP').map((r) => formatLocator((r.fields!['dst'] as { loc: Uint8Array }).loc));
     expect(new Set(esp)).toEqual(new Set([A2]));
+  });
+
+  it('RFC 8046 §4.1: with no P bit at all, B sends HIP control only to the signalling-only A3 and ESP only to the data-only A2', () => {
+    // "If no locators are indicated as preferred for a given Traffic Type, the implementation may
+    // use an arbitrary destination locator from the set of active locators": the set of that
+    // Traffic Type. A2 comes first in B's table, so a choice blind to Traffic Type takes it.
+    const noP: Partial<EnginePolicy> = { announce: (ctx) => DEFAULT_POLICY.announce(ctx).map((x) => ({ ...x, preferred: false })) };
+    const { sim, a, b } = pair(1118, { policyA: noP });
+    establish(sim, a, b);
+    a.setLocators([A1, { address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    // A1 goes away: B's control path must move, and the first ACTIVE address of its table is A2.
+    a.setLocators([{ address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    expect(b.locatorTable(a).filter((e) => e.preferred)).toEqual([]);
+    // After the checks (which go to each address, RFC 8046 §5.4), control traffic from B.
+    const t1 = sim.trace.length;
+    b.rekey(a);
+    sim.run(1000);
+    const flow = ping(sim, a, b);
+    const control = hipMsgs(sim, t1).filter((m) => m.from === 'B');
+    expect(control.length).toBeGreaterThan(0);
+    expect(new Set(control.map((m) => m.dst))).toEqual(new Set([A3]));
+    expect(flow.ba).toEqual({ [`${B1}>${A2}`]: 3 });
   });
 
   it('RFC 8046 §4.1: a signalling-only locator never carries ESP, even when it is the only preferred one', () => {
