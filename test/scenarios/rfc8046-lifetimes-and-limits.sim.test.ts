@@ -401,7 +401,10 @@ describe('RFC 8046 §4.1 · our own Traffic Types choose our source addresses', 
     expect(out.esp.size).toBeGreaterThan(0);
     expect([...out.hip]).toEqual([A3]);
     expect([...out.esp]).toEqual([A2]);
-    // The data still flows both ways, B sending ESP to the data-only address.
+    // B verified both (RFC 8046 §5.4: the peer "received and replied to the nonce at the new
+    // address"; the reply to the check of A2 leaves from A3), and data flows both ways, B
+    // sending ESP to the data-only address.
+    expect(states(b, a)).toMatchObject({ [A2]: 'ACTIVE', [A3]: 'ACTIVE' });
     expect(paths.ab).toEqual({ [`${A2}>${B1}`]: 3 });
     expect(paths.ba).toEqual({ [`${B1}>${A2}`]: 3 });
     expect(a.established(b) && b.established(a)).toBe(true);
