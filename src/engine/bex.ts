@@ -44,10 +44,20 @@ export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | und
  * §4.1), and another address of ours of that family may carry signalling.
  */
 export function replySource(core: EngineCore, dst: Locator, peer: Locator): Locator {
-  const v4 = isV4(dst);
   const fit = sourceLocators(core, 'signalling', peer);
-  if (fit.some((l) => equalBytes(l, dst))) return dst;
+  // An address we do not list is not ours to filter: the reply leaves from where it arrived.
+  const listed = core.localLocators.some((l) => equalBytes(l, dst));
+  if (!core.isPrivate(dst) && (!listed || fit.some((l) => equalBytes(l, dst)))) return dst;
+  const v4 = isV4(dst);
   return fit.find((l) => isV4(l) === v4) ?? dst;
+}
+
+/**
+ * The local address of a base-exchange SA: `local` (where the exchange runs), unless it is one
+ * of ours announced for signalling only, whose ESP goes from a data locator (RFC 8046 §4.1).
+ */
+function espSource(core: EngineCore, peer: Locator, local: Locator): Locator {
+  return core.localLocators.some((l) => equalBytes(l, local)) ? localFor(core, peer, local, 'data') : local;
 }
 
 function isV4(l: Locator): boolean {
@@ -319,7 +329,7 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // (the Responder may send ESP as soon as it has sent R2). A newer R1 replaces the previous one.
   if (st.name === 'I2_SENT') deleteSa(core, assoc, 'in', st.localSpi);
   // The SA's own address carries data (RFC 8046 §4.1), the control pair signalling.
-  const inbound: SaPair = { localSpi, peerSpi: 0, suite: espSuite, keymatIndex: keys.espIndex, localLocator: localFor(core, assoc.peerLocator, assoc.localLocator, 'data'), peerLocator: assoc.peerLocator };
+  const inbound: SaPair = { localSpi, peerSpi: 0, suite: espSuite, keymatIndex: keys.espIndex, localLocator: espSource(core, assoc.peerLocator, assoc.localLocator), peerLocator: assoc.peerLocator };
   addSa(core, assoc, saSpec(assoc, inbound, 'in', keys.esp.in));
   send(core, i2, assoc.localLocator, assoc.peerLocator, assoc);
   assoc.timers.set('I2_RETRANSMIT', core.now + core.config.i2RetransmitMs);
@@ -485,7 +495,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const localSpi = core.newSpi();
   // ESP leaves from a locator that may carry data (RFC 8046 §4.1), which may not be the one the
   // I2 came to.
-  const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator: localFor(core, peerLocator, localLocator, 'data'), peerLocator };
+  const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator: espSource(core, peerLocator, localLocator), peerLocator };
   // RFC 8003 §3.3: the I2 is authenticated now; its REG_REQUESTs are answered in the R2 (a new
   // incarnation starts with no registrations: the old association's end with it).
   const registration = answerRequests(core, pkt.senderHit, pkt, undefined);
@@ -582,7 +592,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     suite: st.espSuite,
     keymatIndex: st.espIndex,
     // The same data locator as the inbound SA of onR1 (RFC 8046 §4.1).
-    localLocator: localFor(core, assoc.peerLocator, assoc.localLocator, 'data'),
+    localLocator: espSource(core, assoc.peerLocator, assoc.localLocator),
     peerLocator: assoc.peerLocator,
   };
   transition(assoc, 'recv-R2', establishedState(st.keys, [sa], st.nextKeymatIndex));
