@@ -20,7 +20,7 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
-import { bexLocatorSet, initPeerLocators, pathTo, sourceLocators, usableAddress } from './mobility.js';
+import { bexLocatorSet, initPeerLocators, localFor, pathTo, sourceLocators, usableAddress } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
 import type { HipKeys, PendingUpdate, SaPair } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
@@ -28,21 +28,36 @@ import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 
-/** Local locator for talking to `peer`: the first of ours in the same address family. */
+/**
+ * Local locator for HIP control packets to `peer`: the first of ours in the same address family
+ * that may carry signalling (RFC 8046 §4.1) and that the privacy filter does not keep from peers
+ * (RFC 8046 §6.4).
+ */
 export function pickLocalLocator(core: EngineCore, peer: Locator): Locator | undefined {
   const v4 = isV4(peer);
-  // Never from an address the privacy filter keeps from peers (RFC 8046 §6.4).
-  return sourceLocators(core).find((l) => isV4(l) === v4);
+  return sourceLocators(core, 'signalling', peer).find((l) => isV4(l) === v4);
 }
 
 /**
- * Where a reply to a packet that arrived at our `dst` leaves from: `dst`, unless the privacy
- * filter keeps it from peers (RFC 8046 §6.4) and another address of ours of that family exists.
+ * Where a reply to a packet from `peer` that arrived at our `dst` leaves from: `dst`, unless the
+ * privacy filter keeps it from peers (RFC 8046 §6.4) or it is announced for data only (RFC 8046
+ * §4.1), and another address of ours of that family may carry signalling.
  */
-export function replySource(core: EngineCore, dst: Locator): Locator {
-  if (!core.isPrivate(dst)) return dst;
+export function replySource(core: EngineCore, dst: Locator, peer: Locator): Locator {
+  const fit = sourceLocators(core, 'signalling', peer);
+  // An address we do not list is not ours to filter: the reply leaves from where it arrived.
+  const listed = core.localLocators.some((l) => equalBytes(l, dst));
+  if (!core.isPrivate(dst) && (!listed || fit.some((l) => equalBytes(l, dst)))) return dst;
   const v4 = isV4(dst);
-  return sourceLocators(core).find((l) => isV4(l) === v4) ?? dst;
+  return fit.find((l) => isV4(l) === v4) ?? dst;
+}
+
+/**
+ * The local address of a base-exchange SA: `local` (where the exchange runs), unless it is one
+ * of ours announced for signalling only, whose ESP goes from a data locator (RFC 8046 §4.1).
+ */
+function espSource(core: EngineCore, peer: Locator, local: Locator): Locator {
+  return core.localLocators.some((l) => equalBytes(l, local)) ? localFor(core, peer, local, 'data') : local;
 }
 
 function isV4(l: Locator): boolean {
@@ -118,7 +133,7 @@ export function onI1(core: EngineCore, pkt: HipPacket, from: Locator, dst: Locat
   if (relayed !== 'not-relayed') params.push({ kind: 'VIA_RVS', addresses: [relayed.rvs] });
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to
   // (another of ours when the privacy filter keeps that one from peers, RFC 8046 §6.4).
-  const ourSrc = replySource(core, dst);
+  const ourSrc = replySource(core, dst, src);
   const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, ourSrc, src);
   send(core, r1, ourSrc, src);
 }
@@ -313,7 +328,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // RFC 7402 §6.4: the inbound SA is prepared now, before the I2 that announces its SPI leaves
   // (the Responder may send ESP as soon as it has sent R2). A newer R1 replaces the previous one.
   if (st.name === 'I2_SENT') deleteSa(core, assoc, 'in', st.localSpi);
-  const inbound: SaPair = { localSpi, peerSpi: 0, suite: espSuite, keymatIndex: keys.espIndex, localLocator: assoc.localLocator, peerLocator: assoc.peerLocator };
+  // The SA's own address carries data (RFC 8046 §4.1), the control pair signalling.
+  const inbound: SaPair = { localSpi, peerSpi: 0, suite: espSuite, keymatIndex: keys.espIndex, localLocator: espSource(core, assoc.peerLocator, assoc.localLocator), peerLocator: assoc.peerLocator };
   addSa(core, assoc, saSpec(assoc, inbound, 'in', keys.esp.in));
   send(core, i2, assoc.localLocator, assoc.peerLocator, assoc);
   assoc.timers.set('I2_RETRANSMIT', core.now + core.config.i2RetransmitMs);
@@ -472,12 +488,14 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
   // Keep owned locators (inputs may be reused by the caller): ours from the local list, the
   // peer's as a copy.
-  const arrivedAt = replySource(core, dst);
+  const arrivedAt = replySource(core, dst, src);
   const localLocator = core.localLocators.find((l) => equalBytes(l, arrivedAt)) ?? copyBytes(arrivedAt);
   const peerLocator = copyBytes(src);
   const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
   const localSpi = core.newSpi();
-  const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator, peerLocator };
+  // ESP leaves from a locator that may carry data (RFC 8046 §4.1), which may not be the one the
+  // I2 came to.
+  const sa: SaPair = { localSpi, peerSpi: espInfo.newSpi, suite: espSuite, keymatIndex: keys.espIndex, localLocator: espSource(core, peerLocator, localLocator), peerLocator };
   // RFC 8003 §3.3: the I2 is authenticated now; its REG_REQUESTs are answered in the R2 (a new
   // incarnation starts with no registrations: the old association's end with it).
   const registration = answerRequests(core, pkt.senderHit, pkt, undefined);
@@ -573,7 +591,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     peerSpi: espInfo.newSpi,
     suite: st.espSuite,
     keymatIndex: st.espIndex,
-    localLocator: assoc.localLocator,
+    // The same data locator as the inbound SA of onR1 (RFC 8046 §4.1).
+    localLocator: espSource(core, assoc.peerLocator, assoc.localLocator),
     peerLocator: assoc.peerLocator,
   };
   transition(assoc, 'recv-R2', establishedState(st.keys, [sa], st.nextKeymatIndex));

@@ -28,7 +28,7 @@ import type { DropInfo, EngineCore } from './context.js';
 import { HipStateError, type DropReason } from './errors.js';
 import { OutputQueue, type Input, type Output, type Role } from './io.js';
 import { onNotify, sendNotify } from './notify.js';
-import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence, publicEntry } from './mobility.js';
+import { addSaPair, expireLocators, onLocalLocatorsChanged, onPathFailed, onSilence, publicEntry, sourceLocators } from './mobility.js';
 import { refreshLocators } from './locator-lifetime.js';
 import { onLocalPathFailed } from './local-path.js';
 import { DEFAULT_POLICY, type Announced, type EnginePolicy } from './policy.js';
@@ -709,6 +709,12 @@ export class EngineImpl implements EngineCore {
     const local = this.locators.find((l) => equalBytes(l, wanted));
     if (!local) throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is not one of our locators');
     const peer = paths.peer !== undefined ? asLocator(paths.peer, 'paths.peer') : undefined;
+    // The pair's ESP would leave from `local`: not from one we announce for signalling only
+    // (RFC 8046 §4.1 Traffic Type 1).
+    const target = peer ?? assoc.peerLocator;
+    if (sourceLocators(this).some((l) => equalBytes(l, local)) && !sourceLocators(this, 'data', target).some((l) => equalBytes(l, local))) {
+      throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is announced for signalling only (RFC 8046 §4.1 Traffic Type 1) and cannot carry ESP');
+    }
     if (assoc.state.update.rekey) throw new HipStateError('ERR_BUSY', 'an SA negotiation is already under way');
     this.advance(now);
     addSaPair(this, assoc, local, peer ? Uint8Array.from(peer) : assoc.peerLocator);

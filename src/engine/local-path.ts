@@ -9,7 +9,7 @@ import { equalBytes } from '../util/bytes.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import { noteAnnounced } from './locator-lifetime.js';
-import { onPathFailed, ourLocatorSet, sourceLocators } from './mobility.js';
+import { onPathFailed, ourLocatorSet, sourceLocators, type TrafficUse } from './mobility.js';
 import { updateSa } from './sa.js';
 import type { SaPair } from './states.js';
 import { established, sendSeqUpdate, setUpdate } from './update.js';
@@ -21,25 +21,29 @@ export function onLocalPathFailed(core: EngineCore, assoc: Association, local: L
   const failed = (assoc.failedLocals ??= new Set<string>());
   failed.add(locatorKey(local));
   const family = locatorFamily(remote);
-  const alt = sourceLocators(core).find((l) => locatorFamily(l) === family && !failed.has(locatorKey(l)));
+  // ESP moves to a locator that may carry data, control traffic to one that may carry
+  // signalling (RFC 8046 §4.1).
+  const other = (use: TrafficUse): Locator | undefined => sourceLocators(core, use, assoc.peerLocator).find((l) => locatorFamily(l) === family && !failed.has(locatorKey(l)));
+  const alt = other('data');
+  const altControl = other('signalling');
   // Nothing else of ours reaches that family: the fault may be on the peer's side of the path.
-  if (!alt) return onPathFailed(core, assoc, remote);
+  if (!alt && !altControl) return onPathFailed(core, assoc, remote);
   let moved = false;
   const sas = st.sas.map((sa): SaPair => {
-    if (!equalBytes(sa.localLocator, local)) return sa;
+    if (!alt || !equalBytes(sa.localLocator, local)) return sa;
     moved = true;
     const next: SaPair = { ...sa, localLocator: alt };
     updateSa(core, assoc, next);
     return next;
   });
   if (moved) setUpdate(assoc, 'recv-UPDATE', {}, sas);
-  if (equalBytes(assoc.localLocator, local)) assoc.localLocator = alt;
-  if (!moved && !equalBytes(assoc.localLocator, alt)) return;
+  if (altControl && equalBytes(assoc.localLocator, local)) assoc.localLocator = altControl;
+  if (!moved && !(altControl && equalBytes(assoc.localLocator, altControl))) return;
   // RFC 8047 §4.2.3: tell the peer which locator we now prefer to receive on (the failing one
   // loses its P bit, ourLocatorSet), from the working locator: UPDATE(ESP_INFO, LOCATOR_SET, SEQ).
   const now = established(assoc)!;
   const spi = now.sas[0]!.localSpi;
-  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: spi, newSpi: spi }, ourLocatorSet(core, assoc, now.sas)], 'locators', { src: alt, trigger: 'rekey' });
+  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: spi, newSpi: spi }, ourLocatorSet(core, assoc, now.sas)], 'locators', { src: altControl ?? assoc.localLocator, trigger: 'rekey' });
   noteAnnounced(core, assoc);
 }
 

@@ -398,7 +398,7 @@ export type PathChoice = { readonly entry: PeerLocatorEntry; readonly creditLimi
  */
 export function choosePeerLocator(core: EngineCore, assoc: Association, candidates: readonly PeerLocatorEntry[], use: 'signalling' | 'data' = 'data'): PathChoice | undefined {
   // Only addresses of a family we have a locator in can be reached (RFC 8047 §4.2.9).
-  const families = new Set(sourceLocators(core).map(locatorFamily));
+  const families = new Set(sourceLocators(core, use, assoc.peerLocator).map(locatorFamily));
   // RFC 8046 §4.1 Traffic Type: a signalling-only locator (1) never carries ESP, a data-only one
   // (2) never HIP control traffic; the P bit has scope over the locator's Traffic Type, and "the
   // more specific Traffic Type rule applies".
@@ -443,7 +443,7 @@ export function rebind(core: EngineCore, assoc: Association): void {
   const control = choosePeerLocator(core, assoc, [...assoc.peerLocators.values()], 'signalling');
   if (control) {
     assoc.peerLocator = control.entry.locator;
-    assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator);
+    assoc.localLocator = localFor(core, assoc.peerLocator, assoc.localLocator, 'signalling');
   }
   let changed = false;
   const sas = st.sas.map((sa, i) => {
@@ -451,7 +451,7 @@ export function rebind(core: EngineCore, assoc: Association): void {
     // the first pair follows the preferred locator (§5.4).
     const own = candidatesFor(assoc, sa);
     const current = assoc.peerLocators.get(locatorKey(sa.peerLocator));
-    const sources = sourceLocators(core);
+    const sources = sourceLocators(core, 'data', assoc.peerLocator);
     const reachable = sources.some((l) => locatorFamily(l) === locatorFamily(sa.peerLocator));
     const ownsLocal = sources.some((l) => equalBytes(l, sa.localLocator));
     if (i > 0 && current?.state === 'ACTIVE' && own.includes(current) && reachable && ownsLocal && !sa.creditLimited) return sa;
@@ -468,7 +468,7 @@ export function rebind(core: EngineCore, assoc: Association): void {
     choice ??= choosePeerLocator(core, assoc, [...assoc.peerLocators.values()]);
     if (!choice) return sa;
     const peerLocator = choice.entry.locator;
-    const localLocator = localFor(core, peerLocator, sa.localLocator);
+    const localLocator = localFor(core, peerLocator, sa.localLocator, 'data');
     const creditLimited = choice.creditLimited;
     if (equalBytes(peerLocator, sa.peerLocator) && equalBytes(localLocator, sa.localLocator) && (sa.creditLimited ?? false) === creditLimited) return sa;
     changed = true;
@@ -503,7 +503,8 @@ export function rebind(core: EngineCore, assoc: Association): void {
  */
 export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?: Locator): { src: Locator; dst: Locator } | undefined {
   const family = locatorFamily(dst);
-  const sources = sourceLocators(core);
+  // HIP control packets leave from a locator that may carry signalling (RFC 8046 §4.1).
+  const sources = sourceLocators(core, 'signalling', assoc.peerLocator);
   const ours = (l: Locator): boolean => sources.some((x) => equalBytes(x, l));
   if (src && locatorFamily(src) === family && ours(src)) return { src, dst };
   const local = sources.find((l) => locatorFamily(l) === family && equalBytes(l, assoc.localLocator)) ?? sources.find((l) => locatorFamily(l) === family);
@@ -513,23 +514,40 @@ export function pathTo(core: EngineCore, assoc: Association, dst: Locator, src?:
 }
 
 /**
- * A local locator of `peer`'s family: `current` if it fits and is still ours, else the first;
- * never one the privacy filter keeps from the peer while another exists.
+ * A local locator of `peer`'s family that may carry `use` traffic: `current` if it fits and is
+ * still ours, else the first; never one the privacy filter keeps from the peer while another
+ * exists. `current` when none of ours fits.
  */
-export function localFor(core: EngineCore, peer: Locator, current: Locator): Locator {
+export function localFor(core: EngineCore, peer: Locator, current: Locator, use: TrafficUse): Locator {
   const family = locatorFamily(peer);
-  const ours = sourceLocators(core).filter((l) => locatorFamily(l) === family);
+  const ours = sourceLocators(core, use, peer).filter((l) => locatorFamily(l) === family);
   return ours.find((l) => equalBytes(l, current)) ?? ours[0] ?? current;
 }
+
+/** What a packet carries, in RFC 8046 §4.1 Traffic Type terms: HIP control packets or ESP data. */
+export type TrafficUse = 'signalling' | 'data';
 
 /**
  * Our locators that may be the source of HIP or ESP traffic: an address in `neverAnnounce` is
  * not, since the peer would learn it from the packet's source as well as from a LOCATOR_SET
- * (RFC 8046 §6.4). O(local locators).
+ * (RFC 8046 §6.4). With `use`, only those whose Traffic Type allows it (RFC 8046 §4.1): a
+ * locator announced for signalling only (1) is never the source of ESP, one announced for data
+ * only (2) never the source of a HIP control packet. The Traffic Type is the one announced to
+ * `peer` (the announce hook may change it), else the one the caller set on the locator.
+ * O(local locators).
  */
-export function sourceLocators(core: EngineCore): readonly Locator[] {
+export function sourceLocators(core: EngineCore, use?: TrafficUse, peer?: Locator): readonly Locator[] {
   const all = core.localLocators;
-  return all.some((l) => core.isPrivate(l)) ? all.filter((l) => !core.isPrivate(l)) : all;
+  const open = all.some((l) => core.isPrivate(l)) ? all.filter((l) => !core.isPrivate(l)) : all;
+  if (use === undefined) return open;
+  const excluded = use === 'signalling' ? 2 : 1;
+  const announced = peer === undefined ? [] : core.announced(peer);
+  const info = core.localLocatorList();
+  const trafficType = (l: Locator): number => {
+    const said = announced.find((a) => equalBytes(a.locator, l));
+    return said ? (said.trafficType ?? 0) : (info.find((x) => equalBytes(x.address, l))?.trafficType ?? 0);
+  };
+  return open.filter((l) => trafficType(l) !== excluded);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,17 +601,19 @@ export function onLocalLocatorsChanged(
   // The caller's new view of our locators replaces what path-error inputs said (RFC 8047 §4.2.3).
   assoc.failedLocals = undefined;
   const fromLost = !core.localLocators.some((l) => equalBytes(l, assoc.localLocator));
-  const lostReplacement = (lost: Locator, peer: Locator): Locator => {
-    // A lost address whose interface has a new one moved (RFC 8046 §3.2.1): the SA follows it.
+  const lostReplacement = (lost: Locator, peer: Locator, use: TrafficUse): Locator => {
+    // A lost address whose interface has a new one moved (RFC 8046 §3.2.1): the SA follows it,
+    // if the new one may carry that traffic (RFC 8046 §4.1).
     const iface = opts.previous.find((l) => equalBytes(l.address, lost))?.interface;
-    const moved = iface === undefined ? undefined : opts.current.find((l) => l.interface === iface && locatorFamily(l.address) === locatorFamily(peer));
-    return moved?.address ?? localFor(core, peer, lost);
+    const fits = sourceLocators(core, use, assoc.peerLocator);
+    const moved = iface === undefined ? undefined : opts.current.find((l) => l.interface === iface && locatorFamily(l.address) === locatorFamily(peer) && fits.some((f) => equalBytes(f, l.address)));
+    return moved?.address ?? localFor(core, peer, lost, use);
   };
-  if (fromLost) assoc.localLocator = lostReplacement(assoc.localLocator, assoc.peerLocator);
+  if (fromLost) assoc.localLocator = lostReplacement(assoc.localLocator, assoc.peerLocator, 'signalling');
   retireLostInterfaces(core, assoc, opts.previous, opts.current);
   const sas = established(assoc)!.sas.map((sa) => {
     if (core.localLocators.some((l) => equalBytes(l, sa.localLocator))) return sa;
-    const next: SaPair = { ...sa, localLocator: lostReplacement(sa.localLocator, sa.peerLocator) };
+    const next: SaPair = { ...sa, localLocator: lostReplacement(sa.localLocator, sa.peerLocator, 'data') };
     updateSa(core, assoc, next);
     return next;
   });
@@ -717,7 +737,7 @@ function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, fai
   cancelChecks(assoc, e.key);
   e.nonce = core.random(16);
   rebind(core, assoc);
-  sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key }, localFor(core, e.locator, assoc.localLocator));
+  sendCheck(core, assoc, { nonce: e.nonce, locator: e.locator, key: e.key }, localFor(core, e.locator, assoc.localLocator, 'signalling'));
 }
 
 /**

@@ -653,7 +653,7 @@ function retarget(core: EngineCore, assoc: Association, p: PendingUpdate): Pick<
   if (p.purpose === 'verify') return p;
   const dstEntry = assoc.peerLocators.get(locatorKey(p.dst));
   const dstLive = dstEntry !== undefined && dstEntry.state !== 'DEPRECATED' && dstEntry.suspectSince === undefined;
-  const srcOurs = sourceLocators(core).some((l) => equalBytes(l, p.src));
+  const srcOurs = sourceLocators(core, 'signalling', assoc.peerLocator).some((l) => equalBytes(l, p.src));
   if (dstLive && srcOurs) return p;
   const path = pathTo(core, assoc, dstLive ? p.dst : assoc.peerLocator, srcOurs ? p.src : undefined);
   if (!path || (equalBytes(path.src, p.src) && equalBytes(path.dst, p.dst))) return p;

@@ -6,11 +6,11 @@
 // (mobility-helpers `resignUpdate`): a peer holding its keys can send any of this.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
-import type { EnginePolicy } from '../../src/engine/policy.js';
+import { DEFAULT_POLICY, type EnginePolicy } from '../../src/engine/policy.js';
 import { on, type SimHost } from '../../src/testing/index.js';
 import type { ParamInit, ParamOf } from '../../src/wire/types.js';
 import { establish } from './sim-helpers.js';
-import { A1, A2, A3, B1, L, drops, hipMsgs, host, mesh, mhSim, ping, resignUpdate, states } from './mobility-helpers.js';
+import { A1, A2, A3, B1, B2, L, drops, hipMsgs, host, mesh, mhSim, ping, resignUpdate, states } from './mobility-helpers.js';
 
 const hasLocatorSet = { kind: 'UPDATE' as const, from: 'A', where: (_x: Uint8Array, c: { packet?: { params: readonly { kind: string }[] } }) => c.packet?.params.some((p) => p.kind === 'LOCATOR_SET') === true };
 
@@ -340,12 +340,128 @@ describe('RFC 8046 §4.1 · Traffic Type and the scope of the P bit', () => {
     expect(new Set(esp)).toEqual(new Set([A2]));
   });
 
+  it('RFC 8046 §4.1: with no P bit at all, B sends HIP control only to the signalling-only A3 and ESP only to the data-only A2', () => {
+    // "If no locators are indicated as preferred for a given Traffic Type, the implementation may
+    // use an arbitrary destination locator from the set of active locators": the set of that
+    // Traffic Type. A2 comes first in B's table, so a choice blind to Traffic Type takes it.
+    const noP: Partial<EnginePolicy> = { announce: (ctx) => DEFAULT_POLICY.announce(ctx).map((x) => ({ ...x, preferred: false })) };
+    const { sim, a, b } = pair(1118, { policyA: noP });
+    establish(sim, a, b);
+    a.setLocators([A1, { address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    // A1 goes away: B's control path must move, and the first ACTIVE address of its table is A2.
+    a.setLocators([{ address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    expect(b.locatorTable(a).filter((e) => e.preferred)).toEqual([]);
+    // After the checks (which go to each address, RFC 8046 §5.4), control traffic from B.
+    const t1 = sim.trace.length;
+    b.rekey(a);
+    sim.run(1000);
+    const flow = ping(sim, a, b);
+    const control = hipMsgs(sim, t1).filter((m) => m.from === 'B');
+    expect(control.length).toBeGreaterThan(0);
+    expect(new Set(control.map((m) => m.dst))).toEqual(new Set([A3]));
+    expect(flow.ba).toEqual({ [`${B1}>${A2}`]: 3 });
+  });
+
   it('RFC 8046 §4.1: a signalling-only locator never carries ESP, even when it is the only preferred one', () => {
     const { sim, a, b } = pair(1113);
     establish(sim, a, b);
     a.setLocators([{ address: A1, preferred: false }, { address: A3, trafficType: 1, preferred: true }]);
     sim.run(1000);
     expect(ping(sim, a, b).ba).toEqual({ [`${B1}>${A1}`]: 3 });
+  });
+});
+
+describe('RFC 8046 §4.1 · our own Traffic Types choose our source addresses', () => {
+  /** Source addresses of what `name` sent from trace record `from` on: ESP and HIP apart. */
+  const sent = (sim: ReturnType<typeof mhSim>, name: string, from: number) => {
+    const recs = sim.trace.records.slice(from).filter((r) => r.host === name && r.dir === 'send');
+    const src = (r: (typeof recs)[number]): string => formatLocator((r.fields!['src'] as { loc: Uint8Array }).loc);
+    return { esp: new Set(recs.filter((r) => r.kind === 'ESP').map(src)), hip: new Set(recs.filter((r) => r.kind !== 'ESP').map(src)) };
+  };
+
+  // RFC 8046 §4.1: "1: Signaling packets only. 2: Data packets only." What a host announces
+  // binds its own sending too: a signalling-only locator is never the source of ESP, a data-only
+  // one never the source of a HIP control packet. The signalling-only address is listed first,
+  // so a choice blind to Traffic Type would send ESP from it, and then (as the first of the
+  // family) HIP from it after the data-only one.
+  it('RFC 8046 §4.1: after A moves to a signalling-only A3 and a data-only A2, A sends HIP only from A3 and ESP only from A2 (updates, checks, rekey, data)', () => {
+    const { sim, a, b } = pair(1114);
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    a.setLocators([{ address: A3, trafficType: 1 }, { address: A2, trafficType: 2 }]);
+    sim.run(2000);
+    const paths = ping(sim, a, b);
+    a.rekey(b);
+    sim.run(1000);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', t0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect(out.esp.size).toBeGreaterThan(0);
+    expect([...out.hip]).toEqual([A3]);
+    expect([...out.esp]).toEqual([A2]);
+    // B verified both (RFC 8046 §5.4: the peer "received and replied to the nonce at the new
+    // address"; the reply to the check of A2 leaves from A3), and data flows both ways, B
+    // sending ESP to the data-only address.
+    expect(states(b, a)).toMatchObject({ [A2]: 'ACTIVE', [A3]: 'ACTIVE' });
+    expect(paths.ab).toEqual({ [`${A2}>${B1}`]: 3 });
+    expect(paths.ba).toEqual({ [`${B1}>${A2}`]: 3 });
+    expect(a.established(b) && b.established(a)).toBe(true);
+  });
+
+  it('RFC 8046 §4.1: in the base exchange, A (listing a signalling-only A3 first and a data-only A2) sends I1 and I2 from A3 and its ESP from A2', () => {
+    const sim = mhSim(1115);
+    const a = host(sim, 'A', { locators: [A3, A2] });
+    const b = host(sim, 'B', { locators: [B1] });
+    mesh(sim, [A1, A2, A3], [B1]);
+    a.setLocators([{ address: A3, trafficType: 1 }, { address: A2, trafficType: 2 }], { announce: false });
+    establish(sim, a, b);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', 0);
+    expect([...out.hip]).toEqual([A3]);
+    expect([...out.esp]).toEqual([A2]);
+    expect(a.established(b) && b.established(a)).toBe(true);
+  });
+
+  it('RFC 8046 §4.1, RFC 8047 §4.2.4: an extra SA pair on a data-only A2 has its outbound SA on A2 and its UPDATEs from elsewhere; one on a signalling-only A3 is refused', () => {
+    const { sim, a, b } = pair(1117);
+    establish(sim, a, b);
+    a.setLocators([A1, { address: A2, trafficType: 2 }, { address: A3, trafficType: 1 }]);
+    sim.run(2000);
+    const t0 = sim.trace.length;
+    expect(() => a.addSaPair(b, { local: A3 })).toThrow(/signalling only/);
+    a.addSaPair(b, { local: A2 });
+    sim.run(2000);
+    expect(a.association(b)!.sas.length).toBe(2);
+    ping(sim, a, b);
+    const out = sent(sim, 'A', t0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect([...out.hip]).not.toContain(A2);
+    // The new pair's outbound SA leaves from A2 (which of the pairs the data plane uses is its
+    // own policy).
+    const outbound = a.sas.filter((x) => x.direction === 'out').map((x) => formatLocator(x.src));
+    expect(outbound).toContain(A2);
+    expect(outbound).not.toContain(A3);
+    expect([...out.esp]).not.toContain(A3);
+  });
+
+  it('RFC 8046 §4.1: as Responder contacted at its data-only B2, B answers R1 and R2 from its signalling-only B1 and sends ESP from B2', () => {
+    const sim = mhSim(1116);
+    const a = host(sim, 'A', { locators: [A1] });
+    const b = host(sim, 'B', { locators: [B2, B1] });
+    mesh(sim, [A1], [B1, B2]);
+    b.setLocators([{ address: B2, trafficType: 2 }, { address: B1, trafficType: 1 }], { announce: false });
+    // A learned B2 out of band.
+    sim.at(0, () => a.connect({ hit: b.hit, locators: [B2] }));
+    sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
+    a.send(b, Uint8Array.of(0));
+    sim.runUntil(() => b.established(a), { maxTimeMs: 10_000 });
+    ping(sim, a, b);
+    const out = sent(sim, 'B', 0);
+    expect(out.hip.size).toBeGreaterThan(0);
+    expect([...out.hip]).toEqual([B1]);
+    expect([...out.esp]).toEqual([B2]);
   });
 });
 
