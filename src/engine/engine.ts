@@ -712,7 +712,12 @@ export class EngineImpl implements EngineCore {
     // The pair's ESP would leave from `local`: not from one we announce for signalling only
     // (RFC 8046 §4.1 Traffic Type 1).
     const target = peer ?? assoc.peerLocator;
-    if (sourceLocators(this).some((l) => equalBytes(l, local)) && !sourceLocators(this, 'data', target).some((l) => equalBytes(l, local))) {
+    // Nor from one the privacy filter keeps from peers: its source address would expose it
+    // (RFC 8046 §6.4).
+    if (this.isPrivate(local)) {
+      throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is in config.neverAnnounce (RFC 8046 §6.4) and is never the source of traffic to a peer');
+    }
+    if (!sourceLocators(this, 'data', target).some((l) => equalBytes(l, local))) {
       throw new HipStateError('ERR_NO_LOCATOR', '"paths.local" is announced for signalling only (RFC 8046 §4.1 Traffic Type 1) and cannot carry ESP');
     }
     if (assoc.state.update.rekey) throw new HipStateError('ERR_BUSY', 'an SA negotiation is already under way');

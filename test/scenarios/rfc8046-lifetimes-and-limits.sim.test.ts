@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { DEFAULT_POLICY, type EnginePolicy } from '../../src/engine/policy.js';
+import { HipStateError } from '../../src/engine/errors.js';
 import { on, type SimHost } from '../../src/testing/index.js';
 import type { ParamInit, ParamOf } from '../../src/wire/types.js';
 import { establish } from './sim-helpers.js';
@@ -248,6 +249,29 @@ describe('RFC 8046 §6.4 · the privacy filter holds on the wire', () => {
     // Nor is it announced.
     expect(Object.keys(states(b, a))).not.toContain(PRIV);
     expect(b.established(a) && a.established(b)).toBe(true);
+  });
+
+  it('RFC 8046 §6.4: addSaPair on an address in neverAnnounce is refused (ERR_NO_LOCATOR) and changes nothing: its ESP would expose it', () => {
+    const sim = mhSim(1118);
+    const a = host(sim, 'A', { locators: [A1, PRIV], config: { neverAnnounce: ['2001:db8:bad::a/128'] } });
+    const b = host(sim, 'B', { locators: [B1] });
+    mesh(sim, [PRIV, A1], [B1]);
+    establish(sim, a, b);
+    const t0 = sim.trace.length;
+    const before = a.association(b)!.sas.length;
+    let thrown: unknown;
+    try {
+      a.addSaPair(b, { local: PRIV });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(HipStateError);
+    expect((thrown as HipStateError).code).toBe('ERR_NO_LOCATOR');
+    expect((thrown as Error).message).toContain('paths.local');
+    sim.run(2000);
+    expect(a.association(b)!.sas.length).toBe(before);
+    expect([...sources(sim, 'A')]).not.toContain(PRIV);
+    expect(hipMsgs(sim, t0).filter((m) => m.from === 'A' && m.params.includes('ESP_INFO'))).toEqual([]);
   });
 });
 
