@@ -166,8 +166,9 @@ export class HipEngine {
   /**
    * Asks for an extra SA pair bound to our locator `local` and the peer's `peer` (default: the
    * current peer locator), for load balancing (RFC 8047 §4.2.4, ESP_INFO with OLD SPI 0).
-   * Throws `HipStateError` `ERR_NO_LOCATOR` when `local` is not ours or is announced for
-   * signalling only (RFC 8046 §4.1 Traffic Type 1: it never carries ESP).
+   * Throws `HipStateError` `ERR_NO_LOCATOR` when `local` is not ours, is announced for
+   * signalling only (RFC 8046 §4.1 Traffic Type 1: it never carries ESP), or is in
+   * `config.neverAnnounce` (RFC 8046 §6.4: never the source of traffic to a peer).
    */
   addSaPair(id: AssocId, paths: { readonly local: Locator; readonly peer?: Locator }, now: Millis): void {
     this.#impl.addSaPair(id, paths, now);
