@@ -23,6 +23,23 @@ export class LocatorTable {
   get(key: string): PeerLocatorEntry | undefined {
     return this.entries.find((e) => e.key === key);
   }
+  /**
+   * The entry of `locator` (a 16-byte locator), found by its bytes: no key string is built, so
+   * the per-packet path of ESP feedback allocates nothing (docs/architecture.md, The driving
+   * contract). The table holds a bounded handful of entries (maxPeerLocators).
+   */
+  byLocator(locator: Locator): PeerLocatorEntry | undefined {
+    // Addresses are public: an early exit is fine, and the last bytes differ first most often.
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      const a = e.locator;
+      if (a.length !== locator.length) continue;
+      let j = a.length - 1;
+      while (j >= 0 && a[j] === locator[j]) j--;
+      if (j < 0) return e;
+    }
+    return undefined;
+  }
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }

@@ -371,7 +371,7 @@ export function onVerifyFailed(core: EngineCore, assoc: Association, key: string
  * with the address, the data verifies it (RFC 8046 §5.4 Figure 7).
  */
 export function onDataFrom(core: EngineCore, assoc: Association, spi: number, src: Locator): void {
-  const e = assoc.peerLocators.get(locatorKey(src));
+  const e = assoc.peerLocators.byLocator(src);
   if (e) e.lastSeenAt = core.now;
   if (e && e.state === 'UNVERIFIED' && e.viaSpi === spi) {
     setState(core, assoc, e, 'ACTIVE');

@@ -11,7 +11,7 @@
 import { asLocator, formatLocator, locatorKey } from '../addr/locator.js';
 import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec } from '../types.js';
 import { abytes, aint, equalBytes, readU32, writeU32 } from '../util/bytes.js';
-import { ownedAlloc, ownedCopy } from '../wire/pool.js';
+import { ownedAlloc } from '../wire/pool.js';
 import { preferredPath } from './policy.js';
 import { ReplayWindow } from './replay.js';
 import { createTransform, suiteInfo, type EspTransform } from './suites.js';
@@ -541,7 +541,9 @@ export class EspDataPlane {
     this.#rxPackets++;
     this.#rxBytes += size;
     let path = sa.lastPath;
-    if (path === undefined || !equalBytes(path.src, src) || !equalBytes(path.dst, dst)) {
+    // Identity first: a driver that hands the same address arrays back (the simulator does) skips
+    // the byte compare.
+    if (path === undefined || (path.src !== src && !equalBytes(path.src, src)) || (path.dst !== dst && !equalBytes(path.dst, dst))) {
       path = sa.lastPath = this.#path(src, dst, true)!;
     }
     path.rxPackets++;
@@ -549,7 +551,9 @@ export class EspDataPlane {
     // RFC 8046 §5.6.1 Figure 8: every authenticated packet from the peer earns it credit.
     this.#aged(sa.peerKey, now).bytes += size;
     if (this.#seenFeedback) {
-      this.#pushFeedback({ kind: 'esp-seen', spi, src: ownedCopy(src, 0, 16), dst: ownedCopy(dst, 0, 16), bytes: size });
+      // The path entry's own copies of the addresses (made once per path, never written to):
+      // the feedback outlives the caller's buffers without a copy per packet.
+      this.#pushFeedback({ kind: 'esp-seen', spi, src: path.src, dst: path.dst, bytes: size });
     }
     return {
       ok: true,

@@ -153,7 +153,11 @@ export type UnprotectResult =
  * structurally valid engine inputs (`esp-seen` carries an extra `bytes` size).
  */
 export type EspFeedback =
-  /** An inbound packet authenticated on `spi`, arriving from `src` to `dst` (RFC 8046 §5.4-5.6). */
+  /**
+   * An inbound packet authenticated on `spi`, arriving from `src` to `dst` (RFC 8046 §5.4-5.6).
+   * `src` and `dst` are the data plane's copies of the path's addresses, shared by every entry
+   * of that path: read-only.
+   */
   | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes: number }
   /** Outbound `spi` crossed `seqSoftLimit`: ask the engine for a rekey. Once per SA. */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };

@@ -309,22 +309,26 @@ function spiText(spi: number): string {
   return `0x${(spi >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** A packet in flight; it is its own heap item (one allocation less per packet). */
 type Wire = {
+  readonly type: 'deliver';
   readonly proto: 'hip' | 'esp';
   readonly kind: SimPacketKind;
   readonly from: string;
   readonly bytes: Uint8Array;
   readonly src: Locator;
   readonly dst: Locator;
+  /** locatorKey(dst), from the link: the receiving host is found without a key per packet. */
+  readonly dstKey: string;
   readonly duplicate: boolean;
   readonly corrupted: CorruptKind | undefined;
 };
 
 type HeapItem =
-  | { readonly type: 'deliver'; readonly wire: Wire }
+  | Wire
   | { readonly type: 'action'; readonly fn: () => void };
 
-type LinkEntry = { readonly name: string; readonly link: Link };
+type LinkEntry = { readonly name: string; readonly link: Link; readonly dstKey: string };
 
 /**
  * The Sim's bookkeeping of one host: its place in the deadline queue (keyed by the engine's
@@ -379,7 +383,7 @@ export class SimHost {
   readonly #sas = new Map<string, SaSpec>();
   /** Peer locator mirror: peer HIT key → locator key → entry. */
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
-  readonly #sentCount = new Map<SimPacketKind, number>();
+  readonly #sentCount = new Map<SimPacketKind, { n: number }>();
   /** hitKey of the identity's HIT, computed once. */
   readonly #hitKey: string;
 
@@ -626,9 +630,13 @@ export class SimHost {
 
   /** @internal Counts one packet of `kind` sent by this host; returns how many were sent before. */
   countSent(kind: SimPacketKind): number {
-    const n = this.#sentCount.get(kind) ?? 0;
-    this.#sentCount.set(kind, n + 1);
-    return n;
+    // One map lookup per packet: the count lives in a box of its own.
+    const box = this.#sentCount.get(kind);
+    if (box === undefined) {
+      this.#sentCount.set(kind, { n: 1 });
+      return 0;
+    }
+    return box.n++;
   }
 
   /**
@@ -922,11 +930,12 @@ export class Sim {
     const s = toLocator(src, 'src');
     const d = toLocator(dst, 'dst');
     if (isIpv4Mapped(s) !== isIpv4Mapped(d)) throw new RangeError('"src" and "dst" expected the same address family');
-    const key = locatorKey(s) + '>' + locatorKey(d);
+    const dstKey = locatorKey(d);
+    const key = locatorKey(s) + '>' + dstKey;
     if (this.#links.has(key)) throw new RangeError(`a link ${formatLocator(s)} > ${formatLocator(d)} already exists`);
     const name = `${formatLocator(s)}>${formatLocator(d)}`;
     const link = new Link(opts, deriveSeed(this.seed, `link:${name}`));
-    this.#links.set(key, { name, link });
+    this.#links.set(key, { name, link, dstKey });
     return link;
   }
 
@@ -1000,7 +1009,7 @@ export class Sim {
     } else {
       const e = this.#heap.pop()!;
       if (e.item.type === 'action') e.item.fn();
-      else this.#deliver(e.item.wire);
+      else this.#deliver(e.item);
     }
     this.#refresh();
     this.#steps++;
@@ -1478,9 +1487,9 @@ export class Sim {
       return;
     }
     for (const d of outcome.deliveries) {
-      const wire: Wire = { proto, kind, from: h.name, bytes: d.bytes, src, dst, duplicate: d.duplicate, corrupted: d.corrupted };
-      this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire });
-      for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { type: 'deliver', wire: { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true } });
+      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted };
+      this.#heap.push(d.deliverAt + delayMs, wire);
+      for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true });
     }
   }
 
@@ -1506,7 +1515,7 @@ export class Sim {
   }
 
   #deliver(w: Wire): void {
-    const h = this.#byLocator.get(this.#locKey(w.dst));
+    const h = this.#byLocator.get(w.dstKey);
     if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
       this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
     }

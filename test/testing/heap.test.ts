@@ -50,6 +50,31 @@ describe('EventHeap', () => {
     );
   });
 
+  it('a long run of in-order pushes with pops and out-of-order pushes between them keeps (time, seq) order', () => {
+    // Long enough that the in-order lane compacts (over 1,024 pops) while it never empties.
+    const rnd = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { numRuns: 12_000, seed: 3 });
+    const h = new EventHeap<number>();
+    const model: { time: number; seq: number; item: number }[] = [];
+    let t = 0;
+    let out = 0;
+    for (let i = 0; i < 12_000; i++) {
+      const r = rnd[i]!;
+      const time = r % 7 === 0 ? t - (r % 13) : (t += r % 3);
+      h.push(time, i);
+      model.push({ time, seq: i, item: i });
+      if (i % 3 !== 0) {
+        model.sort((a, b) => a.time - b.time || a.seq - b.seq);
+        expect(h.pop()).toEqual(model.shift());
+        out++;
+      }
+    }
+    model.sort((a, b) => a.time - b.time || a.seq - b.seq);
+    expect(h.size).toBe(model.length);
+    expect(h.toSortedArray()).toEqual(model);
+    for (const want of model) expect(h.pop()).toEqual(want);
+    expect(out).toBe(8_000);
+  });
+
   it('empty heap; clear keeps the seq counter; NaN rejected', () => {
     const h = new EventHeap<number>();
     expect(h.pop()).toBeUndefined();
