@@ -13,13 +13,14 @@
 import type { Locator } from '../types.js';
 import { concatBytes } from '../util/bytes.js';
 import { PARAM_TYPE } from '../wire/constants.js';
-import { hipChecksum } from '../wire/header.js';
+import { writeHipChecksum } from '../wire/header.js';
 import { decodePacket, encodeParamBlock } from '../wire/packet.js';
 import { params as allParams, param } from '../wire/access.js';
 import type { HipPacket } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import { pathTo } from './mobility.js';
+import { resend } from './packets.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RENDEZVOUS } from './reg-types.js';
 import { registrationState } from './registration.js';
@@ -79,11 +80,8 @@ export function relayToClient(core: EngineCore, pkt: HipPacket, src: Locator): b
   // with the header length of that part and the checksum zero.
   const withFrom = fixHeader(concatBytes(raw.subarray(0, rendezvousTail(pkt, raw)), encodeParamBlock([{ kind: 'FROM', address: src }])));
   const hmac = core.crypto.hmac(keys.rhash, keys.macOut, withFrom);
-  const out = fixHeader(concatBytes(withFrom, encodeParamBlock([{ kind: 'RVS_HMAC', hmac }])));
   // §3.3: "After modification, it MUST recompute the checksum field".
-  const sum = hipChecksum(out, path.src, path.dst);
-  out[4] = sum >>> 8;
-  out[5] = sum & 0xff;
+  const out = writeHipChecksum(fixHeader(concatBytes(withFrom, encodeParamBlock([{ kind: 'RVS_HMAC', hmac }]))), path.src, path.dst);
   const decoded = decodePacket(out, { src: path.src, dst: path.dst });
   if (!decoded.ok) return drop('decode', `relayed packet does not decode: ${decoded.error.code}`);
   core.emit({ kind: 'transmit', src: path.src, dst: path.dst, bytes: out, packet: decoded.packet });
@@ -145,14 +143,7 @@ export function resendViaRvs(core: EngineCore, assoc: Association, bytes: Uint8A
   for (const server of rvs) {
     const path = pathTo(core, assoc, server);
     if (!path) continue;
-    const out = bytes.slice();
-    const sum = hipChecksum(out, path.src, path.dst);
-    out[4] = sum >>> 8;
-    out[5] = sum & 0xff;
-    const decoded = decodePacket(out, { src: path.src, dst: path.dst });
-    if (!decoded.ok) continue;
-    core.emit({ kind: 'transmit', src: path.src, dst: path.dst, bytes: out, packet: decoded.packet });
-    core.countSent('UPDATE');
+    resend(core, writeHipChecksum(bytes.slice(), path.src, path.dst), path.src, path.dst, assoc);
   }
 }
 

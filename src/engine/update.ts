@@ -13,7 +13,7 @@ import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
-import { CHECKSUM_OFFSET, hipChecksum } from '../wire/header.js';
+import { writeHipChecksum } from '../wire/header.js';
 import { locatorKey } from '../addr/locator.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
@@ -657,11 +657,7 @@ function retarget(core: EngineCore, assoc: Association, p: PendingUpdate): Pick<
   if (dstLive && srcOurs) return p;
   const path = pathTo(core, assoc, dstLive ? p.dst : assoc.peerLocator, srcOurs ? p.src : undefined);
   if (!path || (equalBytes(path.src, p.src) && equalBytes(path.dst, p.dst))) return p;
-  const bytes = Uint8Array.from(p.bytes);
-  const sum = hipChecksum(bytes, path.src, path.dst);
-  bytes[CHECKSUM_OFFSET] = sum >> 8;
-  bytes[CHECKSUM_OFFSET + 1] = sum & 0xff;
-  return { bytes, src: path.src, dst: path.dst };
+  return { bytes: writeHipChecksum(Uint8Array.from(p.bytes), path.src, path.dst), src: path.src, dst: path.dst };
 }
 
 /** Deletes inbound SAs that a rekey replaced (RFC 7402 §6.10 step 4). */

@@ -11,9 +11,8 @@
 // The object form may combine replace, delayMs and duplicate. Interceptors run in registration
 // order; 'drop' stops the chain.
 import type { Locator, Millis } from '../types.js';
-import { writeU16 } from '../util/bytes.js';
 import type { PacketKind } from '../wire/constants.js';
-import { CHECKSUM_OFFSET, hipChecksum } from '../wire/header.js';
+import { writeHipChecksum } from '../wire/header.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
 
 /** HIP packet kinds plus 'ESP' for data-plane packets. */
@@ -140,8 +139,7 @@ export function duplicate(match: PacketMatch, copies = 1, opts: OnOptions = {}):
 
 /** Writes the correct HIP checksum for `src` → `dst` into `bytes` (in place; returns it). */
 export function fixHipChecksum(bytes: Uint8Array, src: Locator, dst: Locator): Uint8Array {
-  if (bytes.length >= CHECKSUM_OFFSET + 2) writeU16(bytes, CHECKSUM_OFFSET, hipChecksum(bytes, src, dst));
-  return bytes;
+  return writeHipChecksum(bytes, src, dst);
 }
 
 /**

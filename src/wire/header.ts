@@ -107,6 +107,19 @@ export function hipChecksum(packet: Uint8Array, src: Locator, dst: Locator): num
 }
 
 /**
+ * Writes the HIP checksum for `src` → `dst` into `packet`'s checksum field (in place) and returns
+ * `packet`: what a packet needs after its addresses change, since only the checksum covers them
+ * (RFC 7401 §5.1.1). A buffer too short to hold the field is returned unchanged.
+ */
+export function writeHipChecksum(packet: Uint8Array, src: Locator, dst: Locator): Uint8Array {
+  if (packet.length < CHECKSUM_OFFSET + 2) return packet;
+  const sum = hipChecksum(packet, src, dst);
+  packet[CHECKSUM_OFFSET] = sum >>> 8;
+  packet[CHECKSUM_OFFSET + 1] = sum & 0xff;
+  return packet;
+}
+
+/**
  * Checksum of an upper-layer segment (TCP, UDP, ...) with the IPv6 pseudo-header over `src` and
  * `dst`. For data over HIP SAs the HITs take the place of the addresses (RFC 7401 §4.5.1,
  * Appendix C.3). `checksumOffset` is the offset of the segment's own checksum field (TCP: 16,

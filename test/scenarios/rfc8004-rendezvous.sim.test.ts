@@ -3,12 +3,11 @@
 // with an ordinary mobility UPDATE (RFC 8046 §3.2.3 last paragraph). Real crypto, real ESP.
 import { describe, expect, it } from 'vitest';
 import { hipMsgs, host, mesh, mhSim, ping, setPath, table } from './mobility-helpers.js';
-import { connectVia, registerRendezvous, rvsHost, type Sim, type SimHost } from '../../src/testing/index.js';
+import { connectVia, registerRendezvous, rvsHost, tamperParam, type Sim, type SimHost } from '../../src/testing/index.js';
 import { REG_TYPE_RENDEZVOUS } from '../../src/engine/reg-types.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';
 import { params } from '../../src/wire/access.js';
 import { formatLocator, parseLocator } from '../../src/addr/locator.js';
-import { hipChecksum } from '../../src/wire/header.js';
 import type { ParamInit } from '../../src/wire/types.js';
 
 const I1 = '2001:db8:10::1';
@@ -17,6 +16,9 @@ const R2 = '2001:db8:21::1';
 const S1 = '2001:db8:30::1';
 
 type World = { sim: Sim; i: SimHost; r: SimHost; rvs: SimHost };
+
+/** Flips a bit inside the RVS_HMAC and fixes the checksum, so only the HMAC check can refuse it. */
+const tamperRvsHmac = tamperParam('RVS_HMAC');
 
 /** I, R and the RVS, each reaching the others; R registered for RENDEZVOUS unless told. */
 function world(s: number, opts: { register?: boolean; rvsConfig?: Parameters<typeof rvsHost>[2]['config']; rvsPolicy?: Parameters<typeof rvsHost>[2]['policy'] } = {}): World {
@@ -94,12 +96,7 @@ describe('RFC 8004 §3.3 relaying the base exchange (Figure 2)', () => {
     const { sim, i, r } = world(8403);
     sim.intercept((bytes, ctx) => {
       if (ctx.from !== 'RVS' || ctx.kind !== 'I1') return 'pass';
-      const b = bytes.slice();
-      b[b.length - 8] = b[b.length - 8]! ^ 0x01; // inside the RVS_HMAC (the last 4 bytes are padding)
-      const sum = hipChecksum(b, ctx.src, ctx.dst);
-      b[4] = sum >>> 8;
-      b[5] = sum & 0xff;
-      return { replace: b };
+      return tamperRvsHmac(bytes, ctx);
     });
     connectVia(sim, i, r, S1);
     sim.run(sim.now + 500);
