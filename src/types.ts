@@ -14,6 +14,15 @@ export type Hit = Uint8Array;
  */
 export type Locator = Uint8Array;
 
+/**
+ * UDP ports of a packet or an SA that travels UDP-encapsulated (RFC 9028 §5.1 control packets,
+ * §5.11 ESP). Absent on the plain IP transport (HIP protocol 139, ESP protocol 50).
+ */
+export type UdpPorts = { readonly srcPort: number; readonly dstPort: number };
+
+/** Kind of an ICE candidate (RFC 8445 §5.1.1; RFC 9028 §5.7 locator Kind). */
+export type CandidateKind = 'host' | 'srflx' | 'prflx' | 'relayed';
+
 /** Injected randomness: returns `n` fresh random bytes. The core never reads any other source. */
 export type RandomSource = (n: number) => Uint8Array;
 
@@ -63,6 +72,11 @@ export type SaSpec = {
    * RFC 8047 §5.1). A data plane's default policy should send on it unless it spreads flows.
    */
   readonly preferred?: boolean;
+  /**
+   * The SA travels UDP-encapsulated (RFC 9028 §5.11, RFC 3948 framing): outbound, send from
+   * `srcPort` to `dstPort`; inbound, the ports the peer sends from and to. Absent: plain ESP.
+   */
+  readonly udp?: UdpPorts;
 };
 
 /** A local locator with the attributes the announcement rules look at (RFC 8047 §5.1). */
@@ -92,8 +106,17 @@ export type LocatorState = 'UNVERIFIED' | 'ACTIVE' | 'DEPRECATED';
 export type PeerLocator = {
   readonly locator: Locator;
   readonly state: LocatorState;
-  /** Locator type from LOCATOR_SET: 0 (address) or 1 (ESP SPI + address). */
-  readonly type: 0 | 1;
+  /**
+   * Locator type from LOCATOR_SET: 0 (address), 1 (ESP SPI + address), or 2 (a UDP transport
+   * address candidate of RFC 9028 §5.7, with `port`, `kind` and `priority`).
+   */
+  readonly type: 0 | 1 | 2;
+  /** Type 2 only: the candidate's UDP port (RFC 9028 §5.7 Transport Port). */
+  readonly port?: number;
+  /** Type 2 only: the candidate's kind (RFC 9028 §5.7 Kind). */
+  readonly kind?: CandidateKind;
+  /** Type 2 only: the candidate's ICE priority (RFC 8445 §5.1.2, RFC 9028 §4.2). */
+  readonly priority?: number;
   /** For type 1 locators: the SPI the locator is bound to. */
   readonly spi?: number;
   readonly preferred: boolean;

@@ -1,6 +1,6 @@
 // The engine's inputs and outputs (docs/architecture.md, The driving contract). Outputs leave through ONE ordered queue so
 // that "install inbound SA" always precedes the R2 or UPDATE that announces its SPI.
-import type { AssocId, Hit, Locator, PeerLocator, SaSpec } from '../types.js';
+import type { AssocId, Hit, Locator, PeerLocator, SaSpec, UdpPorts } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import type { HipPacket } from '../wire/types.js';
 import type { DropReason } from './errors.js';
@@ -17,11 +17,28 @@ export type Input =
   /**
    * Raw HIP packet bytes as received from IP (protocol 139), or after the UDP zero marker with
    * `transport: 'udp'` (RFC 9028 §5.1: the HIP checksum is then zero and not verified; the UDP
-   * checksum protects the packet instead).
+   * checksum protects the packet instead). With 'udp', `srcPort` and `dstPort` are the UDP ports
+   * it arrived with; absent, both are taken as 10500 (RFC 9028 §5.1).
    */
-  | { readonly kind: 'datagram'; readonly bytes: Uint8Array; readonly src: Locator; readonly dst: Locator; readonly transport?: 'ip' | 'udp' }
+  | {
+      readonly kind: 'datagram';
+      readonly bytes: Uint8Array;
+      readonly src: Locator;
+      readonly dst: Locator;
+      readonly transport?: 'ip' | 'udp';
+      readonly srcPort?: number;
+      readonly dstPort?: number;
+    }
   /** The data plane authenticated an inbound ESP packet on `spi` (RFC 8046 §5.4 implicit verification, §5.6 credit). */
-  | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes?: number }
+  | {
+      readonly kind: 'esp-seen';
+      readonly spi: number;
+      readonly src: Locator;
+      readonly dst: Locator;
+      readonly bytes?: number;
+      /** The UDP ports of a UDP-encapsulated packet (RFC 9028 §5.11); a changed source port is a NAT rebinding. */
+      readonly udp?: UdpPorts;
+    }
   /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number }
   /**
@@ -87,7 +104,12 @@ export type HipEvent =
 
 /** One output of `HipEngine.poll`: apply them in order (the driving contract). */
 export type Output =
-  | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket }
+  /**
+   * A HIP packet to send. With `udp`, send it UDP-encapsulated from `udp.srcPort` to
+   * `udp.dstPort` (RFC 9028 §5.1): `bytes` then has a zero HIP checksum, and the caller puts the
+   * 32-bit zero marker before it (`encapsulateHip`). Without `udp`, send it as IP protocol 139.
+   */
+  | { readonly kind: 'transmit'; readonly src: Locator; readonly dst: Locator; readonly bytes: Uint8Array; readonly packet: HipPacket; readonly udp?: UdpPorts }
   /**
    * ESP SA to install, re-point or remove. On `update` (new locators or credit limit, RFC 8046)
    * and `delete` the keys are empty: SPI and direction identify the SA.
