@@ -318,8 +318,8 @@ type Wire = {
   readonly bytes: Uint8Array;
   readonly src: Locator;
   readonly dst: Locator;
-  /** locatorKey(dst), from the link: the receiving host is found without a key per packet. */
-  readonly dstKey: string;
+  /** The link it travels on: the receiving host is found from it without a key per packet. */
+  readonly link: LinkEntry;
   readonly duplicate: boolean;
   readonly corrupted: CorruptKind | undefined;
 };
@@ -328,7 +328,15 @@ type HeapItem =
   | Wire
   | { readonly type: 'action'; readonly fn: () => void };
 
-type LinkEntry = { readonly name: string; readonly link: Link; readonly dstKey: string };
+type LinkEntry = {
+  readonly name: string;
+  readonly link: Link;
+  /** locatorKey of the destination. */
+  readonly dstKey: string;
+  /** The host that owned dstKey when `hostGen` was the Sim's locator generation. */
+  host: SimHost | undefined;
+  hostGen: number;
+};
 
 /**
  * The Sim's bookkeeping of one host: its place in the deadline queue (keyed by the engine's
@@ -384,6 +392,8 @@ export class SimHost {
   /** Peer locator mirror: peer HIT key → locator key → entry. */
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
   readonly #sentCount = new Map<SimPacketKind, { n: number }>();
+  /** The 'ESP' box of #sentCount, once there is one. */
+  #espSent: { n: number } | undefined;
   /** The options of a plain `send` (only `now`), re-filled for each packet. */
   readonly #protectNow: { now: number } = { now: 0 };
   /** hitKey of the identity's HIT, computed once. */
@@ -638,10 +648,13 @@ export class SimHost {
 
   /** @internal Counts one packet of `kind` sent by this host; returns how many were sent before. */
   countSent(kind: SimPacketKind): number {
-    // One map lookup per packet: the count lives in a box of its own.
+    // ESP, the bulk of a large run, has its box at hand; other kinds take one map lookup.
+    if (kind === 'ESP' && this.#espSent !== undefined) return this.#espSent.n++;
     const box = this.#sentCount.get(kind);
     if (box === undefined) {
-      this.#sentCount.set(kind, { n: 1 });
+      const fresh = { n: 1 };
+      this.#sentCount.set(kind, fresh);
+      if (kind === 'ESP') this.#espSent = fresh;
       return 0;
     }
     return box.n++;
@@ -724,6 +737,8 @@ export class Sim {
   readonly #hosts: SimHost[] = [];
   readonly #byName = new Map<string, SimHost>();
   readonly #byLocator = new Map<string, SimHost>();
+  /** Bumped whenever #byLocator changes: invalidates the links' cached destination hosts. */
+  #locatorGen = 0;
   readonly #byHit = new Map<string, SimHost>();
   readonly #links = new Map<string, LinkEntry>();
   readonly #interceptors: Interceptor[] = [];
@@ -870,6 +885,7 @@ export class Sim {
       if (owner !== undefined) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
     }
     for (const l of host.locators) this.#byLocator.set(locatorKey(l), host);
+    this.#locatorGen++;
     this.#slots.push({ host, index: this.#hosts.length, deadline: NaN, heapIndex: -1, dirty: false });
     this.touch(host);
     this.#hosts.push(host);
@@ -910,6 +926,7 @@ export class Sim {
     }
     for (const l of host.locators) this.#byLocator.delete(locatorKey(l));
     for (const l of next) this.#byLocator.set(locatorKey(l), host);
+    this.#locatorGen++;
   }
 
   /**
@@ -945,7 +962,7 @@ export class Sim {
     if (this.#links.has(key)) throw new RangeError(`a link ${formatLocator(s)} > ${formatLocator(d)} already exists`);
     const name = `${formatLocator(s)}>${formatLocator(d)}`;
     const link = new Link(opts, deriveSeed(this.seed, `link:${name}`));
-    this.#links.set(key, { name, link, dstKey });
+    this.#links.set(key, { name, link, dstKey, host: undefined, hostGen: -1 });
     return link;
   }
 
@@ -1502,7 +1519,7 @@ export class Sim {
       return;
     }
     for (const d of outcome.deliveries) {
-      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted };
+      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, link: entry, duplicate: d.duplicate, corrupted: d.corrupted };
       this.#heap.push(d.deliverAt + delayMs, wire);
       for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true });
     }
@@ -1530,7 +1547,16 @@ export class Sim {
   }
 
   #deliver(w: Wire): void {
-    const h = this.#byLocator.get(w.dstKey);
+    // The owner of the destination address at delivery time (a host may have moved while the
+    // packet was in flight): the link's cached owner while no address changed hands, else the map.
+    const e = w.link;
+    let h: SimHost | undefined;
+    if (e.hostGen === this.#locatorGen) h = e.host;
+    else {
+      h = this.#byLocator.get(e.dstKey);
+      e.host = h;
+      e.hostGen = this.#locatorGen;
+    }
     if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
       this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
     }
