@@ -78,10 +78,11 @@ describe('deadline queue', () => {
       expect(packets).toBe(hosts * 3 * 2 * 10); // 3 associations per host, both ways, every 20 ms
       perPacket.push(gets / packets);
     }
-    // About one: the engine's SPI lookup for the esp-seen feedback. The data plane's SA, peer
-    // and credit lookups, the sender's packet count and the receiving host are cached (there
-    // were 6 per packet before). What counts is that it does not grow with the hosts.
-    for (const n of perPacket) expect(n).toBeLessThanOrEqual(1.5);
+    // Well under one: the data plane's SA, peer and credit lookups, the engine's SPI lookup for
+    // the esp-seen feedback, the sender's packet count and the receiving host are all cached
+    // (there were 6 per packet before); what is left is timers and other control work (0.1-0.2
+    // measured). What counts is that it stays bounded as the hosts grow.
+    for (const n of perPacket) expect(n).toBeLessThanOrEqual(0.5);
     expect(Math.abs(perPacket[1]! - perPacket[0]!)).toBeLessThan(0.25);
   });
 
