@@ -49,7 +49,7 @@ import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec, UdpPorts } from '../types.js';
 import { equalBytes, readU32, toHex } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
-import { HIP_UDP_PORT, demuxUdp, encapsulateHip } from '../wire/udp.js';
+import { HIP_UDP_PORT, UDP_ZERO_MARKER_LENGTH, demuxUdp, encapsulateHip } from '../wire/udp.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
 import { fastCrypto } from './fast-crypto.js';
 import { BinaryHeap } from '../util/heap.js';
@@ -182,10 +182,11 @@ export type SimHostOptions = {
   /** Overrides the simulation's crypto provider for this host. */
   readonly crypto?: SimCryptoChoice;
   /**
-   * Run HIP over UDP (RFC 9028 §5.1): a HIP packet the engine sends without `udp` ports goes out
-   * UDP-encapsulated from the host's UDP port to 10500 (a packet with `udp` always uses its own
-   * ports). `port` is the host's local UDP port, where it receives HIP and ESP over UDP; a host
-   * without this option still receives UDP on port 10500.
+   * Run HIP over UDP (RFC 9028 §5.1): `connect` starts its associations over UDP (the engine's
+   * `connect({ udpPort })`, to the peer host's UDP port), and the engine's `config.udpPort` is
+   * the host's. `port` is the host's local UDP port, where it receives HIP and ESP over UDP; a
+   * host without this option still receives UDP on port 10500 (and answers over UDP what comes
+   * over UDP, as the engine does).
    * @defaultValue off; port 10500 (RFC 9028 §5.1)
    */
   readonly udp?: boolean | { readonly port?: number };
@@ -412,10 +413,6 @@ export class SimHost {
   readonly hipOverUdp: boolean;
   /** RFC 3948 NAT-keepalive bytes received on the host's UDP port. */
   keepalivesReceived = 0;
-  /** @internal The ports of a HIP packet sent without engine-given ones (hipOverUdp). */
-  readonly defaultUdp: UdpPorts;
-  /** Outbound SAs with UDP encapsulation (RFC 9028 §5.11), by SPI: consulted only when not empty. */
-  readonly #udpOut = new Map<number, SaSpec[]>();
   #engine: HipEngine;
   #esp: EspDataPlane;
   #locators: Locator[];
@@ -453,7 +450,7 @@ export class SimHost {
     if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new RangeError(`"opts.udp.port" expected an integer in 1..65535, got ${String(port)}`);
     this.udpPort = port;
     this.hipOverUdp = u === true || typeof u === 'object';
-    this.defaultUdp = Object.freeze({ srcPort: port, dstPort: HIP_UDP_PORT });
+    if (opts.config?.udpPort !== undefined && opts.config.udpPort !== port) throw new RangeError(`"opts.config.udpPort" ${opts.config.udpPort} differs from the host's UDP port ${port} ("opts.udp.port")`);
     this.#engine = this.#newEngine();
     this.#esp = this.#newEsp();
   }
@@ -466,7 +463,7 @@ export class SimHost {
         locators: this.#localInfo,
         random: seededRandom(deriveSeed(this.#seed, label)),
         crypto: this.crypto,
-        ...(this.#opts.config !== undefined ? { config: this.#opts.config } : {}),
+        ...(this.#opts.config !== undefined || this.udpPort !== HIP_UDP_PORT ? { config: { ...this.#opts.config, ...(this.udpPort !== HIP_UDP_PORT ? { udpPort: this.udpPort } : {}) } } : {}),
         ...(this.#opts.policy !== undefined ? { policy: this.#opts.policy } : {}),
         ...(this.#sim.engineTrace !== undefined ? { trace: (r: EngineTraceRecord) => this.#sim.engineTrace!({ host: this.name, ...r }) } : {}),
       },
@@ -521,11 +518,16 @@ export class SimHost {
     return [...(this.#peerLocators.get(hitKey(peerHitOf(peer))) ?? new Map<string, PeerLocator>()).values()];
   }
 
-  /** Starts a base exchange (engine.connect) and drains. */
-  connect(peer: SimHost | { readonly hit: Hit; readonly locators: readonly (string | Locator)[] }): AssocId {
+  /**
+   * Starts a base exchange (engine.connect) and drains. Over UDP (RFC 9028 §5.1) when `udpPort`
+   * is given or this host runs HIP over UDP (SimHostOptions.udp): then to the peer host's UDP
+   * port, 10500 for a peer given by HIT and locators.
+   */
+  connect(peer: SimHost | { readonly hit: Hit; readonly locators: readonly (string | Locator)[] }, opts: { readonly udpPort?: number } = {}): AssocId {
     const locators = peer instanceof SimHost ? peer.locators : peer.locators.map((l, i) => toLocator(l, `peer.locators[${i}]`));
-    this.#sim.note(this.name, 'connect', { peer: traceHit(peer.hit) });
-    const id = this.#engine.connect({ hit: peer.hit, locators }, this.#sim.now);
+    const udpPort = opts.udpPort ?? (this.hipOverUdp ? (peer instanceof SimHost ? peer.udpPort : HIP_UDP_PORT) : undefined);
+    this.#sim.note(this.name, 'connect', { peer: traceHit(peer.hit), udp: udpPort });
+    const id = this.#engine.connect(udpPort === undefined ? { hit: peer.hit, locators } : { hit: peer.hit, locators, udpPort }, this.#sim.now);
     this.#sim.drainHost(this);
     return id;
   }
@@ -626,7 +628,6 @@ export class SimHost {
     this.#incarnation++;
     this.#sim.note(this.name, 'restart', { incarnation: this.#incarnation });
     this.#sas.clear();
-    this.#udpOut.clear();
     this.#peerLocators.clear();
     this.#engine = this.#newEngine();
     this.#esp = this.#newEsp();
@@ -643,8 +644,7 @@ export class SimHost {
     if (r.ok) {
       const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
       // RFC 9028 §5.11: ESP of an SA with UDP ports goes out UDP-encapsulated.
-      const udp = this.#udpOut.size > 0 ? this.#outUdp(r.packet.spi, peerHitOf(peer)) : undefined;
-      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra, udp);
+      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra, r.packet.udp);
     } else {
       this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
     }
@@ -683,20 +683,6 @@ export class SimHost {
       this.#sim.sendWire(this, 'udp', d.kind === 'KEEPALIVE' ? 'KEEPALIVE' : 'UDP', Uint8Array.from(payload), src, dst, undefined, NO_FIELDS, udp);
     }
     this.#sim.drainIfTouched(this);
-  }
-
-  #outUdp(spi: number, peerHit: Hit): UdpPorts | undefined {
-    const list = this.#udpOut.get(spi);
-    if (list === undefined) return undefined;
-    for (const sa of list) if (equalBytes(sa.peerHit, peerHit)) return sa.udp;
-    return undefined;
-  }
-
-  #setUdpOut(spi: number, peerHit: Hit, sa: SaSpec | undefined): void {
-    const list = (this.#udpOut.get(spi) ?? []).filter((x) => !equalBytes(x.peerHit, peerHit));
-    if (sa !== undefined && sa.udp !== undefined) list.push(sa);
-    if (list.length > 0) this.#udpOut.set(spi, list);
-    else this.#udpOut.delete(spi);
   }
 
   /** The association with `peer`, if any. */
@@ -750,24 +736,20 @@ export class SimHost {
     if (op === 'add') {
       this.#esp.addSa(sa);
       this.#sas.set(key, sa);
-      if (sa.direction === 'out' && sa.udp !== undefined) this.#setUdpOut(sa.spi, sa.peerHit, sa);
     } else if (op === 'update') {
       const old = this.#sas.get(key);
       if (old === undefined || !this.#esp.updateSa(sa)) throw new RangeError(`update of an SA that is not installed`);
-      const next: SaSpec = {
-        ...old,
-        src: sa.src,
-        dst: sa.dst,
-        ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}),
-        // RFC 9028 §4.10: a NAT rebinding re-points the SA to new UDP ports.
-        ...(sa.udp !== undefined ? { udp: sa.udp } : {}),
-      };
-      this.#sas.set(key, next);
-      if (sa.direction === 'out' && (next.udp !== undefined || this.#udpOut.has(sa.spi))) this.#setUdpOut(sa.spi, sa.peerHit, next);
+      if (old.udp === undefined && sa.udp === undefined) {
+        this.#sas.set(key, { ...old, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}) });
+      } else {
+        // RFC 9028 §5.11: an update carries the SA's UDP ports as they are now (the data plane
+        // takes them as given, a NAT rebinding re-points them).
+        const { udp: _old, ...rest } = old;
+        this.#sas.set(key, { ...rest, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}), ...(sa.udp !== undefined ? { udp: sa.udp } : {}) });
+      }
     } else {
       this.#esp.deleteSa(sa.spi, sa.direction, sa.peerHit);
       this.#sas.delete(key);
-      if (sa.direction === 'out' && this.#udpOut.has(sa.spi)) this.#setUdpOut(sa.spi, sa.peerHit, undefined);
     }
   }
 
@@ -1539,8 +1521,8 @@ export class Sim {
   #apply(h: SimHost, out: Output): void {
     switch (out.kind) {
       case 'transmit':
-        // RFC 9028 §5.1: the engine's ports, else the host's own when it runs HIP over UDP.
-        this.sendWire(h, 'hip', out.packet.kind, out.bytes, out.src, out.dst, out.packet, NO_FIELDS, out.udp ?? (h.hipOverUdp ? h.defaultUdp : undefined));
+        // RFC 9028 §5.1: with ports, UDP-encapsulated.
+        this.sendWire(h, 'hip', out.packet.kind, out.bytes, out.src, out.dst, out.packet, NO_FIELDS, out.udp);
         return;
       case 'sa': {
         const sa = out.sa;
@@ -1580,15 +1562,12 @@ export class Sim {
     }
   }
 
-  /**
-   * @internal Feeds the host's data-plane feedback to its engine; `udp`: the ports the ESP packet
-   * just unprotected arrived with (RFC 9028 §5.11), put on its `esp-seen`.
-   */
-  feedback(h: SimHost, udp?: UdpPorts): void {
+  /** @internal Feeds the host's data-plane feedback to its engine. */
+  feedback(h: SimHost): void {
     for (;;) {
       const f = h.esp.pollFeedback();
       if (f === undefined) return;
-      const input: Input = udp !== undefined && f.kind === 'esp-seen' ? { ...f, udp } : f;
+      const input: Input = f;
       try {
         h.peekEngine().handle(input, this.#now);
       } catch (e) {
@@ -1622,7 +1601,8 @@ export class Sim {
       const addr =
         udp === undefined
           ? { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length }
-          : { src: traceLoc(src), sport: udp.srcPort, dst: traceLoc(dst), dport: udp.dstPort, len: bytes.length };
+          : // len: the UDP payload, as the receiver counts it (a HIP packet gets the 4-byte marker).
+            { src: traceLoc(src), sport: udp.srcPort, dst: traceLoc(dst), dport: udp.dstPort, len: bytes.length + (proto === 'hip' ? UDP_ZERO_MARKER_LENGTH : 0) };
       this.record({ host: h.name, dir: 'send', kind, fields: { ...addr, ...extra, ...detail } });
     }
     let delayMs = 0;
@@ -1809,7 +1789,8 @@ export class Sim {
 
   #deliverEsp(h: SimHost, w: Wire, bytes: Uint8Array, flags: Readonly<Record<string, TraceValue>>, udp: UdpPorts | undefined): void {
     if (udp === undefined) this.#espDelivered++;
-    const r = h.esp.unprotect(bytes, w.src, w.dst, this.#now);
+    // RFC 9028 §5.11: the ports it arrived with go to the engine in esp-seen.
+    const r = udp === undefined ? h.esp.unprotect(bytes, w.src, w.dst, this.#now) : h.esp.unprotect(bytes, w.src, w.dst, this.#now, udp);
     if (r.ok) {
       if (this.#tracing) {
         const ports = udp === undefined ? NO_FIELDS : { sport: udp.srcPort, dport: udp.dstPort };
@@ -1836,7 +1817,7 @@ export class Sim {
     } else if (this.#tracing) {
       this.record({ host: h.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, spi: r.spi === undefined ? undefined : spiText(r.spi), ...flags } });
     }
-    this.feedback(h, udp);
+    this.feedback(h);
   }
 
   /**
