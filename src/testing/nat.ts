@@ -165,12 +165,19 @@ export class NatBox {
   readonly name: string;
   /** The public address, canonical 16 bytes. */
   readonly publicAddress: Locator;
+  /** RFC 4787 §4.1 mapping behaviour (NatOptions.mapping). */
   readonly mapping: NatMappingBehavior;
+  /** RFC 4787 §5 filtering behaviour (NatOptions.filtering). */
   readonly filtering: NatFilteringBehavior;
+  /** RFC 4787 §4.3 UDP mapping timer in ms (NatOptions.mappingTimeoutMs). */
   readonly mappingTimeoutMs: Millis;
+  /** RFC 4787 REQ-6a: inbound packets refresh mappings (NatOptions.inboundRefresh). */
   readonly inboundRefresh: boolean;
+  /** RFC 4787 §4.2.1 port preservation (NatOptions.portPreservation). */
   readonly portPreservation: boolean;
+  /** RFC 4787 §6 hairpinning (NatOptions.hairpinning). */
   readonly hairpinning: boolean;
+  /** External ports allocated from, inclusive (NatOptions.portRange). */
   readonly portRange: readonly [number, number];
   readonly #prng: Prng;
   /** Mapping key (internal endpoint, plus the remote for dependent mapping) → mapping. */
