@@ -47,7 +47,7 @@ import type { EnginePolicy } from '../engine/policy.js';
 import { EspDataPlane } from '../esp/dataplane.js';
 import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.js';
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec, UdpPorts } from '../types.js';
-import { equalBytes, readU32, toHex } from '../util/bytes.js';
+import { equalBytes, readU16, readU32, toHex, writeU16 } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
 import { HIP_UDP_PORT, UDP_ZERO_MARKER_LENGTH, demuxUdp, encapsulateHip } from '../wire/udp.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
@@ -358,6 +358,8 @@ type Wire = {
   readonly corrupted: CorruptKind | undefined;
   /** UDP ports as on the wire at this point (after any NAT); `bytes` is then the UDP payload. */
   readonly udp: UdpPorts | undefined;
+  /** A corrupted UDP copy whose damage the sender's UDP checksum reveals (RFC 768): the receiver drops it. */
+  readonly udpBad: boolean;
 };
 
 type HeapItem =
@@ -1681,7 +1683,8 @@ export class Sim {
       return;
     }
     for (const d of outcome.deliveries) {
-      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted, udp };
+      const udpBad = udp !== undefined && d.corrupted !== undefined && this.#checksumCatches(src, dst, udp, bytes, d.bytes);
+      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted, udp, udpBad };
       this.#heap.push(d.deliverAt + delayMs, wire);
       for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true });
     }
@@ -1749,7 +1752,19 @@ export class Sim {
       return;
     }
     const payload = buildUdpDatagram({ src: w.src, dst: w.dst, srcPort: w.udp.srcPort, dstPort: w.udp.dstPort, payload: w.bytes });
+    if (w.udpBad) {
+      // The sender's checksum covered other bytes: it does not match what arrived.
+      const c = readU16(payload, 6);
+      writeU16(payload, 6, c === 0xffff ? 0xfffe : (c + 1) & 0xffff);
+    }
     this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: IPPROTO_UDP, payload }));
+  }
+
+  /** Whether the UDP checksum of the datagram as sent differs from that of the corrupted copy (RFC 768). */
+  #checksumCatches(src: Locator, dst: Locator, udp: UdpPorts, sent: Uint8Array, got: Uint8Array): boolean {
+    const a = buildUdpDatagram({ src, dst, srcPort: udp.srcPort, dstPort: udp.dstPort, payload: sent });
+    const b = buildUdpDatagram({ src, dst, srcPort: udp.srcPort, dstPort: udp.dstPort, payload: got });
+    return a.length !== b.length || readU16(a, 6) !== readU16(b, 6);
   }
 
   /**
@@ -1757,6 +1772,12 @@ export class Sim {
    * (zero marker: HIP; else ESP; 0xFF: RFC 3948 keepalive).
    */
   #deliverUdp(h: SimHost, w: Wire, udp: UdpPorts, flags: Readonly<Record<string, TraceValue>>): void {
+    if (w.udpBad) {
+      // RFC 768: a datagram whose checksum fails is discarded by the receiving UDP stack; the
+      // zero HIP checksum of RFC 9028 §5.1 relies on it.
+      this.record({ host: h.name, dir: 'drop', kind: w.kind, fields: { reason: 'udp-checksum', src: traceLoc(w.src), sport: udp.srcPort, ...flags } });
+      return;
+    }
     if (udp.dstPort !== h.udpPort) {
       this.record({ host: h.name, dir: 'drop', kind: w.kind, fields: { reason: 'port-unreachable', src: traceLoc(w.src), sport: udp.srcPort, dport: udp.dstPort } });
       return;
@@ -1841,7 +1862,7 @@ export class Sim {
       return undefined;
     }
     // The packet as it looks on the private side, before the box.
-    this.#capture({ type: 'deliver', proto, kind, from: h.name, bytes, src, dst, dstKey: '', duplicate: false, corrupted: undefined, udp });
+    this.#capture({ type: 'deliver', proto, kind, from: h.name, bytes, src, dst, dstKey: '', duplicate: false, corrupted: undefined, udp, udpBad: false });
     const r = nat.outbound({ src, srcPort: udp.srcPort, dst, dstPort: udp.dstPort }, this.#now);
     if (!r.ok) {
       this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: 'nat-no-port', src: traceLoc(src), sport: udp.srcPort } });
@@ -1883,6 +1904,7 @@ export class Sim {
       duplicate: false,
       corrupted: undefined,
       udp: { srcPort: out.srcPort, dstPort: inner.port },
+      udpBad: false,
     });
     return undefined;
   }

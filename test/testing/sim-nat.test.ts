@@ -119,6 +119,23 @@ describe('UDP carriage (RFC 9028 §5.1)', () => {
     expect(send[0]?.fields).toMatchObject({ sport: 40000, dport: 10500 });
   });
 
+  it('RFC 768: a UDP datagram damaged in flight fails its checksum and is dropped before the engine (RFC 9028 §5.1 relies on it)', () => {
+    const sim = new Sim({ seed: 4, crypto: 'fast', pcap: true });
+    const a = sim.host('A', { locators: ['192.0.2.1'] });
+    const b = sim.host('B', { locators: ['192.0.2.2'] });
+    sim.link('192.0.2.1', '192.0.2.2', { corrupt: 1, corruptKinds: ['flip'] });
+    const seen = inputsOf(b);
+    a.sendUdp(encodeUdpPacket({ kind: 'I1', senderHit: a.hit, receiverHit: b.hit, params: [{ kind: 'DH_GROUP_LIST', groups: [9] }] }), { dst: '192.0.2.2' });
+    sim.run(10);
+    expect(seen).toHaveLength(0);
+    expect(records(sim, (r) => r.host === 'B' && r.dir === 'drop')[0]?.fields).toMatchObject({ reason: 'udp-checksum', corrupted: 'flip' });
+    // The capture shows the damaged datagram with a checksum that does not match its bytes.
+    const file = readPcap(sim.pcap().toBytes());
+    if (!file.ok) throw new Error(file.error.message);
+    const rec = file.value.records[0]!.bytes;
+    expect(readU16(rec, 20 + 6)).not.toBe(independentUdpChecksumV4(rec));
+  });
+
   it('RFC 3948 §2.3 a NAT-keepalive byte is recognised and counted, not given to the engine', () => {
     const sim = new Sim({ seed: 1, crypto: 'fast' });
     const a = sim.host('A', { locators: ['192.0.2.1'] });
