@@ -185,9 +185,9 @@ export type SimHostOptions = {
    * Run HIP over UDP (RFC 9028 §5.1): `connect` starts its associations over UDP (the engine's
    * `connect({ udpPort })`, to the peer host's UDP port), and the engine's `config.udpPort` is
    * the host's. `port` is the host's local UDP port, where it receives HIP and ESP over UDP; a
-   * host without this option still receives UDP on port 10500 (and answers over UDP what comes
+   * host without this option still receives UDP on its port (and answers over UDP what comes
    * over UDP, as the engine does).
-   * @defaultValue off; port 10500 (RFC 9028 §5.1)
+   * @defaultValue off; port `config.udpPort`, else 10500 (RFC 9028 §5.1)
    */
   readonly udp?: boolean | { readonly port?: number };
 };
@@ -448,7 +448,7 @@ export class SimHost {
     this.#locators = this.#localInfo.map((l) => l.address);
     const u = opts.udp;
     if (u !== undefined && typeof u !== 'boolean' && (typeof u !== 'object' || u === null)) throw new TypeError('"opts.udp" expected boolean or { port }');
-    const port = typeof u === 'object' ? (u.port ?? HIP_UDP_PORT) : HIP_UDP_PORT;
+    const port = (typeof u === 'object' ? u.port : undefined) ?? opts.config?.udpPort ?? HIP_UDP_PORT;
     if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new RangeError(`"opts.udp.port" expected an integer in 1..65535, got ${String(port)}`);
     this.udpPort = port;
     this.hipOverUdp = u === true || typeof u === 'object';
