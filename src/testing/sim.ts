@@ -26,6 +26,14 @@
 // `now`), so credit-based authorization ages with it. `traceParams: true` adds each HIP packet's
 // receiver and parameters to the trace (`paramFields`), for golden traces of the RFC figures.
 //
+// UDP and NATs (RFC 9028 §5.1, §5.11; RFC 4787): a `transmit` with `udp` ports, and ESP of an SA
+// with `udp`, travel as UDP datagrams (the HIP packet behind the zero marker); what a host
+// receives on its UDP port is demultiplexed (demuxUdp) into a `datagram` input with the ports, the
+// data plane, or a keepalive count. `Sim.nat` puts a NatBox between private addresses and the
+// network: a packet from inside is translated before its link is looked up (only UDP crosses), a
+// packet delivered to the box's public address is mapped back or filtered, and the capture holds
+// both views of a crossing packet.
+//
 // Invariants checked after every step (a violation throws SimError naming the seed, the step
 // count and the last 50 trace lines): no engine threw; after handleTimeout and a drain no timer is
 // overdue; engine transmits fit the link MTU when fragmentation is off (`strictMtu`); when both
