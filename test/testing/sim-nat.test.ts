@@ -58,6 +58,34 @@ function independentUdpChecksumV4(ip: Uint8Array): number {
   return c === 0 ? 0xffff : c;
 }
 
+/**
+ * The same for IPv6 (RFC 8200 §8.1 pseudo-header: src, dst, 32-bit upper-layer length, three zero
+ * bytes and next header 17).
+ */
+function independentUdpChecksumV6(ip: Uint8Array): number {
+  const udp = ip.subarray(40);
+  const len = (udp[4]! << 8) | udp[5]!;
+  const pseudo = new Uint8Array(40);
+  pseudo.set(ip.subarray(8, 40), 0);
+  pseudo[32] = len >>> 24;
+  pseudo[33] = (len >>> 16) & 0xff;
+  pseudo[34] = (len >>> 8) & 0xff;
+  pseudo[35] = len & 0xff;
+  pseudo[39] = 17;
+  const body = Uint8Array.from(udp.subarray(0, len));
+  body[6] = 0;
+  body[7] = 0;
+  let sum = 0;
+  for (const part of [pseudo, body]) {
+    for (let i = 0; i < part.length; i += 2) {
+      sum += (part[i]! << 8) | (i + 1 < part.length ? part[i + 1]! : 0);
+      sum = (sum & 0xffff) + (sum >>> 16);
+    }
+  }
+  const c = ~sum & 0xffff;
+  return c === 0 ? 0xffff : c;
+}
+
 /** A behind nat1 (endpoint-independent unless told), B and D public, links nat1-B, nat1-D. */
 function natWorld(seed: number, nat: Partial<Parameters<Sim['nat']>[1]> = {}, simOpts: { pcap?: boolean } = {}) {
   const sim = new Sim({ seed, crypto: 'fast', ...simOpts });
@@ -367,5 +395,30 @@ describe('pcap of UDP paths through a NAT', () => {
       `${inside} ESP`,
       `${outside} ESP`,
     ]);
+  });
+
+  it('IPv6: the UDP checksum of each record uses the RFC 8200 §8.1 pseudo-header, on both sides of the box', () => {
+    const sim = new Sim({ seed: 15, crypto: 'fast', pcap: true });
+    const box = sim.nat('nat6', { publicAddress: '2001:db8:ffff::1', inside: ['fd00::1'] });
+    const a = sim.host('A', { locators: ['fd00::1'], udp: true });
+    const b = sim.host('B', { locators: ['2001:db8::b'], udp: true });
+    sim.link('2001:db8:ffff::1', '2001:db8::b', { latencyMs: 10 });
+    sim.at(0, () => a.connect(b));
+    sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
+    a.send(b, Uint8Array.of(1));
+    sim.run(50);
+    const file = readPcap(sim.pcap().toBytes());
+    if (!file.ok) throw new Error(file.error.message);
+    expect(file.value.records).toHaveLength(10);
+    const srcs = new Set<string>();
+    for (const rec of file.value.records) {
+      const ip = parseIpPacket(rec.bytes);
+      if (!ip.ok) throw new Error(ip.error.message);
+      expect(ip.value).toMatchObject({ family: 'ipv6', protocol: 17 });
+      expect(readU16(rec.bytes, 40 + 6)).toBe(independentUdpChecksumV6(rec.bytes));
+      srcs.add(formatLocator(ip.value.src));
+    }
+    expect([...srcs].sort()).toEqual(['2001:db8::b', '2001:db8:ffff::1', 'fd00::1']);
+    expect(box.counters.translated).toBe(5);
   });
 });
