@@ -158,7 +158,8 @@ function toLoc(v: string | Locator, field: string): Locator {
  * A NAT box with the UDP mapping and filtering behaviours of RFC 4787: translate outbound
  * packets with {@link NatBox.outbound}, inbound ones with {@link NatBox.inbound}. Deterministic:
  * the same seed and the same calls allocate the same ports. Every operation is O(1) in the
- * number of mappings except `rebind` and `mappings`.
+ * number of mappings except `rebind` and `mappings`. Address arrays passed in are read, never
+ * written, and must not be changed afterwards (their keys are cached per array).
  */
 export class NatBox {
   /** The box's name (it labels the simulator's trace). */
@@ -184,6 +185,7 @@ export class NatBox {
   readonly #byKey = new Map<string, Mapping>();
   /** External port → mapping (one public address, so the port names the mapping). */
   readonly #byPort = new Map<number, Mapping>();
+  readonly #keys = new WeakMap<Locator, string>();
   readonly #c: MutableCounters = {
     translated: 0,
     outbound: 0,
@@ -241,8 +243,8 @@ export class NatBox {
    * remote for filtering (§5). Returns the external endpoint to send from.
    */
   outbound(pkt: { readonly src: Locator; readonly srcPort: number; readonly dst: Locator; readonly dstPort: number }, now: Millis): NatOutboundResult {
-    const srcKey = locatorKey(pkt.src);
-    const dstKey = locatorKey(pkt.dst);
+    const srcKey = this.#key(pkt.src);
+    const dstKey = this.#key(pkt.dst);
     let key = `${srcKey}:${pkt.srcPort}`;
     if (this.mapping === 'address-dependent') key += `>${dstKey}`;
     else if (this.mapping === 'address-and-port-dependent') key += `>${dstKey}:${pkt.dstPort}`;
@@ -294,7 +296,7 @@ export class NatBox {
       return { ok: false, reason: 'no-mapping' };
     }
     if (this.filtering !== 'endpoint-independent') {
-      const srcKey = locatorKey(pkt.src);
+      const srcKey = this.#key(pkt.src);
       const k = this.filtering === 'address-dependent' ? srcKey : `${srcKey}:${pkt.srcPort}`;
       if (!m.sentTo.has(k)) {
         this.#c.droppedByFilter++;
@@ -355,6 +357,15 @@ export class NatBox {
     return out;
   }
 
+  /**
+   * The inside endpoint the live mapping of external port `port` leads to, without filtering,
+   * refreshing or counting (for traces and interceptors).
+   */
+  peekInbound(port: number, now: Millis): UdpEndpoint | undefined {
+    const m = this.#byPort.get(port);
+    return m === undefined || now - m.refreshedAt >= this.mappingTimeoutMs ? undefined : m.internal;
+  }
+
   /** The external endpoint of `internal` toward `remote` if a live mapping exists (no side effect). */
   lookup(internal: UdpEndpoint, remote: UdpEndpoint, now: Millis): UdpEndpoint | undefined {
     let key = `${locatorKey(internal.address)}:${internal.port}`;
@@ -369,6 +380,19 @@ export class NatBox {
   toString(): string {
     const ab = (b: string): string => (b === 'endpoint-independent' ? 'EI' : b === 'address-dependent' ? 'AD' : 'APD');
     return `${this.name}(${formatLocator(this.publicAddress)}, ${ab(this.mapping)}M/${ab(this.filtering)}F)`;
+  }
+
+  /**
+   * locatorKey, cached per array: a flow hands the same address arrays (an SA's, an engine's)
+   * again and again, and locators are never mutated once handed over.
+   */
+  #key(loc: Locator): string {
+    let k = this.#keys.get(loc);
+    if (k === undefined) {
+      k = locatorKey(loc);
+      this.#keys.set(loc, k);
+    }
+    return k;
   }
 
   /** The mapping if it is still alive at `now`; an expired one is removed (RFC 4787 §4.3). */

@@ -1606,7 +1606,7 @@ export class Sim {
     const index = h.countSent(kind);
     const tracing = this.#tracing;
     if (tracing) {
-      const to = this.#byLocator.get(locatorKey(dst))?.name;
+      const to = this.#ownerName(dst, udp);
       const detail = this.#traceParams ? { to: to ?? '?', ...(packet !== undefined ? paramFields(packet) : {}) } : {};
       const addr =
         udp === undefined
@@ -1618,7 +1618,7 @@ export class Sim {
     let delayMs = 0;
     let copies = 0;
     if (this.#interceptors.length > 0) {
-      const to = this.#byLocator.get(locatorKey(dst))?.name;
+      const to = this.#ownerName(dst, udp);
       let ctx: InterceptContext = {
         now: this.#now,
         proto,
@@ -1696,6 +1696,18 @@ export class Sim {
       this.#heap.push(d.deliverAt + delayMs, wire);
       for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true });
     }
+  }
+
+  /**
+   * The host a packet to `dst` is for: the owner of the address, or, for a NAT's public address,
+   * the inside host of the mapping its UDP destination port names now (no side effect).
+   */
+  #ownerName(dst: Locator, udp: UdpPorts | undefined): string | undefined {
+    const key = this.#locKey(dst);
+    const h = this.#byLocator.get(key);
+    if (h !== undefined || udp === undefined || this.#natByPublic.size === 0) return h?.name;
+    const inner = this.#natByPublic.get(key)?.peekInbound(udp.dstPort, this.#now);
+    return inner === undefined ? undefined : this.#byLocator.get(this.#locKey(inner.address))?.name;
   }
 
   /**
@@ -1870,7 +1882,7 @@ export class Sim {
       return undefined;
     }
     // The packet as it looks on the private side, before the box.
-    this.#capture({ type: 'deliver', proto, kind, from: h.name, bytes, src, dst, dstKey: '', duplicate: false, corrupted: undefined, udp, udpBad: false });
+    if (this.#pcap !== undefined) this.#capture({ type: 'deliver', proto, kind, from: h.name, bytes, src, dst, dstKey: '', duplicate: false, corrupted: undefined, udp, udpBad: false });
     const r = nat.outbound({ src, srcPort: udp.srcPort, dst, dstPort: udp.dstPort }, this.#now);
     if (!r.ok) {
       this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: 'nat-no-port', src: traceLoc(src), sport: udp.srcPort } });

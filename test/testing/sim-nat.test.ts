@@ -200,6 +200,18 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     expect(notes).toEqual(['out', 'in', 'out']);
   });
 
+  it('interceptors see the inside host as the receiver of a packet to its mapped external endpoint, and the ports as sent', () => {
+    const { sim, a, b } = natWorld(16);
+    const seen: string[] = [];
+    sim.intercept((_bytes, ctx) => {
+      seen.push(`${ctx.kind} ${ctx.direction} ${ctx.proto} ${ctx.udp?.srcPort}>${ctx.udp?.dstPort}`);
+      return 'pass';
+    });
+    sim.at(0, () => a.connect(b));
+    sim.run(25);
+    expect(seen.slice(0, 3)).toEqual(['I1 A->B hip 10500>10500', expect.stringMatching(/^R1 B->A hip 10500>\d+$/), 'I2 A->B hip 10500>10500']);
+  });
+
   it('"UDP-only paths": HIP over IP (protocol 139) from behind a NAT is dropped at the box and counted', () => {
     const sim = new Sim({ seed: 6, crypto: 'fast' });
     const box = sim.nat('nat1', { publicAddress: NAT1, inside: [A] });
