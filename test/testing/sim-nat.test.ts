@@ -200,7 +200,7 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     expect(notes).toEqual(['out', 'in', 'out']);
   });
 
-  it('interceptors see the inside host as the receiver of a packet to its mapped external endpoint, and the ports as sent', () => {
+  it('RFC 4787 §4.1: interceptors see the inside host as the receiver of a packet to its mapped external endpoint, and the ports as sent', () => {
     const { sim, a, b } = natWorld(16);
     const seen: string[] = [];
     sim.intercept((_bytes, ctx) => {
@@ -283,7 +283,7 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     }
   });
 
-  it('several NATs: a host behind one reaches a host behind another through both boxes', () => {
+  it('several NATs: a host behind one reaches a host behind another through both boxes (RFC 4787 §4.1 mapping at one, §5 endpoint-independent filtering at the other)', () => {
     const sim = new Sim({ seed: 10, crypto: 'fast' });
     const n1 = sim.nat('nat1', { publicAddress: NAT1, inside: [A] });
     const n2 = sim.nat('nat2', { publicAddress: NAT2, inside: [C] });
@@ -304,7 +304,7 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     expect(sim.natOf(C)).toBe(n2);
   });
 
-  it('a multihomed host with one interface behind a NAT and one public: each address takes its own path', () => {
+  it('RFC 8047 multihoming: a host with one interface behind a NAT and one public; each address takes its own path', () => {
     const sim = new Sim({ seed: 11, crypto: 'fast' });
     const box = sim.nat('nat1', { publicAddress: NAT1, inside: [A] });
     const m = sim.host('M', { locators: [A, '198.51.100.9'], udp: true });
@@ -322,7 +322,7 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     expect(box.counters.outbound).toBe(1);
   });
 
-  it('a NAT rebinding in the middle of a flow: the peer sees the next packet from a new source port', () => {
+  it('RFC 9028 §4.10 a NAT rebinding in the middle of a flow: the peer sees the next packet from a new source port (esp-seen carries it, §5.11)', () => {
     const { sim, box, a, b } = natWorld(12);
     sim.at(0, () => a.connect(b));
     sim.runUntil(() => a.established(b), { maxTimeMs: 10_000 });
@@ -353,7 +353,7 @@ describe('NAT boxes in the simulator (RFC 4787)', () => {
     expect(sim.natOf(C)).toBe(n);
   });
 
-  it('the same seed gives the same NAT ports and the same trace', () => {
+  it('RFC 4787 §8 deterministic behaviour: the same seed gives the same NAT ports and the same trace', () => {
     const run = (): string => {
       const { sim, a, b } = natWorld(13, { mapping: 'address-and-port-dependent', filtering: 'address-dependent' });
       sim.at(0, () => a.connect(b));
