@@ -2,7 +2,7 @@
 // calls them; the driver does, in the order the engine's poll() queue dictates. Every method is
 // fire-and-forget: an adapter may be asynchronous inside, but the driver never awaits it.
 import type { HipEvent, Output } from '../engine/io.js';
-import type { Hit, Locator, Millis, PeerLocator, SaDirection, SaSpec } from '../types.js';
+import type { Hit, Locator, Millis, PeerLocator, SaDirection, SaSpec, UdpPorts } from '../types.js';
 import type { HipPacket } from '../wire/types.js';
 
 /**
@@ -13,9 +13,10 @@ import type { HipPacket } from '../wire/types.js';
 export interface DatagramSocket {
   /**
    * Sends `bytes` from our locator `src` to the peer's `dst`. Fire-and-forget: a loss is HIP's to
-   * retransmit (RFC 7401 §4.4.3).
+   * retransmit (RFC 7401 §4.4.3). With `udp`, UDP-encapsulated from `udp.srcPort` to
+   * `udp.dstPort` (RFC 9028 §5.1: the zero marker, then `bytes`, whose checksum is zero).
    */
-  send(src: Locator, dst: Locator, bytes: Uint8Array, packet: HipPacket): void;
+  send(src: Locator, dst: Locator, bytes: Uint8Array, packet: HipPacket, udp?: UdpPorts): void;
 }
 
 /**

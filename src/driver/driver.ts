@@ -13,9 +13,10 @@
 // each followed by its own drain, right after the current drain; commands (connect, rekey,
 // close...) run at once and their outputs join the queue being drained, in order. The driver
 // never awaits and never reads a clock other than `scheduler.now()`.
+import type { ConnectPeer } from '../engine/engine.js';
 import type { HipEngine } from '../engine/hip-engine.js';
 import type { Input, Output } from '../engine/io.js';
-import type { AssocId, Hit, Locator, Millis } from '../types.js';
+import type { AssocId, Hit, Locator, Millis, UdpPorts } from '../types.js';
 import { assertNever } from '../util/assert.js';
 import type { DriverAdapters } from './adapters.js';
 
@@ -34,9 +35,10 @@ export type FeedbackSource = {
 /**
  * The peer to connect to: its HIT, the locators to send I1 to (RFC 7401 §4.1, or the address of
  * its rendezvous server, RFC 8004 §3.3), optionally which of our HITs to use and the registration
- * types to request in the I2 (RFC 8003 §3.2).
+ * types to request in the I2 (RFC 8003 §3.2), and the peer's UDP port to run over UDP (RFC 9028
+ * §5.1): what `HipEngine.connect` takes.
  */
-export type PeerSpec = { readonly hit: Hit; readonly locators: readonly Locator[]; readonly localHit?: Hit; readonly register?: readonly number[] };
+export type PeerSpec = ConnectPeer;
 
 /** Thrown by a command (connect, rekey, close, ...) on a driver after {@link Driver.dispose}. */
 export class DriverDisposedError extends Error {
@@ -89,10 +91,12 @@ export class Driver<E extends DrivableEngine = HipEngine> {
 
   /**
    * A HIP packet arrived: `bytes` after the IP header (protocol 139), or after the RFC 9028 zero
-   * marker with `transport` 'udp' (the HIP checksum is then zero and not checked).
+   * marker with `transport` 'udp' (the HIP checksum is then zero and not checked) and the UDP
+   * ports it came with (absent: 10500, RFC 9028 §5.1).
    */
-  onDatagram(bytes: Uint8Array, src: Locator, dst: Locator, transport: 'ip' | 'udp' = 'ip'): void {
-    this.handle({ kind: 'datagram', bytes, src, dst, transport });
+  onDatagram(bytes: Uint8Array, src: Locator, dst: Locator, transport: 'ip' | 'udp' = 'ip', udp?: UdpPorts): void {
+    if (transport === 'udp' && udp !== undefined) this.handle({ kind: 'datagram', bytes, src, dst, transport, srcPort: udp.srcPort, dstPort: udp.dstPort });
+    else this.handle({ kind: 'datagram', bytes, src, dst, transport });
   }
 
   /** Data-plane feedback: `esp-seen` (an authenticated ESP packet) or `esp-seq-exhausting`. */
@@ -212,7 +216,8 @@ export class Driver<E extends DrivableEngine = HipEngine> {
     a.onOutput?.(out, a.scheduler.now());
     switch (out.kind) {
       case 'transmit':
-        a.socket.send(out.src, out.dst, out.bytes, out.packet);
+        if (out.udp === undefined) a.socket.send(out.src, out.dst, out.bytes, out.packet);
+        else a.socket.send(out.src, out.dst, out.bytes, out.packet, out.udp);
         return;
       case 'sa': {
         const esp = a.esp;

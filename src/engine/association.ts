@@ -118,6 +118,11 @@ export class Association {
   installed: SaSpec[] = [];
   /** Registrations with the peer, either side (RFC 8003, registration.ts); created on first use. */
   registrations: RegistrationState | undefined = undefined;
+  /**
+   * The association runs over UDP (RFC 9028 §5.1, §5.11): our port and the peer's. HIP packets
+   * and ESP SAs of the association then use them. Undefined on plain IP.
+   */
+  udp: { localPort: number; peerPort: number } | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

@@ -68,7 +68,15 @@ function isV4(l: Locator): boolean {
 // I1
 
 /** `connect`: create the association in I1-SENT and send the I1 (§6.6). */
-export function startBex(core: EngineCore, local: HostIdentity, peerHit: Hit, src: Locator, dst: Locator, existing?: Association): Association {
+export function startBex(
+  core: EngineCore,
+  local: HostIdentity,
+  peerHit: Hit,
+  src: Locator,
+  dst: Locator,
+  existing?: Association,
+  udp?: { readonly localPort: number; readonly peerPort: number },
+): Association {
   const offered = supportedDhGroups(core.crypto, core.config.dhGroups);
   const i1 = buildPacket(core, { kind: 'I1', senderHit: local.hit, receiverHit: peerHit }, [{ kind: 'DH_GROUP_LIST', groups: offered }], {}, src, dst);
   const state = { name: 'I1_SENT' as const, i1: i1.bytes, retries: 0, offeredGroups: offered };
@@ -82,6 +90,7 @@ export function startBex(core: EngineCore, local: HostIdentity, peerHit: Hit, sr
   } else {
     assoc = core.createAssoc({ local, peerHit, role: 'initiator', state: enter('connect', state), localLocator: src, peerLocator: dst });
   }
+  assoc.udp = udp ? { localPort: udp.localPort, peerPort: udp.peerPort } : undefined;
   assoc.timers.clearAll();
   send(core, i1, src, dst, assoc);
   assoc.timers.set('I1_RETRANSMIT', core.now + core.config.i1RetransmitMs);

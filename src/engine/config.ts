@@ -210,6 +210,12 @@ export type HipConfig = {
    */
   readonly oldSaGraceMs: Millis;
   /**
+   * Our UDP port for associations that run over UDP (RFC 9028 §5.1: a Responder SHOULD listen
+   * on 10500); the I1 of `connect({ udpPort })` goes from it.
+   * @defaultValue 10500
+   */
+  readonly udpPort: number;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -375,6 +381,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   notifyPerSecond: 10,
   notifyBurst: 20,
   oldSaGraceMs: 5_000,
+  udpPort: 10500,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -444,6 +451,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   }
   aint(c.silenceMs, 'config.silenceMs', 0, MAX_MS);
   aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
+  aint(c.udpPort, 'config.udpPort', 1, 0xffff);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

@@ -2,7 +2,7 @@
 // HipEngine implements it; handlers never see the public API or each other's internals.
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import type { Hit, LocalLocator, Locator, Millis, RandomSource } from '../types.js';
+import type { Hit, LocalLocator, Locator, Millis, RandomSource, UdpPorts } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import type { Association } from './association.js';
 import type { HipConfig } from './config.js';
@@ -75,4 +75,9 @@ export interface EngineCore {
    * VIA_RVS of the reply that carries the ACK (RFC 8046 §3.2.3 step 3); undefined otherwise.
    */
   readonly relayedVia: Locator | undefined;
+  /**
+   * While a UDP datagram is handled (RFC 9028 §5.1): the ports it came with, so that a reply sent
+   * without an association (R1, NOTIFY) goes back to them; undefined otherwise.
+   */
+  readonly inputUdp: UdpPorts | undefined;
 }

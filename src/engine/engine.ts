@@ -12,8 +12,9 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { hitKey, isHit } from '../addr/hit.js';
 import ipaddr from 'ipaddr.js';
 import { asLocator, ipv4Bytes, locatorKey, locatorRange } from '../addr/locator.js';
-import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource } from '../types.js';
-import { abytes, equalBytes, readU32, toHex } from '../util/bytes.js';
+import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, RandomSource, UdpPorts } from '../types.js';
+import { abytes, aint, equalBytes, readU32, toHex } from '../util/bytes.js';
+import { HIP_UDP_PORT } from '../wire/udp.js';
 import { assertNever } from '../util/assert.js';
 import type { PacketKind } from '../wire/constants.js';
 import { PACKET_TYPE } from '../wire/constants.js';
@@ -163,6 +164,8 @@ export class EngineImpl implements EngineCore {
   readonly registrar = new RegistrarTable();
   /** The relaying RVS while a relayed UPDATE is processed (EngineCore.relayedVia). */
   relayedVia: Locator | undefined = undefined;
+  /** The ports of the UDP datagram being handled (EngineCore.inputUdp). */
+  inputUdp: UdpPorts | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -278,6 +281,9 @@ export class EngineImpl implements EngineCore {
       timerQueue: this.timerQueue,
       census: this.census,
     });
+    // Created while a UDP datagram is handled (an I2 over UDP, RFC 9028 §5.1): the association
+    // runs over UDP, between the ports that datagram used.
+    if (this.inputUdp) assoc.udp = { localPort: this.inputUdp.dstPort, peerPort: this.inputUdp.srcPort };
     this.census.admit(assoc);
     this.assocs.set(assoc.id, assoc);
     this.index(assoc);
@@ -392,7 +398,14 @@ export class EngineImpl implements EngineCore {
           const kind = packetKindOfBytes(input.bytes);
           return this.drop(reason, { src: input.src, detail: `${res.error.code} at ${res.error.path}`, ...(kind ? { packetKind: kind } : {}) });
         }
-        return this.handlePacket(res.packet, input.src, input.dst);
+        if (input.transport !== 'udp') return this.handlePacket(res.packet, input.src, input.dst);
+        // RFC 9028 §5.1: absent ports are the HIP port.
+        this.inputUdp = { srcPort: input.srcPort ?? HIP_UDP_PORT, dstPort: input.dstPort ?? HIP_UDP_PORT };
+        try {
+          return this.handlePacket(res.packet, input.src, input.dst);
+        } finally {
+          this.inputUdp = undefined;
+        }
       }
       case 'packet':
         return this.handlePacket(input.packet, input.src, input.dst);
@@ -552,6 +565,8 @@ export class EngineImpl implements EngineCore {
     // 4-byte IPv4 addresses, as a socket or DNS gives them, are taken in the 16-byte form.
     const dsts = peer.locators.map((l, i) => asLocator(l, `peer.locators[${i}]`));
     const register = checkRegTypes(peer.register ?? [], 'peer.register');
+    if (peer.udpPort !== undefined) aint(peer.udpPort, 'peer.udpPort', 1, 0xffff);
+    const udp = peer.udpPort === undefined ? undefined : { localPort: this.config.udpPort, peerPort: peer.udpPort };
     let local = this.identities[0]!;
     if (peer.localHit !== undefined) {
       abytes(peer.localHit, 'peer.localHit', 16);
@@ -571,7 +586,7 @@ export class EngineImpl implements EngineCore {
       const src = pickLocalLocator(this, dst);
       if (src) {
         this.advance(now);
-        const assoc = startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing);
+        const assoc = startBex(this, local, peer.hit, src, Uint8Array.from(dst), existing, udp);
         wantAtBex(assoc, register);
         return assoc.id;
       }
@@ -855,6 +870,11 @@ export type ConnectPeer = {
    * default none.
    */
   readonly register?: readonly number[];
+  /**
+   * Run the association over UDP (RFC 9028 §5.1): the peer's UDP port, usually 10500. Our port
+   * is `config.udpPort`. Absent: HIP over IP (protocol 139) and plain ESP.
+   */
+  readonly udpPort?: number;
 };
 
 function checkRegTypes(list: readonly number[], field: string): number[] {
@@ -916,6 +936,11 @@ function checkInput(input: Input): Input {
   switch (input.kind) {
     case 'datagram':
       abytes(input.bytes, 'input.bytes');
+      if (input.transport !== undefined && input.transport !== 'ip' && input.transport !== 'udp') {
+        throw new TypeError(`"input.transport" expected 'ip' or 'udp', got ${JSON.stringify(input.transport) ?? String(input.transport)}`);
+      }
+      if (input.srcPort !== undefined) aint(input.srcPort, 'input.srcPort', 1, 0xffff);
+      if (input.dstPort !== undefined) aint(input.dstPort, 'input.dstPort', 1, 0xffff);
       return withLocators(input);
     case 'packet': {
       const located = withLocators(input);
@@ -934,6 +959,11 @@ function checkInput(input: Input): Input {
     }
     case 'esp-seen':
       if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');
+      if (input.udp !== undefined) {
+        if (typeof input.udp !== 'object' || input.udp === null) throw new TypeError('"input.udp" expected { srcPort, dstPort }');
+        aint(input.udp.srcPort, 'input.udp.srcPort', 1, 0xffff);
+        aint(input.udp.dstPort, 'input.udp.dstPort', 1, 0xffff);
+      }
       return withLocators(input);
     case 'esp-seq-exhausting':
       if (typeof input.spi !== 'number') throw new TypeError('"input.spi" expected a number');

@@ -37,7 +37,7 @@ export type Input =
       readonly dst: Locator;
       readonly bytes?: number;
       /** The UDP ports of a UDP-encapsulated packet (RFC 9028 §5.11); a changed source port is a NAT rebinding. */
-      readonly udp?: UdpPorts;
+      readonly udp?: UdpPorts | undefined;
     }
   /** The data plane's outbound sequence number on `spi` is close to wrapping: rekey (RFC 7402 §6). */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number }

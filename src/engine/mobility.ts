@@ -31,6 +31,8 @@ export type PeerLocatorEntry = {
   type: 0 | 1;
   /** Type 1: the SPI the address is bound to. Type 0: the SA policy tied it to (undefined = any). */
   spi: number | undefined;
+  /** The peer's UDP port at this address, when it differs from the association's (RFC 9028 §5.7). */
+  port?: number;
   preferred: boolean;
   trafficType: number;
   expiresAt: Millis;

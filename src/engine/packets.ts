@@ -5,8 +5,9 @@
 import { computeMac, computeMac2, signPacket } from '../crypto/auth.js';
 import type { HostIdentity } from '../crypto/host-id.js';
 import type { HashId } from '../crypto/provider.js';
-import type { Hit, Locator } from '../types.js';
+import type { Hit, Locator, UdpPorts } from '../types.js';
 import { PARAM_TYPE, type PacketKind } from '../wire/constants.js';
+import { CHECKSUM_OFFSET } from '../wire/header.js';
 import { decodePacket, encodePacket } from '../wire/packet.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
@@ -72,8 +73,7 @@ export function buildPacket(
 
 /** Queues a transmit and records activity on the association (UAL, RFC 7401 §4.4.3). */
 export function send(core: EngineCore, built: Built, src: Locator, dst: Locator, assoc?: Association): void {
-  core.emit({ kind: 'transmit', src, dst, bytes: built.bytes, packet: built.packet });
-  core.countSent(built.packet.kind);
+  emitTransmit(core, built.bytes, built.packet, src, dst, assoc);
   if (assoc) assoc.lastActivity = core.now;
 }
 
@@ -81,7 +81,41 @@ export function send(core: EngineCore, built: Built, src: Locator, dst: Locator,
 export function resend(core: EngineCore, bytes: Uint8Array, src: Locator, dst: Locator, assoc?: Association): void {
   const decoded = decodePacket(bytes);
   invariant(decoded.ok, 'stored packet no longer decodes');
-  core.emit({ kind: 'transmit', src, dst, bytes, packet: decoded.packet });
-  core.countSent(decoded.packet.kind);
+  emitTransmit(core, bytes, decoded.packet, src, dst, assoc);
   if (assoc) assoc.lastActivity = core.now;
+}
+
+/**
+ * The one place a `transmit` is queued. An association that runs over UDP sends from its local
+ * port to the peer's port for `dst`, one on IP sends on IP; a packet sent without an association
+ * while a UDP datagram is handled (an R1, a NOTIFY) answers the ports that datagram came with. Over UDP the HIP
+ * checksum is zero (RFC 9028 §5.1: the UDP checksum covers the packet, and a NAT could not fix a
+ * HIP one); the stored bytes are not changed, a copy is.
+ */
+export function emitTransmit(core: EngineCore, bytes: Uint8Array, packet: HipPacket, src: Locator, dst: Locator, assoc?: Association): void {
+  const udp = udpPortsFor(core, assoc, dst);
+  if (udp === undefined) {
+    core.emit({ kind: 'transmit', src, dst, bytes, packet });
+  } else {
+    const out = bytes.slice();
+    if (out.length >= CHECKSUM_OFFSET + 2) out[CHECKSUM_OFFSET] = out[CHECKSUM_OFFSET + 1] = 0;
+    core.emit({ kind: 'transmit', src, dst, bytes: out, packet, udp });
+  }
+  core.countSent(packet.kind);
+}
+
+/** The UDP ports of a packet to `dst` (RFC 9028 §5.1), or undefined for plain IP. */
+export function udpPortsFor(core: EngineCore, assoc: Association | undefined, dst: Locator): UdpPorts | undefined {
+  if (assoc) return assoc.udp ? { srcPort: assoc.udp.localPort, dstPort: peerPortOf(assoc, dst) } : undefined;
+  const inUdp = core.inputUdp;
+  return inUdp ? { srcPort: inUdp.dstPort, dstPort: inUdp.srcPort } : undefined;
+}
+
+/**
+ * The peer's UDP port at `locator`: a type 2 locator's own port (RFC 9028 §5.7), else the port
+ * the association's packets came from.
+ */
+export function peerPortOf(assoc: Association, locator: Locator): number {
+  const e = assoc.peerLocators.byLocator(locator);
+  return e?.port ?? assoc.udp!.peerPort;
 }

@@ -20,7 +20,7 @@ import type { HipPacket } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import { pathTo } from './mobility.js';
-import { resend } from './packets.js';
+import { emitTransmit, resend } from './packets.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RENDEZVOUS } from './reg-types.js';
 import { registrationState } from './registration.js';
@@ -84,8 +84,7 @@ export function relayToClient(core: EngineCore, pkt: HipPacket, src: Locator): b
   const out = writeHipChecksum(fixHeader(concatBytes(withFrom, encodeParamBlock([{ kind: 'RVS_HMAC', hmac }]))), path.src, path.dst);
   const decoded = decodePacket(out, { src: path.src, dst: path.dst });
   if (!decoded.ok) return drop('decode', `relayed packet does not decode: ${decoded.error.code}`);
-  core.emit({ kind: 'transmit', src: path.src, dst: path.dst, bytes: out, packet: decoded.packet });
-  core.countSent(pkt.kind);
+  emitTransmit(core, out, decoded.packet, path.src, path.dst, client);
   return true;
 }
 

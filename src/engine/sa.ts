@@ -2,13 +2,14 @@
 // caller's ESP data plane. The inbound SA is always emitted before any packet that announces its
 // SPI (docs/architecture.md, The driving contract), which the handlers guarantee by calling this before `send`.
 import type { DirectionKeys } from '../crypto/keymat.js';
-import type { SaSpec } from '../types.js';
+import type { SaSpec, UdpPorts } from '../types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { SaPair } from './states.js';
 
 export function saSpec(assoc: Association, sa: SaPair, dir: 'in' | 'out', keys: DirectionKeys): SaSpec {
-  return dir === 'in'
+  const udp = espUdp(assoc, sa, dir);
+  const spec: SaSpec = dir === 'in'
     ? {
         spi: sa.localSpi,
         direction: 'in',
@@ -33,6 +34,18 @@ export function saSpec(assoc: Association, sa: SaPair, dir: 'in' | 'out', keys: 
         ...(sa.creditLimited ? { creditLimited: true } : {}),
         ...(sa.preferred ? { preferred: true } : {}),
       };
+  return udp ? { ...spec, udp } : spec;
+}
+
+/**
+ * ESP of an association that runs over UDP is UDP-encapsulated, on the ports of its HIP packets
+ * (RFC 9028 §5.11: "When two peers perform a UDP-encapsulated base exchange, they MUST define a
+ * pair of IPsec SAs that produces UDP-encapsulated ESP data traffic"; §5.1: one port for both).
+ */
+function espUdp(assoc: Association, sa: SaPair, dir: 'in' | 'out'): UdpPorts | undefined {
+  if (!assoc.udp) return undefined;
+  const peerPort = assoc.peerLocators.byLocator(sa.peerLocator)?.port ?? assoc.udp.peerPort;
+  return dir === 'out' ? { srcPort: assoc.udp.localPort, dstPort: peerPort } : { srcPort: peerPort, dstPort: assoc.udp.localPort };
 }
 
 /** Emits `add` for the inbound and/or outbound SA of a pair and remembers them for deletion. */

@@ -9,7 +9,7 @@
 // Not implemented: extended sequence numbers (RFC 4303 §2.2.1; HIP does not negotiate them),
 // TFC padding, IPv4 options in BEET (RFC 7402 §B.1.7: the caller builds inner headers).
 import { asLocator, formatLocator, locatorKey } from '../addr/locator.js';
-import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec } from '../types.js';
+import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec, UdpPorts } from '../types.js';
 import { abytes, aint, readU32, writeU32 } from '../util/bytes.js';
 import { ownedAlloc } from '../wire/pool.js';
 import { preferredPath } from './policy.js';
@@ -104,6 +104,8 @@ type OutSa = SaCommon & {
   preferred: boolean;
   /** RFC 8046 §5.6: the destination is UNVERIFIED; sending spends the peer's credit. */
   creditLimited: boolean;
+  /** UDP encapsulation of the SA (RFC 9028 §5.11), undefined for plain ESP. */
+  udp: UdpPorts | undefined;
   view: OutboundSaView;
   path: PathEntry | undefined;
 };
@@ -319,6 +321,7 @@ export class EspDataPlane {
       exhaustingSignalled: false,
       preferred: false,
       creditLimited: sa.creditLimited === true,
+      udp: checkUdp(sa.udp),
       view: undefined as unknown as OutboundSaView,
       path: undefined,
     };
@@ -409,6 +412,7 @@ export class EspDataPlane {
     const out = this.#findOut(sa.spi, sa.peerHit);
     if (out === undefined) return false;
     out.creditLimited = sa.creditLimited === true;
+    out.udp = checkUdp(sa.udp);
     const moved = this.updateSaLocators(sa.spi, sa.src, sa.dst, sa.peerHit);
     if (sa.preferred === true) this.setPreferred(sa.spi, sa.peerHit);
     return moved;
@@ -523,7 +527,7 @@ export class EspDataPlane {
     if (path === undefined) path = sa.path = this.#path(sa.src, sa.dst, true)!;
     path.txPackets++;
     path.txBytes += total;
-    return { ok: true, packet: { spi: sa.spi, seq, src: sa.src, dst: sa.dst, bytes: out } };
+    return { ok: true, packet: { spi: sa.spi, seq, src: sa.src, dst: sa.dst, bytes: out, udp: sa.udp } };
   }
 
   /** The peer entry of `peerHit` (16 bytes, checked), through the direct-mapped cache. */
@@ -556,11 +560,14 @@ export class EspDataPlane {
    * (RFC 7402 §B.1.6: the SPI and ICV bind the packet to the HIT pair). Each is a 16-byte
    * locator or a 4-byte IPv4 address as a socket or a pcap gives it (reported in the 16-byte
    * form, RFC 8046 §4.2).
+   * `udp` gives the UDP ports of a UDP-encapsulated packet (RFC 9028 §5.11); the `esp-seen`
+   * feedback carries that object as given (not copied), so the engine sees a NAT rebinding.
    * Packets with Next Header 59 are returned like any other; when they are RFC 4303 §2.6
    * dummy packets, discarding them is the caller's business.
    */
-  unprotect(bytes: Uint8Array, src: Locator, dst: Locator, now?: number): UnprotectResult {
+  unprotect(bytes: Uint8Array, src: Locator, dst: Locator, now?: number, udp?: UdpPorts): UnprotectResult {
     abytes(bytes, 'bytes');
+    if (udp !== undefined) checkUdp(udp);
     src = asLocator(src, 'src');
     dst = asLocator(dst, 'dst');
     if (bytes.length < 8) return this.#rxDrop('truncated', undefined, src, dst);
@@ -610,7 +617,7 @@ export class EspDataPlane {
     if (this.#seenFeedback) {
       // The path entry's own copies of the addresses (made once per path, never written to):
       // the feedback outlives the caller's buffers without a copy per packet.
-      this.#pushFeedback({ kind: 'esp-seen', spi, src: path.src, dst: path.dst, bytes: size });
+      this.#pushFeedback({ kind: 'esp-seen', spi, src: path.src, dst: path.dst, bytes: size, udp });
     }
     return {
       ok: true,
@@ -792,4 +799,13 @@ function hex32(n: number): string {
 /** The SPI of an ESP packet (for demultiplexing), or undefined if it is too short. */
 export function espSpi(bytes: Uint8Array): number | undefined {
   return bytes.length < 8 ? undefined : readU32(bytes, 0);
+}
+
+/** Validates an SA's UDP ports (RFC 9028 §5.11) and returns a private copy. */
+function checkUdp(udp: UdpPorts | undefined): UdpPorts | undefined {
+  if (udp === undefined) return undefined;
+  if (typeof udp !== 'object' || udp === null) throw new TypeError('"sa.udp" expected { srcPort, dstPort }');
+  aint(udp.srcPort, 'sa.udp.srcPort', 1, 0xffff);
+  aint(udp.dstPort, 'sa.udp.dstPort', 1, 0xffff);
+  return { srcPort: udp.srcPort, dstPort: udp.dstPort };
 }

@@ -1,5 +1,5 @@
 // Public types of the userspace ESP data plane (RFC 4303 in the BEET mode of RFC 7402).
-import type { EspSuiteId, Hit, Locator, RandomSource } from '../types.js';
+import type { EspSuiteId, Hit, Locator, RandomSource, UdpPorts } from '../types.js';
 
 /**
  * Why a packet was not protected or not accepted. Remote input never throws: it is dropped and
@@ -116,6 +116,11 @@ export type EspPacket = {
   readonly dst: Locator;
   /** The ESP packet: SPI ‖ Seq ‖ IV ‖ ciphertext ‖ ICV (a fresh array). */
   readonly bytes: Uint8Array;
+  /**
+   * The SA's UDP ports: send the packet UDP-encapsulated from `srcPort` to `dstPort` (RFC 9028
+   * §5.11, RFC 3948); undefined for plain ESP (IP protocol 50).
+   */
+  readonly udp?: UdpPorts | undefined;
 };
 
 /**
@@ -158,7 +163,7 @@ export type EspFeedback =
    * `src` and `dst` are the data plane's copies of the path's addresses, shared by every entry
    * of that path: read-only.
    */
-  | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes: number }
+  | { readonly kind: 'esp-seen'; readonly spi: number; readonly src: Locator; readonly dst: Locator; readonly bytes: number; readonly udp?: UdpPorts | undefined }
   /** Outbound `spi` crossed `seqSoftLimit`: ask the engine for a rekey. Once per SA. */
   | { readonly kind: 'esp-seq-exhausting'; readonly spi: number };
 

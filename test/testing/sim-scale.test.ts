@@ -78,11 +78,11 @@ describe('deadline queue', () => {
       expect(packets).toBe(hosts * 3 * 2 * 10); // 3 associations per host, both ways, every 20 ms
       perPacket.push(gets / packets);
     }
-    // Well under one: the data plane's SA, peer and credit lookups, the engine's SPI lookup for
-    // the esp-seen feedback, the sender's packet count and the receiving host are all cached
-    // (there were 6 per packet before); what is left is timers and other control work (0.1-0.2
-    // measured). What counts is that it stays bounded as the hosts grow.
-    for (const n of perPacket) expect(n).toBeLessThanOrEqual(0.5);
+    // About one: the receiving host by its address. The data plane's SA, peer and credit
+    // lookups, the engine's SPI lookup for the esp-seen feedback and the sender's packet count
+    // are cached (there were 6 per packet before); the rest is timers and other control work.
+    // What counts is that it stays bounded as the hosts grow.
+    for (const n of perPacket) expect(n).toBeLessThanOrEqual(1.5);
     expect(Math.abs(perPacket[1]! - perPacket[0]!)).toBeLessThan(0.25);
   });
 

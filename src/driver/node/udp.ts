@@ -280,9 +280,11 @@ export class UdpDriver {
     this.driver = createDriver(this.engine, {
       scheduler,
       socket: {
-        send: (src, dst, bytes, packet) => {
+        send: (src, dst, bytes, packet, udp) => {
           const framed = encapsulateHip(bytes);
-          const port = this.peerPort(dst);
+          // The engine's port for an association that runs over UDP (RFC 9028 §5.1), else the
+          // port this address last used.
+          const port = udp?.dstPort ?? this.peerPort(dst);
           log({ type: 'hip-send', kind: packet.kind, src, dst, port, length: framed.length });
           this.#transmit(src, dst, port, framed);
         },
@@ -437,10 +439,10 @@ export class UdpDriver {
       case 'HIP':
         this.#peerPorts.set(locatorKey(src), rinfo.port);
         log?.({ type: 'hip-recv', kind: packetKindOf(d.hip), src, dst, port: rinfo.port, length: bytes.length });
-        this.driver.onDatagram(d.hip, src, dst, 'udp');
+        this.driver.onDatagram(d.hip, src, dst, 'udp', { srcPort: rinfo.port, dstPort: b.port });
         return;
       case 'ESP': {
-        const r = this.esp.unprotect(d.esp, src, dst);
+        const r = this.esp.unprotect(d.esp, src, dst, undefined, { srcPort: rinfo.port, dstPort: b.port });
         if (!r.ok) {
           log?.({ type: 'esp-drop', reason: r.reason, direction: 'in', ...(r.spi !== undefined ? { spi: r.spi } : {}), src, length: bytes.length });
           return;
