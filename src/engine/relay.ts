@@ -201,6 +201,22 @@ export function regFromParam(core: EngineCore, client: Association | undefined, 
   return { kind: 'REG_FROM', port, protocol: UDP, address: dst };
 }
 
+/**
+ * A NAT rebinding of a Control Relay Client (RFC 9028 §4.1): an authenticated UPDATE with a new
+ * SEQ from the client's registered address but another UDP port moves the registration there,
+ * so that relayed packets, and the UPDATE responses whose REG_FROM tells the client its new
+ * server-reflexive port, reach it. Only the port: a new address goes through the address
+ * verification of RFC 8046 §5.4. A copy of an old UPDATE (an already seen SEQ) moves nothing.
+ */
+export function followClientPort(core: EngineCore, client: Association, pkt: HipPacket, src: Locator, seenPeerIds: readonly number[]): void {
+  const inUdp = core.inputUdp;
+  const seq = param(pkt, 'SEQ');
+  if (!inUdp || !client.udp || !seq || core.relayedFrom) return;
+  if (!client.registrations?.granted.has(REG_TYPE_RELAY_UDP_HIP)) return;
+  if (inUdp.srcPort === client.udp.peerPort || !equalBytes(src, client.peerLocator) || seenPeerIds.includes(seq.updateId)) return;
+  client.udp = { localPort: client.udp.localPort, peerPort: inUdp.srcPort };
+}
+
 /** Whether a registrar answer (REG_RESPONSE parameters) grants RELAY_UDP_HIP. */
 export function grantsRelay(params: readonly ParamInit[] | undefined): boolean {
   return (params ?? []).some((p) => p.kind === 'REG_RESPONSE' && p.lifetime > 0 && p.regTypes.includes(REG_TYPE_RELAY_UDP_HIP));

@@ -46,7 +46,7 @@ import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
-import { noteRegFrom, regFromParam } from './relay.js';
+import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -234,6 +234,7 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   if (echoResponse) onEchoResponse(core, assoc, echoResponse.opaque);
   // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address.
   noteRegFrom(core, assoc, pkt);
+  followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
 
   // §6.12 step 4: the ACK first.
   if (ack) {
