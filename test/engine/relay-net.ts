@@ -9,7 +9,7 @@ import type { HipEvent, Output } from '../../src/engine/io.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
 import { parseLocator } from '../../src/addr/locator.js';
-import type { Locator } from '../../src/types.js';
+import type { Locator, SaSpec } from '../../src/types.js';
 import { decodePacket } from '../../src/wire/index.js';
 import type { HipPacket } from '../../src/wire/types.js';
 import { REG_TYPE_RELAY_UDP_HIP } from '../../src/engine/reg-types.js';
@@ -44,6 +44,7 @@ export class RelayNet {
   now = 0;
   readonly wire: Wire[] = [];
   readonly events: Record<Name, HipEvent[]> = { r: [], c: [], i: [] };
+  readonly sas: Record<Name, SaSpec[]> = { r: [], c: [], i: [] };
   /** Decides the fate of each datagram before delivery: pass, drop, or other bytes. */
   filter: (w: Wire) => 'pass' | 'drop' | Uint8Array = () => 'pass';
   private readonly queue: Wire[] = [];
@@ -79,6 +80,7 @@ export class RelayNet {
     const e = this.engine(n);
     for (let o: Output | undefined = e.poll(); o !== undefined; o = e.poll()) {
       if (o.kind === 'event') this.events[n].push(o.event);
+      if (o.kind === 'sa' && o.op === 'add') this.sas[n].push(o.sa);
       if (o.kind !== 'transmit') continue;
       if (!o.udp) throw new Error(`${n} sent ${o.packet.kind} on plain IP in a UDP-only network`);
       let src = o.src;

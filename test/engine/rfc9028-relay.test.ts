@@ -1,7 +1,7 @@
 // The Control Relay Server and its client (RFC 9028 §4.1, §4.5, §4.8, §5.6, §5.8): three engines
 // driven by hand over UDP, the client and the Initiator each behind a NAT (test/engine/relay-net.ts).
 import { describe, expect, it } from 'vitest';
-import { param, params } from '../../src/wire/index.js';
+import { param } from '../../src/wire/index.js';
 import { serverReflexiveCandidates } from '../../src/engine/relay.js';
 import { engineInternals } from '../../src/engine/hip-engine.js';
 import { C_NAT, HIP_PORT, I_NAT, R_PUB, RelayNet } from './relay-net.js';
@@ -132,5 +132,60 @@ describe('RFC 9028 §4.5 base exchange via the Control Relay Server (Figure 4)',
     expect(cands[0]!.relay.peerHit).toEqual(net.hit('r'));
     // The relay itself registered with nobody: no candidate.
     expect(serverReflexiveCandidates(engineInternals(net.r))).toEqual([]);
+  });
+});
+
+describe('RFC 9028 §4.8 control packets after the base exchange through the relay', () => {
+  function relayedPair(): RelayNet {
+    const net = registered();
+    net.connectViaRelay();
+    expect(net.state('i', 'c')).toBe('ESTABLISHED');
+    net.wire.length = 0;
+    return net;
+  }
+
+  it('§4.8 "MUST add a RELAY_FROM parameter to the control packets it relays to the Control Relay Clients": the Initiator\'s UPDATE reaches the client with RELAY_FROM', () => {
+    const net = relayedPair();
+    net.i.rekey(net.assocId('i', 'c'), net.now);
+    net.drain('i');
+    net.deliver();
+    const toC = net.wire.filter((w) => w.from === 'r' && w.to === 'c' && w.packet.kind === 'UPDATE');
+    expect(toC.length).toBeGreaterThan(0);
+    for (const w of toC) expect(param(w.packet, 'RELAY_FROM')?.address).toEqual(I_NAT);
+  });
+
+  it('§4.8 "the Control Relay Client MUST always utilize the RELAY_TO parameter": the answers to a relayed UPDATE go back through the relay, and the rekey completes', () => {
+    const net = relayedPair();
+    net.i.rekey(net.assocId('i', 'c'), net.now);
+    net.drain('i');
+    net.deliver();
+    const fromC = net.wire.filter((w) => w.from === 'c' && w.packet.kind === 'UPDATE');
+    expect(fromC.length).toBeGreaterThan(0);
+    // The answer to the relayed UPDATE (ESP_INFO, SEQ, ACK) is sent through the relay.
+    const answer = fromC[0]!;
+    expect(answer.dst).toEqual(R_PUB);
+    expect(param(answer.packet, 'RELAY_TO')?.port).toBe(50_001);
+    expect(param(answer.packet, 'RELAY_HMAC')).toBeDefined();
+    expect(net.events.i.some((e) => e.type === 'update-completed' && e.what === 'rekey')).toBe(true);
+    expect(net.events.c.some((e) => e.type === 'update-completed' && e.what === 'rekey')).toBe(true);
+  });
+
+  it('§4.8 · a CLOSE sent to the relay reaches the client, whose CLOSE_ACK comes back through the relay', () => {
+    const net = relayedPair();
+    net.i.close(net.assocId('i', 'c'), net.now);
+    net.drain('i');
+    net.deliver();
+    expect(kinds(net)).toEqual(['i>r:CLOSE', 'r>c:CLOSE', 'c>r:CLOSE_ACK', 'r>i:CLOSE_ACK']);
+    expect(net.events.i.some((e) => e.type === 'closed')).toBe(true);
+  });
+
+  it('§4.5 · the client\'s association and SAs run to the Initiator\'s transport address from RELAY_FROM', () => {
+    const net = relayedPair();
+    const info = net.c.associations().find((a) => a.id === net.assocId('c', 'i'))!;
+    expect(info.peerLocator).toEqual(I_NAT);
+    // RFC 9028 §5.11: a UDP base exchange gives UDP-encapsulated ESP, here to that transport address.
+    const out = net.sas.c.filter((sa) => sa.direction === 'out').at(-1)!;
+    expect(out.dst).toEqual(I_NAT);
+    expect(out.udp?.dstPort).toBe(50_001);
   });
 });
