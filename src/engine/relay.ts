@@ -137,9 +137,10 @@ export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locato
     core.drop(reason, { packetKind: pkt.kind, src, assoc: client, detail });
     return true;
   };
+  // The service is the relaying of HIP over UDP (§4.1): a packet on plain IP is not relayed
+  // (the engine asks only for UDP datagrams).
   const inUdp = core.inputUdp;
-  // The service is the relaying of HIP over UDP (§4.1): a packet on plain IP is not relayed.
-  if (!inUdp) return drop('relay', 'the Control Relay Server relays HIP over UDP only');
+  if (!inUdp) return false;
   const raw = pkt.raw;
   if (!raw) return drop('decode', 'a relay needs the received bytes (datagram input)');
   const keys = keysOf(client);
