@@ -17,7 +17,7 @@ function registered(opts: RelayNetOptions = {}): RelayNet {
 function flipLast(w: Wire): Uint8Array {
   const b = w.bytes.slice();
   const mac = param(w.packet, 'RELAY_HMAC')!;
-  b[mac.span!.offset + 4] ^= 0x01;
+  b[mac.span!.offset + 4] = b[mac.span!.offset + 4]! ^ 0x01;
   return b;
 }
 
