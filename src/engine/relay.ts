@@ -30,6 +30,8 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { emitTransmit, udpPortsFor } from './packets.js';
+import { sendNotify } from './notify.js';
+import { NOTIFY_TYPE } from '../wire/notify.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { registrationState } from './registration.js';
@@ -252,6 +254,15 @@ export function acceptRelayed(core: EngineCore, pkt: HipPacket, src: Locator): R
   });
   if (!server) return bad('bad-relay-hmac', servers.size === 0 ? 'no Control Relay Server registration' : 'RELAY_HMAC does not verify');
   if (from.protocol !== UDP || from.port === 0) return bad('relay', `RELAY_FROM protocol ${from.protocol} port ${from.port}`);
+  if (param(pkt, 'RVS_HMAC')) {
+    // §5.10: "In the unintended event that a Control Relay Server sends any HIP message with an
+    // RVS_HMAC parameter, the Control Relay Client drops the received HIP message and sends a
+    // notify message back to the Control Relay Server", the rejected packet's HIP header as data.
+    bad('relay', 'RVS_HMAC in a packet from our Control Relay Server');
+    const local = core.identityByHit(server.localHit);
+    if (local && pkt.raw) sendNotify(core, local, server.peerHit, NOTIFY_TYPE.RVS_HMAC_PROHIBITED_WITH_RELAY, pkt.raw.slice(0, HEADER), server.localLocator, src, server);
+    return undefined;
+  }
   return { server, peer: { address: Uint8Array.from(from.address), port: from.port } };
 }
 

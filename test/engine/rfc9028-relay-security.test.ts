@@ -2,7 +2,8 @@
 // unauthenticated or malformed relay packet is dropped with its DropReason, the relay forwards
 // one packet per packet within a per-client budget, and registrations obey the RFC 8003 limits.
 import { describe, expect, it } from 'vitest';
-import { param } from '../../src/wire/index.js';
+import { encodeParamBlock, param } from '../../src/wire/index.js';
+import { concatBytes } from '../../src/util/bytes.js';
 import { HIP_PORT, I_NAT, R_PUB, RelayNet, type RelayNetOptions, type Wire } from './relay-net.js';
 
 function registered(opts: RelayNetOptions = {}): RelayNet {
@@ -235,5 +236,31 @@ describe('RFC 9028 §7.3 replayed base exchange through the relay', () => {
     expect(net.sas.i.length).toBe(sasBefore.i);
     expect(net.drops('i').length).toBeGreaterThan(dropsBefore.i);
     for (const w of net.wire.filter((x) => x.from === 'c')) expect(w.packet.kind).toBe('R2');
+  });
+});
+
+describe('RFC 9028 §5.10 RVS_HMAC_PROHIBITED_WITH_RELAY', () => {
+  it('§5.10 "the Control Relay Client drops the received HIP message and sends a notify message back to the Control Relay Server"', () => {
+    const net = registered();
+    net.i.connect({ hit: net.hit('c'), locators: [R_PUB], udpPort: HIP_PORT }, net.now);
+    const out = net.i.poll();
+    if (out?.kind !== 'transmit') throw new Error('expected the I1');
+    // The I1 arrives at the relay with an RVS_HMAC: the relay passes it on inside its RELAY_FROM
+    // and RELAY_HMAC, so the client gets a message from its relay that carries an RVS_HMAC.
+    const withRvsHmac = concatBytes(out.bytes, encodeParamBlock([{ kind: 'RVS_HMAC', hmac: new Uint8Array(32).fill(7) }]));
+    withRvsHmac[1] = withRvsHmac.length / 8 - 1;
+    net.r.handle({ kind: 'datagram', transport: 'udp', bytes: withRvsHmac, src: I_NAT, dst: R_PUB, srcPort: 50_001, dstPort: HIP_PORT }, net.now);
+    net.drain('r');
+    net.deliver();
+    expect(net.drops('c').map((d) => [d.reason, d.packetKind])).toEqual([['relay', 'I1']]);
+    const fromC = net.wire.filter((w) => w.from === 'c');
+    expect(fromC.map((w) => w.packet.kind)).toEqual(['NOTIFY']);
+    expect(fromC[0]!.dst).toEqual(R_PUB);
+    const n = param(fromC[0]!.packet, 'NOTIFICATION')!;
+    expect(n.messageType).toBe(64);
+    // "The Notification Data field for the error notifications SHOULD contain the HIP header of the rejected packet".
+    expect(n.data.length).toBe(40);
+    expect(n.data.subarray(8, 24)).toEqual(net.hit('i'));
+    expect(net.events.r.some((e) => e.type === 'notify' && e.messageType === 64 && e.authenticated)).toBe(true);
   });
 });
