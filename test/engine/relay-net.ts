@@ -8,6 +8,7 @@ import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
+import type { EngineOptions } from '../../src/engine/engine.js';
 import { parseLocator } from '../../src/addr/locator.js';
 import type { Locator, SaSpec } from '../../src/types.js';
 import { decodePacket } from '../../src/wire/index.js';
@@ -35,6 +36,8 @@ export type RelayNetOptions = {
   relayConfig?: Partial<HipConfig>;
   relayPolicy?: Partial<EnginePolicy>;
   clientConfig?: Partial<HipConfig>;
+  /** The client's engine trace (EngineOptions.trace). */
+  clientTrace?: EngineOptions['trace'];
 };
 
 export class RelayNet {
@@ -55,7 +58,7 @@ export class RelayNet {
 
   constructor(opts: RelayNetOptions = {}) {
     this.i = new HipEngine({ identities: [identity('p256A')], locators: [I_PRIV], random: testRandom('relay-i') }, 0);
-    this.c = new HipEngine({ identities: [identity('p256B')], locators: [C_PRIV], random: testRandom('relay-c'), config: { ...opts.clientConfig } }, 0);
+    this.c = new HipEngine({ identities: [identity('p256B')], locators: [C_PRIV], random: testRandom('relay-c'), config: { ...opts.clientConfig }, ...(opts.clientTrace ? { trace: opts.clientTrace } : {}) }, 0);
     this.r = new HipEngine(
       {
         identities: [identity('ed25519A')],

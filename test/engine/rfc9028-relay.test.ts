@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { param } from '../../src/wire/index.js';
 import { serverReflexiveCandidates } from '../../src/engine/relay.js';
 import { engineInternals } from '../../src/engine/hip-engine.js';
+import type { EngineTraceRecord } from '../../src/engine/trace.js';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { C_NAT, HIP_PORT, I_NAT, R_PUB, RelayNet } from './relay-net.js';
 
 const kinds = (net: RelayNet): string[] => net.wire.map((w) => `${w.from}>${w.to ?? '?'}:${w.packet.kind}`);
@@ -53,6 +56,19 @@ describe('RFC 9028 §4.1 relay registration (Figure 2)', () => {
     for (const u of responses) expect(param(u.packet, 'REG_FROM')?.port, 'every UPDATE to the client').toBe(40_777);
     const evs = net.events.c.filter((e) => e.type === 'server-reflexive');
     expect(evs.at(-1)).toMatchObject({ port: 40_777, previous: { port: 40_001 } });
+  });
+});
+
+describe('RFC 9028 §4.1 the server-reflexive event in the engine trace', () => {
+  it('§4.1 · the client trace records the server-reflexive event, valid against docs/engine-trace.schema.json', () => {
+    const schema = JSON.parse(readFileSync(new URL('../../docs/engine-trace.schema.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+    const records: EngineTraceRecord[] = [];
+    const net = new RelayNet({ clientTrace: (r) => records.push(r) });
+    net.register('c');
+    const ev = records.find((r) => r.type === 'event' && r.event === 'server-reflexive');
+    expect(ev).toMatchObject({ detail: 'port 40001' });
+    for (const r of records) expect(validate(JSON.parse(JSON.stringify(r))), JSON.stringify(validate.errors)).toBe(true);
   });
 });
 
