@@ -21,12 +21,18 @@ export type RegTypeInfo = {
   readonly name: string;
   /** Where the type is defined. */
   readonly rfc: string;
+  /**
+   * The service needs the registration to run over UDP (RFC 9028 §4.1: the relay forwards to
+   * the transport address the client registered from); over plain IP it is refused with
+   * Failure Type 1.
+   */
+  readonly overUdp?: true;
 };
 
 /** Registration types by number (RFC 8003 §7). Types not listed here cannot be offered. */
 export const REG_TYPES: ReadonlyMap<number, RegTypeInfo> = new Map<number, RegTypeInfo>([
   [REG_TYPE_RENDEZVOUS, { name: 'RENDEZVOUS', rfc: 'RFC 8004 §4.1' }],
-  [REG_TYPE_RELAY_UDP_HIP, { name: 'RELAY_UDP_HIP', rfc: 'RFC 9028 §5.9' }],
+  [REG_TYPE_RELAY_UDP_HIP, { name: 'RELAY_UDP_HIP', rfc: 'RFC 9028 §5.9', overUdp: true }],
 ]);
 
 /**

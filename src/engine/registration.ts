@@ -214,7 +214,7 @@ export function answerRequests(core: EngineCore, peerHit: Hit, pkt: HipPacket, a
         continue;
       }
       // The engine's MUSTs come before the hook: only offered types, within the limits.
-      if (!(core.registrar.offer ?? []).includes(type) || !REG_TYPES.has(type)) {
+      if (!(core.registrar.offer ?? []).includes(type) || !REG_TYPES.has(type) || (REG_TYPES.get(type)!.overUdp && !core.inputUdp)) {
         refuse(REG_FAILURE.TYPE_UNAVAILABLE, type);
         continue;
       }

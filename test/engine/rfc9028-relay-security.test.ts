@@ -264,3 +264,27 @@ describe('RFC 9028 §5.10 RVS_HMAC_PROHIBITED_WITH_RELAY', () => {
     expect(net.events.r.some((e) => e.type === 'notify' && e.messageType === 64 && e.authenticated)).toBe(true);
   });
 });
+
+describe('RFC 9028 §4.1 relay registration runs over UDP', () => {
+  it('§4.1 "all UPDATE messages are delivered on top of UDP" · RELAY_UDP_HIP requested over plain IP is refused with Failure Type 1', () => {
+    const net = new RelayNet();
+    net.c.connect({ hit: net.hit('r'), locators: [R_PUB], register: [2] }, net.now);
+    // Hand-carry the plain-IP exchange (the NAT of the test network carries UDP only).
+    const carry = (from: 'c' | 'r'): number => {
+      let n = 0;
+      const e = net.engine(from);
+      for (let o = e.poll(); o !== undefined; o = e.poll()) {
+        if (o.kind === 'event') net.events[from].push(o.event);
+        if (o.kind !== 'transmit') continue;
+        n++;
+        expect(o.udp).toBeUndefined();
+        net.engine(from === 'c' ? 'r' : 'c').handle({ kind: 'datagram', bytes: o.bytes, src: o.src, dst: o.dst }, ++net.now);
+      }
+      return n;
+    };
+    while (carry('c') + carry('r') > 0);
+    expect(net.state('c', 'r')).toBe('ESTABLISHED');
+    expect(net.events.c.some((e) => e.type === 'registration-failed' && e.failureType === 1 && e.regTypes.includes(2))).toBe(true);
+    expect(net.events.c.some((e) => e.type === 'server-reflexive')).toBe(false);
+  });
+});
