@@ -27,6 +27,7 @@ import { checkDiscard, enter, transition, type Trigger } from './transitions.js'
 import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
+import { grantsRelay, noteRegFrom, regFromParam } from './relay.js';
 
 /**
  * Local locator for HIP control packets to `peer`: the first of ours in the same address family
@@ -512,7 +513,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator)), ...(registration?.params ?? [])],
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator)), ...(registration?.params ?? []), ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params)))],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,
@@ -613,6 +614,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
   // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
   onAnswers(core, assoc, pkt);
+  // RFC 9028 §4.1: a Control Relay Server's R2 tells us our server-reflexive address.
+  noteRegFrom(core, assoc, pkt);
   announceStaleOffer(core, assoc);
 }
 

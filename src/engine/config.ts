@@ -342,6 +342,18 @@ export type HipConfig = {
    * @defaultValue 40
    */
   readonly rvsRelayBurst: number;
+  /**
+   * Packets per second the default `controlRelayBudget` policy lets a Control Relay Server relay
+   * for one RELAY_UDP_HIP client, both directions together (RFC 9028 §7.6: a relay must not be a
+   * flood amplifier; as RFC 8004 §5 for an RVS). A token bucket kept with the registration.
+   * @defaultValue 20
+   */
+  readonly controlRelayPerSecond: number;
+  /**
+   * Bucket size of one Control Relay Client's relay budget (RFC 9028 §7.6).
+   * @defaultValue 40
+   */
+  readonly controlRelayBurst: number;
 };
 
 /** The defaults of every {@link HipConfig} field. */
@@ -402,6 +414,8 @@ export const DEFAULT_CONFIG: HipConfig = {
   registrationLifetimeS: 600,
   rvsRelayPerSecond: 20,
   rvsRelayBurst: 40,
+  controlRelayPerSecond: 20,
+  controlRelayBurst: 40,
 };
 
 const MAX_MS = 2 ** 40;
@@ -491,6 +505,10 @@ function checkRegistration(c: HipConfig): void {
   aint(c.maxRegistrationsPerRequester, 'config.maxRegistrationsPerRequester', 0, 255);
   aint(c.maxRegistrations, 'config.maxRegistrations', 0, 1 << 30);
   aint(c.rvsRelayBurst, 'config.rvsRelayBurst', 1, 1 << 20);
+  aint(c.controlRelayBurst, 'config.controlRelayBurst', 1, 1 << 20);
+  if (typeof c.controlRelayPerSecond !== 'number' || !(c.controlRelayPerSecond > 0) || !Number.isFinite(c.controlRelayPerSecond)) {
+    throw new RangeError(`"config.controlRelayPerSecond" expected a finite number > 0, got ${String(c.controlRelayPerSecond)}`);
+  }
   if (typeof c.rvsRelayPerSecond !== 'number' || !(c.rvsRelayPerSecond > 0) || !Number.isFinite(c.rvsRelayPerSecond)) {
     throw new RangeError(`"config.rvsRelayPerSecond" expected a finite number > 0, got ${String(c.rvsRelayPerSecond)}`);
   }

@@ -13,6 +13,7 @@ import type { R1Cache } from './r1.js';
 import type { I2Load } from './load.js';
 import type { AssocState } from './states.js';
 import type { RegistrarTable } from './registration.js';
+import type { RelayedFrom } from './relay.js';
 
 export type DropInfo = {
   readonly packetKind?: PacketKind;
@@ -80,4 +81,9 @@ export interface EngineCore {
    * without an association (R1, NOTIFY) goes back to them; undefined otherwise.
    */
   readonly inputUdp: UdpPorts | undefined;
+  /**
+   * While a packet relayed by one of our Control Relay Servers is handled (RFC 9028 §4.5): the
+   * server and the original sender; what we send to that sender goes through the server.
+   */
+  readonly relayedFrom: RelayedFrom | undefined;
 }

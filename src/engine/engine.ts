@@ -45,6 +45,7 @@ import { I2Load } from './load.js';
 import { maxLocalLocators } from './limits.js';
 import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 import { relayToClient, verifyRelayed } from './rvs.js';
+import { acceptRelayed, relayControlPacket, type RelayedFrom } from './relay.js';
 import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 
@@ -166,6 +167,8 @@ export class EngineImpl implements EngineCore {
   relayedVia: Locator | undefined = undefined;
   /** The ports of the UDP datagram being handled (EngineCore.inputUdp). */
   inputUdp: UdpPorts | undefined = undefined;
+  /** The Control Relay Server and original sender of the relayed packet being handled (EngineCore.relayedFrom). */
+  relayedFrom: RelayedFrom | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -432,6 +435,24 @@ export class EngineImpl implements EngineCore {
   private handlePacket(pkt: HipPacket, src: Locator, dst: Locator): void {
     this.tracer?.packetIn(pkt, src, dst);
     this.received[pkt.kind] = (this.received[pkt.kind] ?? 0) + 1;
+    // RFC 9028 §4.5, §4.8: as a Control Relay Server, a packet for or from a registered client is
+    // relayed; as a client, one relayed by our server is handled as sent by RELAY_FROM (relay.ts).
+    if (this.inputUdp && !this.identityByHit(pkt.receiverHit) && relayControlPacket(this, pkt, src)) return;
+    const relayed = acceptRelayed(this, pkt, src);
+    if (relayed === undefined) return;
+    if (relayed === 'direct') return this.dispatchPacket(pkt, src, dst);
+    const inputUdp = this.inputUdp;
+    this.relayedFrom = relayed;
+    this.inputUdp = { srcPort: relayed.peer.port, dstPort: inputUdp!.dstPort };
+    try {
+      this.dispatchPacket(pkt, relayed.peer.address, dst);
+    } finally {
+      this.relayedFrom = undefined;
+      this.inputUdp = inputUdp;
+    }
+  }
+
+  private dispatchPacket(pkt: HipPacket, src: Locator, dst: Locator): void {
     // RFC 7401 §5.2.1: a packet with an unknown critical parameter is rejected; a NOTIFY
     // UNSUPPORTED_CRITICAL_PARAMETER_TYPE goes back where it is safe (not for I1 or R1, §6.7.2, §6.8.1).
     const critical = unknownCriticalParams(pkt);

@@ -70,7 +70,19 @@ export type DropReason =
    * A packet with FROM whose RVS_HMAC is missing or does not verify with the key of any of our
    * rendezvous servers (RFC 8004 §4.3.2: "the packet MUST be dropped").
    */
-  | 'bad-rvs-hmac';
+  | 'bad-rvs-hmac'
+  /**
+   * A packet with RELAY_FROM (at a Control Relay Client) or RELAY_TO (at a Control Relay Server)
+   * whose RELAY_HMAC is missing or does not verify with the relay association's key (RFC 9028
+   * §4.5: "silently drops the packet if the validation fails", §5.8).
+   */
+  | 'bad-relay-hmac'
+  /**
+   * A packet the Control Relay Server will not relay, or a relayed one a client will not accept
+   * (RFC 9028 §4.5, §4.8): not over UDP, a transport address that is not UDP or has port 0,
+   * relay parameters on a packet for a relay client.
+   */
+  | 'relay';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

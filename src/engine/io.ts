@@ -88,6 +88,19 @@ export type HipEvent =
    */
   | { readonly type: 'registration-ended'; readonly assoc: AssocId; readonly peerHit: Hit; readonly as: 'requester' | 'registrar'; readonly regTypes: readonly number[]; readonly by: 'cancelled' | 'expired' | 'closed' }
   /**
+   * A Control Relay Server told us, in the REG_FROM of an authenticated R2 or UPDATE, the
+   * transport address our packets come from as it sees them: our server-reflexive candidate
+   * (RFC 9028 §4.1, §4.2). `previous` is the one it replaces (NAT rebinding or movement).
+   */
+  | {
+      readonly type: 'server-reflexive';
+      readonly assoc: AssocId;
+      readonly peerHit: Hit;
+      readonly address: Locator;
+      readonly port: number;
+      readonly previous?: { readonly address: Locator; readonly port: number };
+    }
+  /**
    * A NOTIFY arrived (RFC 7401 §6.13: informational only, never a state change). `authenticated`
    * says whether its signature was verified against the peer's known Host Identity.
    */

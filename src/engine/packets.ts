@@ -13,6 +13,8 @@ import type { HipPacket, ParamInit } from '../wire/types.js';
 import { invariant } from '../util/assert.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
+import { sendViaRelay } from './relay.js';
+import { equalBytes } from '../util/bytes.js';
 
 /** Parameters in ascending type order (RFC 7401 §5.2.1), whatever order they were listed in. */
 export function ordered(params: readonly ParamInit[]): ParamInit[] {
@@ -92,8 +94,11 @@ export function resend(core: EngineCore, bytes: Uint8Array, src: Locator, dst: L
  * checksum is zero (RFC 9028 §5.1: the UDP checksum covers the packet, and a NAT could not fix a
  * HIP one); the stored bytes are not changed, a copy is.
  */
-export function emitTransmit(core: EngineCore, bytes: Uint8Array, packet: HipPacket, src: Locator, dst: Locator, assoc?: Association): void {
-  const udp = udpPortsFor(core, assoc, dst);
+export function emitTransmit(core: EngineCore, bytes: Uint8Array, packet: HipPacket, src: Locator, dst: Locator, assoc?: Association, ports?: UdpPorts): void {
+  // RFC 9028 §4.5, §4.8: answering a packet our Control Relay Server relayed, through it.
+  const via = core.relayedFrom;
+  if (via && ports === undefined && equalBytes(dst, via.peer.address)) return sendViaRelay(core, bytes, packet, via);
+  const udp = ports ?? udpPortsFor(core, assoc, dst);
   if (udp === undefined) {
     core.emit({ kind: 'transmit', src, dst, bytes, packet });
   } else {

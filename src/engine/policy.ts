@@ -129,6 +129,12 @@ export type EnginePolicy = {
    */
   readonly rvsRelayBudget: (ctx: { readonly client: Hit; readonly src: Locator; readonly configured: R1Budget }) => R1Budget;
   /**
+   * The relay budget of one Control Relay Client (RFC 9028 §7.6), both directions together.
+   * `configured` is config.controlRelayPerSecond / controlRelayBurst; the engine keeps the result
+   * finite and at most the configured one. Default: the configured budget for every client.
+   */
+  readonly controlRelayBudget: (ctx: { readonly client: Hit; readonly src: Locator; readonly configured: R1Budget }) => R1Budget;
+  /**
    * Whether the `retries`-th retransmission of an unacknowledged UPDATE also goes to the peer's
    * rendezvous servers (RFC 8046 §3.2.3 step 1: "The host MAY try to use the peer's RVS before it
    * has tried UPDATE_RETRY_MAX times to the last working address ... The aggressiveness ... is a
@@ -175,6 +181,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
   authorizeRegistration: ({ requester, allowList }) =>
     allowList.some((h) => sameBytes(h, requester)) ? { grant: true } : { grant: false, failureType: 0 },
   rvsRelayBudget: ({ configured }) => configured,
+  controlRelayBudget: ({ configured }) => configured,
   updateViaRvs: ({ retries }) => retries >= 1,
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??

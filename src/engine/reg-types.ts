@@ -5,17 +5,34 @@
 /** The RENDEZVOUS registration type (RFC 8004 §4.1). */
 export const REG_TYPE_RENDEZVOUS = 1;
 
+/** The RELAY_UDP_HIP registration type: the Control Relay Server (RFC 9028 §5.9, §4.1). */
+export const REG_TYPE_RELAY_UDP_HIP = 2;
+
+/**
+ * The RELAY_UDP_ESP registration type, the Data Relay Server (RFC 9028 §5.9). hip-engine does not
+ * provide the data relay, so the type is not in {@link REG_TYPES} and cannot be offered (a
+ * request for it is refused with Failure Type 1, RFC 8003 §4.5).
+ */
+export const REG_TYPE_RELAY_UDP_ESP = 3;
+
 /** One row of the registration type table. */
 export type RegTypeInfo = {
   /** The IANA name of the type. */
   readonly name: string;
   /** Where the type is defined. */
   readonly rfc: string;
+  /**
+   * The service needs the registration to run over UDP (RFC 9028 §4.1: the relay forwards to
+   * the transport address the client registered from); over plain IP it is refused with
+   * Failure Type 1.
+   */
+  readonly overUdp?: true;
 };
 
 /** Registration types by number (RFC 8003 §7). Types not listed here cannot be offered. */
 export const REG_TYPES: ReadonlyMap<number, RegTypeInfo> = new Map<number, RegTypeInfo>([
   [REG_TYPE_RENDEZVOUS, { name: 'RENDEZVOUS', rfc: 'RFC 8004 §4.1' }],
+  [REG_TYPE_RELAY_UDP_HIP, { name: 'RELAY_UDP_HIP', rfc: 'RFC 9028 §5.9', overUdp: true }],
 ]);
 
 /**

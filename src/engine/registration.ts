@@ -34,6 +34,10 @@ export type RegistrationState = {
   readonly granted: Map<number, Millis>;
   /** Registrar: the peer's relay budget as a rendezvous client (RFC 8004 §5). */
   relay: TokenBucket | undefined;
+  /** Registrar: the peer's relay budget as a Control Relay Client (RFC 9028 §7.6; relay.ts). */
+  controlRelay?: TokenBucket;
+  /** Requester: the REG_FROM of the peer, a Control Relay Server: our server-reflexive candidate (RFC 9028 §4.1; relay.ts). */
+  regFrom?: { readonly address: Locator; readonly port: number };
   /** The peer's rendezvous servers (RFC 8046 §3.2.3): from an R1's VIA_RVS or `setPeerRvs`. */
   peerRvs: readonly Locator[] | undefined;
   /**
@@ -210,7 +214,7 @@ export function answerRequests(core: EngineCore, peerHit: Hit, pkt: HipPacket, a
         continue;
       }
       // The engine's MUSTs come before the hook: only offered types, within the limits.
-      if (!(core.registrar.offer ?? []).includes(type) || !REG_TYPES.has(type)) {
+      if (!(core.registrar.offer ?? []).includes(type) || !REG_TYPES.has(type) || (REG_TYPES.get(type)!.overUdp && !core.inputUdp)) {
         refuse(REG_FAILURE.TYPE_UNAVAILABLE, type);
         continue;
       }

@@ -208,6 +208,9 @@ function eventDetail(e: Exclude<HipEvent, { type: 'dropped' }>): string | undefi
       return `types ${e.regTypes.join(',')} failure type ${e.failureType}`;
     case 'registration-ended':
       return `types ${e.regTypes.join(',')} ${e.by} as ${e.as}`;
+    // RFC 9028 §4.1: the server-reflexive address a Control Relay Server saw.
+    case 'server-reflexive':
+      return `port ${e.port}${e.previous ? ` (was port ${e.previous.port})` : ''}`;
     default:
       return assertNever(e, 'event type');
   }

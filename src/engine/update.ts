@@ -46,6 +46,7 @@ import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
+import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -73,6 +74,10 @@ export function signedUpdate(core: EngineCore, assoc: Association, params: reado
   const st = established(assoc)!;
   // RFC 8046 §3.2.3 step 3: the reply to an UPDATE relayed by an RVS names it in VIA_RVS.
   const via: ParamInit[] = core.relayedVia && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [core.relayedVia] }] : [];
+  // RFC 9028 §4.1: "the Control Relay Server MUST include the REG_FROM parameter in all UPDATE
+  // responses sent to the Control Relay Client".
+  const regFrom = regFromParam(core, assoc, dst);
+  if (regFrom) via.push(regFrom);
   return buildPacket(
     core,
     { kind: 'UPDATE', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
@@ -227,6 +232,9 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
   if (echoResponse) onEchoResponse(core, assoc, echoResponse.opaque);
+  // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address.
+  noteRegFrom(core, assoc, pkt);
+  followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
 
   // §6.12 step 4: the ACK first.
   if (ack) {

@@ -40,6 +40,7 @@ export const PARAM_TYPE = {
   REG_REQUEST: 932,
   REG_RESPONSE: 934,
   REG_FAILED: 936,
+  REG_FROM: 950,
   ECHO_RESPONSE_SIGNED: 961,
   TRANSPORT_FORMAT_LIST: 2049,
   ESP_TRANSFORM: 4095,
@@ -49,9 +50,12 @@ export const PARAM_TYPE = {
   HIP_SIGNATURE: 61697,
   ECHO_REQUEST_UNSIGNED: 63661,
   ECHO_RESPONSE_UNSIGNED: 63425,
+  RELAY_FROM: 63998,
+  RELAY_TO: 64002,
   FROM: 65498,
   RVS_HMAC: 65500,
   VIA_RVS: 65502,
+  RELAY_HMAC: 65520,
 } as const;
 /**
  * The name of a parameter type the codec decodes into fields (a key of {@link PARAM_TYPE}); others

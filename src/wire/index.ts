@@ -6,6 +6,7 @@ export type {
   ParamOf,
   LocatorEntry,
   LocatorEntryInit,
+  TransportAddressFields,
   Span,
   PacketInit,
   ParamInit,

@@ -9,6 +9,9 @@ export type Span = { readonly offset: number; readonly length: number };
 
 type P<K extends string, F> = { readonly kind: K; readonly type: number; readonly critical: boolean; readonly span?: Span } & F;
 
+/** The fields of REG_FROM, RELAY_FROM and RELAY_TO (RFC 9028 §5.6, Figure 10). */
+export type TransportAddressFields = { readonly port: number; readonly protocol: number; readonly reserved: number; readonly address: Uint8Array };
+
 /** One LOCATOR_SET entry (RFC 8046 §4; type 2 from RFC 5770 §5.7 / RFC 9028 §5.7). */
 export type LocatorEntry =
   | LocatorCommon & { readonly locatorType: 0; readonly address: Uint8Array }
@@ -76,6 +79,12 @@ export type HipParam =
   | P<'RVS_HMAC', { readonly hmac: Uint8Array }>
   /** RFC 8004 §4.2.3: addresses of the rendezvous servers the I1 went through. */
   | P<'VIA_RVS', { readonly addresses: readonly Uint8Array[] }>
+  /** RFC 9028 §5.6: a transport address (Port, Protocol 17 for UDP or 0 for IP, Address): REG_FROM as the relay saw the registration, RELAY_FROM as it saw a relayed packet, RELAY_TO where to forward one. */
+  | P<'REG_FROM', TransportAddressFields>
+  | P<'RELAY_FROM', TransportAddressFields>
+  | P<'RELAY_TO', TransportAddressFields>
+  /** RFC 9028 §5.8: as RVS_HMAC, keyed with the relay–client association's HIP integrity key. */
+  | P<'RELAY_HMAC', { readonly hmac: Uint8Array }>
   /** Any parameter the codec does not know; kept as bytes so encode(decode(b)) reproduces b. */
   | P<'UNKNOWN', { readonly body: Uint8Array }>;
 

@@ -52,10 +52,12 @@ describe('RFC 8003 §4.1 lifetime encoding', () => {
 });
 
 describe('RFC 8003 §7 the registration type table', () => {
-  it('RFC 8003 §7 · only types in the table (RENDEZVOUS = 1, RFC 8004 §4.1) can be offered; anything else is refused at configuration', () => {
-    expect([...REG_TYPES.keys()]).toEqual([RVS]);
+  it('RFC 8003 §7 · only types in the table (RENDEZVOUS = 1, RFC 8004 §4.1; RELAY_UDP_HIP = 2, RFC 9028 §5.9) can be offered; anything else is refused at configuration', () => {
+    expect([...REG_TYPES.keys()]).toEqual([RVS, 2]);
     expect(REG_TYPES.get(RVS)!.name).toBe('RENDEZVOUS');
-    expect(() => resolveConfig({ registrarTypes: [2] })).toThrow(/config\.registrarTypes\[0\]/);
+    expect(REG_TYPES.get(2)!.name).toBe('RELAY_UDP_HIP');
+    // RELAY_UDP_ESP (3, RFC 9028 §5.9) needs a Data Relay Server, which hip-engine does not provide.
+    expect(() => resolveConfig({ registrarTypes: [3] })).toThrow(/config\.registrarTypes\[0\]/);
     expect(() => resolveConfig({ registrarTypes: [RVS] })).not.toThrow();
     // A requester may still ask for any type: an unknown one is refused with Failure Type 1
     // by the registrar (see "RFC 8003 §4.5 · a type the registrar does not offer").
@@ -364,7 +366,7 @@ describe('RFC 8003 §3.1 / §4.2 REG_INFO in UPDATE when the offer changes (setR
   it('RFC 8003 §7 · setRegistrarTypes takes only rows of the registration type table (caller misuse throws, nothing is sent)', () => {
     const { p } = establishedWith({});
     const before = sent(p, 'b', 'UPDATE').length;
-    expect(() => p.b.setRegistrarTypes([2], p.now)).toThrow(RangeError);
+    expect(() => p.b.setRegistrarTypes([3], p.now)).toThrow(RangeError);
     expect(() => p.b.setRegistrarTypes([256], p.now)).toThrow(RangeError);
     p.drain('b');
     p.run(p.now + 1000);

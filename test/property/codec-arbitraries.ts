@@ -84,6 +84,10 @@ export const paramArbs: Record<HipParam['kind'], fc.Arbitrary<HipParam>> = {
   FROM: P('FROM', fc.record({ address: addr })),
   RVS_HMAC: P('RVS_HMAC', fc.record({ hmac: bytes(0, 48) })),
   VIA_RVS: P('VIA_RVS', fc.record({ addresses: fc.array(addr, { minLength: 1, maxLength: 3 }) })),
+  REG_FROM: P('REG_FROM', fc.record({ port: u16, protocol: u8, reserved: u8, address: addr })),
+  RELAY_FROM: P('RELAY_FROM', fc.record({ port: u16, protocol: u8, reserved: u8, address: addr })),
+  RELAY_TO: P('RELAY_TO', fc.record({ port: u16, protocol: u8, reserved: u8, address: addr })),
+  RELAY_HMAC: P('RELAY_HMAC', fc.record({ hmac: bytes(0, 48) })),
   UNKNOWN: fc
     .tuple(
       u16.filter((t) => !KNOWN_TYPES.has(t)),

@@ -353,6 +353,34 @@ export const RFC8004_VECTORS: readonly ParamVector[] = [
   },
 ];
 
+// RFC 9028 §5.6 Figure 10 (Type, Length 20, Port, Protocol, Reserved, Address) and §5.8.
+export const RFC9028_RELAY_VECTORS: readonly ParamVector[] = [
+  {
+    name: 'REG_FROM: UDP port 61001 (0xee49), protocol 17, IPv4-mapped address',
+    rfc: 'RFC 9028 §5.6',
+    hex: `03b6 0014 | ee49 | 11 | 00 | ${A4}`,
+    param: { kind: 'REG_FROM', type: 950, critical: false, port: 61001, protocol: 17, reserved: 0, address: h(A4) },
+  },
+  {
+    name: 'RELAY_FROM: port 10500 (0x2904), UDP, IPv6',
+    rfc: 'RFC 9028 §5.6',
+    hex: `f9fe 0014 | 2904 | 11 | 00 | ${A6}`,
+    param: { kind: 'RELAY_FROM', type: 63998, critical: false, port: 10500, protocol: 17, reserved: 0, address: h(A6) },
+  },
+  {
+    name: 'RELAY_TO: plain IP (port 0, protocol 0), reserved bits kept as received',
+    rfc: 'RFC 9028 §5.6 (Reserved ignored when received)',
+    hex: `fa02 0014 | 0000 | 00 | 5a | ${A4}`,
+    param: { kind: 'RELAY_TO', type: 64002, critical: false, port: 0, protocol: 0, reserved: 0x5a, address: h(A4) },
+  },
+  {
+    name: 'RELAY_HMAC',
+    rfc: 'RFC 9028 §5.8',
+    hex: `fff0 0020 | ${run(0x70, 32)} | ${pad(4)}`,
+    param: { kind: 'RELAY_HMAC', type: 65520, critical: false, hmac: h(run(0x70, 32)) },
+  },
+];
+
 export const ALL_VECTORS: readonly ParamVector[] = [
   ...RFC7401_VECTORS,
   ...RFC7402_VECTORS,
@@ -360,4 +388,5 @@ export const ALL_VECTORS: readonly ParamVector[] = [
   ...RFC9028_VECTORS,
   ...RFC8003_VECTORS,
   ...RFC8004_VECTORS,
+  ...RFC9028_RELAY_VECTORS,
 ];

@@ -6,7 +6,7 @@ import { PARAM_TYPE } from '../constants.js';
 import { checkBytes, checkInt } from '../writer.js';
 import { expectMinLength, type ParamCodec } from './codec.js';
 
-type MacKind = 'HIP_MAC' | 'HIP_MAC_2' | 'RVS_HMAC';
+type MacKind = 'HIP_MAC' | 'HIP_MAC_2' | 'RVS_HMAC' | 'RELAY_HMAC';
 type SigKind = 'HIP_SIGNATURE' | 'HIP_SIGNATURE_2';
 
 /** A MAC-shaped parameter: the whole Contents is the HMAC (also RFC 8004's RVS_HMAC). */

@@ -15,6 +15,7 @@ import { ECHO_REQUEST_SIGNED, ECHO_REQUEST_UNSIGNED, ECHO_RESPONSE_SIGNED, ECHO_
 import { HIP_MAC, HIP_MAC_2, HIP_SIGNATURE, HIP_SIGNATURE_2 } from './auth.js';
 import { REG_FAILED, REG_INFO, REG_REQUEST, REG_RESPONSE } from './registration.js';
 import { FROM, RVS_HMAC, VIA_RVS } from './rendezvous.js';
+import { REG_FROM, RELAY_FROM, RELAY_HMAC, RELAY_TO } from './relay.js';
 
 export type { ParamCodec } from './codec.js';
 export { decodeUnknown } from './unknown.js';
@@ -41,6 +42,7 @@ export const CODECS: { readonly [K in KnownParamKind]: ParamCodec<K> } = {
   REG_REQUEST,
   REG_RESPONSE,
   REG_FAILED,
+  REG_FROM,
   ECHO_RESPONSE_SIGNED,
   TRANSPORT_FORMAT_LIST,
   ESP_TRANSFORM,
@@ -50,9 +52,12 @@ export const CODECS: { readonly [K in KnownParamKind]: ParamCodec<K> } = {
   HIP_SIGNATURE,
   ECHO_REQUEST_UNSIGNED,
   ECHO_RESPONSE_UNSIGNED,
+  RELAY_FROM,
+  RELAY_TO,
   FROM,
   RVS_HMAC,
   VIA_RVS,
+  RELAY_HMAC,
 };
 
 // Lookup on the decode hot path: a 64 KiB index (type → slot in CODEC_LIST, 0 = unknown) is two
