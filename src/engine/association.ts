@@ -12,6 +12,7 @@ import type { TokenBucket } from './rate-limit.js';
 import type { RegistrationState } from './registration.js';
 import { TimerTable, type TimerQueue } from './timers.js';
 import type { StateCensus } from './transitions.js';
+import type { NatNegotiated } from './nat-negotiation.js';
 
 /**
  * The peer locator table: a handful of entries per peer (capped by config.maxPeerLocators), so a
@@ -123,6 +124,11 @@ export class Association {
    * and ESP SAs of the association then use them. Undefined on plain IP.
    */
   udp: { localPort: number; peerPort: number } | undefined = undefined;
+  /**
+   * The NAT traversal mode and check pacing the base exchange negotiated (RFC 9028 §4.3, §4.4;
+   * nat-negotiation.ts). Undefined: none was negotiated.
+   */
+  nat: NatNegotiated | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

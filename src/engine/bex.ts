@@ -27,6 +27,7 @@ import { checkDiscard, enter, transition, type Trigger } from './transitions.js'
 import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
+import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
 
 /**
  * Local locator for HIP control packets to `peer`: the first of ours in the same address family
@@ -232,6 +233,13 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return fail(core, assoc, 'no-common-esp-transform', 'abort');
   const espSuite = selectEspTransform(espT.suites, supportedEspTransforms(core.crypto, core.config.espSuites), core.config.allowAuthOnlyEsp);
   if (espSuite === undefined) return fail(core, assoc, 'no-common-esp-transform', 'abort');
+  // RFC 9028 §4.3: our NAT traversal mode from the Responder's (signed) offer.
+  const nat = chooseFromR1(core, pkt);
+  if (!nat.ok) {
+    core.drop('no-common-nat-mode', { packetKind: 'R1', src, assoc });
+    sendNotify(core, assoc.local, pkt.senderHit, NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, new Uint8Array(0), assoc.localLocator, src, assoc);
+    return fail(core, assoc, 'no-common-nat-mode', 'abort');
+  }
 
   // §6.8 step 12: solve the puzzle within our limits.
   const rhash = rhashOf(hitSuiteOfHit(pkt.senderHit) ?? 1);
@@ -310,6 +318,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     ...optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator)),
     // RFC 8003 §3.2: a registration is requested "at the earliest possibility, i.e., in the I2".
     ...optional(requestFor(core, assoc, pkt)),
+    // RFC 9028 §4.3 step 3, §4.4: the chosen mode and our Ta.
+    ...nat.params,
   ];
   const i2 = buildPacket(
     core,
@@ -334,6 +344,7 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     nextKeymatIndex: keys.nextIndex,
   });
   assoc.timers.clear('I1_RETRANSMIT');
+  assoc.nat = nat.nat;
   // RFC 7402 §6.4: the inbound SA is prepared now, before the I2 that announces its SPI leaves
   // (the Responder may send ESP as soon as it has sent R2). A newer R1 replaces the previous one.
   if (st.name === 'I2_SENT') deleteSa(core, assoc, 'in', st.localSpi);
@@ -492,6 +503,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (!mac.ok) return afterDh(refuse, 'bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
   const sig = verifySignature(core.crypto, pkt, peerHost);
   if (!sig.ok) return afterDh(refuse, 'bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
+  // RFC 9028 §4.3 step 4: the mode the Initiator chose must be one we offered.
+  const nat = acceptFromI2(core, pkt);
+  if (!nat.ok) return refuse('no-common-nat-mode', NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER);
 
   // Accepted. Half-open budget applies to new associations only.
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
@@ -537,6 +551,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   assoc.r1SinceEstablished = false;
   assoc.kij = shared.secret;
   assoc.peerHostId = peerHost;
+  assoc.nat = nat.nat;
   const i2Locators = param(pkt, 'LOCATOR_SET');
   assoc.bexLocators = i2Locators ? { from: 'I2', locators: i2Locators.locators } : undefined;
   // RFC 7402 §6.5: both SAs exist before the R2 that announces our SPI leaves.

@@ -216,6 +216,22 @@ export type HipConfig = {
    */
   readonly udpPort: number;
   /**
+   * NAT traversal (RFC 9028 §4.3): "ice-hip-udp" offers ICE-HIP-UDP, then UDP-ENCAPSULATION, in
+   * NAT_TRAVERSAL_MODE with TRANSACTION_PACING in R1, and as Initiator chooses from the
+   * Responder's offer in I2. "none" neither offers nor chooses a mode (the parameter is
+   * non-critical, so a peer that offers one just sees it ignored) and refuses an I2 that
+   * chooses one.
+   * @defaultValue "none"
+   */
+  readonly natTraversal: 'none' | 'ice-hip-udp';
+  /**
+   * Our minimum connectivity check pacing Ta in milliseconds, offered in TRANSACTION_PACING
+   * (RFC 9028 §4.4: "if no value is configured, a value of 50 ms MUST be used", and never below
+   * 5 ms; Appendix A: at most one check per RTT). Both hosts use the higher of the two offers.
+   * @defaultValue 50
+   */
+  readonly natMinTaMs: Millis;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -382,6 +398,8 @@ export const DEFAULT_CONFIG: HipConfig = {
   notifyBurst: 20,
   oldSaGraceMs: 5_000,
   udpPort: 10500,
+  natTraversal: 'none',
+  natMinTaMs: 50,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -452,6 +470,9 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.silenceMs, 'config.silenceMs', 0, MAX_MS);
   aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
   aint(c.udpPort, 'config.udpPort', 1, 0xffff);
+  if (c.natTraversal !== 'none' && c.natTraversal !== 'ice-hip-udp') throw new TypeError(`"config.natTraversal" expected "none" or "ice-hip-udp", got ${JSON.stringify(c.natTraversal)}`);
+  // RFC 9028 §4.4: "Hosts MUST NOT use values smaller than 5 ms for the minimum Ta".
+  aint(c.natMinTaMs, 'config.natMinTaMs', 5, 0xffffffff);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

@@ -105,6 +105,8 @@ export type AssociationInfo = {
   readonly peerLocator: Locator;
   /** Current SA pairs (each side's inbound SPI). */
   readonly sas: readonly { readonly localSpi: number; readonly peerSpi: number; readonly suite: number }[];
+  /** The NAT traversal mode and pacing Ta (ms) the base exchange negotiated (RFC 9028 §4.3, §4.4), if any. */
+  readonly natTraversal?: { readonly mode: 'udp-encapsulation' | 'ice-hip-udp'; readonly taMs: number };
 };
 
 /** Counters (`HipEngine.stats`): packets by kind, drops by reason, associations. */
@@ -976,6 +978,7 @@ function info(a: Association): AssociationInfo {
     localLocator: a.localLocator,
     peerLocator: a.peerLocator,
     sas: sas.map((s) => ({ localSpi: s.localSpi, peerSpi: s.peerSpi, suite: s.suite })),
+    ...(a.nat ? { natTraversal: { mode: a.nat.mode, taMs: a.nat.taMs } } : {}),
   };
 }
 

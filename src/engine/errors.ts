@@ -70,7 +70,12 @@ export type DropReason =
    * A packet with FROM whose RVS_HMAC is missing or does not verify with the key of any of our
    * rendezvous servers (RFC 8004 §4.3.2: "the packet MUST be dropped").
    */
-  | 'bad-rvs-hmac';
+  | 'bad-rvs-hmac'
+  /**
+   * No NAT traversal mode in common: an R1 offers none of ours, or an I2 names one we did not
+   * offer (RFC 9028 §4.3: NOTIFY NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, the exchange aborted).
+   */
+  | 'no-common-nat-mode';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =
