@@ -112,7 +112,14 @@ export class Association {
    */
   retiredSalts: readonly { readonly salt: Uint8Array; readonly until: Millis }[] | undefined;
   /** A LOCATOR_SET received in R1, I2 or R2, applied when the association is ESTABLISHED. */
-  bexLocators: { readonly from: 'R1' | 'I2' | 'R2'; readonly locators: readonly LocatorEntry[] } | undefined;
+  bexLocators:
+    | {
+        readonly from: 'R1' | 'I2' | 'R2';
+        readonly locators: readonly LocatorEntry[];
+        /** The type 2 locators of an ICE-HIP-UDP exchange, from inside ENCRYPTED (RFC 9028 §4.3, §5.7). */
+        readonly candidates?: readonly LocatorEntry[];
+      }
+    | undefined;
   /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */
   updateBucket: TokenBucket | undefined;
   /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */

@@ -13,6 +13,7 @@ import type { R1Cache } from './r1.js';
 import type { I2Load } from './load.js';
 import type { AssocState } from './states.js';
 import type { RegistrarTable } from './registration.js';
+import type { ReflexiveAddress } from './nat-candidates.js';
 
 export type DropInfo = {
   readonly packetKind?: PacketKind;
@@ -80,4 +81,10 @@ export interface EngineCore {
    * without an association (R1, NOTIFY) goes back to them; undefined otherwise.
    */
   readonly inputUdp: UdpPorts | undefined;
+  /**
+   * Our server-reflexive transport addresses as Control Relay Servers reported them (RFC 9028
+   * §4.2, REG_FROM): the relay client's seam into candidate gathering (nat-candidates.ts).
+   * Undefined: none known.
+   */
+  reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined;
 }

@@ -47,6 +47,7 @@ import { NOTIFY_TYPE, encodeUnsupportedCriticalData } from '../wire/notify.js';
 import { relayToClient, verifyRelayed } from './rvs.js';
 import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
+import type { ReflexiveAddress } from './nat-candidates.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -160,6 +161,8 @@ export class EngineImpl implements EngineCore {
   relayedVia: Locator | undefined = undefined;
   /** The ports of the UDP datagram being handled (EngineCore.inputUdp). */
   inputUdp: UdpPorts | undefined = undefined;
+  /** EngineCore.reflexiveCandidates: set by the relay client (RFC 9028 §4.2); none by default. */
+  reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
