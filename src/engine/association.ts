@@ -136,6 +136,8 @@ export class Association {
    * nat-negotiation.ts). Undefined: none was negotiated.
    */
   nat: NatNegotiated | undefined = undefined;
+  /** When we last sent a HIP packet on the association's UDP ports (NAT keepalives, RFC 9028 §4.10). */
+  udpSentAt: Millis | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

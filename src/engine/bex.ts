@@ -30,6 +30,7 @@ import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
+import { armKeepalive } from './nat-keepalive.js';
 
 /**
  * Local locator for HIP control packets to `peer`: the first of ours in the same address family
@@ -663,6 +664,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // RFC 7402 §6.6: the outbound SA can be created now that the peer's SPI is known.
   installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
   initPeerLocators(core, assoc, sa.peerSpi);
+  armKeepalive(core, assoc);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
   // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
   onAnswers(core, assoc, pkt);
@@ -703,6 +705,7 @@ export function completeResponder(core: EngineCore, assoc: Association, trigger:
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);
+  armKeepalive(core, assoc);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
   announceStaleOffer(core, assoc);
 }

@@ -232,6 +232,13 @@ export type HipConfig = {
    */
   readonly natMinTaMs: Millis;
   /**
+   * Tr, the NAT keepalive period of an association over UDP (RFC 9028 §4.10: "every 15 seconds
+   * ... a Tr value smaller than 15 seconds MUST NOT be used"): NOTIFY NAT_KEEPALIVE goes out when
+   * nothing else of ours has for this long (§5.3).
+   * @defaultValue 15000
+   */
+  readonly natKeepaliveMs: Millis;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -400,6 +407,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   udpPort: 10500,
   natTraversal: 'none',
   natMinTaMs: 50,
+  natKeepaliveMs: 15_000,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -473,6 +481,8 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   if (c.natTraversal !== 'none' && c.natTraversal !== 'ice-hip-udp') throw new TypeError(`"config.natTraversal" expected "none" or "ice-hip-udp", got ${JSON.stringify(c.natTraversal)}`);
   // RFC 9028 §4.4: "Hosts MUST NOT use values smaller than 5 ms for the minimum Ta".
   aint(c.natMinTaMs, 'config.natMinTaMs', 5, 0xffffffff);
+  // RFC 9028 §4.10: "a Tr value smaller than 15 seconds MUST NOT be used".
+  aint(c.natKeepaliveMs, 'config.natKeepaliveMs', 15_000, MAX_MS);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

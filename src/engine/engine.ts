@@ -48,6 +48,7 @@ import { relayToClient, verifyRelayed } from './rvs.js';
 import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
+import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -510,6 +511,8 @@ export class EngineImpl implements EngineCore {
         return refreshLocators(this, assoc);
       case 'PATH_SILENCE':
         return onSilence(this, assoc);
+      case 'NAT_KEEPALIVE':
+        return onKeepaliveTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
