@@ -390,7 +390,7 @@ export class EngineImpl implements EngineCore {
       case 'esp-seen': {
         const assoc = this.bySpi.get(input.spi >>> 0);
         if (!assoc) return this.drop('unknown-spi', { src: input.src });
-        return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst);
+        return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst, input.udp);
       }
       case 'esp-seq-exhausting': {
         const assoc = this.bySpi.get(input.spi >>> 0) ?? this.byOutboundSpi.get(input.spi >>> 0);
