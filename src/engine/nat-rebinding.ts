@@ -4,8 +4,9 @@
 // engine follows the port on evidence that is both authenticated and fresh:
 //   - esp-seen with `udp`: the data plane authenticated the ESP packet and passed it through its
 //     anti-replay window (RFC 4303 §3.4.3), so a copy replayed from another port does not count;
-//   - an UPDATE whose HIP_MAC and signature verify and that is new: a SEQ not seen before, or an
-//     ACK of an UPDATE of ours still outstanding (RFC 7401 §6.12.1).
+//   - an UPDATE whose HIP_MAC and signature verify and that is new: a SEQ later than any seen
+//     before (not one that arrives late, out of order, from before the rebinding), or an ACK of
+//     an UPDATE of ours still outstanding (RFC 7401 §6.12.1).
 // A NOTIFY (a keepalive) can be replayed from any port and moves nothing. Only the port of an
 // address the peer already uses moves here; a new address is a new locator, verified under the
 // rules of RFC 8046 §5.4 before it carries traffic. O(SA pairs) per change, nothing otherwise.

@@ -268,8 +268,9 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
       return finalizeIfReady(core, assoc);
     }
     const superseded = last !== undefined && seqLessOrEqual(id, last);
-    // RFC 9028 §4.8: a new SEQ is fresh; the reply must go to the port it came from.
-    notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
+    // RFC 9028 §4.8: a new SEQ is fresh; the reply must go to the port it came from. One older
+    // than the latest (reordered) may predate the rebinding: it moves nothing.
+    if (!superseded) notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
     const refusal = processSeq(core, assoc, pkt, id, src, dst, superseded);
     if (refusal) return drop(refusal.reason, refusal.detail);
     if (established(assoc)) {

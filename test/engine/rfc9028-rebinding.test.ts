@@ -8,7 +8,8 @@ import type { Output } from '../../src/engine/io.js';
 import type { SaSpec, UdpPorts } from '../../src/types.js';
 import { param } from '../../src/wire/access.js';
 import type { HipPacket } from '../../src/wire/types.js';
-import { LOC_A, LOC_B, identity } from './pair.js';
+import { LOC_A, LOC_B, identity, type Pair } from './pair.js';
+import { forgeUpdate } from './helpers.js';
 import { testRandom } from '../fixtures/keys.js';
 
 const A_PORT = 40_000;
@@ -137,5 +138,22 @@ describe('RFC 9028 §4.8, §5.11: the peer\'s NAT rebinds to a new port', () => 
     expect(w.saUpdates.b.slice(before).filter((s) => s.udp?.dstPort === 63_003 || s.udp?.srcPort === 63_003)).toEqual([]);
     const reply = w.sent.filter((s) => s.from === 'b').at(-1)!;
     expect(reply.udp?.dstPort).toBe(61_001);
+  });
+
+  it('a new UPDATE older than the latest (reordered from before the rebinding) does not move the port back', () => {
+    const w = world();
+    w.espFromA();
+    // A's HIP_MAC key and signature make these genuine UPDATEs of A (test/engine/helpers.ts).
+    const asPair = { engine: () => w.a } as unknown as Pair;
+    const newer = forgeUpdate(asPair, 'a', [{ kind: 'SEQ', updateId: 1001 }], LOC_A, LOC_B);
+    const older = forgeUpdate(asPair, 'a', [{ kind: 'SEQ', updateId: 1000 }], LOC_A, LOC_B);
+    w.b.handle({ kind: 'datagram', transport: 'udp', bytes: newer, src: LOC_A, dst: LOC_B, srcPort: 62_002, dstPort: 10500 }, w.now());
+    w.drain('b');
+    w.b.handle({ kind: 'datagram', transport: 'udp', bytes: older, src: LOC_A, dst: LOC_B, srcPort: 61_001, dstPort: 10500 }, w.now());
+    w.drain('b');
+    const outs = w.saUpdates.b.filter((s) => s.direction === 'out');
+    expect(outs.map((s) => s.udp?.dstPort)).toEqual([62_002]);
+    const acks = w.sent.filter((s) => s.from === 'b' && s.packet.kind === 'UPDATE' && param(s.packet, 'ACK'));
+    expect(acks.map((s) => s.udp?.dstPort)).toEqual([62_002, 62_002]);
   });
 });
