@@ -10,20 +10,32 @@
 //
 // The object form may combine replace, delayMs and duplicate. Interceptors run in registration
 // order; 'drop' stops the chain.
-import type { Locator, Millis } from '../types.js';
+import type { Locator, Millis, UdpPorts } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import { writeHipChecksum } from '../wire/header.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
 
-/** HIP packet kinds plus 'ESP' for data-plane packets. */
-export type SimPacketKind = PacketKind | 'ESP';
+/**
+ * HIP packet kinds plus 'ESP' for data-plane packets, 'KEEPALIVE' for an RFC 3948 NAT-keepalive
+ * byte and 'UDP' for any other UDP payload (RFC 9028 §5: both only from `SimHost.sendUdp`).
+ */
+export type SimPacketKind = PacketKind | 'ESP' | 'KEEPALIVE' | 'UDP';
 
 /** What an {@link Interceptor} knows about a packet a simulated host sends. */
 export type InterceptContext = {
   /** Virtual time of the send. */
   readonly now: Millis;
-  /** 'hip' for HIP control packets (IP protocol 139), 'esp' for ESP (50). */
-  readonly proto: 'hip' | 'esp';
+  /**
+   * 'hip' for HIP control packets (IP protocol 139, or UDP with the RFC 9028 zero marker), 'esp'
+   * for ESP (protocol 50, or UDP), 'udp' for other UDP payloads (keepalives, `SimHost.sendUdp`).
+   */
+  readonly proto: 'hip' | 'esp' | 'udp';
+  /**
+   * The UDP ports when the packet travels UDP-encapsulated (RFC 9028 §5.1, §5.11), as the host
+   * sends it (before any NAT). `bytes` is then still the bare HIP packet (the simulator adds the
+   * zero marker after the interceptors) or the ESP packet.
+   */
+  readonly udp?: UdpPorts;
   readonly kind: SimPacketKind;
   /** The decoded HIP packet (HIP only; re-decoded after a `replace`, absent if undecodable). */
   readonly packet?: HipPacket;

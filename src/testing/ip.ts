@@ -1,5 +1,6 @@
-// Minimal IPv4 (RFC 791) and IPv6 (RFC 8200) headers around a HIP (protocol 139) or ESP (50)
-// payload, so that simulated traffic can be written to pcap files that Wireshark decodes.
+// Minimal IPv4 (RFC 791) and IPv6 (RFC 8200) headers around a HIP (protocol 139), ESP (50) or
+// UDP (17, RFC 768, carrying the RFC 9028 framing) payload, so that simulated traffic can be
+// written to pcap files that Wireshark decodes.
 // Locators are 16-byte canonical: an IPv4-mapped pair gets an IPv4 header, anything else IPv6.
 // No options, no extension headers, no fragmentation.
 import { isIpv4Mapped } from '../addr/locator.js';
@@ -18,7 +19,7 @@ export const IPV6_HEADER_BYTES = 40;
 export type IpPacketSpec = {
   readonly src: Locator;
   readonly dst: Locator;
-  /** IP protocol / next header: 139 for HIP, 50 for ESP. */
+  /** IP protocol / next header: 139 for HIP, 50 for ESP, 17 for UDP. */
   readonly protocol: number;
   readonly payload: Uint8Array;
   /** IPv4 TTL or IPv6 hop limit (default 64). */
@@ -216,4 +217,89 @@ export function nthLocator(base: Locator, i: number): Locator {
   l[14] = (i >>> 8) & 0xff;
   l[15] = i & 0xff;
   return l;
+}
+
+/** IP protocol number of UDP (RFC 768). */
+export const IPPROTO_UDP = 17;
+/** UDP header length (RFC 768). */
+export const UDP_HEADER_BYTES = 8;
+
+/** A UDP datagram to build (RFC 768): the IP addresses it travels between, its ports and payload. */
+export type UdpDatagramSpec = {
+  readonly src: Locator;
+  readonly dst: Locator;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+};
+
+function pseudoHeaderSum(src: Locator, dst: Locator, length: number): number {
+  // RFC 768 (IPv4) and RFC 8200 §8.1 (IPv6) pseudo-headers, protocol 17.
+  if (isIpv4Mapped(src)) {
+    let sum = onesComplementSum(src.subarray(12, 16));
+    sum = onesComplementSum(dst.subarray(12, 16), sum);
+    return sum + IPPROTO_UDP + length;
+  }
+  let sum = onesComplementSum(src);
+  sum = onesComplementSum(dst, sum);
+  return sum + (length >>> 16) + (length & 0xffff) + IPPROTO_UDP;
+}
+
+/**
+ * The UDP checksum of `datagram` (header and payload, its checksum field taken as zero) between
+ * `src` and `dst`, with the pseudo-header of their family (RFC 768; RFC 8200 §8.1). A computed
+ * zero is sent as 0xFFFF.
+ */
+export function udpChecksum(src: Locator, dst: Locator, datagram: Uint8Array): number {
+  abytes(src, 'src', 16);
+  abytes(dst, 'dst', 16);
+  abytes(datagram, 'datagram');
+  let sum = pseudoHeaderSum(src, dst, datagram.length);
+  // The checksum field (bytes 6..7) counts as zero: sum the parts around it.
+  sum = onesComplementSum(datagram.subarray(0, Math.min(6, datagram.length)), sum);
+  if (datagram.length > 8) sum = onesComplementSum(datagram.subarray(8), sum);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  return c === 0 ? 0xffff : c;
+}
+
+/**
+ * A UDP datagram (8-byte header with a correct checksum, then the payload), to put in an IP
+ * packet of protocol 17 with {@link buildIpPacket}. Throws RangeError on a bad port, mixed
+ * address families or a payload too big for the length field.
+ */
+export function buildUdpDatagram(spec: UdpDatagramSpec): Uint8Array {
+  abytes(spec.src, 'src', 16);
+  abytes(spec.dst, 'dst', 16);
+  abytes(spec.payload, 'payload');
+  const sp = checkInt(spec.srcPort, 'srcPort', 0xffff, 0);
+  const dp = checkInt(spec.dstPort, 'dstPort', 0xffff, 0);
+  if (isIpv4Mapped(spec.src) !== isIpv4Mapped(spec.dst)) throw new RangeError('"src" and "dst" expected the same address family');
+  const length = UDP_HEADER_BYTES + spec.payload.length;
+  if (length > 0xffff) throw new RangeError(`UDP datagram too large: ${length} bytes`);
+  const out = new Uint8Array(length);
+  writeU16(out, 0, sp);
+  writeU16(out, 2, dp);
+  writeU16(out, 4, length);
+  out.set(spec.payload, UDP_HEADER_BYTES);
+  writeU16(out, 6, udpChecksum(spec.src, spec.dst, out));
+  return out;
+}
+
+/** A parsed UDP header (RFC 768) and its payload. */
+export type ParsedUdpDatagram = {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly length: number;
+  /** The stored checksum (0: none, allowed over IPv4 only). */
+  readonly checksum: number;
+  readonly payload: Uint8Array;
+};
+
+/** Parses a UDP header; undefined when it is shorter than 8 bytes or its length field is wrong. Never throws. */
+export function parseUdpDatagram(bytes: Uint8Array): ParsedUdpDatagram | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length < UDP_HEADER_BYTES) return undefined;
+  const length = readU16(bytes, 4);
+  if (length < UDP_HEADER_BYTES || length > bytes.length) return undefined;
+  return { srcPort: readU16(bytes, 0), dstPort: readU16(bytes, 2), length, checksum: readU16(bytes, 6), payload: new Uint8Array(bytes.subarray(UDP_HEADER_BYTES, length)) };
 }

@@ -85,6 +85,11 @@ export type LinkPacket<Tag = unknown> = {
   readonly src?: Locator;
   readonly dst?: Locator;
   readonly tag?: Tag;
+  /**
+   * Bytes of headers between the IP header and `bytes` that the packet also carries on the wire
+   * (8 for a UDP header, RFC 768): counted for MTU, fragmentation and rate. Default 0.
+   */
+  readonly overheadBytes?: number;
 };
 
 /** One copy of a packet that arrives, and when. */
@@ -352,16 +357,17 @@ export class Link {
 
     const family = familyOf(pkt);
     const header = family === 'ipv4' ? IPV4_HEADER : family === 'ipv6' ? IPV6_HEADER : 0;
-    const ipSize = pkt.bytes.length + header;
+    const payloadLen = pkt.bytes.length + (pkt.overheadBytes ?? 0);
+    const ipSize = payloadLen + header;
     let fragments = 1;
     let wireBytes = ipSize;
     if (ipSize > o.mtu) {
       if (!o.fragmentation) return drop('mtu');
-      fragments = fragmentCount(family === undefined ? ipSize : pkt.bytes.length, o.mtu, family);
+      fragments = fragmentCount(family === undefined ? ipSize : payloadLen, o.mtu, family);
       if (!Number.isFinite(fragments)) return drop('mtu');
       this.#c.fragmented++;
       if (family !== undefined) {
-        wireBytes = pkt.bytes.length + fragments * (header + (family === 'ipv6' ? IPV6_FRAG_HEADER : 0));
+        wireBytes = payloadLen + fragments * (header + (family === 'ipv6' ? IPV6_FRAG_HEADER : 0));
       }
     }
 

@@ -26,6 +26,14 @@
 // `now`), so credit-based authorization ages with it. `traceParams: true` adds each HIP packet's
 // receiver and parameters to the trace (`paramFields`), for golden traces of the RFC figures.
 //
+// UDP and NATs (RFC 9028 §5.1, §5.11; RFC 4787): a `transmit` with `udp` ports, and ESP of an SA
+// with `udp`, travel as UDP datagrams (the HIP packet behind the zero marker); what a host
+// receives on its UDP port is demultiplexed (demuxUdp) into a `datagram` input with the ports, the
+// data plane, or a keepalive count. `Sim.nat` puts a NatBox between private addresses and the
+// network: a packet from inside is translated before its link is looked up (only UDP crosses), a
+// packet delivered to the box's public address is mapped back or filtered, and the capture holds
+// both views of a crossing packet.
+//
 // Invariants checked after every step (a violation throws SimError naming the seed, the step
 // count and the last 50 trace lines): no engine threw; after handleTimeout and a drain no timer is
 // overdue; engine transmits fit the link MTU when fragmentation is off (`strictMtu`); when both
@@ -46,15 +54,17 @@ import type { HipEvent, Input, Output } from '../engine/io.js';
 import type { EnginePolicy } from '../engine/policy.js';
 import { EspDataPlane } from '../esp/dataplane.js';
 import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.js';
-import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec } from '../types.js';
-import { equalBytes, readU32, toHex } from '../util/bytes.js';
+import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec, UdpPorts } from '../types.js';
+import { equalBytes, readU16, readU32, toHex, writeU16 } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
+import { HIP_UDP_PORT, UDP_ZERO_MARKER_LENGTH, demuxUdp, encapsulateHip } from '../wire/udp.js';
 import type { HipPacket, HipParam } from '../wire/types.js';
 import { fastCrypto } from './fast-crypto.js';
 import { BinaryHeap } from '../util/heap.js';
 import { EventHeap } from './heap.js';
 import type { InterceptContext, Interceptor, SimPacketKind } from './intercept.js';
-import { IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, buildIpPacket } from './ip.js';
+import { IPPROTO_UDP, IPV4_HEADER_BYTES, IPV6_HEADER_BYTES, UDP_HEADER_BYTES, buildIpPacket, buildUdpDatagram } from './ip.js';
+import { NatBox, type NatOptions, type NatRebindMode } from './nat.js';
 import { Link, type CorruptKind, type LinkOptions } from './netem.js';
 import { PcapWriter } from './pcap.js';
 import { deriveSeed, seededRandom, type Seed } from './rng.js';
@@ -179,6 +189,38 @@ export type SimHostOptions = {
   readonly espOptions?: Partial<EspDataPlaneOptions>;
   /** Overrides the simulation's crypto provider for this host. */
   readonly crypto?: SimCryptoChoice;
+  /**
+   * Run HIP over UDP (RFC 9028 §5.1): `connect` starts its associations over UDP (the engine's
+   * `connect({ udpPort })`, to the peer host's UDP port), and the engine's `config.udpPort` is
+   * the host's. `port` is the host's local UDP port, where it receives HIP and ESP over UDP; a
+   * host without this option still receives UDP on its port (and answers over UDP what comes
+   * over UDP, as the engine does).
+   * @defaultValue off; port `config.udpPort`, else 10500 (RFC 9028 §5.1)
+   */
+  readonly udp?: boolean | { readonly port?: number };
+};
+
+/**
+ * Options of `Sim.nat`: the box's RFC 4787 behaviours ({@link NatOptions}) and the private
+ * addresses behind it.
+ */
+export type SimNatOptions = NatOptions & {
+  /**
+   * The private addresses behind the box (text or 16 bytes). A packet from one of them to an
+   * address not behind the same box crosses it; addresses are unique in the whole simulation.
+   */
+  readonly inside: readonly (string | Locator)[];
+};
+
+/** Options of `SimHost.sendUdp`: where a raw UDP datagram goes and where from. */
+export type SendUdpOptions = {
+  readonly dst: string | Locator;
+  /** Default 10500 (RFC 9028 §5.1). */
+  readonly dstPort?: number;
+  /** Default: the host's first locator of the destination's address family. */
+  readonly src?: string | Locator;
+  /** Default: the host's UDP port. */
+  readonly srcPort?: number;
 };
 
 /**
@@ -312,7 +354,7 @@ function spiText(spi: number): string {
 /** A packet in flight; it is its own heap item (one allocation less per packet). */
 type Wire = {
   readonly type: 'deliver';
-  readonly proto: 'hip' | 'esp';
+  readonly proto: 'hip' | 'esp' | 'udp';
   readonly kind: SimPacketKind;
   readonly from: string;
   readonly bytes: Uint8Array;
@@ -322,6 +364,10 @@ type Wire = {
   readonly dstKey: string;
   readonly duplicate: boolean;
   readonly corrupted: CorruptKind | undefined;
+  /** UDP ports as on the wire at this point (after any NAT); `bytes` is then the UDP payload. */
+  readonly udp: UdpPorts | undefined;
+  /** A corrupted UDP copy whose damage the sender's UDP checksum reveals (RFC 768): the receiver drops it. */
+  readonly udpBad: boolean;
 };
 
 type HeapItem =
@@ -371,6 +417,12 @@ export class SimHost {
   readonly events: SimEvent[] = [];
   /** Payloads the data plane delivered, in order. */
   readonly received: ReceivedPayload[] = [];
+  /** The host's local UDP port (SimHostOptions.udp, default 10500). */
+  readonly udpPort: number;
+  /** True when the host runs its HIP over UDP (SimHostOptions.udp). */
+  readonly hipOverUdp: boolean;
+  /** RFC 3948 NAT-keepalive bytes received on the host's UDP port. */
+  keepalivesReceived = 0;
   #engine: HipEngine;
   #esp: EspDataPlane;
   #locators: Locator[];
@@ -402,6 +454,13 @@ export class SimHost {
     this.crypto = crypto;
     this.#localInfo = opts.locators.map((l, i) => toLocalLocator(l, `locators[${i}]`));
     this.#locators = this.#localInfo.map((l) => l.address);
+    const u = opts.udp;
+    if (u !== undefined && typeof u !== 'boolean' && (typeof u !== 'object' || u === null)) throw new TypeError('"opts.udp" expected boolean or { port }');
+    const port = (typeof u === 'object' ? u.port : undefined) ?? opts.config?.udpPort ?? HIP_UDP_PORT;
+    if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new RangeError(`"opts.udp.port" expected an integer in 1..65535, got ${String(port)}`);
+    this.udpPort = port;
+    this.hipOverUdp = u === true || typeof u === 'object';
+    if (opts.config?.udpPort !== undefined && opts.config.udpPort !== port) throw new RangeError(`"opts.config.udpPort" ${opts.config.udpPort} differs from the host's UDP port ${port} ("opts.udp.port")`);
     this.#engine = this.#newEngine();
     this.#esp = this.#newEsp();
   }
@@ -414,7 +473,7 @@ export class SimHost {
         locators: this.#localInfo,
         random: seededRandom(deriveSeed(this.#seed, label)),
         crypto: this.crypto,
-        ...(this.#opts.config !== undefined ? { config: this.#opts.config } : {}),
+        ...(this.#opts.config !== undefined || this.udpPort !== HIP_UDP_PORT ? { config: { ...this.#opts.config, ...(this.udpPort !== HIP_UDP_PORT ? { udpPort: this.udpPort } : {}) } } : {}),
         ...(this.#opts.policy !== undefined ? { policy: this.#opts.policy } : {}),
         ...(this.#sim.engineTrace !== undefined ? { trace: (r: EngineTraceRecord) => this.#sim.engineTrace!({ host: this.name, ...r }) } : {}),
       },
@@ -469,11 +528,16 @@ export class SimHost {
     return [...(this.#peerLocators.get(hitKey(peerHitOf(peer))) ?? new Map<string, PeerLocator>()).values()];
   }
 
-  /** Starts a base exchange (engine.connect) and drains. */
-  connect(peer: SimHost | { readonly hit: Hit; readonly locators: readonly (string | Locator)[] }): AssocId {
+  /**
+   * Starts a base exchange (engine.connect) and drains. Over UDP (RFC 9028 §5.1) when `udpPort`
+   * is given or this host runs HIP over UDP (SimHostOptions.udp): then to the peer host's UDP
+   * port, 10500 for a peer given by HIT and locators.
+   */
+  connect(peer: SimHost | { readonly hit: Hit; readonly locators: readonly (string | Locator)[] }, opts: { readonly udpPort?: number } = {}): AssocId {
     const locators = peer instanceof SimHost ? peer.locators : peer.locators.map((l, i) => toLocator(l, `peer.locators[${i}]`));
-    this.#sim.note(this.name, 'connect', { peer: traceHit(peer.hit) });
-    const id = this.#engine.connect({ hit: peer.hit, locators }, this.#sim.now);
+    const udpPort = opts.udpPort ?? (this.hipOverUdp ? (peer instanceof SimHost ? peer.udpPort : HIP_UDP_PORT) : undefined);
+    this.#sim.note(this.name, 'connect', { peer: traceHit(peer.hit), udp: udpPort });
+    const id = this.#engine.connect(udpPort === undefined ? { hit: peer.hit, locators } : { hit: peer.hit, locators, udpPort }, this.#sim.now);
     this.#sim.drainHost(this);
     return id;
   }
@@ -589,7 +653,8 @@ export class SimHost {
     const r = this.#esp.protect(peerHitOf(peer), payload, opts === NO_SEND_OPTIONS ? { now } : { ...opts, now });
     if (r.ok) {
       const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
-      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra);
+      // RFC 9028 §5.11: ESP of an SA with UDP ports goes out UDP-encapsulated.
+      this.#sim.sendWire(this, 'esp', 'ESP', r.packet.bytes, r.packet.src, r.packet.dst, undefined, extra, r.packet.udp);
     } else {
       this.#sim.record({ host: this.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, peer: traceHit(peerHitOf(peer)), len: payload.length } });
     }
@@ -597,6 +662,37 @@ export class SimHost {
     this.#sim.feedback(this);
     this.#sim.drainIfTouched(this);
     return r;
+  }
+
+  /**
+   * Sends a raw UDP datagram with `payload` from this host (a crafted HIP packet after its zero
+   * marker, an ESP packet, an RFC 3948 keepalive byte 0xFF, or anything else), through
+   * interceptors, NATs and links like any other packet (RFC 9028 §5.1 framing).
+   */
+  sendUdp(payload: Uint8Array, opts: SendUdpOptions): void {
+    if (!(payload instanceof Uint8Array)) throw new TypeError('"payload" expected Uint8Array');
+    const dst = toLocator(opts.dst, 'opts.dst');
+    const src = opts.src !== undefined ? toLocator(opts.src, 'opts.src') : this.#locators.find((l) => isIpv4Mapped(l) === isIpv4Mapped(dst));
+    if (src === undefined) throw new RangeError(`host ${this.name} has no locator of the family of "opts.dst"`);
+    const srcPort = opts.srcPort ?? this.udpPort;
+    const dstPort = opts.dstPort ?? HIP_UDP_PORT;
+    for (const [f, v] of [
+      ['opts.srcPort', srcPort],
+      ['opts.dstPort', dstPort],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`"${f}" expected an integer in 0..65535, got ${String(v)}`);
+    }
+    const udp = { srcPort, dstPort };
+    const d = demuxUdp(payload);
+    if (d.kind === 'HIP') {
+      const dec = decodePacket(d.hip, { verifyChecksum: false });
+      this.#sim.sendWire(this, 'hip', dec.ok ? dec.packet.kind : 'UDP', Uint8Array.from(d.hip), src, dst, dec.ok ? dec.packet : undefined, NO_FIELDS, udp);
+    } else if (d.kind === 'ESP') {
+      this.#sim.sendWire(this, 'esp', 'ESP', Uint8Array.from(payload), src, dst, undefined, NO_FIELDS, udp);
+    } else {
+      this.#sim.sendWire(this, 'udp', d.kind === 'KEEPALIVE' ? 'KEEPALIVE' : 'UDP', Uint8Array.from(payload), src, dst, undefined, NO_FIELDS, udp);
+    }
+    this.#sim.drainIfTouched(this);
   }
 
   /** The association with `peer`, if any. */
@@ -653,7 +749,14 @@ export class SimHost {
     } else if (op === 'update') {
       const old = this.#sas.get(key);
       if (old === undefined || !this.#esp.updateSa(sa)) throw new RangeError(`update of an SA that is not installed`);
-      this.#sas.set(key, { ...old, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}) });
+      if (old.udp === undefined && sa.udp === undefined) {
+        this.#sas.set(key, { ...old, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}) });
+      } else {
+        // RFC 9028 §5.11: an update carries the SA's UDP ports as they are now (the data plane
+        // takes them as given, a NAT rebinding re-points them).
+        const { udp: _old, ...rest } = old;
+        this.#sas.set(key, { ...rest, src: sa.src, dst: sa.dst, ...(sa.creditLimited !== undefined ? { creditLimited: sa.creditLimited } : {}), ...(sa.udp !== undefined ? { udp: sa.udp } : {}) });
+      }
     } else {
       this.#esp.deleteSa(sa.spi, sa.direction, sa.peerHit);
       this.#sas.delete(key);
@@ -718,6 +821,10 @@ export class Sim {
   readonly #byLocator = new Map<string, SimHost>();
   readonly #byHit = new Map<string, SimHost>();
   readonly #links = new Map<string, LinkEntry>();
+  /** NAT boxes by name, by public address key, and by the key of each private address behind them. */
+  readonly #nats = new Map<string, NatBox>();
+  readonly #natByPublic = new Map<string, NatBox>();
+  readonly #natByInside = new Map<string, NatBox>();
   readonly #interceptors: Interceptor[] = [];
   readonly #cryptoCache = new Map<string, CryptoProvider>();
   #now: Millis;
@@ -858,6 +965,8 @@ export class Sim {
     for (const l of host.locators) {
       const owner = this.#byLocator.get(locatorKey(l));
       if (owner !== undefined) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
+      const nat = this.#natByPublic.get(locatorKey(l));
+      if (nat !== undefined) throw new RangeError(`locator ${formatLocator(l)} is the public address of NAT ${nat.name}`);
     }
     for (const l of host.locators) this.#byLocator.set(locatorKey(l), host);
     this.#slots.push({ host, index: this.#hosts.length, deadline: NaN, heapIndex: -1, dirty: false });
@@ -897,6 +1006,8 @@ export class Sim {
     for (const l of next) {
       const owner = this.#byLocator.get(locatorKey(l));
       if (owner !== undefined && owner !== host) throw new RangeError(`locator ${formatLocator(l)} already belongs to host ${owner.name}`);
+      const nat = this.#natByPublic.get(locatorKey(l));
+      if (nat !== undefined) throw new RangeError(`locator ${formatLocator(l)} is the public address of NAT ${nat.name}`);
     }
     for (const l of host.locators) this.#byLocator.delete(locatorKey(l));
     for (const l of next) this.#byLocator.set(locatorKey(l), host);
@@ -937,6 +1048,76 @@ export class Sim {
     const link = new Link(opts, deriveSeed(this.seed, `link:${name}`));
     this.#links.set(key, { name, link, dstKey });
     return link;
+  }
+
+  /**
+   * A NAT box (RFC 4787 behaviours, {@link NatBox}) between the private addresses `inside` and
+   * the rest of the network. A packet from an inside address to one not behind the same box
+   * crosses it: UDP is translated to the box's public address (then takes the link from that
+   * address to its destination), anything else is dropped and counted. A packet that a link
+   * delivers to the public address is mapped back and handed to the inside host at once, or
+   * filtered. Port allocation draws from the stream deriveSeed(seed, 'nat:' + name).
+   */
+  nat(name: string, opts: SimNatOptions): NatBox {
+    if (typeof name !== 'string' || name === '') throw new TypeError('"name" expected a non-empty string');
+    if (this.#nats.has(name)) throw new RangeError(`NAT ${JSON.stringify(name)} already exists`);
+    if (typeof opts !== 'object' || opts === null || !Array.isArray(opts.inside)) throw new TypeError('"opts.inside" expected an array');
+    const box = new NatBox(name, opts, deriveSeed(this.seed, `nat:${name}`));
+    const pub = locatorKey(box.publicAddress);
+    if (this.#natByPublic.has(pub) || this.#natByInside.has(pub)) throw new RangeError(`address ${formatLocator(box.publicAddress)} already belongs to a NAT`);
+    const owner = this.#byLocator.get(pub);
+    if (owner !== undefined) throw new RangeError(`address ${formatLocator(box.publicAddress)} already belongs to host ${owner.name}`);
+    const inside = opts.inside.map((a, i) => toLocator(a, `opts.inside[${i}]`));
+    for (const l of inside) this.#checkInside(l, pub);
+    this.#nats.set(name, box);
+    this.#natByPublic.set(pub, box);
+    for (const l of inside) this.#natByInside.set(locatorKey(l), box);
+    this.record({
+      host: name,
+      dir: 'note',
+      kind: 'nat',
+      fields: { public: traceLoc(box.publicAddress), mapping: box.mapping, filtering: box.filtering, timeoutMs: box.mappingTimeoutMs, inside: inside.map(traceLoc) },
+    });
+    return box;
+  }
+
+  /** Puts more private addresses behind `nat` (a host that moves behind it, RFC 9028 §4.8). */
+  attachToNat(nat: NatBox, ...addresses: (string | Locator)[]): void {
+    if (this.#nats.get(nat?.name) !== nat) throw new TypeError('"nat" expected a NAT box of this simulation');
+    const pub = locatorKey(nat.publicAddress);
+    const ls = addresses.map((a, i) => toLocator(a, `addresses[${i}]`));
+    for (const l of ls) this.#checkInside(l, pub);
+    for (const l of ls) this.#natByInside.set(locatorKey(l), nat);
+    this.record({ host: nat.name, dir: 'note', kind: 'nat-attach', fields: { inside: ls.map(traceLoc) } });
+  }
+
+  #checkInside(l: Locator, pub: string): void {
+    const k = locatorKey(l);
+    if (k === pub || this.#natByPublic.has(k)) throw new RangeError(`address ${formatLocator(l)} is a NAT's public address`);
+    const other = this.#natByInside.get(k);
+    if (other !== undefined) throw new RangeError(`address ${formatLocator(l)} is already behind NAT ${other.name}`);
+  }
+
+  /** The NAT box called `name`, if any. */
+  natByName(name: string): NatBox | undefined {
+    return this.#nats.get(name);
+  }
+
+  /** The NAT box an address is behind, if any. */
+  natOf(address: string | Locator): NatBox | undefined {
+    return this.#natByInside.get(locatorKey(toLocator(address, 'address')));
+  }
+
+  /** Every NAT box, in creation order. */
+  get nats(): readonly NatBox[] {
+    return [...this.#nats.values()];
+  }
+
+  /** Rebinds `nat` now ({@link NatBox.rebind}) and notes it in the trace. */
+  rebindNat(nat: NatBox, mode: NatRebindMode = 'new-ports'): void {
+    if (this.#nats.get(nat?.name) !== nat) throw new TypeError('"nat" expected a NAT box of this simulation');
+    this.record({ host: nat.name, dir: 'note', kind: 'nat-rebind', fields: { mode } });
+    nat.rebind(mode);
   }
 
   /** The one-way link from `src` to `dst`, if any. */
@@ -1350,7 +1531,8 @@ export class Sim {
   #apply(h: SimHost, out: Output): void {
     switch (out.kind) {
       case 'transmit':
-        this.sendWire(h, 'hip', out.packet.kind, out.bytes, out.src, out.dst, out.packet);
+        // RFC 9028 §5.1: with ports, UDP-encapsulated.
+        this.sendWire(h, 'hip', out.packet.kind, out.bytes, out.src, out.dst, out.packet, NO_FIELDS, out.udp);
         return;
       case 'sa': {
         const sa = out.sa;
@@ -1405,34 +1587,45 @@ export class Sim {
     }
   }
 
-  /** @internal A packet leaves host `h`: interceptors, link, deliveries. */
+  /**
+   * @internal A packet leaves host `h`: interceptors, NAT, link, deliveries. With `udp` it travels
+   * UDP-encapsulated (RFC 9028 §5.1, §5.11); a HIP packet gets its zero marker after the
+   * interceptors.
+   */
   sendWire(
     h: SimHost,
-    proto: 'hip' | 'esp',
+    proto: 'hip' | 'esp' | 'udp',
     kind: SimPacketKind,
     bytes: Uint8Array,
     src: Locator,
     dst: Locator,
     packet: HipPacket | undefined,
     extra: Readonly<Record<string, TraceValue>> = NO_FIELDS,
+    udp?: UdpPorts,
   ): void {
     const index = h.countSent(kind);
     const tracing = this.#tracing;
     if (tracing) {
-      const to = this.#byLocator.get(locatorKey(dst))?.name;
+      const to = this.#ownerName(dst, udp);
       const detail = this.#traceParams ? { to: to ?? '?', ...(packet !== undefined ? paramFields(packet) : {}) } : {};
-      this.record({ host: h.name, dir: 'send', kind, fields: { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length, ...extra, ...detail } });
+      const addr =
+        udp === undefined
+          ? { src: traceLoc(src), dst: traceLoc(dst), len: bytes.length }
+          : // len: the UDP payload, as the receiver counts it (a HIP packet gets the 4-byte marker).
+            { src: traceLoc(src), sport: udp.srcPort, dst: traceLoc(dst), dport: udp.dstPort, len: bytes.length + (proto === 'hip' ? UDP_ZERO_MARKER_LENGTH : 0) };
+      this.record({ host: h.name, dir: 'send', kind, fields: { ...addr, ...extra, ...detail } });
     }
     let delayMs = 0;
     let copies = 0;
     if (this.#interceptors.length > 0) {
-      const to = this.#byLocator.get(locatorKey(dst))?.name;
+      const to = this.#ownerName(dst, udp);
       let ctx: InterceptContext = {
         now: this.#now,
         proto,
         kind,
         ...(packet !== undefined ? { packet } : {}),
         ...(proto === 'esp' && bytes.length >= 4 ? { spi: readU32(bytes, 0) } : {}),
+        ...(udp !== undefined ? { udp } : {}),
         src,
         dst,
         from: h.name,
@@ -1469,6 +1662,17 @@ export class Sim {
         }
       }
     }
+    // RFC 9028 §5.1: marker ‖ HIP packet with a zero checksum is the UDP payload.
+    if (udp !== undefined && proto === 'hip') bytes = encapsulateHip(bytes);
+    if (this.#natByInside.size > 0) {
+      const nat = this.#natByInside.get(this.#locKey(src));
+      if (nat !== undefined && this.#natByInside.get(this.#locKey(dst)) !== nat) {
+        const crossed = this.#natOutbound(h, nat, proto, kind, bytes, src, dst, udp);
+        if (crossed === undefined) return;
+        src = crossed.src;
+        udp = crossed.udp;
+      }
+    }
     const entry = this.#linkFor(src, dst);
     if (entry === undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: 'no-route', src: traceLoc(src), dst: traceLoc(dst) } });
@@ -1476,21 +1680,34 @@ export class Sim {
     }
     const link = entry.link;
     if (this.#strictMtu && proto === 'hip' && link.options.fragmentation === false && link.mtu !== Infinity) {
-      const size = bytes.length + (isIpv4Mapped(src) ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES);
+      const size = bytes.length + (udp !== undefined ? UDP_HEADER_BYTES : 0) + (isIpv4Mapped(src) ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES);
       if (size > link.mtu) this.#fail(`invariant: host ${h.name} sent a ${kind} of ${size} IP bytes over ${entry.name} with MTU ${link.mtu} and fragmentation off`);
     }
     if (proto === 'hip') this.#hipSent++;
-    else this.#espSent++;
-    const outcome = link.transmit({ bytes, src, dst }, this.#now);
+    else if (proto === 'esp') this.#espSent++;
+    const outcome = link.transmit(udp === undefined ? { bytes, src, dst } : { bytes, src, dst, overheadBytes: UDP_HEADER_BYTES }, this.#now);
     if (outcome.drop !== undefined) {
       this.record({ host: h.name, dir: 'drop', kind, fields: { reason: outcome.drop, link: entry.name } });
       return;
     }
     for (const d of outcome.deliveries) {
-      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted };
+      const udpBad = udp !== undefined && d.corrupted !== undefined && this.#checksumCatches(src, dst, udp, bytes, d.bytes);
+      const wire: Wire = { type: 'deliver', proto, kind, from: h.name, bytes: d.bytes, src, dst, dstKey: entry.dstKey, duplicate: d.duplicate, corrupted: d.corrupted, udp, udpBad };
       this.#heap.push(d.deliverAt + delayMs, wire);
       for (let i = 0; i < copies; i++) this.#heap.push(d.deliverAt + delayMs, { ...wire, bytes: Uint8Array.from(d.bytes), duplicate: true });
     }
+  }
+
+  /**
+   * The host a packet to `dst` is for: the owner of the address, or, for a NAT's public address,
+   * the inside host of the mapping its UDP destination port names now (no side effect).
+   */
+  #ownerName(dst: Locator, udp: UdpPorts | undefined): string | undefined {
+    const key = this.#locKey(dst);
+    const h = this.#byLocator.get(key);
+    if (h !== undefined || udp === undefined || this.#natByPublic.size === 0) return h?.name;
+    const inner = this.#natByPublic.get(key)?.peekInbound(udp.dstPort, this.#now);
+    return inner === undefined ? undefined : this.#byLocator.get(this.#locKey(inner.address))?.name;
   }
 
   /**
@@ -1515,13 +1732,25 @@ export class Sim {
   }
 
   #deliver(w: Wire): void {
-    const h = this.#byLocator.get(w.dstKey);
-    if (this.#pcap !== undefined && isIpv4Mapped(w.src) === isIpv4Mapped(w.dst)) {
-      this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
+    this.#capture(w);
+    if (this.#natByPublic.size > 0) {
+      const nat = this.#natByPublic.get(w.dstKey);
+      if (nat !== undefined) {
+        const inner = this.#natInbound(nat, w);
+        if (inner === undefined) return;
+        w = inner;
+        // The packet as it looks on the private side of the box.
+        this.#capture(w);
+      }
     }
+    const h = this.#byLocator.get(w.dstKey);
     const flags = this.#tracing ? { dup: w.duplicate ? true : undefined, corrupted: w.corrupted } : NO_FIELDS;
     if (h === undefined) {
       this.record({ host: w.from, dir: 'drop', kind: w.kind, fields: { reason: 'no-host', dst: traceLoc(w.dst) } });
+      return;
+    }
+    if (w.udp !== undefined) {
+      this.#deliverUdp(h, w, w.udp, flags);
       return;
     }
     if (w.proto === 'hip') {
@@ -1532,10 +1761,82 @@ export class Sim {
       this.drainHost(h);
       return;
     }
-    this.#espDelivered++;
-    const r = h.esp.unprotect(w.bytes, w.src, w.dst, this.#now);
+    this.#deliverEsp(h, w, w.bytes, flags, undefined);
+  }
+
+  /** The IP packet of a wire as a capture shows it (HIP 139, ESP 50, or UDP 17 with its header). */
+  #capture(w: Wire): void {
+    if (this.#pcap === undefined || isIpv4Mapped(w.src) !== isIpv4Mapped(w.dst)) return;
+    if (w.udp === undefined) {
+      this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, payload: w.bytes }));
+      return;
+    }
+    const payload = buildUdpDatagram({ src: w.src, dst: w.dst, srcPort: w.udp.srcPort, dstPort: w.udp.dstPort, payload: w.bytes });
+    if (w.udpBad) {
+      // The sender's checksum covered other bytes: it does not match what arrived.
+      const c = readU16(payload, 6);
+      writeU16(payload, 6, c === 0xffff ? 0xfffe : (c + 1) & 0xffff);
+    }
+    this.#pcap.add(this.#now, buildIpPacket({ src: w.src, dst: w.dst, protocol: IPPROTO_UDP, payload }));
+  }
+
+  /** Whether the UDP checksum of the datagram as sent differs from that of the corrupted copy (RFC 768). */
+  #checksumCatches(src: Locator, dst: Locator, udp: UdpPorts, sent: Uint8Array, got: Uint8Array): boolean {
+    const a = buildUdpDatagram({ src, dst, srcPort: udp.srcPort, dstPort: udp.dstPort, payload: sent });
+    const b = buildUdpDatagram({ src, dst, srcPort: udp.srcPort, dstPort: udp.dstPort, payload: got });
+    return a.length !== b.length || readU16(a, 6) !== readU16(b, 6);
+  }
+
+  /**
+   * A UDP datagram reached host `h`: on its UDP port, demultiplexed by the RFC 9028 §5.1 framing
+   * (zero marker: HIP; else ESP; 0xFF: RFC 3948 keepalive).
+   */
+  #deliverUdp(h: SimHost, w: Wire, udp: UdpPorts, flags: Readonly<Record<string, TraceValue>>): void {
+    if (w.udpBad) {
+      // RFC 768: a datagram whose checksum fails is discarded by the receiving UDP stack; the
+      // zero HIP checksum of RFC 9028 §5.1 relies on it.
+      this.record({ host: h.name, dir: 'drop', kind: w.kind, fields: { reason: 'udp-checksum', src: traceLoc(w.src), sport: udp.srcPort, ...flags } });
+      return;
+    }
+    if (udp.dstPort !== h.udpPort) {
+      this.record({ host: h.name, dir: 'drop', kind: w.kind, fields: { reason: 'port-unreachable', src: traceLoc(w.src), sport: udp.srcPort, dport: udp.dstPort } });
+      return;
+    }
+    const d = demuxUdp(w.bytes);
+    switch (d.kind) {
+      case 'HIP': {
+        this.#hipDelivered++;
+        const kind = w.kind === 'UDP' ? 'UDP' : w.kind;
+        this.record({ host: h.name, dir: 'recv', kind, fields: { src: traceLoc(w.src), sport: udp.srcPort, dst: traceLoc(w.dst), dport: udp.dstPort, len: w.bytes.length, ...flags } });
+        const engine = h.peekEngine();
+        const input: Input = { kind: 'datagram', bytes: d.hip, src: w.src, dst: w.dst, transport: 'udp', srcPort: udp.srcPort, dstPort: udp.dstPort };
+        this.#guard(h, `handle(datagram ${kind} over UDP)`, () => engine.handle(input, this.#now));
+        this.drainHost(h);
+        return;
+      }
+      case 'ESP':
+        this.#espDelivered++;
+        this.#deliverEsp(h, w, d.esp, flags, udp);
+        return;
+      case 'KEEPALIVE':
+        h.keepalivesReceived++;
+        this.record({ host: h.name, dir: 'recv', kind: 'KEEPALIVE', fields: { src: traceLoc(w.src), sport: udp.srcPort, ...flags } });
+        return;
+      case 'INVALID':
+        this.record({ host: h.name, dir: 'drop', kind: w.kind, fields: { reason: 'udp-invalid', src: traceLoc(w.src), sport: udp.srcPort, detail: d.reason, ...flags } });
+        return;
+    }
+  }
+
+  #deliverEsp(h: SimHost, w: Wire, bytes: Uint8Array, flags: Readonly<Record<string, TraceValue>>, udp: UdpPorts | undefined): void {
+    if (udp === undefined) this.#espDelivered++;
+    // RFC 9028 §5.11: the ports it arrived with go to the engine in esp-seen.
+    const r = udp === undefined ? h.esp.unprotect(bytes, w.src, w.dst, this.#now) : h.esp.unprotect(bytes, w.src, w.dst, this.#now, udp);
     if (r.ok) {
-      if (this.#tracing) this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, len: w.bytes.length, ...flags } });
+      if (this.#tracing) {
+        const ports = udp === undefined ? NO_FIELDS : { sport: udp.srcPort, dport: udp.dstPort };
+        this.record({ host: h.name, dir: 'recv', kind: 'ESP', fields: { spi: spiText(r.spi), seq: r.seq, ...ports, len: bytes.length, ...flags } });
+      }
       if (this.#keepReceived > 0 || this.#receivedSink !== undefined) {
         const rec: ReceivedPayload = {
           t: this.#now,
@@ -1558,6 +1859,102 @@ export class Sim {
       this.record({ host: h.name, dir: 'drop', kind: 'ESP', fields: { reason: r.reason, spi: r.spi === undefined ? undefined : spiText(r.spi), ...flags } });
     }
     this.feedback(h);
+  }
+
+  /**
+   * A packet from inside `nat` to outside (RFC 4787 §4.1): only UDP crosses; the source becomes
+   * the mapping's external endpoint. A packet to the box's own public address is hairpinned
+   * (§6) back inside. Returns the new source and ports, or undefined when the packet ends here.
+   */
+  #natOutbound(
+    h: SimHost,
+    nat: NatBox,
+    proto: 'hip' | 'esp' | 'udp',
+    kind: SimPacketKind,
+    bytes: Uint8Array,
+    src: Locator,
+    dst: Locator,
+    udp: UdpPorts | undefined,
+  ): { readonly src: Locator; readonly udp: UdpPorts } | undefined {
+    if (udp === undefined) {
+      nat.count('droppedNotUdp');
+      this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: 'nat-not-udp', proto: proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, src: traceLoc(src), dst: traceLoc(dst) } });
+      return undefined;
+    }
+    // The packet as it looks on the private side, before the box.
+    if (this.#pcap !== undefined) this.#capture({ type: 'deliver', proto, kind, from: h.name, bytes, src, dst, dstKey: '', duplicate: false, corrupted: undefined, udp, udpBad: false });
+    const r = nat.outbound({ src, srcPort: udp.srcPort, dst, dstPort: udp.dstPort }, this.#now);
+    if (!r.ok) {
+      this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: 'nat-no-port', src: traceLoc(src), sport: udp.srcPort } });
+      return undefined;
+    }
+    const out: UdpPorts = { srcPort: r.external.port, dstPort: udp.dstPort };
+    if (this.#tracing) {
+      this.record({
+        host: nat.name,
+        dir: 'note',
+        kind,
+        fields: { nat: 'out', inside: [traceLoc(src), udp.srcPort], outside: [traceLoc(nat.publicAddress), r.external.port], remote: [traceLoc(dst), udp.dstPort], new: r.created ? true : undefined },
+      });
+    }
+    if (!equalBytes(dst, nat.publicAddress)) return { src: nat.publicAddress, udp: out };
+    // RFC 4787 §6 REQ-9: hairpinning, with the sender's external address as the source (REQ-9b).
+    if (!nat.hairpinning) {
+      nat.count('droppedHairpin');
+      this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: 'nat-no-hairpin', dst: traceLoc(dst), dport: udp.dstPort } });
+      return undefined;
+    }
+    const back = nat.inbound({ src: nat.publicAddress, srcPort: out.srcPort, dstPort: out.dstPort }, this.#now);
+    if (!back.ok) {
+      this.record({ host: nat.name, dir: 'drop', kind, fields: { reason: `nat-${back.reason}`, src: traceLoc(nat.publicAddress), sport: out.srcPort, dport: out.dstPort } });
+      return undefined;
+    }
+    nat.count('hairpinned');
+    const inner = back.internal;
+    this.record({ host: nat.name, dir: 'note', kind, fields: { nat: 'hairpin', from: [traceLoc(nat.publicAddress), out.srcPort], inside: [traceLoc(inner.address), inner.port] } });
+    this.#heap.push(this.#now, {
+      type: 'deliver',
+      proto,
+      kind,
+      from: h.name,
+      bytes: Uint8Array.from(bytes),
+      src: nat.publicAddress,
+      dst: inner.address,
+      dstKey: this.#locKey(inner.address),
+      duplicate: false,
+      corrupted: undefined,
+      udp: { srcPort: out.srcPort, dstPort: inner.port },
+      udpBad: false,
+    });
+    return undefined;
+  }
+
+  /**
+   * A packet reached the public address of `nat` (RFC 4787 §5): mapped back to the inside
+   * endpoint, or dropped (not UDP, no mapping, filtered). Returns the wire as it continues inside.
+   */
+  #natInbound(nat: NatBox, w: Wire): Wire | undefined {
+    const udp = w.udp;
+    if (udp === undefined) {
+      nat.count('droppedNotUdp');
+      this.record({ host: nat.name, dir: 'drop', kind: w.kind, fields: { reason: 'nat-not-udp', proto: w.proto === 'hip' ? IPPROTO_HIP : IPPROTO_ESP, src: traceLoc(w.src), dst: traceLoc(w.dst) } });
+      return undefined;
+    }
+    const r = nat.inbound({ src: w.src, srcPort: udp.srcPort, dstPort: udp.dstPort }, this.#now);
+    if (!r.ok) {
+      this.record({ host: nat.name, dir: 'drop', kind: w.kind, fields: { reason: `nat-${r.reason}`, src: traceLoc(w.src), sport: udp.srcPort, dst: traceLoc(w.dst), dport: udp.dstPort } });
+      return undefined;
+    }
+    const inner = r.internal;
+    if (this.#tracing) {
+      this.record({
+        host: nat.name,
+        dir: 'note',
+        kind: w.kind,
+        fields: { nat: 'in', remote: [traceLoc(w.src), udp.srcPort], outside: [traceLoc(w.dst), udp.dstPort], inside: [traceLoc(inner.address), inner.port] },
+      });
+    }
+    return { ...w, dst: inner.address, dstKey: this.#locKey(inner.address), udp: { srcPort: udp.srcPort, dstPort: inner.port } };
   }
 }
 
