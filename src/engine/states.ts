@@ -137,6 +137,11 @@ export type I2Sent = {
   readonly espOut: DirectionKeys;
   readonly espIndex: number;
   readonly nextKeymatIndex: number;
+  /**
+   * The Responder's HIP encryption key, kept only in an ICE-HIP-UDP exchange: its R2 carries
+   * the LOCATOR_SET inside ENCRYPTED (RFC 9028 §4.3 step 4).
+   */
+  readonly peerEncKey?: Uint8Array;
 };
 
 export type R2Sent = {
