@@ -4,7 +4,8 @@
 // registration of a client with it over UDP.
 import { REG_TYPE_RELAY_UDP_HIP } from '../../src/engine/reg-types.js';
 import type { HipConfig } from '../../src/engine/config.js';
-import type { AssocId } from '../../src/types.js';
+import { formatLocator } from '../../src/addr/locator.js';
+import type { AssocId, Locator } from '../../src/types.js';
 import { Sim, type NatBox, type NatOptions, type SimHost } from '../../src/testing/index.js';
 import { seed } from './sim-helpers.js';
 
@@ -79,4 +80,10 @@ export function connectViaRelay(sim: Sim, initiator: SimHost, responder: SimHost
 /** Packets (HIP and ESP, sent or received) the relay host handled, from the simulator's trace. */
 export function relayPackets(sim: Sim, kind?: string): number {
   return sim.trace.records.filter((r) => r.host === 'R' && r.dir === 'recv' && (kind === undefined || r.kind === kind)).length;
+}
+
+/** The text of an address in a trace record's fields (`{ loc }`), or undefined. */
+export function traceText(v: unknown): string | undefined {
+  const loc = (v as { readonly loc?: Locator } | undefined)?.loc;
+  return loc instanceof Uint8Array ? formatLocator(loc) : undefined;
 }
