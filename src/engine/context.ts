@@ -83,6 +83,11 @@ export interface EngineCore {
    */
   readonly inputUdp: UdpPorts | undefined;
   /**
+   * While a UDP datagram is handled: the address it came from (with `inputUdp.srcPort`, the
+   * transport address a reply to that address goes back to, RFC 9028 §5.1); undefined otherwise.
+   */
+  readonly inputSrc: Locator | undefined;
+  /**
    * While a packet relayed by one of our Control Relay Servers is handled (RFC 9028 §4.5): the
    * server and the original sender; what we send to that sender goes through the server.
    */

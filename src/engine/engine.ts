@@ -171,6 +171,8 @@ export class EngineImpl implements EngineCore {
   relayedVia: Locator | undefined = undefined;
   /** The ports of the UDP datagram being handled (EngineCore.inputUdp). */
   inputUdp: UdpPorts | undefined = undefined;
+  /** The source address of the UDP datagram being handled (EngineCore.inputSrc). */
+  inputSrc: Locator | undefined = undefined;
   /** The Control Relay Server and original sender of the relayed packet being handled (EngineCore.relayedFrom). */
   relayedFrom: RelayedFrom | undefined = undefined;
   /**
@@ -413,10 +415,12 @@ export class EngineImpl implements EngineCore {
         if (input.transport !== 'udp') return this.handlePacket(res.packet, input.src, input.dst);
         // RFC 9028 §5.1: absent ports are the HIP port.
         this.inputUdp = { srcPort: input.srcPort ?? HIP_UDP_PORT, dstPort: input.dstPort ?? HIP_UDP_PORT };
+        this.inputSrc = input.src;
         try {
           return this.handlePacket(res.packet, input.src, input.dst);
         } finally {
           this.inputUdp = undefined;
+          this.inputSrc = undefined;
         }
       }
       case 'packet':
@@ -451,13 +455,16 @@ export class EngineImpl implements EngineCore {
     if (relayed === undefined) return;
     if (relayed === 'direct') return this.dispatchPacket(pkt, src, dst);
     const inputUdp = this.inputUdp;
+    const inputSrc = this.inputSrc;
     this.relayedFrom = relayed;
     this.inputUdp = { srcPort: relayed.peer.port, dstPort: inputUdp!.dstPort };
+    this.inputSrc = relayed.peer.address;
     try {
       this.dispatchPacket(pkt, relayed.peer.address, dst);
     } finally {
       this.relayedFrom = undefined;
       this.inputUdp = inputUdp;
+      this.inputSrc = inputSrc;
     }
   }
 

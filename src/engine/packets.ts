@@ -113,7 +113,21 @@ export function emitTransmit(core: EngineCore, bytes: Uint8Array, packet: HipPac
 
 /** The UDP ports of a packet to `dst` (RFC 9028 §5.1), or undefined for plain IP. */
 export function udpPortsFor(core: EngineCore, assoc: Association | undefined, dst: Locator): UdpPorts | undefined {
-  if (assoc) return assoc.udp ? { srcPort: assoc.udp.localPort, dstPort: peerPortOf(assoc, dst) } : undefined;
+  if (assoc) {
+    if (!assoc.udp) return undefined;
+    // A reply to an address other than the association's, with no port of its own in the
+    // locator table, goes back to the port the datagram being handled came from (RFC 9028 §5.1):
+    // the association's port belongs to another address, and behind a NAT the new address (a
+    // multihomed or mobile peer's other interface, §4.9) has a mapping of its own (RFC 4787
+    // §4.1). The port of the association's own address moves only on fresh, authenticated
+    // evidence (nat-rebinding.ts), so a replayed copy from another port is not answered there.
+    const inSrc = core.inputSrc;
+    const inUdp = core.inputUdp;
+    if (inSrc !== undefined && inUdp !== undefined && equalBytes(inSrc, dst) && !equalBytes(dst, assoc.peerLocator) && assoc.peerLocators.byLocator(dst)?.port === undefined) {
+      return { srcPort: assoc.udp.localPort, dstPort: inUdp.srcPort };
+    }
+    return { srcPort: assoc.udp.localPort, dstPort: peerPortOf(assoc, dst) };
+  }
   const inUdp = core.inputUdp;
   return inUdp ? { srcPort: inUdp.dstPort, dstPort: inUdp.srcPort } : undefined;
 }
