@@ -27,7 +27,7 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import { markReachable, publicEntry, type PeerLocatorEntry } from './mobility.js';
 import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
-import { buildPacket, emitTransmit } from './packets.js';
+import { buildPacket, emitTransmit, peerPortOf } from './packets.js';
 import { updateSa } from './sa.js';
 import { established, sendSeqUpdate, setUpdate } from './update.js';
 
@@ -54,6 +54,8 @@ export type CheckList = {
   readonly byNonce: Map<string, CandidatePair>;
   inFlight: number;
   nominated: CandidatePair | undefined;
+  /** When our last check went out: the next one waits until Ta after it (§4.4). */
+  lastCheckAt: number;
   done: boolean;
 };
 
@@ -78,7 +80,7 @@ export function startChecks(core: EngineCore, assoc: Association): void {
   if (core.policy.skipConnectivityChecks({ peer: assoc.peerLocator, role: assoc.role })) return;
   const controlling = assoc.role === 'initiator';
   const locals = gatherCandidates(core, assoc.peerLocator).filter((c) => c.kind === 'host');
-  const remotes = assoc.peerLocators.values().filter((e) => e.type === 2 && e.port !== undefined && e.priority !== undefined);
+  const remotes = assoc.peerLocators.values().filter((e) => e.priority !== undefined && e.state !== 'DEPRECATED');
   const pairs: CandidatePair[] = [];
   for (const l of locals) {
     for (const r of remotes) {
@@ -89,7 +91,7 @@ export function startChecks(core: EngineCore, assoc: Association): void {
   }
   pairs.sort((a, b) => (a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : 0));
   pairs.length = Math.min(pairs.length, core.config.natMaxCandidatePairs);
-  assoc.checks = { pairs, byNonce: new Map(), inFlight: 0, nominated: undefined, done: false };
+  assoc.checks = { pairs, byNonce: new Map(), inFlight: 0, nominated: undefined, lastCheckAt: -Infinity, done: false };
   if (pairs.length === 0) return concludeFailed(core, assoc);
   assoc.timers.set('NAT_CHECK', core.now + assoc.nat.taMs);
 }
@@ -103,6 +105,9 @@ export function onCheckTimer(core: EngineCore, assoc: Association): void {
   // (RFC 7401 §4.4.2 Table 5); until then it cannot send an UPDATE and waits one Ta more.
   if (assoc.state.name === 'R2_SENT') return assoc.timers.set('NAT_CHECK', core.now + ta);
   if (!established(assoc)) return;
+  // The nomination is a check too, paced like the others (RFC 9028 §4.6.3).
+  const nominee = list.nominated;
+  if (nominee && !nominee.nominating) return sendPairCheck(core, assoc, nominee, true);
   const next = list.pairs.find((p) => p.state === 'frozen');
   if (!next) return;
   if (list.inFlight >= core.config.natMaxChecksInFlight) return assoc.timers.set('NAT_CHECK', core.now + ta);
@@ -135,6 +140,7 @@ function sendPairCheck(core: EngineCore, assoc: Association, pair: CandidatePair
   pair.state = 'in-progress';
   pair.nonce = hex;
   pair.nominating = nominate;
+  list.lastCheckAt = core.now;
   list.byNonce.set(hex, pair);
   list.inFlight++;
 }
@@ -153,10 +159,10 @@ export function onCheckResponse(core: EngineCore, assoc: Association, opaque: Ui
   list.inFlight--;
   const remote = assoc.peerLocators.get(pair.remoteKey);
   // RFC 8445 §7.2.5.2.1: the response must come from the transport address the check went to.
-  const symmetric = remote !== undefined && equalBytes(src, remote.locator) && core.inputUdp?.srcPort === remote.port;
+  const symmetric = remote !== undefined && equalBytes(src, remote.locator) && core.inputUdp?.srcPort === peerPortOf(assoc, remote.locator);
   if (!symmetric) {
     core.drop('policy', { packetKind: 'UPDATE', src, assoc, detail: 'connectivity check answered from another transport address (RFC 8445 §7.2.5.2.1)' });
-    pair.state = 'failed';
+    failPair(list, pair);
   } else {
     pair.state = 'succeeded';
     if (pair.nominating) usePair(core, assoc, pair.local, remote);
@@ -173,7 +179,7 @@ export function onCheckTimeout(core: EngineCore, assoc: Association, nonce: Uint
   if (!list || !pair) return;
   list.byNonce.delete(hex);
   list.inFlight--;
-  pair.state = 'failed';
+  failPair(list, pair);
   maybeConclude(core, assoc);
 }
 
@@ -226,6 +232,15 @@ function prflxEntry(core: EngineCore, src: Locator, port: number, priority: numb
   };
 }
 
+/** A failed nomination lets the next valid pair be nominated (RFC 9028 §4.6.3). */
+function failPair(list: CheckList, pair: CandidatePair): void {
+  pair.state = 'failed';
+  if (list.nominated === pair) {
+    list.nominated = undefined;
+    pair.nominating = false;
+  }
+}
+
 function maybeConclude(core: EngineCore, assoc: Association): void {
   const list = assoc.checks!;
   if (list.done || list.pairs.some((p) => p.state === 'frozen' || p.state === 'in-progress')) return;
@@ -235,7 +250,7 @@ function maybeConclude(core: EngineCore, assoc: Association): void {
   if (!best) return concludeFailed(core, assoc);
   if (list.nominated === undefined) {
     list.nominated = best;
-    sendPairCheck(core, assoc, best, true);
+    assoc.timers.set('NAT_CHECK', Math.max(core.now, list.lastCheckAt + assoc.nat!.taMs));
   }
 }
 
@@ -255,7 +270,7 @@ function usePair(core: EngineCore, assoc: Association, local: Locator, remote: P
   }
   core.emit({
     kind: 'event',
-    event: { type: 'nat-path', assoc: assoc.id, src: assoc.localLocator, dst: assoc.peerLocator, srcPort: assoc.udp!.localPort, dstPort: remote.port ?? assoc.udp!.peerPort, kind: remote.kind ?? 'host' },
+    event: { type: 'nat-path', assoc: assoc.id, src: assoc.localLocator, dst: assoc.peerLocator, srcPort: assoc.udp!.localPort, dstPort: peerPortOf(assoc, remote.locator), kind: remote.kind ?? 'host' },
   });
 }
 
