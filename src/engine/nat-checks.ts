@@ -250,7 +250,11 @@ function maybeConclude(core: EngineCore, assoc: Association): void {
   if (!best) return concludeFailed(core, assoc);
   if (list.nominated === undefined) {
     list.nominated = best;
-    assoc.timers.set('NAT_CHECK', Math.max(core.now, list.lastCheckAt + assoc.nat!.taMs));
+    // Paced like any check (§4.4): at once when Ta has passed since the last one, else by timer
+    // (never armed in the past: a timer is always in the future of the input that armed it).
+    const at = list.lastCheckAt + assoc.nat!.taMs;
+    if (at <= core.now && established(assoc)) sendPairCheck(core, assoc, best, true);
+    else assoc.timers.set('NAT_CHECK', Math.max(at, core.now + 1));
   }
 }
 
