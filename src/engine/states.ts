@@ -188,3 +188,8 @@ export type EFailed = {
 };
 
 export type AssocState = I1Sent | I2Sent | R2Sent | Established | Closing | Closed | EFailed;
+
+/** The HIP keys of an association that has them and may relay with them: R2-SENT or ESTABLISHED. */
+export function establishedKeys(st: AssocState): HipKeys | undefined {
+  return st.name === 'ESTABLISHED' || st.name === 'R2_SENT' ? st.keys : undefined;
+}
