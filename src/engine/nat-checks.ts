@@ -18,7 +18,7 @@
 // exchange for HIP packets; the application MUST NOT send ESP then (§4.6.3).
 // Every operation is O(pairs of one association), never O(associations).
 import { locatorFamily, locatorKey } from '../addr/locator.js';
-import { equalBytes, toHex } from '../util/bytes.js';
+import { copyBytes, equalBytes, toHex } from '../util/bytes.js';
 import type { Locator } from '../types.js';
 import { param } from '../wire/access.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
@@ -209,6 +209,25 @@ export function onCheckRequest(core: EngineCore, assoc: Association, pkt: HipPac
     entry.priority = cand.priority;
   }
   if (param(pkt, 'NOMINATE') && assoc.role === 'responder') usePair(core, assoc, dst, entry);
+}
+
+/**
+ * RFC 9028 §4.6.3: the controlled host answers a NOMINATE with "a SEQ parameter with a new
+ * sequence identifier, acknowledgment of the sequence from the controlling host in an ACK
+ * parameter, a new ECHO_REQUEST_SIGNED parameter, an ECHO_RESPONSE_SIGNED parameter
+ * corresponding to the ECHO_REQUEST_SIGNED parameter from the controlling host, and the NOMINATE
+ * parameter"; the controlling host then acknowledges it with ACK and ECHO_RESPONSE_SIGNED (the
+ * ordinary answer to a SEQ). Sent back where the NOMINATE came from, and kept as the reply to a
+ * retransmission of it (RFC 7401 §6.12.1). Returns false when this is no such NOMINATE.
+ */
+export function answerNomination(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number, echoReply: readonly ParamInit[], src: Locator, dst: Locator): boolean {
+  if (!param(pkt, 'NOMINATE') || assoc.role !== 'responder' || assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp) return false;
+  const nonce = core.random(16);
+  const params: ParamInit[] = [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply, { kind: 'ECHO_REQUEST_SIGNED', opaque: nonce }, { kind: 'NOMINATE', reserved: 0 }];
+  const id = sendSeqUpdate(core, assoc, params, 'verify', { dst: src, src: dst, verify: { nonce, locatorKey: CHECK_KEY } });
+  const sent = established(assoc)?.update.pending.find((p) => p.updateId === id);
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
+  return id >= 0;
 }
 
 function prflxEntry(core: EngineCore, src: Locator, port: number, priority: number): PeerLocatorEntry {

@@ -9,7 +9,7 @@
 // until data arrives on the new one or `oldSaGraceMs` passes (RFC 7402 §6.10 step 4).
 // A new SA pair (ESP_INFO with OLD SPI 0, RFC 8047 §4.2.4) runs the same exchange and adds a
 // pair instead of replacing one.
-import { CHECK_KEY, onCheckRequest, onCheckResponse, onCheckTimeout } from './nat-checks.js';
+import { CHECK_KEY, answerNomination, onCheckRequest, onCheckResponse, onCheckTimeout } from './nat-checks.js';
 import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator, UdpPorts } from '../types.js';
@@ -385,6 +385,8 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
     });
     const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
     if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
+  } else if (answerNomination(core, assoc, pkt, updateId, echoReply, src, dst)) {
+    // RFC 9028 §4.6.3: the controlled host's answer to NOMINATE carries a SEQ of its own.
   } else {
     const path = pathTo(core, assoc, src, dst);
     if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };

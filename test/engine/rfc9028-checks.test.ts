@@ -201,6 +201,27 @@ describe('RFC 9028 §4.6.3, §5.15: nomination', () => {
     expect(entry.state).toBe('ESTABLISHED');
   });
 
+  it('"The response message MUST include a SEQ ..., ACK ..., a new ECHO_REQUEST_SIGNED ..., an ECHO_RESPONSE_SIGNED ... and the NOMINATE parameter"; the controlling host "MUST acknowledge this" with ACK and ECHO_RESPONSE_SIGNED', () => {
+    const w = world();
+    w.run(60_000);
+    const nomination = firstChecks(w.sent, 'a').find((c) => param(c.packet, 'NOMINATE'))!;
+    const answer = w.sent.find((s) => s.from === 'b' && s.packet.kind === 'UPDATE' && param(s.packet, 'NOMINATE'))!;
+    expect(answer).toBeDefined();
+    expect(param(answer.packet, 'SEQ')).toBeDefined();
+    expect(param(answer.packet, 'ACK')!.peerUpdateIds).toEqual([param(nomination.packet, 'SEQ')!.updateId]);
+    expect(param(answer.packet, 'ECHO_RESPONSE_SIGNED')!.opaque).toEqual(param(nomination.packet, 'ECHO_REQUEST_SIGNED')!.opaque);
+    const ask = param(answer.packet, 'ECHO_REQUEST_SIGNED')!.opaque;
+    expect(equalBytes(answer.dst, NAT_PUB) && answer.udp?.dstPort === NAT_PORT).toBe(true);
+    const final = w.sent.find((s) => s.from === 'a' && s.at > answer.at && s.packet.kind === 'UPDATE' && param(s.packet, 'ACK'))!;
+    expect(param(final.packet, 'ACK')!.peerUpdateIds).toEqual([param(answer.packet, 'SEQ')!.updateId]);
+    expect(param(final.packet, 'ECHO_RESPONSE_SIGNED')!.opaque).toEqual(ask);
+    expect(param(final.packet, 'SEQ')).toBeUndefined();
+    // Nothing is left to retransmit on either side: B's answer was acknowledged.
+    const t = w.now();
+    w.run(t + 10_000);
+    expect(w.sent.filter((s) => s.at > t && s.packet.kind === 'UPDATE')).toEqual([]);
+  });
+
   it('the nominated pair carries ESP: sa update with the pair\'s addresses and UDP ports on both sides', () => {
     const w = world();
     w.run(60_000);
