@@ -12,6 +12,7 @@ import type { TokenBucket } from './rate-limit.js';
 import type { RegistrationState } from './registration.js';
 import { TimerTable, type TimerQueue } from './timers.js';
 import type { StateCensus } from './transitions.js';
+import type { CheckList } from './nat-checks.js';
 import type { NatNegotiated } from './nat-negotiation.js';
 
 /**
@@ -136,6 +137,8 @@ export class Association {
    * nat-negotiation.ts). Undefined: none was negotiated.
    */
   nat: NatNegotiated | undefined = undefined;
+  /** ICE-HIP-UDP connectivity checks of this association (RFC 9028 §4.6, nat-checks.ts). */
+  checks: CheckList | undefined = undefined;
   /** When we last sent a HIP packet on the association's UDP ports (NAT keepalives, RFC 9028 §4.10). */
   udpSentAt: Millis | undefined = undefined;
 

@@ -239,6 +239,20 @@ export type HipConfig = {
    */
   readonly natKeepaliveMs: Millis;
   /**
+   * Most ICE-HIP-UDP candidate pairs checked per association, the highest-priority ones (RFC 9028
+   * §4.6.2: "it is RECOMMENDED to restrict the total number of connectivity checks to 100 for
+   * each host association").
+   * @defaultValue 100
+   */
+  readonly natMaxCandidatePairs: number;
+  /**
+   * Most ICE-HIP-UDP connectivity checks of one association unanswered at a time; with the Ta
+   * pacing (§4.4) this bounds what one association sends towards unverified transport addresses
+   * (RFC 9028 §7.6, §7.7: amplification).
+   * @defaultValue 8
+   */
+  readonly natMaxChecksInFlight: number;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -420,6 +434,8 @@ export const DEFAULT_CONFIG: HipConfig = {
   natTraversal: 'none',
   natMinTaMs: 50,
   natKeepaliveMs: 15_000,
+  natMaxCandidatePairs: 100,
+  natMaxChecksInFlight: 8,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -497,6 +513,8 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.natMinTaMs, 'config.natMinTaMs', 5, 0xffffffff);
   // RFC 9028 §4.10: "a Tr value smaller than 15 seconds MUST NOT be used".
   aint(c.natKeepaliveMs, 'config.natKeepaliveMs', 15_000, MAX_MS);
+  aint(c.natMaxCandidatePairs, 'config.natMaxCandidatePairs', 1, 1000);
+  aint(c.natMaxChecksInFlight, 'config.natMaxChecksInFlight', 1, 64);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

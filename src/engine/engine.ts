@@ -49,6 +49,7 @@ import { acceptRelayed, relayControlPacket, type RelayedFrom } from './relay.js'
 import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
+import { onCheckTimer } from './nat-checks.js';
 import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -572,6 +573,8 @@ export class EngineImpl implements EngineCore {
         return onSilence(this, assoc);
       case 'NAT_KEEPALIVE':
         return onKeepaliveTimer(this, assoc);
+      case 'NAT_CHECK':
+        return onCheckTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':

@@ -1,6 +1,6 @@
 // The engine's inputs and outputs (docs/architecture.md, The driving contract). Outputs leave through ONE ordered queue so
 // that "install inbound SA" always precedes the R2 or UPDATE that announces its SPI.
-import type { AssocId, Hit, Locator, PeerLocator, SaSpec, UdpPorts } from '../types.js';
+import type { AssocId, CandidateKind, Hit, Locator, PeerLocator, SaSpec, UdpPorts } from '../types.js';
 import type { PacketKind } from '../wire/constants.js';
 import type { HipPacket } from '../wire/types.js';
 import type { DropReason } from './errors.js';
@@ -73,6 +73,16 @@ export type Role = 'initiator' | 'responder';
 /** Events in the output queue (`{ kind: 'event', event }`). */
 export type HipEvent =
   | { readonly type: 'established'; readonly assoc: AssocId; readonly peerHit: Hit; readonly role: Role }
+  /**
+   * ICE-HIP-UDP nominated a candidate pair (RFC 9028 §4.6.3): HIP control traffic and the SAs use
+   * it from now on (`sa` `update` outputs carry the new addresses and UDP ports).
+   */
+  | { readonly type: 'nat-path'; readonly assoc: AssocId; readonly src: Locator; readonly dst: Locator; readonly srcPort: number; readonly dstPort: number; readonly kind: CandidateKind }
+  /**
+   * Every ICE-HIP-UDP connectivity check failed (RFC 9028 §4.6.3): the association stays on the
+   * locators of the base exchange for HIP packets, and the application MUST NOT send ESP on it.
+   */
+  | { readonly type: 'nat-checks-failed'; readonly assoc: AssocId }
   | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'new-sa' | 'locators' }
   | { readonly type: 'closed'; readonly assoc: AssocId; readonly by: 'local' | 'peer' | 'lifetime' }
   | { readonly type: 'failed'; readonly assoc: AssocId; readonly reason: FailReason }

@@ -23,6 +23,7 @@ import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
 import { nextAgeOut, noteAnnounced, trimPeerLocators } from './locator-lifetime.js';
 import { demoteFailing } from './local-path.js';
 import { addPeerCandidates } from './nat-candidates.js';
+import { startChecks } from './nat-checks.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
 export type PeerLocatorEntry = {
@@ -200,6 +201,8 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
   }
   // RFC 9028 §4.3: the candidates of an ICE-HIP-UDP exchange (from ENCRYPTED, §5.7).
   if (pending.candidates) for (const e of addPeerCandidates(core, assoc, pending.candidates)) emitUpsert(core, assoc, e);
+  // RFC 9028 §4.6: the type 2 candidates are verified by connectivity checks (nat-checks.ts).
+  startChecks(core, assoc);
   armLocatorExpiry(core, assoc);
   ensureSaPerInterface(core, assoc);
   // Every UNVERIFIED one is checked (RFC 8046 §5.4), within the budget of checks.
@@ -366,6 +369,11 @@ export function onEchoResponse(core: EngineCore, assoc: Association, opaque: Uin
       return;
     }
   }
+}
+
+/** A connectivity check verified a candidate (RFC 9028 §4.6): ACTIVE, no rebind (nomination moves traffic). */
+export function markReachable(core: EngineCore, assoc: Association, e: PeerLocatorEntry): void {
+  if (e.state !== 'ACTIVE') setState(core, assoc, e, 'ACTIVE');
 }
 
 /** The check of an address got no answer within the UPDATE retries. */

@@ -129,7 +129,17 @@ export function addPeerCandidates(core: EngineCore, assoc: Association, locators
     const kind = kindOf(l.candidateKind);
     if (l.transportProtocol !== TRANSPORT_PROTOCOL_UDP || kind === undefined || l.lifetime === 0 || !usableAddress(l.address) || l.transportPort === 0) continue;
     const key = locatorKey(l.address);
-    if (assoc.peerLocators.has(key) || assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
+    const known = assoc.peerLocators.get(key);
+    if (known) {
+      // The address the base exchange runs on is a candidate too (RFC 9028 §4.6: it is paired
+      // and checked like the others); its entry keeps its state and the port packets came from.
+      if (known.priority === undefined && known.type !== 2) {
+        known.kind = kind;
+        known.priority = l.priority;
+      }
+      continue;
+    }
+    if (assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
     const e: PeerLocatorEntry = {
       locator: Uint8Array.from(l.address),
       key,

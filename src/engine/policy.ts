@@ -149,6 +149,14 @@ export type EnginePolicy = {
    * reflexive candidates are learned from checks, never gathered. Default: every kind.
    */
   readonly gatherCandidates: (ctx: { readonly peer: Locator }) => readonly CandidateKind[];
+  /**
+   * Whether to skip the ICE-HIP-UDP connectivity checks of an association (RFC 9028 §4.7.1: with
+   * a Responder at "a fixed and publicly reachable IPv4 address" that "does not employ a Control
+   * Relay Server" the path of the base exchange works, and the checks add nothing). Skipped, the
+   * association keeps the locators of the base exchange, as UDP encapsulation does (§4.7.1), and
+   * no candidate becomes ACTIVE without a check (§4.6). Default: never skip.
+   */
+  readonly skipConnectivityChecks: (ctx: { readonly peer: Locator; readonly role: 'initiator' | 'responder' }) => boolean;
 };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -191,6 +199,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
   controlRelayBudget: ({ configured }) => configured,
   updateViaRvs: ({ retries }) => retries >= 1,
   gatherCandidates: () => ['host', 'srflx', 'relayed'],
+  skipConnectivityChecks: () => false,
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??
     active.find((a) => locatorFamily(a.locator) === locatorFamily(current)) ??

@@ -211,6 +211,11 @@ function eventDetail(e: Exclude<HipEvent, { type: 'dropped' }>): string | undefi
     // RFC 9028 §4.1: the server-reflexive address a Control Relay Server saw.
     case 'server-reflexive':
       return `port ${e.port}${e.previous ? ` (was port ${e.previous.port})` : ''}`;
+    // RFC 9028 §4.6.3: the nominated pair, or that every check failed.
+    case 'nat-path':
+      return `${e.kind} ${formatLocator(e.src)}:${e.srcPort} -> ${formatLocator(e.dst)}:${e.dstPort}`;
+    case 'nat-checks-failed':
+      return 'all connectivity checks failed';
     default:
       return assertNever(e, 'event type');
   }

@@ -9,6 +9,7 @@
 // until data arrives on the new one or `oldSaGraceMs` passes (RFC 7402 §6.10 step 4).
 // A new SA pair (ESP_INFO with OLD SPI 0, RFC 8047 §4.2.4) runs the same exchange and adds a
 // pair instead of replacing one.
+import { CHECK_KEY, answerNomination, onCheckRequest, onCheckResponse, onCheckTimeout } from './nat-checks.js';
 import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
 import type { Locator, UdpPorts } from '../types.js';
@@ -232,10 +233,12 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
 
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
-  if (echoResponse) onEchoResponse(core, assoc, echoResponse.opaque);
+  if (echoResponse && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
   // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address.
   noteRegFrom(core, assoc, pkt);
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
+  // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
+  if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);
 
   // §6.12 step 4: the ACK first.
   if (ack) {
@@ -382,6 +385,8 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
     });
     const sent = established(assoc)!.update.pending.find((p) => p.updateId === id);
     if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
+  } else if (answerNomination(core, assoc, pkt, updateId, echoReply, src, dst)) {
+    // RFC 9028 §4.6.3: the controlled host's answer to NOMINATE carries a SEQ of its own.
   } else {
     const path = pathTo(core, assoc, src, dst);
     if (!path) return { reason: 'policy', detail: 'no local locator of the destination family' };
@@ -631,6 +636,11 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     if (!st) return;
     if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
+      if (p.purpose === 'verify' && p.verify?.locatorKey === CHECK_KEY) {
+        // RFC 9028 §4.6: an unanswered connectivity check fails its pair.
+        onCheckTimeout(core, assoc, p.verify.nonce);
+        continue;
+      }
       if (p.purpose === 'verify' && p.verify) {
         // RFC 8046 §5.4: an address that never answers is not reachable: it is not used.
         onVerifyFailed(core, assoc, p.verify.locatorKey);

@@ -1,0 +1,321 @@
+// ICE-HIP-UDP connectivity checks and nomination (RFC 9028 §4.6, §5.14, §5.15; pairing and
+// ordering after RFC 8445 §6.1.2 as §4.6 adapts it). After a base exchange that negotiated
+// ICE-HIP-UDP, each side pairs its host candidates with the peer's type 2 candidates of the same
+// family (a server-reflexive candidate of ours pairs through its base, the host candidate, and is
+// pruned as redundant, RFC 8445 §6.1.2.4), orders the pairs by pair priority (§6.1.2.3), keeps
+// the first config.natMaxCandidatePairs (RFC 9028 §4.6.2: "restrict the total number of
+// connectivity checks to 100"), and sends one check per Ta (§4.4) from the engine timer queue
+// (timer NAT_CHECK): UPDATE(SEQ, ECHO_REQUEST_SIGNED, CANDIDATE_PRIORITY) from the local
+// candidate to the remote transport address, retransmitted as any UPDATE (RFC 7401 §6.11).
+// A response (ACK + ECHO_RESPONSE_SIGNED, authenticated by HIP_MAC and signature in update.ts)
+// that comes from the remote transport address the check went to makes the pair valid; from
+// anywhere else the pair fails (RFC 8445 §7.2.5.2.1, non-symmetric). The Initiator is the
+// controlling host (§4.6.1: "The Initiator MUST take the role of controlling host"): when its
+// list is done it nominates the best valid pair by repeating the check with NOMINATE (§4.6.3);
+// the answer to that moves HIP control traffic and the SAs to the pair. The controlled host
+// follows an authenticated NOMINATE. All checks failed: event `nat-checks-failed`, NOTIFY
+// CONNECTIVITY_CHECKS_FAILED to the peer, and the association stays on the locators of the base
+// exchange for HIP packets; the application MUST NOT send ESP then (§4.6.3).
+// Every operation is O(pairs of one association), never O(associations).
+import { locatorFamily, locatorKey } from '../addr/locator.js';
+import { copyBytes, equalBytes, toHex } from '../util/bytes.js';
+import type { Locator } from '../types.js';
+import { param } from '../wire/access.js';
+import { NOTIFY_TYPE } from '../wire/notify.js';
+import type { HipPacket, ParamInit } from '../wire/types.js';
+import type { Association } from './association.js';
+import type { EngineCore } from './context.js';
+import { markReachable, publicEntry, type PeerLocatorEntry } from './mobility.js';
+import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
+import { buildPacket, emitTransmit, peerPortOf } from './packets.js';
+import { updateSa } from './sa.js';
+import { established, sendSeqUpdate, setUpdate } from './update.js';
+
+/** The `verify.locatorKey` of a connectivity check's pending UPDATE (never a locator key). */
+export const CHECK_KEY = 'ice-check';
+
+type PairState = 'frozen' | 'in-progress' | 'succeeded' | 'failed';
+
+/** A candidate pair (RFC 8445 §6.1.2): our candidate × the peer's. */
+export type CandidatePair = {
+  readonly local: Locator;
+  readonly localPriority: number;
+  readonly remoteKey: string;
+  readonly priority: bigint;
+  state: PairState;
+  nonce: string | undefined;
+  nominating: boolean;
+};
+
+/** The check list of one association (RFC 8445 §6.1.2). */
+export type CheckList = {
+  readonly pairs: CandidatePair[];
+  /** Nonce (hex) of each check in flight → its pair. */
+  readonly byNonce: Map<string, CandidatePair>;
+  inFlight: number;
+  nominated: CandidatePair | undefined;
+  /** When our last check went out: the next one waits until Ta after it (§4.4). */
+  lastCheckAt: number;
+  done: boolean;
+};
+
+/**
+ * RFC 8445 §6.1.2.3: pair priority = 2^32*MIN(G,D) + 2*MAX(G,D) + (G>D?1:0), G the controlling
+ * agent's candidate priority, D the controlled agent's. BigInt: the value exceeds 2^53.
+ */
+export function pairPriority(controlling: number, controlled: number): bigint {
+  const g = BigInt(controlling);
+  const d = BigInt(controlled);
+  const [min, max] = g < d ? [g, d] : [d, g];
+  return (1n << 32n) * min + 2n * max + (g > d ? 1n : 0n);
+}
+
+/**
+ * Called once the peer's candidates are in its table (mobility.ts applyBexLocators): forms the
+ * check list and arms the first check one Ta from now. Nothing when ICE-HIP-UDP was not
+ * negotiated, or when the `skipConnectivityChecks` policy says so (RFC 9028 §4.7.1).
+ */
+export function startChecks(core: EngineCore, assoc: Association): void {
+  if (assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp || assoc.checks) return;
+  if (core.policy.skipConnectivityChecks({ peer: assoc.peerLocator, role: assoc.role })) return;
+  const controlling = assoc.role === 'initiator';
+  const locals = gatherCandidates(core, assoc.peerLocator).filter((c) => c.kind === 'host');
+  const remotes = assoc.peerLocators.values().filter((e) => e.priority !== undefined && e.state !== 'DEPRECATED');
+  const pairs: CandidatePair[] = [];
+  for (const l of locals) {
+    for (const r of remotes) {
+      if (locatorFamily(l.address) !== locatorFamily(r.locator)) continue;
+      const [g, d] = controlling ? [l.priority, r.priority!] : [r.priority!, l.priority];
+      pairs.push({ local: l.address, localPriority: l.priority, remoteKey: r.key, priority: pairPriority(g, d), state: 'frozen', nonce: undefined, nominating: false });
+    }
+  }
+  pairs.sort((a, b) => (a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : 0));
+  pairs.length = Math.min(pairs.length, core.config.natMaxCandidatePairs);
+  assoc.checks = { pairs, byNonce: new Map(), inFlight: 0, nominated: undefined, lastCheckAt: -Infinity, done: false };
+  if (pairs.length === 0) return concludeFailed(core, assoc);
+  assoc.timers.set('NAT_CHECK', core.now + assoc.nat.taMs);
+}
+
+/** NAT_CHECK fired: at most one new check per Ta (RFC 9028 §4.4), within the in-flight cap. */
+export function onCheckTimer(core: EngineCore, assoc: Association): void {
+  const list = assoc.checks;
+  if (!list || list.done || !assoc.nat) return;
+  const ta = assoc.nat.taMs;
+  // The Responder's association becomes ESTABLISHED with the peer's first authenticated packet
+  // (RFC 7401 §4.4.2 Table 5); until then it cannot send an UPDATE and waits one Ta more.
+  if (assoc.state.name === 'R2_SENT') return assoc.timers.set('NAT_CHECK', core.now + ta);
+  if (!established(assoc)) return;
+  // The nomination is a check too, paced like the others (RFC 9028 §4.6.3).
+  const nominee = list.nominated;
+  if (nominee && !nominee.nominating) return sendPairCheck(core, assoc, nominee, true);
+  const next = list.pairs.find((p) => p.state === 'frozen');
+  if (!next) return;
+  if (list.inFlight >= core.config.natMaxChecksInFlight) return assoc.timers.set('NAT_CHECK', core.now + ta);
+  sendPairCheck(core, assoc, next, false);
+  if (list.pairs.some((p) => p.state === 'frozen')) assoc.timers.set('NAT_CHECK', core.now + ta);
+}
+
+function sendPairCheck(core: EngineCore, assoc: Association, pair: CandidatePair, nominate: boolean): void {
+  const list = assoc.checks!;
+  const remote = assoc.peerLocators.get(pair.remoteKey);
+  if (!remote) {
+    pair.state = 'failed';
+    return maybeConclude(core, assoc);
+  }
+  const nonce = core.random(16);
+  // RFC 8445 §7.1.1 (RFC 9028 §5.14): CANDIDATE_PRIORITY is the priority a peer-reflexive
+  // candidate learned from this check would have: the prflx type preference with our local part.
+  const prflxPriority = TYPE_PREFERENCE.prflx * 2 ** 24 + (pair.localPriority % 2 ** 24);
+  const params: ParamInit[] = [
+    { kind: 'ECHO_REQUEST_SIGNED', opaque: nonce },
+    { kind: 'CANDIDATE_PRIORITY', priority: prflxPriority },
+    ...(nominate ? [{ kind: 'NOMINATE' as const, reserved: 0 }] : []),
+  ];
+  const id = sendSeqUpdate(core, assoc, params, 'verify', { src: pair.local, dst: remote.locator, verify: { nonce, locatorKey: CHECK_KEY } });
+  if (id < 0) {
+    pair.state = 'failed';
+    return maybeConclude(core, assoc);
+  }
+  const hex = toHex(nonce);
+  pair.state = 'in-progress';
+  pair.nonce = hex;
+  pair.nominating = nominate;
+  list.lastCheckAt = core.now;
+  list.byNonce.set(hex, pair);
+  list.inFlight++;
+}
+
+/**
+ * An authenticated ECHO_RESPONSE_SIGNED arrived from `src` (UDP source port in core.inputUdp).
+ * Returns whether it answered a connectivity check (then it is no RFC 8046 address check).
+ */
+export function onCheckResponse(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator): boolean {
+  const list = assoc.checks;
+  if (!list) return false;
+  const hex = toHex(opaque);
+  const pair = list.byNonce.get(hex);
+  if (!pair) return false;
+  list.byNonce.delete(hex);
+  list.inFlight--;
+  const remote = assoc.peerLocators.get(pair.remoteKey);
+  // RFC 8445 §7.2.5.2.1: the response must come from the transport address the check went to.
+  const symmetric = remote !== undefined && equalBytes(src, remote.locator) && core.inputUdp?.srcPort === peerPortOf(assoc, remote.locator);
+  if (!symmetric) {
+    core.drop('policy', { packetKind: 'UPDATE', src, assoc, detail: 'connectivity check answered from another transport address (RFC 8445 §7.2.5.2.1)' });
+    failPair(list, pair);
+  } else {
+    pair.state = 'succeeded';
+    if (pair.nominating) usePair(core, assoc, pair.local, remote);
+  }
+  maybeConclude(core, assoc);
+  return true;
+}
+
+/** A check's UPDATE went unanswered through its retransmissions: the pair failed. */
+export function onCheckTimeout(core: EngineCore, assoc: Association, nonce: Uint8Array): void {
+  const list = assoc.checks;
+  const hex = toHex(nonce);
+  const pair = list?.byNonce.get(hex);
+  if (!list || !pair) return;
+  list.byNonce.delete(hex);
+  list.inFlight--;
+  failPair(list, pair);
+  maybeConclude(core, assoc);
+}
+
+/**
+ * An authenticated UPDATE with a new SEQ arrived from `src` to `dst`. A check
+ * (CANDIDATE_PRIORITY) from a transport address the peer never announced gives a peer-reflexive
+ * candidate (RFC 8445 §7.3.1.3) with the priority the check names; a NOMINATE from the
+ * controlling host makes the controlled host use that pair (RFC 9028 §4.6.3: "the controlled
+ * host SHOULD select the nominated address pair"). The ACK with ECHO_RESPONSE_SIGNED goes back
+ * to the address and port the check came from (update.ts, §5.14).
+ */
+export function onCheckRequest(core: EngineCore, assoc: Association, pkt: HipPacket, src: Locator, dst: Locator): void {
+  const cand = param(pkt, 'CANDIDATE_PRIORITY');
+  const port = core.inputUdp?.srcPort;
+  if (!cand || assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp || port === undefined || !param(pkt, 'SEQ')) return;
+  let entry = assoc.peerLocators.byLocator(src);
+  if (!entry) {
+    if (assoc.peerLocators.size >= core.config.maxPeerLocators) return;
+    entry = prflxEntry(core, src, port, cand.priority);
+    assoc.peerLocators.set(entry.key, entry);
+    core.emit({ kind: 'locator', op: 'upsert', peer: assoc.peerHit, entry: publicEntry(entry) });
+  } else if (entry.type === 2 && entry.port !== port && entry.state !== 'ACTIVE') {
+    // The same address from another port: a peer-reflexive port of a known address (a NAT
+    // that maps per destination); the reply and any later use go to the port seen.
+    entry.port = port;
+    entry.kind = 'prflx';
+    entry.priority = cand.priority;
+  }
+  if (param(pkt, 'NOMINATE') && assoc.role === 'responder') usePair(core, assoc, dst, entry);
+}
+
+/**
+ * RFC 9028 §4.6.3: the controlled host answers a NOMINATE with "a SEQ parameter with a new
+ * sequence identifier, acknowledgment of the sequence from the controlling host in an ACK
+ * parameter, a new ECHO_REQUEST_SIGNED parameter, an ECHO_RESPONSE_SIGNED parameter
+ * corresponding to the ECHO_REQUEST_SIGNED parameter from the controlling host, and the NOMINATE
+ * parameter"; the controlling host then acknowledges it with ACK and ECHO_RESPONSE_SIGNED (the
+ * ordinary answer to a SEQ). Sent back where the NOMINATE came from, and kept as the reply to a
+ * retransmission of it (RFC 7401 §6.12.1). Returns false when this is no such NOMINATE.
+ */
+export function answerNomination(core: EngineCore, assoc: Association, pkt: HipPacket, updateId: number, echoReply: readonly ParamInit[], src: Locator, dst: Locator): boolean {
+  if (!param(pkt, 'NOMINATE') || assoc.role !== 'responder' || assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp) return false;
+  const nonce = core.random(16);
+  const params: ParamInit[] = [{ kind: 'ACK', peerUpdateIds: [updateId] }, ...echoReply, { kind: 'ECHO_REQUEST_SIGNED', opaque: nonce }, { kind: 'NOMINATE', reserved: 0 }];
+  const id = sendSeqUpdate(core, assoc, params, 'verify', { dst: src, src: dst, verify: { nonce, locatorKey: CHECK_KEY } });
+  const sent = established(assoc)?.update.pending.find((p) => p.updateId === id);
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
+  return id >= 0;
+}
+
+function prflxEntry(core: EngineCore, src: Locator, port: number, priority: number): PeerLocatorEntry {
+  return {
+    locator: Uint8Array.from(src),
+    key: locatorKey(src),
+    state: 'UNVERIFIED',
+    type: 2,
+    spi: undefined,
+    port,
+    kind: 'prflx',
+    priority,
+    preferred: false,
+    trafficType: 0,
+    expiresAt: core.now + core.config.locatorLifetimeS * 1000,
+    nonce: undefined,
+    viaSpi: undefined,
+    lastSeenAt: core.now,
+    suspectSince: undefined,
+    deprecatedAt: undefined,
+  };
+}
+
+/** A failed nomination lets the next valid pair be nominated (RFC 9028 §4.6.3). */
+function failPair(list: CheckList, pair: CandidatePair): void {
+  pair.state = 'failed';
+  if (list.nominated === pair) {
+    list.nominated = undefined;
+    pair.nominating = false;
+  }
+}
+
+function maybeConclude(core: EngineCore, assoc: Association): void {
+  const list = assoc.checks!;
+  if (list.done || list.pairs.some((p) => p.state === 'frozen' || p.state === 'in-progress')) return;
+  // Only the controlling host concludes (RFC 9028 §4.6.3); the controlled one waits for NOMINATE.
+  if (assoc.role !== 'initiator') return;
+  const best = list.pairs.find((p) => p.state === 'succeeded');
+  if (!best) return concludeFailed(core, assoc);
+  if (list.nominated === undefined) {
+    list.nominated = best;
+    // Paced like any check (§4.4): at once when Ta has passed since the last one, else by timer
+    // (never armed in the past: a timer is always in the future of the input that armed it).
+    const at = list.lastCheckAt + assoc.nat!.taMs;
+    if (at <= core.now && established(assoc)) sendPairCheck(core, assoc, best, true);
+    else assoc.timers.set('NAT_CHECK', Math.max(at, core.now + 1));
+  }
+}
+
+/** The nominated pair carries HIP control traffic and ESP from now on (RFC 9028 §4.6.3). */
+function usePair(core: EngineCore, assoc: Association, local: Locator, remote: PeerLocatorEntry): void {
+  const list = assoc.checks;
+  if (list) list.done = true;
+  assoc.timers.clear('NAT_CHECK');
+  markReachable(core, assoc, remote);
+  assoc.localLocator = Uint8Array.from(local);
+  assoc.peerLocator = Uint8Array.from(remote.locator);
+  const st = established(assoc);
+  if (st) {
+    const sas = st.sas.map((s) => ({ ...s, localLocator: assoc.localLocator, peerLocator: assoc.peerLocator }));
+    setUpdate(assoc, 'recv-UPDATE', {}, sas);
+    for (const sa of sas) updateSa(core, assoc, sa);
+  }
+  core.emit({
+    kind: 'event',
+    event: { type: 'nat-path', assoc: assoc.id, src: assoc.localLocator, dst: assoc.peerLocator, srcPort: assoc.udp!.localPort, dstPort: peerPortOf(assoc, remote.locator), kind: remote.kind ?? 'host' },
+  });
+}
+
+/**
+ * RFC 9028 §4.6.3: "If all the connectivity checks have failed, the hosts MUST NOT send ESP
+ * traffic to each other but MAY continue communicating using HIP packets and the locators used
+ * for the base exchange. Also, the hosts SHOULD notify each other about the failure with a
+ * CONNECTIVITY_CHECKS_FAILED NOTIFY packet".
+ */
+function concludeFailed(core: EngineCore, assoc: Association): void {
+  const list = assoc.checks!;
+  list.done = true;
+  assoc.timers.clear('NAT_CHECK');
+  core.emit({ kind: 'event', event: { type: 'nat-checks-failed', assoc: assoc.id } });
+  if (!established(assoc)) return;
+  const built = buildPacket(
+    core,
+    { kind: 'NOTIFY', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
+    [{ kind: 'NOTIFICATION', messageType: NOTIFY_TYPE.CONNECTIVITY_CHECKS_FAILED, data: new Uint8Array(0) }],
+    { sign: assoc.local },
+    assoc.localLocator,
+    assoc.peerLocator,
+  );
+  emitTransmit(core, built.bytes, built.packet, assoc.localLocator, assoc.peerLocator, assoc);
+}
