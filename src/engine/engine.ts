@@ -135,6 +135,14 @@ export class EngineImpl implements EngineCore {
   private readonly byHits = new Map<string, Map<string, Association>>();
   /** Inbound SPIs (unique in this engine, see newSpi) to their association. */
   private readonly bySpi = new Map<number, Association>();
+  /**
+   * A direct-mapped cache in front of bySpi for the esp-seen feedback of every ESP packet
+   * (docs/architecture.md, The driving contract): slot = the SPI's low bits, the SPI kept in a
+   * flat array and compared before the association is read. Bounded (SPI_CACHE_SLOTS), so a
+   * miss costs the map lookup, never more; every bind and unbind of an SPI keeps it exact.
+   */
+  private readonly spiCacheKeys = new Float64Array(SPI_CACHE_SLOTS).fill(-1);
+  private readonly spiCacheAssocs: (Association | undefined)[] = new Array<Association | undefined>(SPI_CACHE_SLOTS).fill(undefined);
   private readonly byOutboundSpi = new OutboundSpiIndex();
   /** Every association's timer table, by earliest deadline (timers.ts). */
   private readonly timerQueue = new TimerQueue();
@@ -305,7 +313,7 @@ export class EngineImpl implements EngineCore {
     for (const spec of assoc.installed) {
       this.push({ kind: 'sa', op: 'delete', sa: spec });
       if (spec.direction === 'in') {
-        if (this.bySpi.get(spec.spi) === assoc) this.bySpi.delete(spec.spi);
+        if (this.bySpi.get(spec.spi) === assoc) this.unbindSpi(spec.spi);
       } else this.byOutboundSpi.delete(spec.spi, assoc);
     }
     assoc.installed = [];
@@ -325,9 +333,29 @@ export class EngineImpl implements EngineCore {
   /** Records which association owns an inbound SPI (for esp-seen feedback). */
   bindSpi(spi: number, assoc: Association): void {
     this.bySpi.set(spi, assoc);
+    this.uncacheSpi(spi);
   }
   unbindSpi(spi: number): void {
     this.bySpi.delete(spi);
+    this.uncacheSpi(spi);
+  }
+  private uncacheSpi(spi: number): void {
+    const slot = (spi >>> 0) & (SPI_CACHE_SLOTS - 1);
+    if (this.spiCacheKeys[slot] === spi >>> 0) {
+      this.spiCacheKeys[slot] = -1;
+      this.spiCacheAssocs[slot] = undefined;
+    }
+  }
+  /** bySpi through its cache (the esp-seen path). */
+  private assocOfSpi(spi: number): Association | undefined {
+    const slot = spi & (SPI_CACHE_SLOTS - 1);
+    if (this.spiCacheKeys[slot] === spi) return this.spiCacheAssocs[slot];
+    const assoc = this.bySpi.get(spi);
+    if (assoc !== undefined) {
+      this.spiCacheKeys[slot] = spi;
+      this.spiCacheAssocs[slot] = assoc;
+    }
+    return assoc;
   }
   bindOutboundSpi(spi: number, assoc: Association): void {
     this.byOutboundSpi.add(spi, assoc);
@@ -385,7 +413,7 @@ export class EngineImpl implements EngineCore {
       case 'packet':
         return this.handlePacket(input.packet, input.src, input.dst);
       case 'esp-seen': {
-        const assoc = this.bySpi.get(input.spi >>> 0);
+        const assoc = this.assocOfSpi(input.spi >>> 0);
         if (!assoc) return this.drop('unknown-spi', { src: input.src });
         return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst);
       }
@@ -899,6 +927,9 @@ function inRange(l: Locator, net: ipaddr.IPv4 | ipaddr.IPv6, bits: number): bool
   const addr = v4 ? ipaddr.fromByteArray(Array.from(v4)) : ipaddr.fromByteArray(Array.from(l));
   return addr.kind() === net.kind() && addr.match(net, bits);
 }
+
+/** Slots of the engine's inbound-SPI cache (a power of two; see EngineImpl.spiCacheKeys). */
+const SPI_CACHE_SLOTS = 64;
 
 const INPUT_KINDS: readonly string[] = ['datagram', 'packet', 'esp-seen', 'esp-seq-exhausting', 'path-error'];
 const PATH_ERROR_CAUSES: readonly string[] = ['interface-down', 'unreachable', 'send-error'];

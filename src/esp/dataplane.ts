@@ -10,7 +10,7 @@
 // TFC padding, IPv4 options in BEET (RFC 7402 §B.1.7: the caller builds inner headers).
 import { asLocator, formatLocator, locatorKey } from '../addr/locator.js';
 import type { EspSuiteId, Hit, Locator, RandomSource, SaSpec, UdpPorts } from '../types.js';
-import { abytes, aint, equalBytes, readU32, writeU32 } from '../util/bytes.js';
+import { abytes, aint, readU32, writeU32 } from '../util/bytes.js';
 import { ownedAlloc } from '../wire/pool.js';
 import { preferredPath } from './policy.js';
 import { ReplayWindow } from './replay.js';
@@ -47,6 +47,10 @@ export const NEXT_HEADER_NONE = 59;
 
 type Drops = Record<EspDropReason, number>;
 
+/** Slots of each of the data plane's direct-mapped lookup caches (a power of two). */
+const CACHE_SLOTS = 64;
+const CACHE_MASK = CACHE_SLOTS - 1;
+
 function zeroDrops(): Drops {
   const d = {} as Drops;
   for (const r of ESP_DROP_REASONS) d[r] = 0;
@@ -82,12 +86,16 @@ type InSa = SaCommon & {
   readonly replay: ReplayWindow;
   /** Key of the peer's credit entry (its HIT in hex), computed once. */
   readonly peerKey: string;
+  /** The peer's credit entry itself (entries are never removed): no map lookup per packet. */
+  readonly credit: Credit;
   /** The path of the last authenticated packet, to skip the map lookup while it stays put. */
   lastPath: PathEntry | undefined;
 };
 
 type OutSa = SaCommon & {
   readonly peerKey: string;
+  /** The peer's credit entry (see InSa.credit). */
+  readonly credit: Credit;
   src: Locator;
   dst: Locator;
   /** Last sequence number sent (0 before the first packet). */
@@ -106,10 +114,17 @@ type OutSa = SaCommon & {
 type Credit = { bytes: number; agedAt: number | undefined };
 
 type PeerEntry = {
+  /** The peer's HIT (the data plane's copy). */
+  readonly hit: Hit;
   /** Installation order. */
   readonly sas: OutSa[];
   /** Views of the SAs that can still send, installation order; what the policy sees. */
   usable: readonly OutboundSaView[];
+  /**
+   * The policy's context without a flow key, rebuilt with `usable`: a policy is pure and gets
+   * a frozen context, so one object serves every packet (no allocation per protect).
+   */
+  ctx: OutboundPolicyContext;
 };
 
 /**
@@ -136,11 +151,19 @@ export class EspDataPlane {
   readonly #outBySpi = new Map<number, OutSa[]>();
   readonly #paths = new Map<string, PathEntry>();
   readonly #credit = new Map<string, Credit>();
+  /**
+   * Direct-mapped caches in front of `#inbound` and `#peers`, indexed by the SPI's or the HIT's
+   * low byte and checked against the full SPI or HIT: a hit costs no hash lookup (and no key
+   * string for a HIT), a miss falls back to the map. Bounded (CACHE_SLOTS each), so chosen
+   * SPIs or HITs that collide cost misses, never more than O(1).
+   */
+  readonly #inCache: (InSa | undefined)[] = new Array<InSa | undefined>(CACHE_SLOTS).fill(undefined);
+  readonly #peerCache: (PeerEntry | undefined)[] = new Array<PeerEntry | undefined>(CACHE_SLOTS).fill(undefined);
   readonly #agingFactor: number;
   readonly #agingIntervalMs: number;
   #serial = 0;
 
-  #feedback: (EspFeedback | undefined)[] = [];
+  readonly #feedback: (EspFeedback | undefined)[] = [];
   #feedbackHead = 0;
   #feedbackOverflow = 0;
 
@@ -182,19 +205,26 @@ export class EspDataPlane {
   /** The peer's credit in bytes at `now` (aged by the factor every interval, RFC 8046 §5.6.2). */
   credit(peerHit: Hit, now?: number): number {
     abytes(peerHit, 'peerHit', 16);
-    return this.#aged(hitMapKey(peerHit), now).bytes;
+    return this.#aged(this.#creditEntry(hitMapKey(peerHit), now), now).bytes;
   }
 
-  #aged(peerKey: string, now: number | undefined): Credit {
+  /** The peer's credit entry, created at zero on first use (entries are never removed). */
+  #creditEntry(peerKey: string, now: number | undefined): Credit {
     let c = this.#credit.get(peerKey);
     if (c === undefined) {
       c = { bytes: 0, agedAt: now };
       this.#credit.set(peerKey, c);
     }
+    return c;
+  }
+
+  /** `c` aged to `now`: times the factor once per whole interval passed (RFC 8046 §5.6.2). */
+  #aged(c: Credit, now: number | undefined): Credit {
     if (now !== undefined) {
       if (c.agedAt === undefined) c.agedAt = now;
-      const steps = Math.floor((now - c.agedAt) / this.#agingIntervalMs);
-      if (steps > 0) {
+      // Most packets arrive within the interval: no division then.
+      if (now - c.agedAt >= this.#agingIntervalMs) {
+        const steps = Math.floor((now - c.agedAt) / this.#agingIntervalMs);
         c.bytes = Math.floor(c.bytes * this.#agingFactor ** steps);
         c.agedAt += steps * this.#agingIntervalMs;
       }
@@ -243,6 +273,7 @@ export class EspDataPlane {
         throw new RangeError(`"sa.spi" inbound SPI 0x${hex32(sa.spi)} is already installed`);
       }
       const transform = createTransform(sa.suite, sa.encKey, sa.authKey, this.#random, this.#insecureFastEsp);
+      const peerKey = hitMapKey(sa.peerHit);
       this.#inbound.set(sa.spi, {
         spi: sa.spi,
         localHit: sa.localHit.slice(),
@@ -256,7 +287,8 @@ export class EspDataPlane {
         src: sa.src.slice(),
         dst: sa.dst.slice(),
         replay: new ReplayWindow(window),
-        peerKey: hitMapKey(sa.peerHit),
+        peerKey,
+        credit: this.#creditEntry(peerKey, undefined),
         lastPath: undefined,
       });
       return;
@@ -282,6 +314,7 @@ export class EspDataPlane {
       transform,
       serial: ++this.#serial,
       peerKey,
+      credit: this.#creditEntry(peerKey, undefined),
       src: sa.src.slice(),
       dst: sa.dst.slice(),
       seq: initialSeq,
@@ -297,7 +330,8 @@ export class EspDataPlane {
     else this.#outBySpi.set(sa.spi, [out]);
     let peer = this.#peers.get(peerKey);
     if (peer === undefined) {
-      peer = { sas: [], usable: [] };
+      const hit = sa.peerHit.slice();
+      peer = { hit, sas: [], usable: [], ctx: { peerHit: hit, sas: [] } };
       this.#peers.set(peerKey, peer);
     }
     peer.sas.push(out);
@@ -312,7 +346,11 @@ export class EspDataPlane {
    */
   deleteSa(spi: number, direction: 'in' | 'out', peerHit?: Hit): boolean {
     aint(spi, 'spi', 0, 0xffffffff);
-    if (direction === 'in') return this.#inbound.delete(spi);
+    if (direction === 'in') {
+      const slot = spi & CACHE_MASK;
+      if (this.#inCache[slot]?.spi === spi) this.#inCache[slot] = undefined;
+      return this.#inbound.delete(spi);
+    }
     if (direction !== 'out') throw new TypeError(`"direction" expected 'in' or 'out', got ${JSON.stringify(direction)}`);
     const sa = this.#findOut(spi, peerHit);
     if (sa === undefined) return false;
@@ -321,8 +359,11 @@ export class EspDataPlane {
     if (list.length === 0) this.#outBySpi.delete(spi);
     const peer = this.#peers.get(sa.peerKey)!;
     peer.sas.splice(peer.sas.indexOf(sa), 1);
-    if (peer.sas.length === 0) this.#peers.delete(sa.peerKey);
-    else refreshUsable(peer);
+    if (peer.sas.length === 0) {
+      this.#peers.delete(sa.peerKey);
+      const slot = peer.hit[15]! & CACHE_MASK;
+      if (this.#peerCache[slot] === peer) this.#peerCache[slot] = undefined;
+    } else refreshUsable(peer);
     return true;
   }
 
@@ -417,23 +458,24 @@ export class EspDataPlane {
     const nextHeader = opts?.nextHeader ?? NEXT_HEADER_NONE;
     aint(nextHeader, 'opts.nextHeader', 0, 255);
 
-    const peer = this.#peers.get(hitMapKey(peerHit));
+    const peer = this.#peerOf(peerHit);
     if (peer === undefined) return this.#txDrop('no-sa', undefined);
     let sa: OutSa | undefined;
     if (opts?.spi !== undefined) {
-      sa = peer.sas.find((o) => o.spi === opts.spi);
+      const spi = opts.spi;
+      sa = peer.sas.find((o) => o.spi === spi);
       if (sa === undefined) return this.#txDrop('no-sa', undefined);
       if (sa.seq >= ESP_SEQ_MAX) return this.#txDrop('seq-exhausted', sa);
     } else {
       if (peer.usable.length === 0) return this.#txDrop('seq-exhausted', undefined);
       const flowKey = opts?.flowKey;
-      const ctx: OutboundPolicyContext =
-        flowKey === undefined ? { peerHit, sas: peer.usable } : { peerHit, flowKey, sas: peer.usable };
+      const ctx: OutboundPolicyContext = flowKey === undefined ? peer.ctx : { peerHit, flowKey, sas: peer.usable };
       const view = this.#policy(ctx);
       if (view === undefined) return this.#txDrop('policy-refused', undefined);
-      for (const o of peer.sas) {
-        if (o.view === view) {
-          sa = o;
+      const sas = peer.sas;
+      for (let i = 0; i < sas.length; i++) {
+        if (sas[i]!.view === view) {
+          sa = sas[i];
           break;
         }
       }
@@ -451,7 +493,7 @@ export class EspDataPlane {
 
     if (sa.creditLimited) {
       // RFC 8046 §5.6.1 Figure 9: to an UNVERIFIED locator only within credit, which is spent.
-      const credit = this.#aged(sa.peerKey, opts?.now);
+      const credit = this.#aged(sa.credit, opts?.now);
       if (credit.bytes < total) return this.#txDrop('no-credit', sa);
       credit.bytes -= total;
     }
@@ -488,6 +530,16 @@ export class EspDataPlane {
     return { ok: true, packet: { spi: sa.spi, seq, src: sa.src, dst: sa.dst, bytes: out, udp: sa.udp } };
   }
 
+  /** The peer entry of `peerHit` (16 bytes, checked), through the direct-mapped cache. */
+  #peerOf(peerHit: Hit): PeerEntry | undefined {
+    const slot = peerHit[15]! & CACHE_MASK;
+    const cached = this.#peerCache[slot];
+    if (cached !== undefined && same16(cached.hit, peerHit)) return cached;
+    const peer = this.#peers.get(hitMapKey(peerHit));
+    if (peer !== undefined) this.#peerCache[slot] = peer;
+    return peer;
+  }
+
   #txDrop(reason: EspDropReason, sa: OutSa | undefined): ProtectResult {
     this.#drops[reason]++;
     if (sa !== undefined) {
@@ -520,8 +572,13 @@ export class EspDataPlane {
     dst = asLocator(dst, 'dst');
     if (bytes.length < 8) return this.#rxDrop('truncated', undefined, src, dst);
     const spi = readU32(bytes, 0);
-    const sa = this.#inbound.get(spi);
-    if (sa === undefined) return this.#rxDrop('unknown-spi', undefined, src, dst);
+    const slot = spi & CACHE_MASK;
+    let sa = this.#inCache[slot];
+    if (sa === undefined || sa.spi !== spi) {
+      sa = this.#inbound.get(spi);
+      if (sa === undefined) return this.#rxDrop('unknown-spi', undefined, src, dst);
+      this.#inCache[slot] = sa;
+    }
     const t = sa.transform;
     const ctLen = bytes.length - 8 - t.ivLen - t.icvLen;
     if (ctLen < t.align) return this.#rxDrop('truncated', sa, src, dst);
@@ -550,13 +607,13 @@ export class EspDataPlane {
     let path = sa.lastPath;
     // Identity first: a driver that hands the same address arrays back (the simulator does) skips
     // the byte compare.
-    if (path === undefined || (path.src !== src && !equalBytes(path.src, src)) || (path.dst !== dst && !equalBytes(path.dst, dst))) {
+    if (path === undefined || (path.src !== src && !same16(path.src, src)) || (path.dst !== dst && !same16(path.dst, dst))) {
       path = sa.lastPath = this.#path(src, dst, true)!;
     }
     path.rxPackets++;
     path.rxBytes += size;
     // RFC 8046 §5.6.1 Figure 8: every authenticated packet from the peer earns it credit.
-    this.#aged(sa.peerKey, now).bytes += size;
+    this.#aged(sa.credit, now).bytes += size;
     if (this.#seenFeedback) {
       // The path entry's own copies of the addresses (made once per path, never written to):
       // the feedback outlives the caller's buffers without a copy per packet.
@@ -593,7 +650,9 @@ export class EspDataPlane {
     const item = this.#feedback[this.#feedbackHead];
     this.#feedback[this.#feedbackHead++] = undefined;
     if (this.#feedbackHead === this.#feedback.length) {
-      this.#feedback = [];
+      // Emptied: truncate in place. A new array here cost one array and its backing store
+      // for every packet of a driver that drains after each one (the simulator does).
+      this.#feedback.length = 0;
       this.#feedbackHead = 0;
     }
     return item;
@@ -695,6 +754,7 @@ function refreshUsable(peer: PeerEntry): void {
   // RFC 8046 §5.6.1: an ACTIVE destination is used whenever one exists.
   const verified = live.filter((o) => !o.creditLimited);
   peer.usable = Object.freeze((verified.length > 0 ? verified : live).map((o) => o.view));
+  peer.ctx = Object.freeze({ peerHit: peer.hit, sas: peer.usable });
 }
 
 function bool(value: unknown, field: string, dflt: boolean): boolean {
@@ -718,6 +778,18 @@ function hitMapKey(h: Hit): string {
     (h[12]! << 8) | h[13]!,
     (h[14]! << 8) | h[15]!,
   );
+}
+
+/**
+ * Two 16-byte arrays (HITs, locators) hold the same bytes. The data plane's own copy of the
+ * generic `equalBytes`, so that its per-packet calls see only the arrays of the data plane and
+ * stay fast; the last bytes differ first most often (addresses and HITs are public, so an early
+ * exit is fine).
+ */
+function same16(a: Uint8Array, b: Uint8Array): boolean {
+  if (b.length !== 16) return false;
+  for (let i = 15; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function hex32(n: number): string {

@@ -9,7 +9,9 @@ import type { OutboundPolicy, OutboundSaView } from './types.js';
  */
 export const preferredPath: OutboundPolicy = ({ sas }) => {
   let best: OutboundSaView | undefined;
-  for (const sa of sas) {
+  // An index loop: `sas` is a frozen array, and this runs for every packet.
+  for (let i = 0; i < sas.length; i++) {
+    const sa = sas[i]!;
     if (sa.preferred) return sa;
     if (best === undefined || sa.installSerial > best.installSerial) best = sa;
   }

@@ -77,7 +77,9 @@ export type OutboundSaView = {
 
 /**
  * What an {@link OutboundPolicy} chooses from: the peer, the caller's flow key and the usable
- * outbound SAs.
+ * outbound SAs. Without a flow key the data plane hands the same frozen object to every call for
+ * one peer (its `peerHit` is the data plane's copy), until the peer's SAs change: read it, do
+ * not keep it.
  */
 export type OutboundPolicyContext = {
   readonly peerHit: Hit;

@@ -53,7 +53,7 @@ import type { EngineTraceRecord } from '../engine/trace.js';
 import type { HipEvent, Input, Output } from '../engine/io.js';
 import type { EnginePolicy } from '../engine/policy.js';
 import { EspDataPlane } from '../esp/dataplane.js';
-import type { EspDataPlaneOptions, EspStats, ProtectResult } from '../esp/types.js';
+import type { EspDataPlaneOptions, EspStats, ProtectOptions, ProtectResult } from '../esp/types.js';
 import type { AssocId, Hit, LocalLocator, Locator, Millis, PeerLocator, SaSpec, UdpPorts } from '../types.js';
 import { equalBytes, readU16, readU32, toHex, writeU16 } from '../util/bytes.js';
 import { decodePacket } from '../wire/packet.js';
@@ -436,6 +436,10 @@ export class SimHost {
   /** Peer locator mirror: peer HIT key → locator key → entry. */
   readonly #peerLocators = new Map<string, Map<string, PeerLocator>>();
   readonly #sentCount = new Map<SimPacketKind, { n: number }>();
+  /** The 'ESP' box of #sentCount, once there is one. */
+  #espSent: { n: number } | undefined;
+  /** The options of a plain `send` (only `now`), re-filled for each packet. */
+  readonly #protectNow: { now: number } = { now: 0 };
   /** hitKey of the identity's HIT, computed once. */
   readonly #hitKey: string;
 
@@ -650,7 +654,13 @@ export class SimHost {
    */
   send(peer: SimHost | Hit, payload: Uint8Array, opts: SendOptions = NO_SEND_OPTIONS): ProtectResult {
     const now = this.#sim.now;
-    const r = this.#esp.protect(peerHitOf(peer), payload, opts === NO_SEND_OPTIONS ? { now } : { ...opts, now });
+    let po: ProtectOptions;
+    if (opts === NO_SEND_OPTIONS) {
+      // One options object per host, re-filled: protect reads it and keeps nothing of it.
+      po = this.#protectNow;
+      this.#protectNow.now = now;
+    } else po = { ...opts, now };
+    const r = this.#esp.protect(peerHitOf(peer), payload, po);
     if (r.ok) {
       const extra = this.#sim.tracing ? { spi: spiText(r.packet.spi), seq: r.packet.seq } : undefined;
       // RFC 9028 §5.11: ESP of an SA with UDP ports goes out UDP-encapsulated.
@@ -726,10 +736,13 @@ export class SimHost {
 
   /** @internal Counts one packet of `kind` sent by this host; returns how many were sent before. */
   countSent(kind: SimPacketKind): number {
-    // One map lookup per packet: the count lives in a box of its own.
+    // ESP, the bulk of a large run, has its box at hand; other kinds take one map lookup.
+    if (kind === 'ESP' && this.#espSent !== undefined) return this.#espSent.n++;
     const box = this.#sentCount.get(kind);
     if (box === undefined) {
-      this.#sentCount.set(kind, { n: 1 });
+      const fresh = { n: 1 };
+      this.#sentCount.set(kind, fresh);
+      if (kind === 'ESP') this.#espSent = fresh;
       return 0;
     }
     return box.n++;
@@ -852,6 +865,8 @@ export class Sim {
   });
   /** Hosts touched since the last refresh, to drain and re-read. */
   #dirty: HostSlot[] = [];
+  /** The other array of the touched-host batches (#refresh swaps the two). */
+  #dirtySpare: HostSlot[] = [];
   /** Hosts touched since the last invariant check. */
   readonly #touched = new Set<HostSlot>();
   readonly #tracing: boolean;
@@ -1217,16 +1232,21 @@ export class Sim {
 
   #refresh(): void {
     while (this.#dirty.length > 0) {
+      // Two arrays swapped, not a new one per step: hosts touched while a batch is refreshed
+      // go to the other one.
       const batch = this.#dirty;
-      this.#dirty = [];
-      if (batch.length > 1) batch.sort((x, y) => x.index - y.index);
-      for (const slot of batch) {
+      this.#dirty = this.#dirtySpare;
+      if (batch.length > 1) batch.sort(slotIndexOrder);
+      for (let i = 0; i < batch.length; i++) {
+        const slot = batch[i]!;
         this.#drainOutputs(slot.host);
         this.#setDeadline(slot, slot.host.peekEngine().pollTimeout() ?? Infinity);
         // Cleared after the drain: the host's own drain does not queue it again.
         slot.dirty = false;
         if (this.#invariants) this.#touched.add(slot);
       }
+      batch.length = 0;
+      this.#dirtySpare = batch;
     }
   }
 
@@ -1986,6 +2006,11 @@ export function paramFields(packet: HipPacket): Record<string, TraceValue> {
   const n = first('NOTIFICATION');
   if (n !== undefined) out['notify'] = n.messageType;
   return out;
+}
+
+/** Host slots in creation order. */
+function slotIndexOrder(x: HostSlot, y: HostSlot): number {
+  return x.index - y.index;
 }
 
 /** Orders pair keys `i|j` numerically (creation order of the first host, then the second). */

@@ -132,6 +132,26 @@ describe('esp-seen and R2-SENT (§6.9 step 21)', () => {
     expect(p.state('b')).toBe('ESTABLISHED');
   });
 
+  it('esp-seen on the SPI of a discarded association is unknown-spi, even right after data on it (Table 8: the state is gone)', () => {
+    const { p, idA } = established();
+    const b = p.b.associations()[0]!;
+    const spi = b.sas[0]!.localSpi;
+    // Data on the SA while it lives: accepted, no drop.
+    p.b.handle({ kind: 'esp-seen', spi, src: b.peerLocator, dst: b.localLocator }, p.now);
+    p.drain('b');
+    expect(dropsOf(p, 'b')).toEqual([]);
+    p.a.close(idA, p.now);
+    p.drain('a');
+    p.run(p.now + 1000);
+    expect(p.state('b')).toBe('CLOSED');
+    // CLOSED lingers UAL + 2 MSL, then the association and its SPIs are discarded.
+    p.run(p.now + 15 * 60_000 + 4 * 60_000 + 1);
+    expect(p.b.associations()).toHaveLength(0);
+    p.b.handle({ kind: 'esp-seen', spi, src: b.peerLocator, dst: b.localLocator }, p.now);
+    p.drain('b');
+    expect(dropsOf(p, 'b')).toEqual(['unknown-spi']);
+  });
+
   it('esp-seen for an unknown SPI is dropped with unknown-spi', () => {
     const p = new Pair();
     p.b.handle({ kind: 'esp-seen', spi: 12345, src: new Uint8Array(16), dst: new Uint8Array(16) }, 0);
