@@ -175,8 +175,9 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
   --seed N          simulation seed: identities, SPIs, nonces, link randomness (default:
                     ${SCENARIOS.map((s) => `${s.name} ${s.defaultSeed}`).join(', ')})
   --pcap FILE       write the packets as delivered to a classic pcap file (raw IPv4/IPv6,
-                    HIP = IP protocol 139 with real HIP checksums, ESP = 50); open it in
-                    Wireshark or run: tshark -r FILE -V
+                    HIP = IP protocol 139 with real HIP checksums, ESP = 50; in the nat
+                    scenario all UDP, RFC 9028 framing, on both sides of each NAT); open it
+                    in Wireshark or run: tshark -r FILE -V
   --trace FILE      write the timeline as JSON lines, one record per event (schema:
                     docs/demo-trace.schema.json; no key material)
   --engine-trace FILE
