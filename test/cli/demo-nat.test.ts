@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { main } from '../../src/cli/node/main.js';
@@ -158,6 +159,15 @@ describe('hip-engine demo --scenario nat', () => {
     expect(cap.some((c) => c.kind === 'CLOSE_ACK')).toBe(true);
     expect(out).toMatch(/A +\*\* CLOSED/);
     expect(out).toMatch(/B +\*\* CLOSED/);
+  });
+
+  it('--trace: every timeline line, NAT translations and the server-reflexive event included, is valid against docs/demo-trace.schema.json', () => {
+    const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(new URL('../../docs/demo-trace.schema.json', import.meta.url), 'utf8')) as object);
+    const records = trace.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const rec of records) expect(validate(rec), `${JSON.stringify(rec)}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    expect(records.some((r) => r['host'] === 'NATa' && r['nat'] === 'out' && r['new'] === true)).toBe(true);
+    const srflx = records.filter((r) => r['kind'] === 'server-reflexive');
+    expect(srflx.map((r) => r['address']).sort()).toEqual([N.natB, N.natA].sort());
   });
 
   it('the same seed gives the same output, trace and pcap bytes', async () => {
