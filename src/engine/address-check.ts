@@ -44,7 +44,8 @@ export function pumpChecks(core: EngineCore, assoc: Association): void {
   if (room === 0) return;
   // Queued: no nonce issued in this round. An entry whose check was ACKed without our nonce keeps
   // it and is not checked again until a new LOCATOR_SET names it (the peer answered, wrongly).
-  const queued = assoc.peerLocators.values().filter((e) => e.state === 'UNVERIFIED' && e.nonce === undefined && !checkUnderWay(assoc, e.key) && pathTo(core, assoc, e.locator) !== undefined);
+  // Type 2 candidates are verified by connectivity checks (RFC 9028 §4.6), not by this check.
+  const queued = assoc.peerLocators.values().filter((e) => e.state === 'UNVERIFIED' && e.type !== 2 && e.nonce === undefined && !checkUnderWay(assoc, e.key) && pathTo(core, assoc, e.locator) !== undefined);
   const order = (e: PeerLocatorEntry): number => (e.preferred ? 0 : 1);
   for (const e of [...queued].sort((a, b) => order(a) - order(b))) {
     if (room-- === 0) return;

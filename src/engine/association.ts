@@ -12,6 +12,7 @@ import type { TokenBucket } from './rate-limit.js';
 import type { RegistrationState } from './registration.js';
 import { TimerTable, type TimerQueue } from './timers.js';
 import type { StateCensus } from './transitions.js';
+import type { NatNegotiated } from './nat-negotiation.js';
 
 /**
  * The peer locator table: a handful of entries per peer (capped by config.maxPeerLocators), so a
@@ -111,7 +112,14 @@ export class Association {
    */
   retiredSalts: readonly { readonly salt: Uint8Array; readonly until: Millis }[] | undefined;
   /** A LOCATOR_SET received in R1, I2 or R2, applied when the association is ESTABLISHED. */
-  bexLocators: { readonly from: 'R1' | 'I2' | 'R2'; readonly locators: readonly LocatorEntry[] } | undefined;
+  bexLocators:
+    | {
+        readonly from: 'R1' | 'I2' | 'R2';
+        readonly locators: readonly LocatorEntry[];
+        /** The type 2 locators of an ICE-HIP-UDP exchange, from inside ENCRYPTED (RFC 9028 §4.3, §5.7). */
+        readonly candidates?: readonly LocatorEntry[];
+      }
+    | undefined;
   /** UPDATE processing rate limit (RFC 8046 §6, RFC 8047 §6); created on first use. */
   updateBucket: TokenBucket | undefined;
   /** SAs emitted with `add` and not yet deleted, without their keys (a handful: a plain array). */
@@ -123,6 +131,13 @@ export class Association {
    * and ESP SAs of the association then use them. Undefined on plain IP.
    */
   udp: { localPort: number; peerPort: number } | undefined = undefined;
+  /**
+   * The NAT traversal mode and check pacing the base exchange negotiated (RFC 9028 §4.3, §4.4;
+   * nat-negotiation.ts). Undefined: none was negotiated.
+   */
+  nat: NatNegotiated | undefined = undefined;
+  /** When we last sent a HIP packet on the association's UDP ports (NAT keepalives, RFC 9028 §4.10). */
+  udpSentAt: Millis | undefined = undefined;
 
   constructor(init: {
     id: AssocId;

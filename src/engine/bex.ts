@@ -2,7 +2,7 @@
 // RFC 7402 §6.4-§6.6. Handlers check, compute and emit; the state change itself goes through
 // transitions.ts.
 import { verifyMac, verifyMac2, verifySignature, verifySignature2 } from '../crypto/auth.js';
-import { decryptHostId, encryptHostId } from '../crypto/encrypted.js';
+import { decryptParams, encryptHostId, encryptParams } from '../crypto/encrypted.js';
 import type { HostIdentity } from '../crypto/host-id.js';
 import { decodeHitSuiteList, hitFromHostId, hitSuiteOfHit, rhashLength, rhashOf } from '../crypto/hit.js';
 import { deriveBexKeys, type BexKeys } from '../crypto/keymat.js';
@@ -15,7 +15,9 @@ import { CONTROL_ANONYMOUS, TRANSPORT_FORMAT } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
 import { sendNotify } from './notify.js';
-import type { HipPacket, ParamInit } from '../wire/types.js';
+import type { HipPacket, LocatorEntry, ParamInit } from '../wire/types.js';
+import { decodeParamBlock, encodeParamBlock } from '../wire/packet.js';
+import { candidateLocatorSet } from './nat-candidates.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { FailReason } from './io.js';
@@ -28,6 +30,8 @@ import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 import { grantsRelay, noteRegFrom, regFromParam } from './relay.js';
+import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
+import { armKeepalive } from './nat-keepalive.js';
 
 /**
  * Local locator for HIP control packets to `peer`: the first of ours in the same address family
@@ -233,6 +237,13 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return fail(core, assoc, 'no-common-esp-transform', 'abort');
   const espSuite = selectEspTransform(espT.suites, supportedEspTransforms(core.crypto, core.config.espSuites), core.config.allowAuthOnlyEsp);
   if (espSuite === undefined) return fail(core, assoc, 'no-common-esp-transform', 'abort');
+  // RFC 9028 §4.3: our NAT traversal mode from the Responder's (signed) offer.
+  const nat = chooseFromR1(core, pkt);
+  if (!nat.ok) {
+    core.drop('no-common-nat-mode', { packetKind: 'R1', src, assoc });
+    sendNotify(core, assoc.local, pkt.senderHit, NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, new Uint8Array(0), assoc.localLocator, src, assoc);
+    return fail(core, assoc, 'no-common-nat-mode', 'abort');
+  }
 
   // §6.8 step 12: solve the puzzle within our limits.
   const rhash = rhashOf(hitSuiteOfHit(pkt.senderHit) ?? 1);
@@ -298,19 +309,23 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
 
   const localSpi = core.newSpi();
   const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, choice.group);
+  const ice = nat.nat?.mode === 'ice-hip-udp';
   const params: ParamInit[] = [
     { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
     ...(counter ? [{ kind: 'R1_COUNTER' as const, generation: counter.generation }] : []),
     { kind: 'SOLUTION', k: puzzle.k, opaque: puzzle.opaque, randomI: puzzle.randomI, solutionJ: solved.randomJ },
     { kind: 'DIFFIE_HELLMAN', groupId: choice.group, publicValue: ours.publicValue },
     { kind: 'HIP_CIPHER', ciphers: [cipher] },
-    hostIdParam(core, assoc.local, keys, cipher),
+    // RFC 9028 §4.3 step 3: with ICE-HIP-UDP our candidates go inside ENCRYPTED (the "HIP offer").
+    ...identityParams(core, assoc.local, keys, cipher, ice ? candidateLocatorSet(core, assoc.peerLocator, localSpi) : undefined),
     { kind: 'TRANSPORT_FORMAT_LIST', formats: [TRANSPORT_FORMAT.ESP] },
     { kind: 'ESP_TRANSFORM', suites: [espSuite] },
     // RFC 8047 §4.2.8: our locators, the I2's source preferred.
-    ...optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator)),
+    ...(ice ? [] : optional(bexLocatorSet(core, assoc.peerLocator, assoc.localLocator))),
     // RFC 8003 §3.2: a registration is requested "at the earliest possibility, i.e., in the I2".
     ...optional(requestFor(core, assoc, pkt)),
+    // RFC 9028 §4.3 step 3, §4.4: the chosen mode and our Ta.
+    ...nat.params,
   ];
   const i2 = buildPacket(
     core,
@@ -333,8 +348,10 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     espOut: keys.esp.out,
     espIndex: keys.espIndex,
     nextKeymatIndex: keys.nextIndex,
+    ...(ice ? { peerEncKey: keys.peer.encKey } : {}),
   });
   assoc.timers.clear('I1_RETRANSMIT');
+  assoc.nat = nat.nat;
   // RFC 7402 §6.4: the inbound SA is prepared now, before the I2 that announces its SPI leaves
   // (the Responder may send ESP as soon as it has sent R2). A newer R1 replaces the previous one.
   if (st.name === 'I2_SENT') deleteSa(core, assoc, 'in', st.localSpi);
@@ -343,6 +360,19 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   addSa(core, assoc, saSpec(assoc, inbound, 'in', keys.esp.in));
   send(core, i2, assoc.localLocator, assoc.peerLocator, assoc);
   assoc.timers.set('I2_RETRANSMIT', core.now + core.config.i2RetransmitMs);
+}
+
+/**
+ * Our HOST_ID for the I2, and ENCRYPTED with what must be hidden: the HOST_ID when
+ * config.encryptHostId asks (RFC 7401 §5.3.3), and the candidates' LOCATOR_SET of an ICE-HIP-UDP
+ * exchange (RFC 9028 §4.3: "the LOCATOR_SET parameter MUST be encapsulated within an ENCRYPTED
+ * parameter"). The inner parameters are in type order (RFC 7401 §5.2.18: whole parameters).
+ */
+function identityParams(core: EngineCore, local: HostIdentity, keys: BexKeys, cipherId: HipCipherId, hidden: ParamInit | undefined): ParamInit[] {
+  if (!hidden) return [hostIdParam(core, local, keys, cipherId)];
+  const inner = core.config.encryptHostId ? concatBytes(encodeParamBlock([hidden]), local.hostIdParam) : encodeParamBlock([hidden]);
+  const enc: ParamInit = { kind: 'ENCRYPTED', ivAndData: encryptParams(core.crypto.cipher(cipherId)!, keys.local.encKey, core.random, inner) };
+  return core.config.encryptHostId ? [enc] : [{ kind: 'HOST_ID', diType: local.diType, algorithm: local.algorithm, hostIdentity: local.hostIdentity, domainIdentifier: local.domainIdentifier }, enc];
 }
 
 function hostIdParam(core: EngineCore, local: HostIdentity, keys: BexKeys, cipherId: HipCipherId): ParamInit {
@@ -477,11 +507,16 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // The Initiator draws ESP keys at the index it names; both sides derive the same KEYMAT.
   if (espInfo.keymatIndex !== keys.espIndex) return afterDh(drop, 'bad-esp-info');
   // §6.9 step 11: the Host Identity, decrypted if it came in ENCRYPTED.
+  // RFC 9028 §4.3 step 3: ENCRYPTED may also hold the Initiator's candidates (LOCATOR_SET).
   let peerHost: { algorithm: number; hostIdentity: Uint8Array };
+  let hiddenLocators: readonly LocatorEntry[] | undefined;
   if (encrypted) {
-    const d = decryptHostId(core.crypto.cipher(cipherId)!, keys.peer.encKey, encrypted.ivAndData);
+    const d = openEncrypted(core, cipherId as HipCipherId, keys.peer.encKey, encrypted.ivAndData);
     if (!d.ok) return afterDh(refuse, 'decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, d.reason);
-    peerHost = { algorithm: d.hostId.algorithm, hostIdentity: d.hostId.hostIdentity };
+    hiddenLocators = d.locators;
+    const inner = d.hostId ?? (plainHostId ? { algorithm: plainHostId.algorithm, hostIdentity: copyBytes(plainHostId.hostIdentity) } : undefined);
+    if (!inner) return afterDh(refuse, 'decrypt-failed', NOTIFY_TYPE.ENCRYPTION_FAILED, 'not-host-id');
+    peerHost = inner;
   } else {
     peerHost = { algorithm: plainHostId!.algorithm, hostIdentity: copyBytes(plainHostId!.hostIdentity) };
   }
@@ -493,6 +528,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   if (!mac.ok) return afterDh(refuse, 'bad-mac', NOTIFY_TYPE.HIP_MAC_FAILED, mac.reason);
   const sig = verifySignature(core.crypto, pkt, peerHost);
   if (!sig.ok) return afterDh(refuse, 'bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
+  // RFC 9028 §4.3 step 4: the mode the Initiator chose must be one we offered.
+  const nat = acceptFromI2(core, pkt);
+  if (!nat.ok) return refuse('no-common-nat-mode', NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER);
 
   // Accepted. Half-open budget applies to new associations only.
   if (!existing && core.halfOpenCount() >= core.config.maxHalfOpen) return refuse('policy', NOTIFY_TYPE.RESPONDER_BUSY_PLEASE_RETRY, 'half-open limit');
@@ -509,11 +547,18 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // RFC 8003 §3.3: the I2 is authenticated now; its REG_REQUESTs are answered in the R2 (a new
   // incarnation starts with no registrations: the old association's end with it).
   const registration = answerRequests(core, pkt.senderHit, pkt, undefined);
+  // RFC 9028 §4.3 step 4: with ICE-HIP-UDP the R2 carries our candidates (the "ICE answer")
+  // inside ENCRYPTED, in place of the plain LOCATOR_SET of RFC 8047 §4.2.8.
+  const ice = nat.nat?.mode === 'ice-hip-udp';
+  const answer = ice ? candidateLocatorSet(core, peerLocator, localSpi) : undefined;
+  const r2Locators: ParamInit[] = ice
+    ? answer ? [{ kind: 'ENCRYPTED', ivAndData: encryptParams(core.crypto.cipher(cipherId as HipCipherId)!, keys.local.encKey, core.random, encodeParamBlock([answer])) }] : []
+    : optional(bexLocatorSet(core, peerLocator, localLocator));
   // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...optional(bexLocatorSet(core, peerLocator, localLocator)), ...(registration?.params ?? []), ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params)))],
+    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...r2Locators, ...(registration?.params ?? []), ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params)))],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,
@@ -538,8 +583,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   assoc.r1SinceEstablished = false;
   assoc.kij = shared.secret;
   assoc.peerHostId = peerHost;
+  assoc.nat = nat.nat;
   const i2Locators = param(pkt, 'LOCATOR_SET');
-  assoc.bexLocators = i2Locators ? { from: 'I2', locators: i2Locators.locators } : undefined;
+  assoc.bexLocators = i2Locators || hiddenLocators ? { from: 'I2', locators: i2Locators?.locators ?? [], ...(hiddenLocators && assoc.nat?.mode === 'ice-hip-udp' ? { candidates: hiddenLocators } : {}) } : undefined;
   // RFC 7402 §6.5: both SAs exist before the R2 that announces our SPI leaves.
   installSaPair(core, assoc, sa, keys.esp);
   send(core, r2, localLocator, peerLocator, assoc);
@@ -595,7 +641,15 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (!sig.ok) return drop('bad-signature', sig.reason);
   if (espInfo.oldSpi !== 0 || espInfo.newSpi === 0 || espInfo.keymatIndex !== st.espIndex) return drop('bad-esp-info');
   const r2Locators = param(pkt, 'LOCATOR_SET');
-  if (r2Locators) assoc.bexLocators = { from: 'R2', locators: r2Locators.locators };
+  // RFC 9028 §4.3 step 4: the Responder's candidates, inside ENCRYPTED.
+  const encrypted = param(pkt, 'ENCRYPTED');
+  let candidates: readonly LocatorEntry[] | undefined;
+  if (encrypted && st.peerEncKey) {
+    const d = openEncrypted(core, st.keys.hipCipher, st.peerEncKey, encrypted.ivAndData);
+    if (!d.ok) return drop('decrypt-failed', d.reason);
+    candidates = d.locators;
+  }
+  if (r2Locators || candidates) assoc.bexLocators = { from: 'R2', locators: r2Locators?.locators ?? [], ...(candidates ? { candidates } : {}) };
   const sa: SaPair = {
     localSpi: st.localSpi,
     peerSpi: espInfo.newSpi,
@@ -611,6 +665,7 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // RFC 7402 §6.6: the outbound SA can be created now that the peer's SPI is known.
   installSaPair(core, assoc, sa, { in: st.espIn, out: st.espOut }, 'out');
   initPeerLocators(core, assoc, sa.peerSpi);
+  armKeepalive(core, assoc);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'initiator' } });
   // RFC 8003 §3.3: the registrar's answer to the I2's REG_REQUEST, authenticated with the R2.
   onAnswers(core, assoc, pkt);
@@ -653,6 +708,7 @@ export function completeResponder(core: EngineCore, assoc: Association, trigger:
   transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
   assoc.timers.clear('R2_SENT_EXPIRE');
   initPeerLocators(core, assoc, st.sa.peerSpi);
+  armKeepalive(core, assoc);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });
   announceStaleOffer(core, assoc);
 }
@@ -695,3 +751,26 @@ export function expireFailed(core: EngineCore, assoc: Association): void {
   core.discardAssoc(assoc);
 }
 
+
+/**
+ * Opens an ENCRYPTED parameter of the base exchange (RFC 7401 §5.2.18: one or more whole
+ * parameters): the HOST_ID and the LOCATOR_SET inside, if any (RFC 9028 §4.3, §5.7).
+ */
+function openEncrypted(
+  core: EngineCore,
+  cipherId: HipCipherId,
+  key: Uint8Array,
+  ivAndData: Uint8Array,
+): { ok: true; hostId: { algorithm: number; hostIdentity: Uint8Array } | undefined; locators: readonly LocatorEntry[] | undefined } | { ok: false; reason: string } {
+  const d = decryptParams(core.crypto.cipher(cipherId)!, key, ivAndData);
+  if (!d.ok) return d;
+  const block = decodeParamBlock(d.params, { lenientPadding: true });
+  if (!block.ok) return { ok: false, reason: 'malformed-inner' };
+  let hostId: { algorithm: number; hostIdentity: Uint8Array } | undefined;
+  let locators: readonly LocatorEntry[] | undefined;
+  for (const p of block.params) {
+    if (p.kind === 'HOST_ID') hostId = { algorithm: p.algorithm, hostIdentity: copyBytes(p.hostIdentity) };
+    else if (p.kind === 'LOCATOR_SET') locators = p.locators.map((l) => ('address' in l ? { ...l, address: copyBytes(l.address) } : l));
+  }
+  return { ok: true, hostId, locators };
+}

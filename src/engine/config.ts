@@ -216,6 +216,29 @@ export type HipConfig = {
    */
   readonly udpPort: number;
   /**
+   * NAT traversal (RFC 9028 §4.3): "ice-hip-udp" offers ICE-HIP-UDP, then UDP-ENCAPSULATION, in
+   * NAT_TRAVERSAL_MODE with TRANSACTION_PACING in R1, and as Initiator chooses from the
+   * Responder's offer in I2. "none" neither offers nor chooses a mode (the parameter is
+   * non-critical, so a peer that offers one just sees it ignored) and refuses an I2 that
+   * chooses one.
+   * @defaultValue "none"
+   */
+  readonly natTraversal: 'none' | 'ice-hip-udp';
+  /**
+   * Our minimum connectivity check pacing Ta in milliseconds, offered in TRANSACTION_PACING
+   * (RFC 9028 §4.4: "if no value is configured, a value of 50 ms MUST be used", and never below
+   * 5 ms; Appendix A: at most one check per RTT). Both hosts use the higher of the two offers.
+   * @defaultValue 50
+   */
+  readonly natMinTaMs: Millis;
+  /**
+   * Tr, the NAT keepalive period of an association over UDP (RFC 9028 §4.10: "every 15 seconds
+   * ... a Tr value smaller than 15 seconds MUST NOT be used"): NOTIFY NAT_KEEPALIVE goes out when
+   * nothing else of ours has for this long (§5.3).
+   * @defaultValue 15000
+   */
+  readonly natKeepaliveMs: Millis;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -394,6 +417,9 @@ export const DEFAULT_CONFIG: HipConfig = {
   notifyBurst: 20,
   oldSaGraceMs: 5_000,
   udpPort: 10500,
+  natTraversal: 'none',
+  natMinTaMs: 50,
+  natKeepaliveMs: 15_000,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -466,6 +492,11 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.silenceMs, 'config.silenceMs', 0, MAX_MS);
   aint(c.maxPeerLocators, 'config.maxPeerLocators', 1, 4096);
   aint(c.udpPort, 'config.udpPort', 1, 0xffff);
+  if (c.natTraversal !== 'none' && c.natTraversal !== 'ice-hip-udp') throw new TypeError(`"config.natTraversal" expected "none" or "ice-hip-udp", got ${JSON.stringify(c.natTraversal)}`);
+  // RFC 9028 §4.4: "Hosts MUST NOT use values smaller than 5 ms for the minimum Ta".
+  aint(c.natMinTaMs, 'config.natMinTaMs', 5, 0xffffffff);
+  // RFC 9028 §4.10: "a Tr value smaller than 15 seconds MUST NOT be used".
+  aint(c.natKeepaliveMs, 'config.natKeepaliveMs', 15_000, MAX_MS);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

@@ -14,6 +14,7 @@ import type { I2Load } from './load.js';
 import type { AssocState } from './states.js';
 import type { RegistrarTable } from './registration.js';
 import type { RelayedFrom } from './relay.js';
+import type { ReflexiveAddress } from './nat-candidates.js';
 
 export type DropInfo = {
   readonly packetKind?: PacketKind;
@@ -86,4 +87,10 @@ export interface EngineCore {
    * server and the original sender; what we send to that sender goes through the server.
    */
   readonly relayedFrom: RelayedFrom | undefined;
+  /**
+   * A source of server-reflexive transport addresses (RFC 9028 §4.2) that replaces the default:
+   * what our Control Relay Servers reported in REG_FROM (relay.ts `serverReflexiveCandidates`).
+   * Undefined: the default.
+   */
+  reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined;
 }

@@ -48,6 +48,8 @@ import { relayToClient, verifyRelayed } from './rvs.js';
 import { acceptRelayed, relayControlPacket, type RelayedFrom } from './relay.js';
 import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
+import type { ReflexiveAddress } from './nat-candidates.js';
+import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
 export type EngineOptions = {
@@ -106,6 +108,8 @@ export type AssociationInfo = {
   readonly peerLocator: Locator;
   /** Current SA pairs (each side's inbound SPI). */
   readonly sas: readonly { readonly localSpi: number; readonly peerSpi: number; readonly suite: number }[];
+  /** The NAT traversal mode and pacing Ta (ms) the base exchange negotiated (RFC 9028 §4.3, §4.4), if any. */
+  readonly natTraversal?: { readonly mode: 'udp-encapsulation' | 'ice-hip-udp'; readonly taMs: number };
 };
 
 /** Counters (`HipEngine.stats`): packets by kind, drops by reason, associations. */
@@ -169,6 +173,11 @@ export class EngineImpl implements EngineCore {
   inputUdp: UdpPorts | undefined = undefined;
   /** The Control Relay Server and original sender of the relayed packet being handled (EngineCore.relayedFrom). */
   relayedFrom: RelayedFrom | undefined = undefined;
+  /**
+   * EngineCore.reflexiveCandidates: undefined, so candidates come from our Control Relay Servers'
+   * REG_FROM (RFC 9028 §4.2, relay.ts); set only to replace that source.
+   */
+  reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined = undefined;
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -415,7 +424,7 @@ export class EngineImpl implements EngineCore {
       case 'esp-seen': {
         const assoc = this.assocOfSpi(input.spi >>> 0);
         if (!assoc) return this.drop('unknown-spi', { src: input.src });
-        return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst);
+        return onEspSeen(this, assoc, input.spi >>> 0, input.src, input.dst, input.udp);
       }
       case 'esp-seq-exhausting': {
         const assoc = this.bySpi.get(input.spi >>> 0) ?? this.byOutboundSpi.get(input.spi >>> 0);
@@ -554,6 +563,8 @@ export class EngineImpl implements EngineCore {
         return refreshLocators(this, assoc);
       case 'PATH_SILENCE':
         return onSilence(this, assoc);
+      case 'NAT_KEEPALIVE':
+        return onKeepaliveTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
@@ -1028,6 +1039,7 @@ function info(a: Association): AssociationInfo {
     localLocator: a.localLocator,
     peerLocator: a.peerLocator,
     sas: sas.map((s) => ({ localSpi: s.localSpi, peerSpi: s.peerSpi, suite: s.suite })),
+    ...(a.nat ? { natTraversal: { mode: a.nat.mode, taMs: a.nat.taMs } } : {}),
   };
 }
 

@@ -82,7 +82,12 @@ export type DropReason =
    * (RFC 9028 §4.5, §4.8): not over UDP, a transport address that is not UDP or has port 0,
    * relay parameters on a packet for a relay client.
    */
-  | 'relay';
+  | 'relay'
+  /**
+   * No NAT traversal mode in common: an R1 offers none of ours, or an I2 names one we did not
+   * offer (RFC 9028 §4.3: NOTIFY NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, the exchange aborted).
+   */
+  | 'no-common-nat-mode';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

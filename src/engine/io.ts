@@ -63,7 +63,9 @@ export type FailReason =
   | 'no-common-esp-transform'
   | 'unsupported-hit-suite'
   | 'notify'
-  | 'update-retries';
+  | 'update-retries'
+  /** The Responder offered no NAT traversal mode of ours (RFC 9028 §4.3). */
+  | 'no-common-nat-mode';
 
 /** Which side of the base exchange this host was (RFC 7401 §4.1). */
 export type Role = 'initiator' | 'responder';

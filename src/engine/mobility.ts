@@ -5,7 +5,7 @@
 // Locator states (RFC 8046 §5.1) live in the association's table, not in the RFC 7401 state
 // machine; they change only through `setState`, which checks the transitions §5.1 allows.
 import { locatorFamily, locatorKey, locatorRange } from '../addr/locator.js';
-import type { LocalLocator, Locator, LocatorState, Millis, PeerLocator } from '../types.js';
+import type { CandidateKind, LocalLocator, Locator, LocatorState, Millis, PeerLocator } from '../types.js';
 import { equalBytes, toHex } from '../util/bytes.js';
 import { invariant } from '../util/assert.js';
 import type { HipPacket, LocatorEntry, LocatorEntryInit, ParamInit, ParamOf } from '../wire/types.js';
@@ -22,17 +22,24 @@ import { established, sendSeqUpdate, setUpdate, startSaNegotiation } from './upd
 import { checkRoom, checkUnderWay, pumpChecks } from './address-check.js';
 import { nextAgeOut, noteAnnounced, trimPeerLocators } from './locator-lifetime.js';
 import { demoteFailing } from './local-path.js';
+import { addPeerCandidates } from './nat-candidates.js';
 
 /** One entry of the peer locator table (RFC 8046 §5.1). */
 export type PeerLocatorEntry = {
   readonly locator: Locator;
   readonly key: string;
   state: LocatorState;
-  type: 0 | 1;
-  /** Type 1: the SPI the address is bound to. Type 0: the SA policy tied it to (undefined = any). */
+  type: 0 | 1 | 2;
+  /**
+   * Type 1: the SPI the address is bound to. Type 0: the SA policy tied it to (undefined = any).
+   * Type 2: the SPI the peer expects on ESP to this candidate (RFC 9028 §5.7).
+   */
   spi: number | undefined;
   /** The peer's UDP port at this address, when it differs from the association's (RFC 9028 §5.7). */
   port?: number;
+  /** Type 2: the candidate's kind and ICE priority (RFC 9028 §5.7, RFC 8445 §5.1.2). */
+  kind?: CandidateKind;
+  priority?: number;
   preferred: boolean;
   trafficType: number;
   expiresAt: Millis;
@@ -68,6 +75,7 @@ export function publicEntry(e: PeerLocatorEntry): PeerLocator {
     state: e.state,
     type: e.type,
     ...(e.spi !== undefined ? { spi: e.spi } : {}),
+    ...(e.type === 2 ? { port: e.port, kind: e.kind, priority: e.priority } : {}),
     preferred: e.preferred,
     expiresAt: e.expiresAt,
     trafficType: e.trafficType,
@@ -190,6 +198,8 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
   }
+  // RFC 9028 §4.3: the candidates of an ICE-HIP-UDP exchange (from ENCRYPTED, §5.7).
+  if (pending.candidates) for (const e of addPeerCandidates(core, assoc, pending.candidates)) emitUpsert(core, assoc, e);
   armLocatorExpiry(core, assoc);
   ensureSaPerInterface(core, assoc);
   // Every UNVERIFIED one is checked (RFC 8046 §5.4), within the budget of checks.

@@ -9,6 +9,7 @@ import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import { notifyDataRoom } from './limits.js';
 import { buildPacket, send } from './packets.js';
+import { NOTIFY_TYPE } from '../wire/notify.js';
 
 /** Sends NOTIFY(NOTIFICATION, HIP_SIGNATURE) unless the rate limit says no. */
 export function sendNotify(
@@ -45,6 +46,9 @@ export function onNotify(core: EngineCore, assoc: Association | undefined, pkt: 
     const v = verifySignature(core.crypto, pkt, assoc.peerHostId);
     if (!v.ok) return core.drop('bad-signature', { packetKind: 'NOTIFY', src, assoc, detail: v.reason });
     authenticated = true;
+    // RFC 9028 §5.3: a keepalive only keeps the NAT mapping; the peer sends one every Tr, so it is
+    // counted (stats().received) but not reported.
+    if (n.messageType === NOTIFY_TYPE.NAT_KEEPALIVE) return;
   }
   core.emit({
     kind: 'event',

@@ -105,6 +105,8 @@ export function emitTransmit(core: EngineCore, bytes: Uint8Array, packet: HipPac
     const out = bytes.slice();
     if (out.length >= CHECKSUM_OFFSET + 2) out[CHECKSUM_OFFSET] = out[CHECKSUM_OFFSET + 1] = 0;
     core.emit({ kind: 'transmit', src, dst, bytes: out, packet, udp });
+    // RFC 9028 §5.3: traffic on the UDP ports makes a keepalive unnecessary (nat-keepalive.ts).
+    if (assoc) assoc.udpSentAt = core.now;
   }
   core.countSent(packet.kind);
 }

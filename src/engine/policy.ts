@@ -1,7 +1,7 @@
 // Policy hooks: where the RFCs leave a choice to local policy, the engine asks a typed hook with
 // a sensible default (docs/architecture.md, Choices the RFCs leave open). Every default is documented here.
 import { locatorFamily, locatorRange } from '../addr/locator.js';
-import type { Hit, LocalLocator, Locator, PeerLocator } from '../types.js';
+import type { CandidateKind, Hit, LocalLocator, Locator, PeerLocator } from '../types.js';
 
 /** What the `puzzleDifficulty` hook sees: how many associations are half open. */
 export type PuzzleLoad = {
@@ -142,6 +142,13 @@ export type EnginePolicy = {
    * retransmission on, in parallel with the retries to the last working address.
    */
   readonly updateViaRvs: (ctx: { readonly retries: number; readonly retriesMax: number; readonly rvs: readonly Locator[] }) => boolean;
+  /**
+   * Which kinds of candidate to gather and announce to a peer in an ICE-HIP-UDP exchange (RFC
+   * 9028 §4.2: host candidates, and server-reflexive ones from a Control Relay Server; RFC 8445
+   * §5.1.1 leaves which to gather to the agent, e.g. no host candidates for privacy). Peer-
+   * reflexive candidates are learned from checks, never gathered. Default: every kind.
+   */
+  readonly gatherCandidates: (ctx: { readonly peer: Locator }) => readonly CandidateKind[];
 };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -183,6 +190,7 @@ export const DEFAULT_POLICY: EnginePolicy = {
   rvsRelayBudget: ({ configured }) => configured,
   controlRelayBudget: ({ configured }) => configured,
   updateViaRvs: ({ retries }) => retries >= 1,
+  gatherCandidates: () => ['host', 'srflx', 'relayed'],
   choosePeerLocator: ({ active, current }) =>
     active.find((a) => sameBytes(a.locator, current)) ??
     active.find((a) => locatorFamily(a.locator) === locatorFamily(current)) ??

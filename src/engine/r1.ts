@@ -20,6 +20,7 @@ import type { ParamInit } from '../wire/types.js';
 import type { EngineCore } from './context.js';
 import { ordered } from './packets.js';
 import { regInfoParam } from './registration.js';
+import { r1NatParams } from './nat-negotiation.js';
 
 type Template = {
   /** Parameters before HIP_SIGNATURE_2 except PUZZLE, which is made per I1. */
@@ -149,6 +150,8 @@ export class R1Cache {
       { kind: 'ESP_TRANSFORM', suites: esp },
       // RFC 8003 §3.1: a registrar announces its services in every R1 (signed, §4.2).
       ...optionalParam(regInfoParam(core)),
+      // RFC 9028 §4.3 step 2, §4.4: the modes we support and our minimum Ta (signed).
+      ...r1NatParams(core),
     ];
     // Signed with the Receiver's HIT, #I and Opaque zeroed (§5.2.15); K stays covered.
     const zeroPuzzle: ParamInit = { kind: 'PUZZLE', k, lifetime: c.puzzleLifetimeExp, opaque: 0, randomI: new Uint8Array(rhashLength(identity.suite)) };

@@ -23,6 +23,7 @@ import { locatorFamily } from '../addr/locator.js';
 import type { Locator } from '../types.js';
 import { concatBytes, equalBytes } from '../util/bytes.js';
 import { PARAM_TYPE } from '../wire/constants.js';
+import { fixHeaderLength } from '../wire/header.js';
 import { decodePacket, encodeParamBlock } from '../wire/packet.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
@@ -35,7 +36,7 @@ import { NOTIFY_TYPE } from '../wire/notify.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { registrationState } from './registration.js';
-import type { HipKeys } from './states.js';
+import { establishedKeys, type HipKeys } from './states.js';
 
 const HEADER = 40;
 /** IANA protocol number of UDP, the only transport the Control Relay Server carries (§5.6). */
@@ -51,18 +52,8 @@ export type TransportAddress = { readonly address: Locator; readonly port: numbe
  */
 export type RelayedFrom = { readonly server: Association; readonly peer: TransportAddress };
 
-function keysOf(assoc: Association): HipKeys | undefined {
-  const st = assoc.state;
-  return st.name === 'ESTABLISHED' || st.name === 'R2_SENT' ? st.keys : undefined;
-}
+const keysOf = (assoc: Association): HipKeys | undefined => establishedKeys(assoc.state);
 
-/** Sets the header length for `b` and zeroes its checksum, in place (RFC 7401 §5.1). */
-function fixHeader(b: Uint8Array): Uint8Array {
-  b[1] = b.length / 8 - 1;
-  b[4] = 0;
-  b[5] = 0;
-  return b;
-}
 
 /** Offset in `raw` of the first parameter whose type is above `type` (or the end). */
 function offsetAfter(pkt: HipPacket, raw: Uint8Array, type: number): number {
@@ -78,16 +69,16 @@ function offsetAfter(pkt: HipPacket, raw: Uint8Array, type: number): number {
 function withAddressAndHmac(core: EngineCore, pkt: HipPacket, raw: Uint8Array, kind: 'RELAY_FROM' | 'RELAY_TO', to: TransportAddress, keys: HipKeys): Uint8Array {
   const at = offsetAfter(pkt, raw, PARAM_TYPE[kind]);
   const addr = encodeParamBlock([{ kind, port: to.port, protocol: UDP, address: to.address }]);
-  const covered = fixHeader(concatBytes(raw.subarray(0, at), addr, raw.subarray(at)));
+  const covered = fixHeaderLength(concatBytes(raw.subarray(0, at), addr, raw.subarray(at)));
   const hmac = core.crypto.hmac(keys.rhash, keys.macOut, covered);
-  return fixHeader(concatBytes(covered, encodeParamBlock([{ kind: 'RELAY_HMAC', hmac }])));
+  return fixHeaderLength(concatBytes(covered, encodeParamBlock([{ kind: 'RELAY_HMAC', hmac }])));
 }
 
 /** Whether RELAY_HMAC of `pkt` verifies with `key` (over the packet up to it). */
 function hmacVerifies(core: EngineCore, pkt: HipPacket, keys: HipKeys): boolean {
   const mac = param(pkt, 'RELAY_HMAC');
   if (!mac?.span || !pkt.raw) return false;
-  const covered = fixHeader(pkt.raw.slice(0, mac.span.offset));
+  const covered = fixHeaderLength(pkt.raw.slice(0, mac.span.offset));
   if (covered.length < HEADER) return false;
   return timingSafeEqual(core.crypto.hmac(keys.rhash, keys.macIn, covered), mac.hmac);
 }
@@ -175,7 +166,7 @@ export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locato
   // The RELAY_HMAC was for us: the peer could not verify it. RELAY_TO stays (§4.5 step 5: the
   // Initiator MAY use it as a peer-reflexive candidate).
   const mac = param(pkt, 'RELAY_HMAC')!;
-  const out = fixHeader(raw.slice(0, mac.span!.offset));
+  const out = fixHeaderLength(raw.slice(0, mac.span!.offset));
   return forward(core, pkt, out, ourSrc, dst, { srcPort: inUdp.dstPort, dstPort: to.port }, undefined, src);
 }
 

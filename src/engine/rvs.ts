@@ -13,7 +13,7 @@
 import type { Locator } from '../types.js';
 import { concatBytes } from '../util/bytes.js';
 import { PARAM_TYPE } from '../wire/constants.js';
-import { writeHipChecksum } from '../wire/header.js';
+import { fixHeaderLength, writeHipChecksum } from '../wire/header.js';
 import { decodePacket, encodeParamBlock } from '../wire/packet.js';
 import { params as allParams, param } from '../wire/access.js';
 import type { HipPacket } from '../wire/types.js';
@@ -24,22 +24,12 @@ import { emitTransmit, resend } from './packets.js';
 import { TokenBucket } from './rate-limit.js';
 import { REG_TYPE_RENDEZVOUS } from './reg-types.js';
 import { registrationState } from './registration.js';
-import type { HipKeys } from './states.js';
+import { establishedKeys, type HipKeys } from './states.js';
 
 const HEADER = 40;
 
-function keysOf(assoc: Association): HipKeys | undefined {
-  const st = assoc.state;
-  return st.name === 'ESTABLISHED' || st.name === 'R2_SENT' ? st.keys : undefined;
-}
+const keysOf = (assoc: Association): HipKeys | undefined => establishedKeys(assoc.state);
 
-/** Sets the header length for `b` and zeroes its checksum, in place (RFC 7401 §5.1). */
-function fixHeader(b: Uint8Array): Uint8Array {
-  b[1] = b.length / 8 - 1;
-  b[4] = 0;
-  b[5] = 0;
-  return b;
-}
 
 /** Where the unsigned rendezvous parameters of `raw` start (the first RVS_HMAC or VIA_RVS), or its end. */
 function rendezvousTail(pkt: HipPacket, raw: Uint8Array): number {
@@ -78,10 +68,10 @@ export function relayToClient(core: EngineCore, pkt: HipPacket, src: Locator): b
   // §3.3 / §4.2.2: "the RVS MUST append a FROM parameter containing the original source IP
   // address", after any FROM already there; §4.2.1: the RVS_HMAC covers the packet up to it,
   // with the header length of that part and the checksum zero.
-  const withFrom = fixHeader(concatBytes(raw.subarray(0, rendezvousTail(pkt, raw)), encodeParamBlock([{ kind: 'FROM', address: src }])));
+  const withFrom = fixHeaderLength(concatBytes(raw.subarray(0, rendezvousTail(pkt, raw)), encodeParamBlock([{ kind: 'FROM', address: src }])));
   const hmac = core.crypto.hmac(keys.rhash, keys.macOut, withFrom);
   // §3.3: "After modification, it MUST recompute the checksum field".
-  const out = writeHipChecksum(fixHeader(concatBytes(withFrom, encodeParamBlock([{ kind: 'RVS_HMAC', hmac }]))), path.src, path.dst);
+  const out = writeHipChecksum(fixHeaderLength(concatBytes(withFrom, encodeParamBlock([{ kind: 'RVS_HMAC', hmac }]))), path.src, path.dst);
   const decoded = decodePacket(out, { src: path.src, dst: path.dst });
   if (!decoded.ok) return drop('decode', `relayed packet does not decode: ${decoded.error.code}`);
   emitTransmit(core, out, decoded.packet, path.src, path.dst, client);
@@ -106,7 +96,7 @@ export function verifyRelayed(core: EngineCore, pkt: HipPacket, src: Locator): R
     return undefined;
   };
   if (!mac || !mac.span || !pkt.raw) return bad('FROM without RVS_HMAC');
-  const covered = fixHeader(pkt.raw.slice(0, mac.span.offset));
+  const covered = fixHeaderLength(pkt.raw.slice(0, mac.span.offset));
   if (covered.length < HEADER) return bad('RVS_HMAC coverage');
   // Only our rendezvous servers' keys count; the one at the packet's source first.
   const servers = [...core.registrar.servers(REG_TYPE_RENDEZVOUS)].sort((a, b) => Number(!sameLoc(a.peerLocator, src)) - Number(!sameLoc(b.peerLocator, src)));

@@ -137,6 +137,11 @@ export type I2Sent = {
   readonly espOut: DirectionKeys;
   readonly espIndex: number;
   readonly nextKeymatIndex: number;
+  /**
+   * The Responder's HIP encryption key, kept only in an ICE-HIP-UDP exchange: its R2 carries
+   * the LOCATOR_SET inside ENCRYPTED (RFC 9028 §4.3 step 4).
+   */
+  readonly peerEncKey?: Uint8Array;
 };
 
 export type R2Sent = {
@@ -183,3 +188,8 @@ export type EFailed = {
 };
 
 export type AssocState = I1Sent | I2Sent | R2Sent | Established | Closing | Closed | EFailed;
+
+/** The HIP keys of an association that has them and may relay with them: R2-SENT or ESTABLISHED. */
+export function establishedKeys(st: AssocState): HipKeys | undefined {
+  return st.name === 'ESTABLISHED' || st.name === 'R2_SENT' ? st.keys : undefined;
+}

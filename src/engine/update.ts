@@ -11,7 +11,7 @@
 // pair instead of replacing one.
 import { verifyMac, verifySignature } from '../crypto/auth.js';
 import { createKeymat, drawEspKeys, espKeySizes, keymatMaxLength, type DirectionKeys, type Keymat } from '../crypto/keymat.js';
-import type { Locator } from '../types.js';
+import type { Locator, UdpPorts } from '../types.js';
 import { param } from '../wire/access.js';
 import { writeHipChecksum } from '../wire/header.js';
 import { locatorKey } from '../addr/locator.js';
@@ -47,6 +47,7 @@ import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
 import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
+import { notePeerPort } from './nat-rebinding.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -241,6 +242,9 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     st = established(assoc)!;
     const acked = st.update.pending.filter((p) => ack.peerUpdateIds.includes(p.updateId));
     if (acked.length > 0) {
+      // RFC 9028 §4.8: an ACK of our outstanding UPDATE is fresh; follow a rebound peer port.
+      notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
+      st = established(assoc)!;
       const rekey = st.update.rekey && acked.some((p) => p.updateId === st.update.rekey!.updateId) ? { ...st.update.rekey, acked: true } : st.update.rekey;
       setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !acked.includes(p)), rekey });
       armRetransmit(assoc);
@@ -272,6 +276,9 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
       return finalizeIfReady(core, assoc);
     }
     const superseded = last !== undefined && seqLessOrEqual(id, last);
+    // RFC 9028 §4.8: a new SEQ is fresh; the reply must go to the port it came from. One older
+    // than the latest (reordered) may predate the rebinding: it moves nothing.
+    if (!superseded) notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
     const refusal = processSeq(core, assoc, pkt, id, src, dst, superseded);
     if (refusal) return drop(refusal.reason, refusal.detail);
     if (established(assoc)) {
@@ -678,7 +685,7 @@ export function expireOldSas(core: EngineCore, assoc: Association): void {
 }
 
 /** The data plane authenticated a packet on one of our inbound SAs. */
-export function onEspSeen(core: EngineCore, assoc: Association, spi: number, src: Locator, _dst: Locator): void {
+export function onEspSeen(core: EngineCore, assoc: Association, spi: number, src: Locator, _dst: Locator, udp?: UdpPorts): void {
   assoc.lastActivity = core.now;
   // Table 5 / §6.9 step 21: data on the new SA shows the Initiator reached ESTABLISHED.
   if (assoc.state.name === 'R2_SENT') return completeResponder(core, assoc, 'recv-data');
@@ -690,6 +697,8 @@ export function onEspSeen(core: EngineCore, assoc: Association, spi: number, src
   }
   // RFC 8046 §5.4 Figure 7: data on a newly announced SA from an address verifies it.
   onDataFrom(core, assoc, spi, src);
+  // RFC 9028 §4.8, §5.11: authenticated, anti-replay-checked ESP shows the peer's current port.
+  if (udp) notePeerPort(core, assoc, src, udp.srcPort);
 }
 
 /** RFC 7402 §6.8: the ESP sequence number is about to wrap: rekey that SA. */

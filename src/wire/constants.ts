@@ -1,5 +1,6 @@
 // IANA numbers for HIP as `as const` objects plus literal-union types (no `enum`).
-// Sources: RFC 7401 §5.2-§5.3, RFC 7402 §5.1, RFC 8046 §4, RFC 8003 §4, RFC 8004 §4, RFC 5770.
+// Sources: RFC 7401 §5.2-§5.3, RFC 7402 §5.1, RFC 8046 §4, RFC 8003 §4, RFC 8004 §4, RFC 5770,
+// RFC 9028 §5.4, §5.5, §5.14, §5.15.
 
 /** Packet types (RFC 7401 §5.3). */
 export const PACKET_TYPE = {
@@ -30,6 +31,8 @@ export const PARAM_TYPE = {
   DH_GROUP_LIST: 511,
   DIFFIE_HELLMAN: 513,
   HIP_CIPHER: 579,
+  NAT_TRAVERSAL_MODE: 608,
+  TRANSACTION_PACING: 610,
   ENCRYPTED: 641,
   HOST_ID: 705,
   HIT_SUITE_LIST: 715,
@@ -43,6 +46,8 @@ export const PARAM_TYPE = {
   REG_FROM: 950,
   ECHO_RESPONSE_SIGNED: 961,
   TRANSPORT_FORMAT_LIST: 2049,
+  CANDIDATE_PRIORITY: 4700,
+  NOMINATE: 4710,
   ESP_TRANSFORM: 4095,
   HIP_MAC: 61505,
   HIP_MAC_2: 61569,
@@ -113,3 +118,12 @@ export const TRANSPORT_FORMAT = { ESP: 4095 } as const;
 
 /** DI types of HOST_ID (RFC 7401 §5.2.9). */
 export const DI_TYPE = { NONE: 0, FQDN: 1, NAI: 2 } as const;
+
+/** NAT traversal Mode IDs of NAT_TRAVERSAL_MODE (RFC 9028 §5.4, Table 1). */
+export const NAT_MODE = { RESERVED: 0, UDP_ENCAPSULATION: 1, ICE_STUN_UDP: 2, ICE_HIP_UDP: 3 } as const;
+
+/** Candidate Kind of a type 2 locator (RFC 9028 §5.7, Table 2). */
+export const CANDIDATE_KIND = { HOST: 0, SERVER_REFLEXIVE: 1, PEER_REFLEXIVE: 2, RELAYED: 3 } as const;
+
+/** Transport Protocol of a type 2 locator: only UDP is supported (RFC 9028 §5.7, Table 2). */
+export const TRANSPORT_PROTOCOL_UDP = 17;

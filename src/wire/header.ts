@@ -111,6 +111,17 @@ export function hipChecksum(packet: Uint8Array, src: Locator, dst: Locator): num
  * `packet`: what a packet needs after its addresses change, since only the checksum covers them
  * (RFC 7401 §5.1.1). A buffer too short to hold the field is returned unchanged.
  */
+/**
+ * Sets the Header Length field for the whole of `packet` and zeroes its checksum, in place: the
+ * form a relay's HMAC covers after it appended parameters (RFC 8004 §4.2.1, RFC 9028 §5.8).
+ */
+export function fixHeaderLength(packet: Uint8Array): Uint8Array {
+  packet[1] = packet.length / 8 - 1;
+  packet[CHECKSUM_OFFSET] = 0;
+  packet[CHECKSUM_OFFSET + 1] = 0;
+  return packet;
+}
+
 export function writeHipChecksum(packet: Uint8Array, src: Locator, dst: Locator): Uint8Array {
   if (packet.length < CHECKSUM_OFFSET + 2) return packet;
   const sum = hipChecksum(packet, src, dst);

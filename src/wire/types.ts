@@ -53,6 +53,14 @@ export type HipParam =
   | P<'DH_GROUP_LIST', { readonly groups: readonly number[] }>
   | P<'DIFFIE_HELLMAN', { readonly groupId: number; readonly publicValue: Uint8Array }>
   | P<'HIP_CIPHER', { readonly ciphers: readonly number[] }>
+  /** RFC 9028 §5.4: Mode IDs in preference order, kept whole (a receiver uses the first six). */
+  | P<'NAT_TRAVERSAL_MODE', { readonly reserved: number; readonly modes: readonly number[] }>
+  /** RFC 9028 §5.5: the sender's minimum Ta, in milliseconds. */
+  | P<'TRANSACTION_PACING', { readonly minTa: number }>
+  /** RFC 9028 §5.14: the priority of a (potential) peer-reflexive candidate. */
+  | P<'CANDIDATE_PRIORITY', { readonly priority: number }>
+  /** RFC 9028 §5.15: concludes the nomination; `reserved` kept as received. */
+  | P<'NOMINATE', { readonly reserved: number }>
   /** `ivAndData`: IV (length per the chosen HIP_CIPHER) followed by the ciphertext (§5.2.18). */
   | P<'ENCRYPTED', { readonly reserved: number; readonly ivAndData: Uint8Array }>
   | P<'HOST_ID', { readonly diType: number; readonly algorithm: number; readonly hostIdentity: Uint8Array; readonly domainIdentifier: Uint8Array }>

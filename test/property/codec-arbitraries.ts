@@ -57,6 +57,10 @@ export const paramArbs: Record<HipParam['kind'], fc.Arbitrary<HipParam>> = {
   DH_GROUP_LIST: P('DH_GROUP_LIST', fc.record({ groups: fc.array(u8, { maxLength: 8 }) })),
   DIFFIE_HELLMAN: P('DIFFIE_HELLMAN', fc.record({ groupId: u8, publicValue: bytes(0, 97) })),
   HIP_CIPHER: P('HIP_CIPHER', fc.record({ ciphers: fc.array(u16, { maxLength: 8 }) })),
+  NAT_TRAVERSAL_MODE: P('NAT_TRAVERSAL_MODE', fc.record({ reserved: u16, modes: fc.array(u16, { maxLength: 8 }) })),
+  TRANSACTION_PACING: P('TRANSACTION_PACING', fc.record({ minTa: u32 })),
+  CANDIDATE_PRIORITY: P('CANDIDATE_PRIORITY', fc.record({ priority: u32 })),
+  NOMINATE: P('NOMINATE', fc.record({ reserved: u32 })),
   ENCRYPTED: P('ENCRYPTED', fc.record({ reserved: u32, ivAndData: bytes(0, 64) })),
   HOST_ID: P(
     'HOST_ID',

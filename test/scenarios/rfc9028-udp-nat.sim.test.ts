@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { Sim, type NatOptions } from '../../src/testing/index.js';
 import { seed } from './sim-helpers.js';
+import type { HipConfig } from '../../src/engine/config.js';
 
 const A = '10.0.0.1';
 const NAT = '203.0.113.1';
@@ -12,11 +13,11 @@ const B = '198.51.100.2';
 const D = '198.51.100.4';
 
 /** A behind a NAT box, B (and D) public; the access link of the box to each public host. */
-function world(s: number, nat: Partial<NatOptions> = {}) {
+function world(s: number, nat: Partial<NatOptions> = {}, config: Partial<HipConfig> = {}) {
   const sim = new Sim({ seed: seed(s), crypto: 'noble' });
   const box = sim.nat('nat', { publicAddress: NAT, inside: [A], ...nat });
-  const a = sim.host('A', { locators: [A], udp: true });
-  const b = sim.host('B', { locators: [B], udp: true });
+  const a = sim.host('A', { locators: [A], udp: true, config });
+  const b = sim.host('B', { locators: [B], udp: true, config });
   const d = sim.host('D', { locators: [D], udp: true });
   sim.link(NAT, B, { latencyMs: 15 });
   sim.link(NAT, D, { latencyMs: 15 });
@@ -58,7 +59,9 @@ describe('RFC 9028 §5.1, §5.11 HIP and ESP over UDP through an endpoint-indepe
 
 describe('RFC 4787 §4.3 the NAT mapping expires while the association is idle', () => {
   it('REQ-5 default 300 s: after 301 idle seconds the public host\'s ESP finds no mapping; the next outbound packet gets a new external port', () => {
-    const { sim, box, a, b } = world(1502);
+    // RFC 9028 §4.10 keepalives (every 15 s by default) would keep the mapping alive; Tr may be
+    // longer ("Other values MAY be used"), here longer than the idle time, so the mapping can expire.
+    const { sim, box, a, b } = world(1502, {}, { natKeepaliveMs: 600_000 });
     sim.at(0, () => a.connect(b));
     sim.runUntil(() => a.established(b), { maxTimeMs: 30_000 });
     a.send(b, text('hello'));

@@ -297,6 +297,36 @@ export const RFC9028_VECTORS: readonly ParamVector[] = [
       ],
     },
   },
+  {
+    name: 'NAT_TRAVERSAL_MODE offering ICE-HIP-UDP then UDP-ENCAPSULATION',
+    rfc: 'RFC 9028 §5.4 Figure 8',
+    hex: `0260 0006 | 0000 | 0003 0001 | ${pad(6)}`,
+    param: { kind: 'NAT_TRAVERSAL_MODE', type: 608, critical: false, reserved: 0, modes: [3, 1] },
+  },
+  {
+    name: 'NAT_TRAVERSAL_MODE with one Mode ID (the choice in I2) and a non-zero Reserved kept',
+    rfc: 'RFC 9028 §5.4 (Reserved: ignored when received)',
+    hex: `0260 0004 | abcd | 0003`,
+    param: { kind: 'NAT_TRAVERSAL_MODE', type: 608, critical: false, reserved: 0xabcd, modes: [3] },
+  },
+  {
+    name: 'TRANSACTION_PACING, Min Ta 50 ms',
+    rfc: 'RFC 9028 §5.5 Figure 9',
+    hex: `0262 0004 | 0000 0032`,
+    param: { kind: 'TRANSACTION_PACING', type: 610, critical: false, minTa: 50 },
+  },
+  {
+    name: 'CANDIDATE_PRIORITY of a peer-reflexive candidate',
+    rfc: 'RFC 9028 §5.14 Figure 14',
+    hex: `125c 0004 | 6eff fffe`,
+    param: { kind: 'CANDIDATE_PRIORITY', type: 4700, critical: false, priority: 0x6efffffe },
+  },
+  {
+    name: 'NOMINATE',
+    rfc: 'RFC 9028 §5.15 Figure 15',
+    hex: `1266 0004 | 0000 0000`,
+    param: { kind: 'NOMINATE', type: 4710, critical: false, reserved: 0 },
+  },
 ];
 
 export const RFC8003_VECTORS: readonly ParamVector[] = [

@@ -16,6 +16,7 @@ import { HIP_MAC, HIP_MAC_2, HIP_SIGNATURE, HIP_SIGNATURE_2 } from './auth.js';
 import { REG_FAILED, REG_INFO, REG_REQUEST, REG_RESPONSE } from './registration.js';
 import { FROM, RVS_HMAC, VIA_RVS } from './rendezvous.js';
 import { REG_FROM, RELAY_FROM, RELAY_HMAC, RELAY_TO } from './relay.js';
+import { CANDIDATE_PRIORITY, NAT_TRAVERSAL_MODE, NOMINATE, TRANSACTION_PACING } from './nat.js';
 
 export type { ParamCodec } from './codec.js';
 export { decodeUnknown } from './unknown.js';
@@ -32,6 +33,8 @@ export const CODECS: { readonly [K in KnownParamKind]: ParamCodec<K> } = {
   DH_GROUP_LIST,
   DIFFIE_HELLMAN,
   HIP_CIPHER,
+  NAT_TRAVERSAL_MODE,
+  TRANSACTION_PACING,
   ENCRYPTED,
   HOST_ID,
   HIT_SUITE_LIST,
@@ -45,6 +48,8 @@ export const CODECS: { readonly [K in KnownParamKind]: ParamCodec<K> } = {
   REG_FROM,
   ECHO_RESPONSE_SIGNED,
   TRANSPORT_FORMAT_LIST,
+  CANDIDATE_PRIORITY,
+  NOMINATE,
   ESP_TRANSFORM,
   HIP_MAC,
   HIP_MAC_2,
