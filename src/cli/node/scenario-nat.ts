@@ -103,7 +103,7 @@ function run(ctx: ScenarioCtx): void {
     say(sim, h.name, `${h.name}'s server-reflexive address (REG_FROM in the R2): ${endpoint(s.address, s.port)}, its NAT's mapping of ${formatLocator(h.locators[0]!)}:${h.udpPort}`);
   }
 
-  act(sim, T.bex, 2, "Base exchange through the relay: A knows only B's HIT and {crs}; I1, R1, I2 and R2 all cross it (RELAY_FROM, RELAY_TO, RELAY_HMAC)");
+  act(sim, T.bex, 2, "Base exchange through the relay: A knows only B's HIT and {crs}; I1, R1, I2 and R2 all cross it (RELAY_FROM, RELAY_TO, RELAY_HMAC), I2 and R2 carry the candidates");
   const t0 = sim.trace.length;
   a.connect({ hit: b.hit, locators: [N.crs] });
   sim.runUntil(() => a.established(b), { maxTimeMs: MAX_WAIT_MS });
@@ -111,6 +111,15 @@ function run(ctx: ScenarioCtx): void {
     if (hipSends(sim, t0, (r) => r.host === 'CRS' && r.kind === k) === 0) throw new Error(`act 2: the relay relayed no ${k}`);
   }
   say(sim, 'CRS', 'The relay added RELAY_FROM and RELAY_HMAC toward B; B answered with RELAY_TO, which the relay followed');
+  // RFC 9028 §4.2, §5.7: B's candidates, type 2 locators in the ENCRYPTED LOCATOR_SET of its R2:
+  // its host candidate and the server-reflexive one its relay reported. (A's, in its I2, reach
+  // B's table once B is ESTABLISHED.)
+  const cands = a.peerLocators(b).filter((l) => l.type === 2);
+  const srflx = b.eventsOf('server-reflexive')[0] as Srflx;
+  if (!cands.some((l) => l.kind === 'srflx' && l.port === srflx.port && formatLocator(l.locator) === formatLocator(srflx.address))) {
+    throw new Error(`act 2: A did not receive B's server-reflexive candidate ${endpoint(srflx.address, srflx.port)}`);
+  }
+  say(sim, 'A', `A has B's candidates from the R2: ${cands.map((l) => `${l.kind ?? '?'} ${endpoint(l.locator, l.port ?? 0)}`).join(', ')}`);
 
   act(sim, T.data, 3, 'Data through ESP over UDP, NAT to NAT');
   const t1 = sim.trace.length;
@@ -138,8 +147,9 @@ export const NAT_SCENARIO: Scenario = {
   setup: (sim) => {
     const natA = sim.nat('NATa', { publicAddress: N.natA, inside: [N.a] });
     const natB = sim.nat('NATb', { publicAddress: N.natB, inside: [N.b] });
-    const a = sim.host('A', { locators: [N.a], udp: true });
-    const b = sim.host('B', { locators: [N.b], udp: true });
+    // RFC 9028 §4.3: both offer ICE-HIP-UDP, so candidates go into I2 and R2.
+    const a = sim.host('A', { locators: [N.a], udp: true, config: { natTraversal: 'ice-hip-udp' } });
+    const b = sim.host('B', { locators: [N.b], udp: true, config: { natTraversal: 'ice-hip-udp' } });
     const crs = sim.host('CRS', { locators: [N.crs], udp: true, config: { registrarTypes: [REG_TYPE_RELAY_UDP_HIP], registrationAllowList: [a.hit, b.hit] } });
     WORLD.set(sim, { crs, natA, natB });
     const link = { latencyMs: N.latencyMs };
