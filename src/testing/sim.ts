@@ -2049,6 +2049,9 @@ function eventFields(ev: HipEvent): Readonly<Record<string, TraceValue>> {
     case 'registration-failed':
     case 'registration-ended':
       return registrationFields(ev);
+    case 'server-reflexive':
+      // RFC 9028 §4.1: the transport address the Control Relay Server saw (REG_FROM).
+      return { assoc: ev.assoc, peer: traceHit(ev.peerHit), address: traceLoc(ev.address), port: ev.port, ...(ev.previous ? { prevAddress: traceLoc(ev.previous.address), prevPort: ev.previous.port } : {}) };
     default:
       return {};
   }

@@ -233,6 +233,6 @@ describe('hip-engine demo', () => {
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/--pcap FILE/);
     expect(h.out).toMatch(/--plot FILE\.svg/);
-    expect(h.out).toMatch(/multihoming, rendezvous, basic, ipv4, lossy \(default multihoming\)/);
+    expect(h.out).toMatch(/multihoming, rendezvous, nat, basic, ipv4, lossy \(default multihoming\)/);
   });
 });

@@ -25,6 +25,8 @@ describe('CLI messages: one style for every command', () => {
     [['live'], 'hip-engine live: give exactly one of --listen ADDR or --connect HIT@ADDR'],
     [['live', '--listen', '127.0.0.1', '--reply', 'x', '--count', '2'], 'hip-engine live: --count applies to --connect only'],
     [['live', '--connect', '127.0.0.1'], 'hip-engine live: --connect expects HIT@ADDR'],
+    [['live', '--listen', '127.0.0.1', '--relay', '--via-relay', '2001:20::1@127.0.0.3'], 'hip-engine live: --relay and --via-relay cannot be combined'],
+    [['live', '--connect', '2001:20::1', '--via-relay', 'nowhere'], 'hip-engine live: --via-relay expects an IPv4 or IPv6 address'],
     [['keygen'], 'hip-engine keygen: --out FILE.pem is required'],
     [['keygen', '--out', join(tmp, 'x.pem'), '--type', 'dsa'], 'hip-engine keygen: --type expects one of'],
     [['sweep', '--seeds', '1-2'], 'hip-engine sweep: --scenario expects one of bex, mesh'],

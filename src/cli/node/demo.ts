@@ -11,6 +11,7 @@ import type { TraceRecord, TraceValue } from '../../testing/trace.js';
 import { simPlotData } from '../../testing/plot.js';
 import type { HipPacket } from '../../wire/types.js';
 import { MULTIHOMING_SCENARIO } from './scenario-multihoming.js';
+import { NAT_SCENARIO } from './scenario-nat.js';
 import { RENDEZVOUS_SCENARIO } from './scenario-rendezvous.js';
 import type { Seed } from '../../testing/rng.js';
 import type { LinkOptions } from '../../testing/netem.js';
@@ -107,6 +108,7 @@ export const DEFAULT_SCENARIO = 'multihoming';
 export const SCENARIOS: readonly Scenario[] = [
   MULTIHOMING_SCENARIO,
   RENDEZVOUS_SCENARIO,
+  NAT_SCENARIO,
   {
     name: 'basic',
     summary: 'IPv6, 10 ms link: base exchange, data both ways, rekey, more data, close',
@@ -173,8 +175,9 @@ ${SCENARIOS.map((s) => wrap(`${s.name.padEnd(12)}${s.summary}`, 22, 34, 98)).joi
   --seed N          simulation seed: identities, SPIs, nonces, link randomness (default:
                     ${SCENARIOS.map((s) => `${s.name} ${s.defaultSeed}`).join(', ')})
   --pcap FILE       write the packets as delivered to a classic pcap file (raw IPv4/IPv6,
-                    HIP = IP protocol 139 with real HIP checksums, ESP = 50); open it in
-                    Wireshark or run: tshark -r FILE -V
+                    HIP = IP protocol 139 with real HIP checksums, ESP = 50; in the nat
+                    scenario all UDP, RFC 9028 framing, on both sides of each NAT); open it
+                    in Wireshark or run: tshark -r FILE -V
   --trace FILE      write the timeline as JSON lines, one record per event (schema:
                     docs/demo-trace.schema.json; no key material)
   --engine-trace FILE
@@ -314,6 +317,8 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
   const out: Rendered[] = [];
   const f = (rec: TraceRecord, k: string): TraceValue => rec.fields?.[k];
   const v = (rec: TraceRecord, k: string): string => names.value(f(rec, k));
+  // A UDP packet's endpoints with their ports (RFC 9028 §5.1), a plain IP one's addresses.
+  const ep = (rec: TraceRecord, a: string, port: string): string => (typeof f(rec, port) === 'number' ? `${v(rec, a)}:${v(rec, port)}` : v(rec, a));
   for (const rec of sim.trace.records) {
     let text: string;
     let data: ReceivedPayload | undefined;
@@ -324,10 +329,10 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
       case 'send': {
         pkt = sent[nextSent++];
         detail = kind === 'ESP';
-        if (kind === 'ESP') text = `=> ESP        spi=${v(rec, 'spi')} seq=${v(rec, 'seq')}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)`;
+        if (kind === 'ESP') text = `=> ESP        spi=${v(rec, 'spi')} seq=${v(rec, 'seq')}  ${ep(rec, 'src', 'sport')} -> ${ep(rec, 'dst', 'dport')}  (${v(rec, 'len')} bytes)`;
         else {
-          const params = pkt !== undefined && (verbose || kind === 'UPDATE' || kind === 'NOTIFY') ? paramsText(pkt, names, verbose) : '';
-          text = `-> ${kind.padEnd(10)}  ${v(rec, 'src')} -> ${v(rec, 'dst')}  (${v(rec, 'len')} bytes)${params !== '' ? `  ${params}` : ''}`;
+          const params = pkt !== undefined && (verbose || kind === 'UPDATE' || kind === 'NOTIFY' || pkt.params.some((x) => RELAY_PARAMS.has(x.kind))) ? paramsText(pkt, names, verbose) : '';
+          text = `-> ${kind.padEnd(10)}  ${ep(rec, 'src', 'sport')} -> ${ep(rec, 'dst', 'dport')}  (${v(rec, 'len')} bytes)${params !== '' ? `  ${params}` : ''}`;
         }
         break;
       }
@@ -342,7 +347,7 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
           if (data !== undefined) text += `  DATA from ${names.host(data.peerHit)} via ${names.loc(data.src)} -> ${names.loc(data.dst)}: ${payloadText(data.payload)}`;
         } else {
           detail = f(rec, 'dup') !== true && f(rec, 'corrupted') === undefined;
-          text = `<- ${kind.padEnd(10)}  from ${v(rec, 'src')}  (${v(rec, 'len')} bytes)${f(rec, 'dup') === true ? ' [duplicate]' : ''}${f(rec, 'corrupted') !== undefined ? ` [corrupted: ${v(rec, 'corrupted')}]` : ''}`;
+          text = `<- ${kind.padEnd(10)}  from ${ep(rec, 'src', 'sport')}  (${v(rec, 'len')} bytes)${f(rec, 'dup') === true ? ' [duplicate]' : ''}${f(rec, 'corrupted') !== undefined ? ` [corrupted: ${v(rec, 'corrupted')}]` : ''}`;
         }
         break;
       case 'drop': {
@@ -378,6 +383,8 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
         break;
       case 'note':
         text = noteLine(rec, v, names);
+        // A NAT translation (RFC 4787): a new mapping is part of the story, its reuse a detail.
+        if (f(rec, 'nat') !== undefined) detail = f(rec, 'new') !== true && f(rec, 'nat') !== 'hairpin';
         break;
       default:
         text = `${rec.dir} ${kind}`;
@@ -386,6 +393,9 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
   }
   return out;
 }
+
+/** RFC 9028 §5.6 parameters that make a packet's relay story: always shown. */
+const RELAY_PARAMS: ReadonlySet<string> = new Set(['REG_FROM', 'RELAY_FROM', 'RELAY_TO']);
 
 /** A link name `src>dst` with its addresses as the Namer shows them. */
 function linkName(name: string, names: Namer): string {
@@ -461,6 +471,15 @@ function paramsText(pkt: HipPacket, names: Namer, all = false): string {
       case 'VIA_RVS':
         parts.push(`VIA_RVS(${p.addresses.map((x) => names.loc(x)).join(', ')})`);
         break;
+      // RFC 9028 §5.6, §5.8 Control Relay parameters: transport addresses with their ports.
+      case 'REG_FROM':
+      case 'RELAY_FROM':
+      case 'RELAY_TO':
+        parts.push(`${p.kind}(${names.loc(p.address)}:${p.port})`);
+        break;
+      case 'RELAY_HMAC':
+        parts.push('RELAY_HMAC');
+        break;
       default:
         if (all) parts.push(p.kind === 'UNKNOWN' ? `type ${p.type}` : p.kind);
         break;
@@ -485,6 +504,8 @@ function eventLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string)
       return `** REGISTRATION FAILED types ${v(rec, 'types')} (failure type ${v(rec, 'failureType')})`;
     case 'registration-ended':
       return `** REGISTRATION ENDED types ${v(rec, 'types')} (${v(rec, 'by')})`;
+    case 'server-reflexive':
+      return `** SERVER-REFLEXIVE ${v(rec, 'address')}:${v(rec, 'port')} (REG_FROM of ${v(rec, 'peer')})${rec.fields?.['prevPort'] !== undefined ? `, was ${v(rec, 'prevAddress')}:${v(rec, 'prevPort')}` : ''}`;
     case 'dropped':
       return `!! engine dropped ${v(rec, 'pkt')}: ${v(rec, 'reason')}${rec.fields?.['detail'] !== undefined ? ` (${v(rec, 'detail')})` : ''}${v(rec, 'reason') === 'stale-update' ? ' - a late retransmission, older than the last UPDATE processed' : ''}`;
     default:
@@ -515,6 +536,10 @@ function noteLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string, 
       return `=== ${subst(v(rec, 'title'), rec, names)}`;
     case 'say':
       return `.. ${subst(v(rec, 'text'), rec, names)}`;
+    case 'nat':
+      return `.. NAT ${rec.host} at ${v(rec, 'public')}: mapping ${v(rec, 'mapping')}, filtering ${v(rec, 'filtering')} (RFC 4787), for ${v(rec, 'inside')}`;
+    case 'nat-rebind':
+      return `.. NAT ${rec.host} rebinds (${v(rec, 'mode')}): its mappings are gone, the next packets get new external ports`;
     case 'link':
       return `.. link ${v(rec, 'name')} ${v(rec, 'a')} <-> ${v(rec, 'b')}: ${v(rec, 'what')}`;
     case 'locators':
@@ -538,6 +563,16 @@ function noteLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string, 
       return `.. ${rec.host} ESP counters per path (data plane): ${text || 'none'}`;
     }
     default: {
+      const nat = rec.fields?.['nat'];
+      if (nat === 'out' || nat === 'in') {
+        const pair = (k: string): string => {
+          const x = rec.fields?.[k];
+          return Array.isArray(x) ? `${names.value(x[0] as TraceValue)}:${names.value(x[1] as TraceValue)}` : '?';
+        };
+        const map = `${pair('inside')} = ${pair('outside')}`;
+        return `.. NAT ${nat === 'out' ? 'out' : 'in '} ${rec.kind.padEnd(7)} ${map} ${nat === 'out' ? 'to' : 'from'} ${pair('remote')}${rec.fields?.['new'] === true ? ' (new mapping)' : ''}`;
+      }
+      if (nat === 'hairpin') return `.. NAT hairpin ${rec.kind} from ${v(rec, 'from')} to ${v(rec, 'inside')}`;
       const fields = Object.entries(rec.fields ?? {})
         .filter(([, x]) => x !== undefined)
         .map(([k, x]) => `${k}=${v({ ...rec, fields: { [k]: x } }, k)}`)

@@ -1,5 +1,6 @@
 // Small text helpers shared by the CLI commands.
 import { formatHit } from '../../addr/hit.js';
+import { formatLocator, isIpv4Mapped } from '../../addr/locator.js';
 import type { HipEvent } from '../../engine/io.js';
 import { suiteInfo } from '../../esp/suites.js';
 import type { Hit } from '../../types.js';
@@ -45,7 +46,14 @@ export function eventText(e: HipEvent, peerName: (hit: Hit) => string = formatHi
       return `** REGISTRATION FAILED types ${e.regTypes.join(',')}, failure type ${e.failureType} (association ${e.assoc})`;
     case 'registration-ended':
       return `** REGISTRATION ENDED types ${e.regTypes.join(',')} (${e.by}, association ${e.assoc})`;
+    case 'server-reflexive':
+      return `** SERVER-REFLEXIVE ${transportAddress(e.address, e.port)} (REG_FROM of ${peerName(e.peerHit)}, association ${e.assoc})${e.previous ? `, was ${transportAddress(e.previous.address, e.previous.port)}` : ''}`;
     default:
       return '** event';
   }
+}
+
+/** A transport address as text: 192.0.2.1:10500 or [2001:db8::1]:10500. */
+export function transportAddress(address: Uint8Array, port: number): string {
+  return isIpv4Mapped(address) ? `${formatLocator(address)}:${port}` : `[${formatLocator(address)}]:${port}`;
 }

@@ -18,16 +18,19 @@ import type { EngineTraceRecord } from '../../engine/trace.js';
 import type { Hit, Locator } from '../../types.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, flag, int, parse, str, strs, type OptionSpec } from './args.js';
 import { eventText, ms, payloadText, spiHex, suiteName } from './format.js';
-import { REG_TYPE_RENDEZVOUS } from '../../engine/reg-types.js';
+import { REG_TYPE_RELAY_UDP_HIP, REG_TYPE_RENDEZVOUS } from '../../engine/reg-types.js';
 
 export const LIVE_HELP = `Usage:
   hip-engine live --listen ADDR [--port P] [--key FILE.pem] [--reply PREFIX] [--timeout MS]
                   [--via RVS-HIT@RVS-ADDR[:PORT]]
+                  [--via-relay RELAY-HIT@RELAY-ADDR[:PORT]]
   hip-engine live --listen ADDR --rvs [--allow HIT ...] [--port P] [--key FILE.pem] [--timeout MS]
+  hip-engine live --listen ADDR --relay [--allow HIT ...] [--port P] [--key FILE.pem] [--timeout MS]
   hip-engine live --connect HIT@ADDR[:PORT] [--port P] [--bind ADDR] [--local-port P]
                   [--key FILE.pem] [--message TEXT ...] [--count N] [--rekey] [--close]
                   [--timeout MS]
   hip-engine live --connect HIT --via RVS-ADDR[:PORT] [same options]
+  hip-engine live --connect HIT --via-relay RELAY-ADDR[:PORT] [same options]
 
 Runs HIP (RFC 7401) between two processes over UDP (RFC 9028 framing: HIP packets after a
 32-bit zero marker with HIP checksum zero, ESP packets starting with their SPI). No raw sockets
@@ -41,6 +44,10 @@ Listener (Responder):
   --via HIT@ADDR       register with the rendezvous server HIT at ADDR for RENDEZVOUS
                        (RFC 8003 / RFC 8004 §3.2: I2 with REG_REQUEST), then serve as usual:
                        Initiators can reach this host through the RVS
+  --via-relay HIT@ADDR register with the Control Relay Server HIT at ADDR (default port: --port)
+                       for RELAY_UDP_HIP (RFC 9028 §4.1) and print the server-reflexive
+                       address its REG_FROM reports; Initiators reach this host through the
+                       relay (RFC 9028 §4.5), which also carries this host's answers
   The listener prints "HIT <hit>" first; it exits 0 once the association is closed.
 
 Rendezvous server (RFC 8004):
@@ -51,6 +58,14 @@ Rendezvous server (RFC 8004):
                        authenticated host may register (for tests on loopback only)
   FROM carries an address and no UDP port: a client answers the Initiator at its own UDP
   port, so over UDP the Initiator must use that port too (--local-port).
+
+Control Relay Server (RFC 9028 §4.1, §4.5, §4.8):
+  --relay              offer RELAY_UDP_HIP registration (REG_INFO in every R1, REG_FROM in
+                       the R2 and UPDATEs to a client) and relay HIP control packets for
+                       registered clients (RELAY_FROM, RELAY_TO, RELAY_HMAC); data (ESP) is
+                       not relayed (no Data Relay). Combines with --rvs and --allow; runs until
+                       --timeout (exit 0) or a signal
+  RELAY_FROM and RELAY_TO carry UDP ports: every process may use any port.
 
 Connector (Initiator):
   --connect HIT@ADDR   the listener's HIT and address; ADDR may carry a port as
@@ -66,6 +81,8 @@ Connector (Initiator):
                        connector exits after the last reply and the listener keeps the state
   --via ADDR           send the I1 to the listener's rendezvous server at ADDR (RFC 8004
                        §3.3); --connect then takes the HIT alone
+  --via-relay ADDR     send the I1 to the Control Relay Server the listener registered with
+                       (RFC 9028 §4.5); --connect then takes the HIT alone
   It waits for one reply per message sent and exits 0 when everything arrived.
 
 Both:
@@ -105,6 +122,8 @@ const OPTIONS: OptionSpec = {
   rvs: { type: 'boolean' },
   allow: { type: 'string', multiple: true },
   via: { type: 'string' },
+  relay: { type: 'boolean' },
+  'via-relay': { type: 'string' },
 };
 
 export type Io = { readonly out: (line: string) => void; readonly err: (line: string) => void };
@@ -115,10 +134,13 @@ type ListenConfig = Common & {
   readonly address: Locator;
   readonly port: number;
   readonly reply: string;
-  /** Serve as a rendezvous server, with these HITs allowed (undefined: any). */
-  readonly rvs: { readonly allow: readonly Hit[] | undefined } | undefined;
-  /** Register with this rendezvous server first. */
-  readonly via: { readonly hit: Hit; readonly address: Locator; readonly port: number | undefined } | undefined;
+  /**
+   * Serve as a registrar: a rendezvous server (RENDEZVOUS, RFC 8004) and/or a Control Relay
+   * Server (RELAY_UDP_HIP, RFC 9028), with these HITs allowed (undefined: any).
+   */
+  readonly rvs: { readonly types: readonly number[]; readonly allow: readonly Hit[] | undefined } | undefined;
+  /** Register with this rendezvous server or Control Relay Server first. */
+  readonly via: { readonly hit: Hit; readonly address: Locator; readonly port: number | undefined; readonly regType: number } | undefined;
 };
 type ConnectConfig = Common & {
   readonly mode: 'connect';
@@ -197,11 +219,15 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     for (const o of ['message', 'count', 'rekey', 'close', 'bind', 'local-port']) {
       if (p.values[o] !== undefined) throw new UsageError(`--${o} applies to --connect only`);
     }
-    const rvs = flag(p, 'rvs');
+    const types = [...(flag(p, 'rvs') ? [REG_TYPE_RENDEZVOUS] : []), ...(flag(p, 'relay') ? [REG_TYPE_RELAY_UDP_HIP] : [])];
+    const rvs = types.length > 0;
     const allowText = strs(p, 'allow');
-    if (!rvs && allowText.length > 0) throw new UsageError('--allow applies to --listen --rvs only');
-    const viaText = str(p, 'via');
-    if (rvs && viaText !== undefined) throw new UsageError('--rvs and --via cannot be combined');
+    if (!rvs && allowText.length > 0) throw new UsageError('--allow applies to --listen --rvs or --listen --relay only');
+    const viaRvs = str(p, 'via');
+    const viaRelay = str(p, 'via-relay');
+    if (viaRvs !== undefined && viaRelay !== undefined) throw new UsageError('--via and --via-relay cannot be combined');
+    const viaText = viaRvs ?? viaRelay;
+    if (rvs && viaText !== undefined) throw new UsageError(`${flag(p, 'rvs') ? '--rvs' : '--relay'} and ${viaRvs !== undefined ? '--via' : '--via-relay'} cannot be combined`);
     const allow = allowText.map((h) => {
       try {
         return parseHit(h);
@@ -214,8 +240,8 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
       address: address(listen, '--listen'),
       port: int(p, 'port', HIP_UDP_PORT, 0, 65535),
       reply: str(p, 'reply') ?? 'echo: ',
-      rvs: rvs ? { allow: allow.length > 0 ? allow : undefined } : undefined,
-      via: viaText === undefined ? undefined : parseConnectTarget(viaText, '--via'),
+      rvs: rvs ? { types, allow: allow.length > 0 ? allow : undefined } : undefined,
+      via: viaText === undefined ? undefined : { ...parseConnectTarget(viaText, viaRvs !== undefined ? '--via' : '--via-relay'), regType: viaRvs !== undefined ? REG_TYPE_RENDEZVOUS : REG_TYPE_RELAY_UDP_HIP },
       timeoutMs: int(p, 'timeout', 0, 0, 0x7fffffff),
       quiet,
       trace: str(p, 'trace'),
@@ -224,10 +250,13 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     return { ...cfg, identity: loadIdentity(str(p, 'key')) };
   }
   if (p.values['reply'] !== undefined) throw new UsageError('--reply applies to --listen only');
-  if (flag(p, 'rvs') || p.values['allow'] !== undefined) throw new UsageError('--rvs and --allow apply to --listen only');
-  const viaText = str(p, 'via');
-  // RFC 8004 §3.3: with --via the I1 goes to the rendezvous server; --connect names the HIT only.
-  const target = viaText === undefined ? parseConnectTarget(connect!) : parseConnectTarget(`${connect!.split('@')[0]!}@${viaText}`, '--via');
+  if (flag(p, 'rvs') || flag(p, 'relay') || p.values['allow'] !== undefined) throw new UsageError('--rvs, --relay and --allow apply to --listen only');
+  if (p.values['via'] !== undefined && p.values['via-relay'] !== undefined) throw new UsageError('--via and --via-relay cannot be combined');
+  const viaOption = p.values['via-relay'] !== undefined ? '--via-relay' : '--via';
+  const viaText = str(p, viaOption.slice(2));
+  // RFC 8004 §3.3 (--via): the I1 goes to the rendezvous server; RFC 9028 §4.5 (--via-relay): to
+  // the Control Relay Server. --connect then names the HIT only.
+  const target = viaText === undefined ? parseConnectTarget(connect!) : parseConnectTarget(`${connect!.split('@')[0]!}@${viaText}`, viaOption);
   const bindText = str(p, 'bind');
   const bind = bindText === undefined ? undefined : address(bindText, '--bind');
   if (bind !== undefined && isIpv4Mapped(bind) !== isIpv4Mapped(target.address)) throw new UsageError('--bind and the --connect address must be of the same family');
@@ -414,18 +443,20 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       if (e.type === 'dropped') return verbose(eventText(e));
       say(eventText(e));
       if (e.type === 'established') sessions++;
-      // A rendezvous server serves many clients: one association ending does not end it.
+      // A rendezvous or relay server serves many clients: one association ending does not end it.
       if (cfg.rvs !== undefined) return;
-      // The association with our own rendezvous server is not the one this run is about.
+      // The association with our own rendezvous or relay server is not the one this run is about.
       if (cfg.via !== undefined && 'assoc' in e && e.assoc === rvsAssoc) {
-        if (e.type === 'failed') done(EXIT_FAILURE, `registration with the rendezvous server failed: ${e.reason}`);
-        if (e.type === 'registration-failed') done(EXIT_FAILURE, `the rendezvous server refused the registration (failure type ${e.failureType})`);
+        if (e.type === 'failed') done(EXIT_FAILURE, `registration with the ${serverName} failed: ${e.reason}`);
+        if (e.type === 'registration-failed') done(EXIT_FAILURE, `the ${serverName} refused the registration (failure type ${e.failureType})`);
         return;
       }
       if (e.type === 'closed') done(EXIT_OK, `association closed by ${e.by}`);
       if (e.type === 'failed') done(EXIT_FAILURE, `base exchange or update failed: ${e.reason}`);
     };
     let rvsAssoc: number | undefined;
+    const serverName = cfg.via?.regType === REG_TYPE_RELAY_UDP_HIP ? 'Control Relay Server' : 'rendezvous server';
+    const roles = cfg.rvs?.types.map((t) => (t === REG_TYPE_RENDEZVOUS ? 'a rendezvous server (RFC 8004)' : 'a Control Relay Server (RFC 9028)')).join(' and ');
     try {
       driver = await UdpDriver.open({
         identity: cfg.identity,
@@ -434,7 +465,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
         scheduler,
         ...(cfg.rvs !== undefined
           ? {
-              config: { registrarTypes: [REG_TYPE_RENDEZVOUS], ...(cfg.rvs.allow ? { registrationAllowList: cfg.rvs.allow } : {}) },
+              config: { registrarTypes: cfg.rvs.types, ...(cfg.rvs.allow ? { registrationAllowList: cfg.rvs.allow } : {}) },
               ...(cfg.rvs.allow ? {} : { policy: { authorizeRegistration: () => ({ grant: true as const }) } }),
             }
           : {}),
@@ -456,15 +487,15 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       return settle();
     }
     const ep = driver.endpoints[0]!;
-    io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)${cfg.rvs !== undefined ? ' as a rendezvous server (RFC 8004)' : ''}`);
+    io.out(`LISTENING ${ep.address} port ${ep.port} (UDP, RFC 9028 framing)${roles !== undefined ? ` as ${roles}` : ''}`);
     if (cfg.via !== undefined) {
       const v = cfg.via;
-      say(`REGISTER with the rendezvous server ${formatHit(v.hit)} at ${endpoint(v.address, v.port ?? cfg.port)} (RENDEZVOUS)`);
-      rvsAssoc = driver.connect(v.hit, [{ address: v.address, ...(v.port !== undefined ? { port: v.port } : {}) }], { register: [REG_TYPE_RENDEZVOUS] });
+      say(`REGISTER with the ${serverName} ${formatHit(v.hit)} at ${endpoint(v.address, v.port ?? cfg.port)} (${v.regType === REG_TYPE_RENDEZVOUS ? 'RENDEZVOUS' : 'RELAY_UDP_HIP'})`);
+      rvsAssoc = driver.connect(v.hit, [{ address: v.address, ...(v.port !== undefined ? { port: v.port } : {}) }], { register: [v.regType] });
     }
     if (cfg.timeoutMs > 0) {
       timer = setTimeout(
-        () => (cfg.rvs !== undefined ? done(EXIT_OK, `rendezvous server ran for ${cfg.timeoutMs} ms`) : done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`)),
+        () => (cfg.rvs !== undefined ? done(EXIT_OK, `${cfg.rvs.types.includes(REG_TYPE_RELAY_UDP_HIP) ? (cfg.rvs.types.length > 1 ? 'rendezvous and relay server' : 'Control Relay Server') : 'rendezvous server'} ran for ${cfg.timeoutMs} ms`) : done(EXIT_FAILURE, `timeout after ${cfg.timeoutMs} ms (${sessions} association(s) established)`)),
         cfg.timeoutMs,
       );
     }

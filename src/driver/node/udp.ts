@@ -270,7 +270,9 @@ export class UdpDriver {
         locators: bound.map((b) => b.locator),
         ...(opts.random !== undefined ? { random: opts.random } : {}),
         ...(opts.crypto !== undefined ? { crypto: opts.crypto } : {}),
-        ...(opts.config !== undefined ? { config: opts.config } : {}),
+        // Our UDP port as the engine's (RFC 9028 §5.1): the port its associations over UDP run
+        // from, unless the caller's config names another.
+        config: { ...(bound.length > 0 && bound.every((b) => b.port === bound[0]!.port) ? { udpPort: bound[0]!.port } : {}), ...opts.config },
         ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
         ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
       },
@@ -351,7 +353,10 @@ export class UdpDriver {
       }
       return toLocator(a, `addresses[${i}]`);
     });
-    return this.driver.connect({ hit, locators, ...(opts.register !== undefined ? { register: opts.register } : {}) });
+    // Every association of this driver runs over UDP (RFC 9028 §5.1, §5.11): zero HIP checksum,
+    // UDP-encapsulated ESP, and the peer's port kept by the engine (a Control Relay Client needs
+    // it to answer through its relay, RFC 9028 §4.5), as a Responder's already does.
+    return this.driver.connect({ hit, locators, udpPort: this.peerPort(locators[0]!), ...(opts.register !== undefined ? { register: opts.register } : {}) });
   }
 
   /** The association with `peerHit`, if any. */
