@@ -210,7 +210,7 @@ export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
  * inbound SPI, ENCRYPTED(LOCATOR_SET of our candidates), SEQ). A handover UPDATE still
  * outstanding is replaced by this one (it announced locators we no longer have).
  */
-export function announceHandover(core: EngineCore, assoc: Association): void {
+export function announceHandover(core: EngineCore, assoc: Association, to?: Locator): void {
   if (!isIce(assoc)) return;
   const st = established(assoc);
   if (!st || !st.keys.encOut) return;
@@ -223,7 +223,7 @@ export function announceHandover(core: EngineCore, assoc: Association): void {
   if (st.update.pending.some((p) => p.purpose === 'handover')) setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => p.purpose !== 'handover') });
   const enc: ParamInit = { kind: 'ENCRYPTED', ivAndData: encryptParams(cipher, st.keys.encOut, core.random, encodeParamBlock([set])) };
   const via = assoc.natHandover?.peerRelay;
-  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, enc], 'handover', { dst: via ?? assoc.peerLocator, trigger: 'rekey' });
+  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, enc], 'handover', { dst: to ?? via ?? assoc.peerLocator, trigger: 'rekey' });
 }
 
 /**
@@ -297,12 +297,17 @@ export function onHandoverUpdate(
  * candidates of step 1 replace the peer's old ones and the checks restart (§4.9 ¶11, ¶15).
  * Returns whether the response was this one.
  */
-export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array): boolean {
+export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator): boolean {
   const pending = assoc.natHandover?.pending;
   if (!pending || !equalBytes(pending.nonce, opaque)) return false;
   assoc.natHandover = { ...assoc.natHandover, pending: undefined };
   applyCandidates(core, assoc, pending.candidates, pending.at);
   restartChecks(core, assoc);
+  // §4.9 ¶15, double jump: both hosts moved, and our own step 1 went to where the peer was. The
+  // peer has just proved where it is (this authenticated answer came from `src`, through our
+  // relay when the relay brought it): our step 1 goes there again.
+  const own = established(assoc)?.update.pending.find((p) => p.purpose === 'handover');
+  if (own && !equalBytes(own.dst, src)) announceHandover(core, assoc, src);
   return true;
 }
 

@@ -31,6 +31,7 @@ function world(s: number, config: { natRelayRefreshWaitMs?: number } = {}, relay
     [ADDR.NAT_A, ADDR.NAT_B],
     [ADDR.NAT_A2, ADDR.NAT_B],
     [ADDR.NAT_A, NAT_B2],
+    [ADDR.NAT_A2, NAT_B2],
   ] as const)
     sim.link(x, y, { latencyMs: LATENCY });
   const relayAssoc = registerRelay(sim, a, r);
@@ -135,6 +136,32 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(pb).toHaveLength(1);
     expect(formatLocator(pb[0]!.dst)).toBe(ADDR.NAT_A2);
     expect(b.locatorTable(a).some((l) => l.kind === 'srflx' && formatLocator(l.locator) === ADDR.NAT_A2 && l.port === srflx[0]!.port)).toBe(true);
+  });
+
+  it('¶15 double jump: both hosts move at once; the UPDATEs cross through the Control Relay Server, the host whose step 1 went to the peer's old address sends it again where the peer's step 5 came from, and the checks find the new pair', () => {
+    const { sim, a, b } = world(9054, {}, true);
+    const steps1 = handoverUpdates(sim);
+    const t0 = sim.now;
+    a.moveLocator(ADDR.A, ADDR.A2);
+    b.moveLocator(ADDR.B, B2);
+    sim.run(30_000);
+    const pa = a.eventsOf('nat-path').filter((e) => e.t > t0);
+    const pb = b.eventsOf('nat-path').filter((e) => e.t > t0);
+    expect(pa.length).toBeGreaterThanOrEqual(1);
+    expect(pb.length).toBeGreaterThanOrEqual(1);
+    expect(formatLocator(pa.at(-1)!.dst)).toBe(NAT_B2);
+    expect(formatLocator(pb.at(-1)!.dst)).toBe(ADDR.NAT_A2);
+    expect(a.eventsOf('failed')).toEqual([]);
+    expect(b.eventsOf('failed')).toEqual([]);
+    // A's first step 1 went to B's old address; the one that got through went via the relay.
+    expect(steps1.filter((x) => x.from === 'A').map((x) => x.dst)).toContain(ADDR.RELAY);
+    for (let k = 0; k < 5; k++) {
+      expect(a.send(b, new Uint8Array([1, k])).ok).toBe(true);
+      expect(b.send(a, new Uint8Array([2, k])).ok).toBe(true);
+    }
+    sim.run(500);
+    expect(b.receivedByPath(a)[`${ADDR.NAT_A2}>${B2}`]?.packets).toBe(5);
+    expect(a.receivedByPath(b)[`${NAT_B2}>${ADDR.A2}`]?.packets).toBe(5);
   });
 
   it('Figure 6: B, which reached A through A\'s Control Relay Server, moves behind NAT B2 and sends its UPDATE via that relay (RELAY_FROM / RELAY_TO), the peer answering there', () => {
