@@ -138,7 +138,7 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(b.locatorTable(a).some((l) => l.kind === 'srflx' && formatLocator(l.locator) === ADDR.NAT_A2 && l.port === srflx[0]!.port)).toBe(true);
   });
 
-  it('¶15 double jump: both hosts move at once; the UPDATEs cross through the Control Relay Server, the host whose step 1 went to the peer's old address sends it again where the peer's step 5 came from, and the checks find the new pair', () => {
+  it('¶15 double jump: both hosts move at once; the UPDATEs cross through the Control Relay Server, the host whose step 1 went to the peer\'s old address sends it again where the peer\'s step 5 came from, and the checks find the new pair', () => {
     const { sim, a, b } = world(9054, {}, true);
     const steps1 = handoverUpdates(sim);
     const t0 = sim.now;
