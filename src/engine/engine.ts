@@ -735,6 +735,7 @@ export class EngineImpl implements EngineCore {
    * Replaces our locator list (an interface came, went, or was renumbered). Every established
    * association moves off locators we lost and announces the new set in UPDATE(ESP_INFO,
    * LOCATOR_SET, SEQ) (RFC 8046 §5.2, RFC 8047 §5.1); `rekey` also rekeys it (RFC 8046 §3.2.2).
+   * An ICE-HIP-UDP association gets the RFC 9028 §4.9 handover instead (nat-handover.ts).
    * `announce: false` only moves traffic off lost locators: for a caller that will announce a
    * new locator together with a new SA pair (`addSaPair`, RFC 8047 Figure 2).
    *
