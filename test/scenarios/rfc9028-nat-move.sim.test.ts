@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { param } from '../../src/wire/access.js';
 import { REG_TYPE_RELAY_UDP_HIP } from '../../src/engine/reg-types.js';
-import type { Sim, SimHost } from '../../src/testing/index.js';
+import { Sim, type SimHost } from '../../src/testing/index.js';
+import { seed } from './sim-helpers.js';
 import { ADDR, connectViaRelay, natBox, natHost, newSim, registerRelay, relayHost, text, untext } from './nat-helpers.js';
 
 const LATENCY = 10;
@@ -231,5 +232,39 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(steps1).toHaveLength(1);
     expect(steps1[0]!.t - t0).toBeGreaterThanOrEqual(wait);
     expect(steps1[0]!.t - t0).toBeLessThan(wait + 100);
+  });
+});
+describe('RFC 9028 §4.9 with many peers: the announcement is a sweep, never a walk of all associations on one packet', () => {
+  it('a changed REG_FROM is announced to 70 ICE-HIP-UDP peers in batches of at most 64 per timer firing, none while the relay\'s UPDATE is handled', () => {
+    const sim = new Sim({ seed: seed(9055), crypto: 'fast' });
+    const boxA = natBox(sim, 'natA', ADDR.NAT_A, [ADDR.A], { mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
+    const a = natHost(sim, 'A', [ADDR.A]);
+    const r = relayHost(sim, [a], { natTraversal: 'none' });
+    sim.link(ADDR.NAT_A, ADDR.RELAY, { latencyMs: LATENCY });
+    const peers: SimHost[] = [];
+    for (let i = 0; i < 70; i++) {
+      const addr = `198.18.${Math.floor(i / 200)}.${(i % 200) + 1}`;
+      const p = natHost(sim, `P${i}`, [addr]);
+      sim.link(ADDR.NAT_A, addr, { latencyMs: LATENCY });
+      peers.push(p);
+    }
+    const relayAssoc = registerRelay(sim, a, r);
+    for (const p of peers) a.connect(p, { udpPort: p.udpPort });
+    sim.runUntil(() => peers.every((p) => p.eventsOf('nat-path').length > 0), { maxTimeMs: 120_000 });
+    const steps1 = handoverUpdates(sim);
+    const t0 = sim.now;
+    sim.rebindNat(boxA);
+    a.engine.register(relayAssoc, [REG_TYPE_RELAY_UDP_HIP], sim.now);
+    sim.drainHost(a);
+    sim.run(1_000);
+    const [srflx] = a.eventsOf('server-reflexive').filter((e) => e.t > t0);
+    expect(srflx).toBeDefined();
+    const fromA = steps1.filter((x) => x.from === 'A');
+    expect(new Set(fromA.map((x) => x.dst)).size).toBe(70);
+    const byTime = new Map<number, number>();
+    for (const x of fromA) byTime.set(x.t, (byTime.get(x.t) ?? 0) + 1);
+    expect(byTime.has(srflx!.t)).toBe(false);
+    expect([...byTime.values()].every((n) => n <= 64)).toBe(true);
+    expect(byTime.size).toBeGreaterThanOrEqual(2);
   });
 });
