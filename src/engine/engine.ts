@@ -50,7 +50,7 @@ import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
 import { onCheckTimer } from './nat-checks.js';
-import { afterLocatorsChanged, onAssocDiscarded, onHandoverTimer, type HandoverSweep } from './nat-handover.js';
+import { afterLocatorsChanged, onAssocDiscarded, onSweepDue, type HandoverSweep } from './nat-handover.js';
 import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -557,6 +557,8 @@ export class EngineImpl implements EngineCore {
         this.fire(assoc, kind);
       }
     }
+    // RFC 9028 §4.9: the next step of an announcement to every ICE-HIP-UDP peer (a bounded batch).
+    if (this.natSweep !== undefined && this.natSweep.at <= now) onSweepDue(this);
   }
 
   private fire(assoc: Association, kind: TimerKind): void {
@@ -582,8 +584,6 @@ export class EngineImpl implements EngineCore {
         return onKeepaliveTimer(this, assoc);
       case 'NAT_CHECK':
         return onCheckTimer(this, assoc);
-      case 'NAT_HANDOVER':
-        return onHandoverTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
@@ -849,7 +849,10 @@ export class EngineImpl implements EngineCore {
 
   /** The earliest timer deadline, or undefined when none is armed. Pure. */
   pollTimeout(): Millis | undefined {
-    return this.timerQueue.next();
+    const next = this.timerQueue.next();
+    // RFC 9028 §4.9: the engine-wide announcement of our candidates has a deadline of its own.
+    const sweep = this.natSweep?.at;
+    return sweep === undefined ? next : next === undefined ? sweep : Math.min(next, sweep);
   }
 
   // ---- inspection -----------------------------------------------------------------------------

@@ -26,8 +26,8 @@
 //
 // Cost. Each association touched does O(1) work (its own candidates, bounded by
 // config.maxPeerLocators). Announcing to every ICE-HIP-UDP peer after a packet (a relay's answer,
-// a new REG_FROM) is a sweep over the associations carried by a timer (NAT_HANDOVER), a bounded
-// batch per firing, never a walk of all associations on one packet.
+// a new REG_FROM) is a sweep over the associations driven by an engine deadline (`natSweep.at`,
+// part of pollTimeout), a bounded batch each time, never a walk of all associations on one packet.
 import { encryptParams, decryptParams } from '../crypto/encrypted.js';
 import { locatorKey } from '../addr/locator.js';
 import type { Locator, Millis } from '../types.js';
@@ -50,7 +50,7 @@ import { TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
 /** The `verify.locatorKey` of the step 3 UPDATE (its ECHO_REQUEST_SIGNED), never a locator key. */
 export const HANDOVER_KEY = 'ice-handover';
 
-/** Associations announced to per NAT_HANDOVER firing of a sweep. */
+/** Associations visited per step of a sweep. */
 const SWEEP_BATCH = 64;
 
 /** Per-association handover state (`Association.natHandover`); absent on most associations. */
@@ -66,14 +66,15 @@ export type HandoverState = {
 
 /**
  * An engine-wide announcement to every ICE-HIP-UDP peer (`EngineCore.natSweep`): it waits for
- * the relay servers in `waiting` (until `deadline`), then walks the associations in batches,
- * carried by the NAT_HANDOVER timer of `carrier`.
+ * the relay servers in `waiting` (until `deadline`), then walks the associations in batches, one
+ * batch each time the engine's clock reaches `at` (`pollTimeout` includes it, so no association
+ * timer carries it and nothing that clears an association's timers stops it).
  */
 export type HandoverSweep = {
   readonly waiting: Set<Association>;
   readonly deadline: Millis;
   iter: Iterator<Association> | undefined;
-  carrier: Association | undefined;
+  at: Millis;
 };
 
 const isIce = (assoc: Association): boolean => assoc.nat?.mode === 'ice-hip-udp' && assoc.udp !== undefined;
@@ -101,68 +102,51 @@ export function afterLocatorsChanged(core: EngineCore): void {
     if (isIce(relay)) announceHandover(core, relay);
     if (established(relay)?.update.pending.some((p) => p.purpose === 'locators' || p.purpose === 'handover')) waiting.add(relay);
   }
-  const sweep: HandoverSweep = { waiting, deadline: core.now + core.config.natRelayRefreshWaitMs, iter: undefined, carrier: undefined };
-  stopSweep(core);
+  core.natSweep = undefined;
   if (waiting.size === 0) {
     for (const assoc of core.allAssociations()) if (!isRelayServer(core, assoc)) announceHandover(core, assoc);
     return;
   }
-  core.natSweep = sweep;
-  for (const relay of waiting) relay.timers.set('NAT_HANDOVER', sweep.deadline);
-  sweep.carrier = [...waiting][0];
+  const deadline = core.now + core.config.natRelayRefreshWaitMs;
+  core.natSweep = { waiting, deadline, iter: undefined, at: deadline };
 }
 
 /** A relay server answered the UPDATE with our locators (its ACK, with REG_FROM, §4.1). */
 export function onRelayAnswered(core: EngineCore, relay: Association): void {
   const sweep = core.natSweep;
   if (!sweep || !sweep.waiting.delete(relay)) return;
-  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep, relay);
+  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep);
 }
 
 /**
- * Our server-reflexive address as `relay` reports it changed (REG_FROM, §4.1): our NAT rebound
+ * Our server-reflexive address as a relay reports it changed (REG_FROM, §4.1): our NAT rebound
  * (§4.8) or we moved. A sweep waiting for the relays will use the new one anyway; otherwise the
  * ICE-HIP-UDP peers are told anew.
  */
-export function onOwnReflexiveChanged(core: EngineCore, relay: Association): void {
+export function onOwnReflexiveChanged(core: EngineCore): void {
   const sweep = core.natSweep;
-  if (sweep && sweep.waiting.size > 0) return;
-  stopSweep(core);
-  const next: HandoverSweep = { waiting: new Set(), deadline: core.now, iter: undefined, carrier: undefined };
+  if (sweep && sweep.iter === undefined && sweep.waiting.size > 0) return;
+  const next: HandoverSweep = { waiting: new Set(), deadline: core.now, iter: undefined, at: core.now };
   core.natSweep = next;
-  startWalk(core, next, relay);
+  startWalk(core, next);
 }
 
-function startWalk(core: EngineCore, sweep: HandoverSweep, carrier: Association): void {
-  if (sweep.carrier && sweep.carrier !== carrier) sweep.carrier.timers.clear('NAT_HANDOVER');
-  for (const r of sweep.waiting) if (r !== carrier) r.timers.clear('NAT_HANDOVER');
+/** The walk starts at the next tick (a deadline is always in the future of the input that set it). */
+function startWalk(core: EngineCore, sweep: HandoverSweep): void {
+  sweep.waiting.clear();
   sweep.iter = core.allAssociations();
-  sweep.carrier = carrier;
-  // A timer is always in the future of the input that armed it.
-  carrier.timers.set('NAT_HANDOVER', core.now + 1);
+  sweep.at = core.now + 1;
 }
 
-function stopSweep(core: EngineCore): void {
-  const old = core.natSweep;
-  if (!old) return;
-  old.carrier?.timers.clear('NAT_HANDOVER');
-  for (const r of old.waiting) r.timers.clear('NAT_HANDOVER');
-  core.natSweep = undefined;
-}
-
-/** NAT_HANDOVER fired on `assoc`: the deadline of the wait, or the next batch of the walk. */
-export function onHandoverTimer(core: EngineCore, assoc: Association): void {
+/**
+ * The engine's clock reached `natSweep.at` (engine.ts handleTimeout): the end of the wait
+ * (§4.9 ¶3: "then continue with the handover procedure without information from the Relay
+ * Server that did not respond"), or the next batch of the walk.
+ */
+export function onSweepDue(core: EngineCore): void {
   const sweep = core.natSweep;
-  if (!sweep) return;
-  if (sweep.iter === undefined) {
-    // §4.9 ¶3: "then continue with the handover procedure without information from the Relay
-    // Server that did not respond".
-    if (core.now < sweep.deadline) return assoc.timers.set('NAT_HANDOVER', sweep.deadline);
-    sweep.waiting.clear();
-    startWalk(core, sweep, assoc);
-    return;
-  }
-  if (sweep.carrier !== assoc) return;
+  if (!sweep || sweep.at > core.now) return;
+  if (sweep.iter === undefined) return startWalk(core, sweep);
   for (let n = 0; n < SWEEP_BATCH; n++) {
     const r = sweep.iter.next();
     if (r.done) {
@@ -172,37 +156,14 @@ export function onHandoverTimer(core: EngineCore, assoc: Association): void {
     // The relay servers were told first (afterLocatorsChanged), or told us the new REG_FROM.
     if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
   }
-  assoc.timers.set('NAT_HANDOVER', core.now + 1);
+  sweep.at = core.now + 1;
 }
 
-/**
- * The carrier of a sweep is being discarded (engine.ts discardAssoc): another relay that is
- * waited for carries it, or the walk starts on the next association.
- */
+/** An association is being discarded (engine.ts discardAssoc): a sweep no longer waits for it. */
 export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
   const sweep = core.natSweep;
-  if (!sweep) return;
-  sweep.waiting.delete(assoc);
-  if (sweep.carrier !== assoc) return;
-  const other = [...sweep.waiting][0];
-  if (sweep.iter === undefined && other) {
-    sweep.carrier = other;
-    return;
-  }
-  // Walk from here: the next association still in the table carries it.
-  sweep.iter ??= core.allAssociations();
-  for (;;) {
-    const r = sweep.iter.next();
-    if (r.done) {
-      core.natSweep = undefined;
-      return;
-    }
-    if (r.value === assoc) continue;
-    if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
-    sweep.carrier = r.value;
-    r.value.timers.set('NAT_HANDOVER', core.now + 1);
-    return;
-  }
+  if (!sweep || !sweep.waiting.delete(assoc)) return;
+  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep);
 }
 
 /**

@@ -240,7 +240,7 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
   const regFromBefore = assoc.registrations?.regFrom;
   noteRegFrom(core, assoc, pkt);
-  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core, assoc);
+  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core);
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
   // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
   if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);

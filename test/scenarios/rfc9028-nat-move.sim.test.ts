@@ -235,7 +235,7 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
   });
 });
 describe('RFC 9028 §4.9 with many peers: the announcement is a sweep, never a walk of all associations on one packet', () => {
-  it('a changed REG_FROM is announced to 70 ICE-HIP-UDP peers in batches of at most 64 per timer firing, none while the relay\'s UPDATE is handled', () => {
+  it('a changed REG_FROM is announced to 70 ICE-HIP-UDP peers in batches of at most 64 per engine timeout step, none while the relay\'s UPDATE is handled', () => {
     const sim = new Sim({ seed: seed(9055), crypto: 'fast' });
     const boxA = natBox(sim, 'natA', ADDR.NAT_A, [ADDR.A], { mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
     const a = natHost(sim, 'A', [ADDR.A]);
