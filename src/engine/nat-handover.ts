@@ -40,7 +40,7 @@ import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { publicEntry, setLocatorState } from './mobility.js';
 import { addPeerCandidates, candidateLocatorSet, kindOf } from './nat-candidates.js';
-import { restartChecks } from './nat-checks.js';
+import { adoptVerifiedPath, restartChecks } from './nat-checks.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { established, sendSeqUpdate, setUpdate, signedUpdate } from './update.js';
 import { send } from './packets.js';
@@ -258,12 +258,16 @@ export function onHandoverUpdate(
  * candidates of step 1 replace the peer's old ones and the checks restart (§4.9 ¶11, ¶15).
  * Returns whether the response was this one.
  */
-export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator): boolean {
+export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator, dst: Locator): boolean {
   const pending = assoc.natHandover?.pending;
   if (!pending || !equalBytes(pending.nonce, opaque)) return false;
   assoc.natHandover = { ...assoc.natHandover, pending: undefined };
   applyCandidates(core, assoc, pending.candidates, pending.at);
   restartChecks(core, assoc);
+  // No checks (the skipConnectivityChecks policy, §4.7.1): the answer's own transport address,
+  // when it came directly, is the new path.
+  const port = core.inputUdp?.srcPort;
+  if (assoc.checks === undefined && core.relayedFrom === undefined && port !== undefined) adoptVerifiedPath(core, assoc, dst, src, port);
   // §4.9 ¶15, double jump: both hosts moved, and our own step 1 went to where the peer was. The
   // peer has just proved where it is (this authenticated answer came from `src`, through our
   // relay when the relay brought it): our step 1 goes there again.
