@@ -198,6 +198,34 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(r.peekEngine().associations()).toHaveLength(1);
   });
 
+  it('§4.8 "the Control Relay Client MUST always utilize the RELAY_TO parameter": A\'s step 3, lost once, is retransmitted through its relay too, and the handover completes', () => {
+    const { sim, a, b } = world(9056);
+    const t0 = sim.now;
+    let dropped = 0;
+    // Every copy of A's step 3 (an UPDATE with ECHO_REQUEST_SIGNED that is no check), by destination.
+    const step3: string[] = [];
+    // A's first step 3 (its UPDATE with ACK and ECHO_REQUEST_SIGNED to the relay) is lost.
+    sim.intercept((_bytes, ctx) => {
+      const p = ctx.packet;
+      if (ctx.from === 'A' && p?.kind === 'UPDATE' && param(p, 'ECHO_REQUEST_SIGNED') && !param(p, 'CANDIDATE_PRIORITY') && ctx.now < 5_000 + t0) step3.push(formatLocator(ctx.dst));
+      if (dropped === 0 && ctx.from === 'A' && formatLocator(ctx.dst) === ADDR.RELAY && p?.kind === 'UPDATE' && param(p, 'RELAY_TO') && param(p, 'ECHO_REQUEST_SIGNED') && param(p, 'ACK')) {
+        dropped++;
+        return 'drop';
+      }
+      return 'pass';
+    });
+    b.moveLocator(ADDR.B, B2);
+    sim.run(20_000);
+    expect(dropped).toBe(1);
+    // The first copy and its retransmission both went to the relay, never straight to B's new NAT.
+    expect(step3.length).toBeGreaterThanOrEqual(2);
+    expect(step3.every((d) => d === ADDR.RELAY)).toBe(true);
+    const pa = a.eventsOf('nat-path').filter((e) => e.t > t0);
+    expect(pa).toHaveLength(1);
+    expect(formatLocator(pa[0]!.dst)).toBe(NAT_B2);
+    expect(b.eventsOf('failed')).toEqual([]);
+  });
+
   it('§4.8: a NAT rebinding that changes REG_FROM is announced the same way: after a registration refresh (RFC 8003 §3.3) the peer is told the new server-reflexive candidate', () => {
     const { sim, a, b, boxA, relayAssoc } = world(9051);
     const t0 = sim.now;
