@@ -2,8 +2,9 @@
 // announcement of a new server-reflexive address (§4.8, §4.10).
 //
 // Mobile host. When our locators change (setLocalLocators and friends), the UPDATE with our new
-// locators first goes to our Control Relay Servers (the ordinary RFC 8046 announcement of their
-// non-ICE associations, mobility.ts); §4.9: "It SHOULD wait for all of them to respond for a
+// locators first goes to our Control Relay Servers (the ordinary RFC 8046 announcement on a
+// relay association that runs plain UDP encapsulation, mobility.ts; the step 1 below on one that
+// runs ICE-HIP-UDP); §4.9: "It SHOULD wait for all of them to respond for a
 // configurable time, by default two minutes" (config.natRelayRefreshWaitMs), since their answer
 // carries REG_FROM, our new server-reflexive candidate (§4.1). Then every ICE-HIP-UDP peer gets
 // step 1: UPDATE(ESP_INFO with OLD SPI = NEW SPI = our existing inbound SPI,
@@ -22,7 +23,9 @@
 // Initiator stays controlling (§4.9: it "MUST store" its role, `Association.role`), nominates,
 // and the nomination moves HIP traffic and the SAs (§4.6.3). Until then no ESP goes to a new
 // candidate (§4.6). A handover UPDATE arriving during checks restarts them the same way, after
-// its step 6 (§4.9 ¶15, double jump).
+// its step 6 (§4.9 ¶15, double jump); if our own step 1 is still unanswered at another address
+// then, it goes again to where the peer's step 5 came from. Without checks (the
+// skipConnectivityChecks policy, §4.7.1) the peer takes the transport address of step 5.
 //
 // Cost. Each association touched does O(1) work (its own candidates, bounded by
 // config.maxPeerLocators). Announcing to every ICE-HIP-UDP peer after a packet (a relay's answer,
@@ -38,13 +41,12 @@ import type { HipPacket, LocatorEntry, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
-import { publicEntry, setLocatorState } from './mobility.js';
+import { LIFETIME_UNBOUNDED, publicEntry, setLocatorState, usableAddress } from './mobility.js';
 import { addPeerCandidates, candidateLocatorSet, kindOf } from './nat-candidates.js';
 import { adoptVerifiedPath, restartChecks } from './nat-checks.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { established, sendSeqUpdate, setUpdate, signedUpdate } from './update.js';
 import { send } from './packets.js';
-import { LIFETIME_UNBOUNDED, usableAddress } from './mobility.js';
 import { TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
 
 /** The `verify.locatorKey` of the step 3 UPDATE (its ECHO_REQUEST_SIGNED), never a locator key. */
