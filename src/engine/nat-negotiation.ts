@@ -7,6 +7,7 @@ import { NAT_MODE } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { EngineCore } from './context.js';
+import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 
 /** A NAT traversal mode this engine can run (RFC 9028 §5.4 Table 1). */
 export type NatMode = 'udp-encapsulation' | 'ice-hip-udp';
@@ -36,10 +37,26 @@ function ourModes(core: EngineCore, relayed: boolean): readonly number[] {
   // also contain a NAT traversal mode parameter that includes ICE-HIP-UDP mode". Since the I2
   // must choose it, offering UDP-ENCAPSULATION there too would offer a choice we then refuse.
   if (relayed) return RELAYED_MODES;
-  return core.config.natTraversal === 'ice-hip-udp' ? [NAT_MODE.ICE_HIP_UDP, NAT_MODE.UDP_ENCAPSULATION] : [];
+  return core.config.natTraversal === 'ice-hip-udp' ? CONFIGURED_MODES : [];
 }
 
+/**
+ * The modes our R1 offers (and so the ones an I2 may name). A Control Relay Server (a registrar
+ * offering RELAY_UDP_HIP) is in public address space, and RFC 9028 §4.3 says "the Relay Server
+ * SHOULD propose the UDP-ENCAPSULATION mode as the preferred or only mode": it offers only that
+ * one in a direct base exchange, so no connectivity checks run between it and its clients
+ * (§4.7.1: "When UDP-ENCAPSULATION mode is chosen ... the connectivity checks ... MUST NOT be
+ * used"); "only", since an Initiator chooses by its own preference (§4.3 step 3).
+ */
+function offeredModes(core: EngineCore, relayed: boolean): readonly number[] {
+  const modes = ourModes(core, relayed);
+  if (!relayed && modes.length > 0 && core.registrar?.offer?.includes(REG_TYPE_RELAY_UDP_HIP) === true) return RELAY_SERVER_MODES;
+  return modes;
+}
+
+const CONFIGURED_MODES: readonly number[] = [NAT_MODE.ICE_HIP_UDP, NAT_MODE.UDP_ENCAPSULATION];
 const RELAYED_MODES: readonly number[] = [NAT_MODE.ICE_HIP_UDP];
+const RELAY_SERVER_MODES: readonly number[] = [NAT_MODE.UDP_ENCAPSULATION];
 
 function modeName(id: number): NatMode | undefined {
   return id === NAT_MODE.ICE_HIP_UDP ? 'ice-hip-udp' : id === NAT_MODE.UDP_ENCAPSULATION ? 'udp-encapsulation' : undefined;
@@ -55,7 +72,7 @@ function peerTa(pkt: HipPacket): number {
  * offers ICE-HIP-UDP only (§4.5 step 3).
  */
 export function r1NatParams(core: EngineCore, relayed = false): ParamInit[] {
-  const modes = ourModes(core, relayed);
+  const modes = offeredModes(core, relayed);
   if (modes.length === 0) return [];
   return [
     { kind: 'NAT_TRAVERSAL_MODE', modes },
@@ -118,6 +135,6 @@ export function acceptFromI2(core: EngineCore, i2: HipPacket, relayed = false): 
   const chosen = param(i2, 'NAT_TRAVERSAL_MODE');
   if (!chosen) return relayed ? { ok: false } : { ok: true, nat: undefined };
   const id = chosen.modes[0];
-  if (chosen.modes.length !== 1 || id === undefined || !ourModes(core, relayed).includes(id)) return { ok: false };
+  if (chosen.modes.length !== 1 || id === undefined || !offeredModes(core, relayed).includes(id)) return { ok: false };
   return { ok: true, nat: { mode: modeName(id)!, taMs: Math.max(core.config.natMinTaMs, peerTa(i2)) } };
 }

@@ -36,8 +36,11 @@ export type RelayNetOptions = {
   relayConfig?: Partial<HipConfig>;
   relayPolicy?: Partial<EnginePolicy>;
   clientConfig?: Partial<HipConfig>;
+  initiatorConfig?: Partial<HipConfig>;
   /** The client's engine trace (EngineOptions.trace). */
   clientTrace?: EngineOptions['trace'];
+  /** The client's crypto provider (EngineOptions.crypto), e.g. one that counts signatures. */
+  clientCrypto?: EngineOptions['crypto'];
 };
 
 export class RelayNet {
@@ -57,8 +60,18 @@ export class RelayNet {
   };
 
   constructor(opts: RelayNetOptions = {}) {
-    this.i = new HipEngine({ identities: [identity('p256A')], locators: [I_PRIV], random: testRandom('relay-i') }, 0);
-    this.c = new HipEngine({ identities: [identity('p256B')], locators: [C_PRIV], random: testRandom('relay-c'), config: { ...opts.clientConfig }, ...(opts.clientTrace ? { trace: opts.clientTrace } : {}) }, 0);
+    this.i = new HipEngine({ identities: [identity('p256A')], locators: [I_PRIV], random: testRandom('relay-i'), config: { ...opts.initiatorConfig } }, 0);
+    this.c = new HipEngine(
+      {
+        identities: [identity('p256B')],
+        locators: [C_PRIV],
+        random: testRandom('relay-c'),
+        config: { ...opts.clientConfig },
+        ...(opts.clientTrace ? { trace: opts.clientTrace } : {}),
+        ...(opts.clientCrypto ? { crypto: opts.clientCrypto } : {}),
+      },
+      0,
+    );
     this.r = new HipEngine(
       {
         identities: [identity('ed25519A')],
