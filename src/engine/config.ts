@@ -228,6 +228,9 @@ export type HipConfig = {
    * ICE-HIP-UDP mode" (a relayed R1 that does not offer it is dropped, `no-common-nat-mode`, and
    * the I1 is retried). So registering with a Control Relay Server needs no setting here: being
    * reached through it means ICE-HIP-UDP (candidates, connectivity checks) on that association.
+   * A Control Relay Server (`registrarTypes` with RELAY_UDP_HIP) with "ice-hip-udp" offers only
+   * UDP-ENCAPSULATION in its own base exchanges (RFC 9028 §4.3: "the Relay Server SHOULD
+   * propose the UDP-ENCAPSULATION mode as the preferred or only mode").
    * @defaultValue "none"
    */
   readonly natTraversal: 'none' | 'ice-hip-udp';
