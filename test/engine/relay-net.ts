@@ -3,7 +3,9 @@
 // private (address, port) to one public (address, port) for every destination (the
 // endpoint-independent mapping of RFC 4787 §4.1) and lets replies in only to a mapping that
 // exists; everything else is dropped. A test can rebind a NAT (a new public port), watch, drop or
-// rewrite any datagram on the wire.
+// rewrite any datagram on the wire. The hosts keep the default config (natTraversal "none"): the
+// relayed base exchange still runs ICE-HIP-UDP, as RFC 9028 §4.5 steps 3 and 5 require, and the
+// registration with the relay none (§4.7.1).
 import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
 import type { HipConfig } from '../../src/engine/config.js';
