@@ -10,8 +10,11 @@
 // association (§4.5 steps 2 and 6, §5.8). A packet from a registered client that carries
 // RELAY_TO and a RELAY_HMAC that verifies with the client's key is forwarded to RELAY_TO's
 // transport address without the RELAY_HMAC (§4.5 steps 4 and 8, §4.8). One packet out per
-// packet in, at most 24 + RELAY_HMAC bytes larger, within a token bucket per client; nothing is
-// kept per relayed exchange.
+// packet in, at most 24 + RELAY_HMAC bytes larger (24 more with the §7.3 nonce), within a token
+// bucket per client; nothing is kept per relayed exchange. An R1 or I2 without NAT_TRAVERSAL_MODE
+// is not relayed: it is dropped and its sender gets a bounded NOTIFY (§4.5 ¶1, §7.6). With
+// config.controlRelayReplayNonces the relay adds a nonce to the R1 and I2 it relays and relays an
+// I2 or R2 only if it signs a fresh one back (§7.3).
 //
 // Client role. A packet with RELAY_FROM counts only with a RELAY_HMAC that verifies with the
 // inbound key of one of our Control Relay Servers (§4.5 step 3: "silently drops the packet if
