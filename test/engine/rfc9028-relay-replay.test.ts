@@ -130,6 +130,23 @@ describe('RFC 9028 §7.3 the relay becomes involved in the base exchange with no
     expect(net.wire.filter((w) => w.from === 'r' && w.to === 'c' && w.packet.kind === 'I2')).toEqual([]);
   });
 
+  it('§7.6 with §7.3 · the nonce keeps the relay one packet out per packet in, each at most 24 bytes larger than without it', () => {
+    const net = protectedNet();
+    net.connectViaRelay();
+    const ins = net.wire.filter((w) => w.to === 'r');
+    const outs = net.wire.filter((w) => w.from === 'r');
+    expect(outs.length).toBe(ins.length);
+    for (let k = 0; k < ins.length; k++) {
+      const a = ins[k]!;
+      const b = outs[k]!;
+      const hmacLen = (param(b.packet, 'RELAY_HMAC') ?? param(a.packet, 'RELAY_HMAC'))!.span!.length;
+      const nonce = param(b.packet, 'ECHO_REQUEST_UNSIGNED') && !param(a.packet, 'ECHO_REQUEST_UNSIGNED') ? 24 : 0;
+      expect(nonce === 0 || a.packet.kind === 'R1' || a.packet.kind === 'I2', a.packet.kind).toBe(true);
+      const growth = b.bytes.length - a.bytes.length;
+      expect(growth === 24 + hmacLen + nonce || growth === -hmacLen + nonce, `${a.packet.kind}: ${growth}`).toBe(true);
+    }
+  });
+
   it('§7.3 is a "can": off by default (config.controlRelayReplayNonces false), no nonce is added and an I2 without an echo is relayed', () => {
     expect(resolveConfig({}).controlRelayReplayNonces).toBe(false);
     const net = new RelayNet();
