@@ -263,6 +263,15 @@ export type HipConfig = {
    */
   readonly natMaxChecksInFlight: number;
   /**
+   * How long a host whose locators changed waits for its Control Relay Servers to answer the
+   * UPDATE with its new locators (and so tell it its new server-reflexive address in REG_FROM)
+   * before it announces its candidates to its ICE-HIP-UDP peers without the answer of a server
+   * that did not respond (RFC 9028 §4.9: "wait for all of them to respond for a configurable
+   * time, by default two minutes").
+   * @defaultValue 120000
+   */
+  readonly natRelayRefreshWaitMs: Millis;
+  /**
    * Whether loopback addresses may be ICE-HIP-UDP host candidates. RFC 8445 §5.1.1.1 (which RFC
    * 9028 §4.2 follows): "Addresses from a loopback interface MUST NOT be included in the candidate
    * addresses", and the engine drops them whatever the `announce` hook returns. `true` is only for
@@ -469,6 +478,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   natKeepaliveMs: 15_000,
   natMaxCandidatePairs: 100,
   natMaxChecksInFlight: 8,
+  natRelayRefreshWaitMs: 120_000,
   natLoopbackCandidates: false,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
@@ -550,6 +560,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.natKeepaliveMs, 'config.natKeepaliveMs', 15_000, MAX_MS);
   aint(c.natMaxCandidatePairs, 'config.natMaxCandidatePairs', 1, 1000);
   aint(c.natMaxChecksInFlight, 'config.natMaxChecksInFlight', 1, 64);
+  aint(c.natRelayRefreshWaitMs, 'config.natRelayRefreshWaitMs', 0, MAX_MS);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

@@ -36,6 +36,7 @@ import {
   sourceLocators,
   suspectPath,
   ensureSaPerInterface,
+  natSourceCheck,
   sendCheck,
   type LocatorSetOutcome,
 } from './mobility.js';
@@ -47,8 +48,10 @@ import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
-import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
+import { followClientPort, noteRegFrom, regFromParam, sendViaRelay, type RelayedFrom } from './relay.js';
+import { decodePacket } from '../wire/packet.js';
 import { notePeerPort } from './nat-rebinding.js';
+import { HANDOVER_KEY, onHandoverAcked, onHandoverEcho, onHandoverEchoTimeout, onHandoverUpdate, onOwnReflexiveChanged, onRelayAnswered } from './nat-handover.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -120,6 +123,8 @@ export function sendSeqUpdate(
     nextAt: core.now + core.config.updateRetransmitMs,
     purpose,
     ...(opts.verify ? { verify: opts.verify } : {}),
+    // RFC 9028 §4.5, §4.8: an answer to a packet our relay brought goes back through it (packets.ts).
+    ...(core.relayedFrom && equalBytes(dst, core.relayedFrom.peer.address) ? { via: core.relayedFrom } : {}),
   };
   setUpdate(assoc, opts.trigger ?? 'recv-UPDATE', { ...opts.patch, nextUpdateId: (updateId + 1) >>> 0, pending: [...established(assoc)!.update.pending, pending] });
   send(core, built, src, dst, assoc);
@@ -233,9 +238,13 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
 
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
-  if (echoResponse && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
-  // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address.
+  // RFC 9028 §4.9 step 6: the handover's echo, then a connectivity check's, then an address check's.
+  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque, src, dst) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
+  // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address;
+  // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
+  const regFromBefore = assoc.registrations?.regFrom;
   noteRegFrom(core, assoc, pkt);
+  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core);
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
   // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
   if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);
@@ -251,7 +260,13 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
       const rekey = st.update.rekey && acked.some((p) => p.updateId === st.update.rekey!.updateId) ? { ...st.update.rekey, acked: true } : st.update.rekey;
       setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !acked.includes(p)), rekey });
       armRetransmit(assoc);
-      if (acked.some((p) => p.purpose === 'locators')) core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+      if (acked.some((p) => p.purpose === 'locators')) {
+        core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+        // RFC 9028 §4.9 ¶3: a relay server answered our new locators (its REG_FROM is noted).
+        onRelayAnswered(core, assoc);
+      }
+      // RFC 9028 §4.9 step 5: the peer answered our handover UPDATE; the checks start over.
+      if (acked.some((p) => p.purpose === 'handover')) onHandoverAcked(core, assoc);
     } else if (!seq && !echoResponse) {
       return drop('stale-update', 'ACK for no outstanding UPDATE');
     }
@@ -344,6 +359,11 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
     }
   }
 
+  // RFC 9028 §4.9 step 1: an ICE-HIP-UDP peer's candidates come in ENCRYPTED (nat-handover.ts).
+  if (param(pkt, 'ENCRYPTED') && assoc.nat?.mode === 'ice-hip-udp' && !negotiation && deprecatedSpi === undefined) {
+    const ourSpi = gratuitousSpi !== undefined ? byPeerSpi(st.sas, gratuitousSpi)?.localSpi : undefined;
+    return onHandoverUpdate(core, assoc, pkt, { updateId, src, dst, ourSpi, echoReply, superseded });
+  }
   // LOCATOR_SET after ESP_INFO (its type 1 locators may name the NEW SPI).
   const newPeerSpi = negotiation ? espInfo!.newSpi : undefined;
   let outcome: LocatorSetOutcome = { verify: [], refused: undefined };
@@ -360,6 +380,10 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   // UPDATE(ACK)). When the sender's source is itself the new address (a move, RFC 8046 Figure 3;
   // a new SA from a new interface, RFC 8047 Figure 2), the ECHO_REQUEST that checks it rides
   // along; every other new address gets a check of its own.
+  // Over UDP, a LOCATOR_SET from a transport address it does not list came through a NAT (RFC
+  // 9028 §4.9 with RFC 8046 §5.4): that address is where the peer can be reached, and is checked.
+  const natted = locatorSet && !superseded && !outcome.verify.some((c) => equalBytes(c.locator, src)) ? natSourceCheck(core, assoc, src, locatorSet) : undefined;
+  if (natted) outcome = { ...outcome, verify: [...outcome.verify, natted] };
   const combined = outcome.verify.find((c) => equalBytes(c.locator, src));
   const separate = outcome.verify.filter((c) => c !== combined);
   if (negotiation) {
@@ -636,6 +660,11 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     if (!st) return;
     if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
+      if (p.purpose === 'verify' && p.verify?.locatorKey === HANDOVER_KEY) {
+        // RFC 9028 §4.9: step 3 never answered; the candidates of step 1 are not used.
+        onHandoverEchoTimeout(assoc, p.verify.nonce);
+        continue;
+      }
       if (p.purpose === 'verify' && p.verify?.locatorKey === CHECK_KEY) {
         // RFC 9028 §4.6: an unanswered connectivity check fails its pair.
         onCheckTimeout(core, assoc, p.verify.nonce);
@@ -657,13 +686,22 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     const moved = retarget(core, assoc, p);
     const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
-    resend(core, again.bytes, again.src, again.dst, assoc);
+    if (again.via && equalBytes(again.dst, again.via.peer.address)) resendViaRelay(core, again.bytes, again.via, assoc);
+    else resend(core, again.bytes, again.src, again.dst, assoc);
     // RFC 8046 §3.2.3 step 1: also to the peer's rendezvous servers, as the policy says.
     resendViaRvs(core, assoc, again.bytes, retries);
   }
   armRetransmit(assoc);
   // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).
   pumpChecks(core, assoc);
+}
+
+/** A retransmission through our Control Relay Server (RFC 9028 §4.8: with RELAY_TO, as the first copy). */
+function resendViaRelay(core: EngineCore, bytes: Uint8Array, via: RelayedFrom, assoc: Association): void {
+  const decoded = decodePacket(bytes);
+  invariant(decoded.ok, 'stored packet no longer decodes');
+  sendViaRelay(core, bytes, decoded.packet, via);
+  assoc.lastActivity = core.now;
 }
 
 /**
