@@ -13,7 +13,11 @@ import { PARAM_TYPE } from '../../src/wire/constants.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';
 import type { HipPacket, ParamInit } from '../../src/wire/types.js';
 import { dropsOf } from './helpers.js';
-import { Pair, type InFlight } from './pair.js';
+import { RelayNet } from './relay-net.js';
+import { Pair, identity, type InFlight } from './pair.js';
+import { signPacket } from '../../src/crypto/auth.js';
+import { nobleCrypto } from '../../src/crypto/noble.js';
+import { testRandom } from '../fixtures/keys.js';
 
 const opaque = (tag: string, length = tag.length): Uint8Array => {
   const out = new Uint8Array(length);
@@ -93,6 +97,30 @@ describe('RFC 7401 §5.2.21 ECHO_REQUEST_UNSIGNED is answered with ECHO_RESPONSE
     expect(kinds(r1!).indexOf('HIP_SIGNATURE_2')).toBeLessThan(kinds(r1!).indexOf('ECHO_RESPONSE_UNSIGNED'));
     expect(p.state('a')).toBe('ESTABLISHED');
     expect(dropsOf(p, 'a')).toEqual([]);
+  });
+
+  it('§5.2.20 · an R1 the Responder signed with ECHO_REQUEST_SIGNED gets ECHO_RESPONSE_SIGNED in the I2 (§4.1.2: "the Initiator MUST copy unmodified"), next to the unsigned answers', () => {
+    const signedNonce = opaque('responder-state', 24);
+    const boxNonce = opaque('box');
+    const p = new Pair();
+    p.filter = (f) => {
+      if (f.from !== 'b' || f.packet.kind !== 'R1') return 'pass';
+      // The Responder's own request, signed (HIP_SIGNATURE_2 made again with its key), then a box's.
+      const typeOf = (x: { type: number }): number => x.type;
+      const body = [...f.packet.params.filter((x) => x.kind !== 'HIP_SIGNATURE_2'), { kind: 'ECHO_REQUEST_SIGNED' as const, type: PARAM_TYPE.ECHO_REQUEST_SIGNED, critical: true, opaque: signedNonce }].sort((x, y) => typeOf(x) - typeOf(y)) as ParamInit[];
+      const head = { kind: 'R1' as const, senderHit: f.packet.senderHit, receiverHit: f.packet.receiverHit, controls: f.packet.controls };
+      const sig = signPacket(nobleCrypto(), identity('p256B'), encodePacket({ ...head, params: body }), testRandom('resign'), 'HIP_SIGNATURE_2');
+      const signedR1 = encodePacket({ ...head, params: [...body, { kind: 'HIP_SIGNATURE_2', ...sig }] }, { src: f.src, dst: f.dst });
+      return { replace: addEchoes({ ...f, bytes: signedR1 }, [boxNonce]) };
+    };
+    establish(p);
+    const i2 = sent(p, 'a', 'I2')[0]!;
+    const signed = i2.params.find((x) => x.kind === 'ECHO_RESPONSE_SIGNED');
+    expect(signed && signed.kind === 'ECHO_RESPONSE_SIGNED' && Uint8Array.from(signed.opaque)).toEqual(signedNonce);
+    // Signed, so before HIP_MAC and covered by it; the box's answer after the signature.
+    expect(kinds(i2).indexOf('ECHO_RESPONSE_SIGNED')).toBeLessThan(kinds(i2).indexOf('HIP_MAC'));
+    expect(responses(i2)).toEqual([boxNonce]);
+    expect(p.state('b')).toBe('ESTABLISHED');
   });
 
   it('§6.12.1 step 6 · each UPDATE of a rekey given an ECHO_REQUEST_UNSIGNED is answered by the UPDATE that ACKs it', () => {
@@ -234,5 +262,30 @@ describe('RFC 7401 §5.2.21 with RFC 9028 §7.6: what is echoed is bounded', () 
       return p.out.a.concat(p.out.b).flatMap((o) => (o.kind === 'transmit' ? [Buffer.from(o.bytes).toString('hex')] : []));
     };
     expect(run()).toEqual(run());
+  });
+});
+
+describe('RFC 7401 §5.2.21 with RFC 9028 §7.3: through a Control Relay Server', () => {
+  it('a relayed R1 with the relay\'s nonce and a second box nonce: both answered unsigned, the relay\'s (the first) also signed, once; the exchange completes', () => {
+    const net = new RelayNet({ relayConfig: { controlRelayReplayNonces: true } });
+    net.register('c');
+    net.wire.length = 0;
+    const box = opaque('second-box', 16);
+    net.filter = (w) => {
+      if (w.from !== 'r' || w.to !== 'i' || w.packet.kind !== 'R1') return 'pass';
+      const d = decodePacket(w.bytes);
+      if (!d.ok) return 'pass';
+      const params = [...d.packet.params, { kind: 'ECHO_REQUEST_UNSIGNED' as const, type: PARAM_TYPE.ECHO_REQUEST_UNSIGNED, critical: true, opaque: box }].sort((x, y) => x.type - y.type) as ParamInit[];
+      // Over UDP the HIP checksum is zero (RFC 9028 §5.1).
+      return encodePacket({ kind: 'R1', senderHit: d.packet.senderHit, receiverHit: d.packet.receiverHit, controls: d.packet.controls, params });
+    };
+    net.connectViaRelay();
+    expect(net.state('i', 'c')).toBe('ESTABLISHED');
+    const relayNonce = net.wire.find((w) => w.from === 'r' && w.to === 'i' && w.packet.kind === 'R1')!.packet.params.find((x) => x.kind === 'ECHO_REQUEST_UNSIGNED')!;
+    const i2 = net.wire.find((w) => w.from === 'i' && w.packet.kind === 'I2')!.packet;
+    const signed = i2.params.filter((x) => x.kind === 'ECHO_RESPONSE_SIGNED');
+    expect(signed.length).toBe(1);
+    expect(signed[0]!.kind === 'ECHO_RESPONSE_SIGNED' && Uint8Array.from(signed[0]!.opaque)).toEqual(relayNonce.kind === 'ECHO_REQUEST_UNSIGNED' && Uint8Array.from(relayNonce.opaque));
+    expect(responses(i2)).toEqual([relayNonce.kind === 'ECHO_REQUEST_UNSIGNED' ? Uint8Array.from(relayNonce.opaque) : undefined, box]);
   });
 });
