@@ -31,6 +31,7 @@ import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, req
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 import { grantsRelay, noteRegFrom, regFromParam, relayedExchangeEchoes } from './relay.js';
 import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
+import { answerEchoes, replyFits, withUnsignedEchoes } from './echo.js';
 import { armKeepalive } from './nat-keepalive.js';
 import { notePeerRelay } from './nat-handover.js';
 
@@ -132,10 +133,13 @@ export function onI1(core: EngineCore, pkt: HipPacket, from: Locator, dst: Locat
   if (assoc && assoc.state.name === 'I1_SENT' && compareBytes(local.hit, pkt.senderHit) < 0) {
     return core.drop('lower-hit', { packetKind: 'I1', src, assoc });
   }
+  // RFC 7401 §5.2.21: "A HIP packet can contain one or more ECHO_REQUEST_UNSIGNED parameters",
+  // each answered; the R1 echoes the I1's (bounded, echo.ts: the R1 grows by what the I1 carried,
+  // so the reflection of §8 gains nothing).
+  const echoes = answerEchoes(pkt);
+  if (!echoes.ok) return core.drop('echo-limit', { packetKind: 'I1', src, ...(assoc ? { assoc } : {}), detail: echoes.detail });
   // RFC 7401 §6.7 / §8: R1s are rate-limited per source address and in total (reflection).
   if (!core.takeR1Token(src)) return core.drop('rate-limited', { packetKind: 'I1', src, ...(assoc ? { assoc } : {}), detail: 'R1 rate limit' });
-  // Only an R1 sent after ESTABLISHED can be answered by a new incarnation's I2 (see onI2).
-  if (assoc?.state.name === 'ESTABLISHED') assoc.r1SinceEstablished = true;
   const list = param(pkt, 'DH_GROUP_LIST');
   const ours = supportedDhGroups(core.crypto, core.config.dhGroups);
   // §6.7 step 4 / §5.2.6: the first group of our list that the Initiator offers, else any of ours.
@@ -147,10 +151,17 @@ export function onI1(core: EngineCore, pkt: HipPacket, from: Locator, dst: Locat
   // RFC 8004 §4.3.3: "it MUST append to the regular R1 header a VIA_RVS parameter containing the
   // IP addresses of the traversed RVSs" (after the signature: it is not signed).
   if (relayed !== 'not-relayed') params.push({ kind: 'VIA_RVS', addresses: [relayed.rvs] });
+  // After HIP_SIGNATURE_2 too (§5.2.1), so the pre-signed R1 stays valid.
+  params.push(...echoes.params);
+  if (echoes.params.length > 0 && !replyFits(params, {})) {
+    return core.drop('echo-limit', { packetKind: 'I1', src, ...(assoc ? { assoc } : {}), detail: 'the R1 with the I1\'s echo responses would exceed one HIP packet' });
+  }
   // §6.7 step 7: the R1 goes to the source address of the I1, from the address it came to
   // (another of ours when the privacy filter keeps that one from peers, RFC 8046 §6.4).
   const ourSrc = replySource(core, dst, src);
   const r1 = buildPacket(core, { kind: 'R1', senderHit: local.hit, receiverHit: pkt.senderHit }, params, {}, ourSrc, src);
+  // Only an R1 sent after ESTABLISHED can be answered by a new incarnation's I2 (see onI2).
+  if (assoc?.state.name === 'ESTABLISHED') assoc.r1SinceEstablished = true;
   send(core, r1, ourSrc, src);
 }
 
@@ -210,6 +221,16 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (st.name === 'I2_SENT' && (!counter || assoc.r1Generation === undefined || counter.generation <= assoc.r1Generation)) {
     return drop('old-r1');
   }
+  // §5.3.2: "The R1 packet may contain zero or more ECHO_REQUEST_UNSIGNED parameters", each
+  // answered in the I2 (§5.2.21 MUST), and an ECHO_REQUEST_SIGNED answered by ECHO_RESPONSE_SIGNED
+  // (§5.2.20 MUST; §4.1.2: data "that the Initiator MUST copy unmodified in the corresponding I2").
+  // Too many or too long unsigned ones: the R1 is dropped before anything changes (echo.ts).
+  // RFC 9028 §7.3: through a Control Relay Server, the relay's nonce is signed back as well.
+  const relayedR1 = param(pkt, 'RELAY_TO') !== undefined || core.relayedFrom !== undefined;
+  const signedEcho = param(pkt, 'ECHO_REQUEST_SIGNED');
+  const echoes = relayedExchangeEchoes(pkt, relayedR1, signedEcho !== undefined);
+  if (!echoes.ok) return drop('echo-limit', echoes.detail);
+  const echoParams: ParamInit[] = [...(signedEcho ? [{ kind: 'ECHO_RESPONSE_SIGNED' as const, opaque: Uint8Array.from(signedEcho.opaque) }] : []), ...echoes.params];
   // §6.8 step 6 / Table 3: our HIT suite must be one the Responder supports; if another of our
   // identities has one it lists, restart from I1-SENT with that HIT, else abort.
   const peerSuites = decodeHitSuiteList(suiteList.suites).suites;
@@ -243,7 +264,6 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // the R1 came through a Control Relay Server (§4.5 step 5). RELAY_TO is not signed: a relayed
   // R1 that cannot be answered that way is dropped, and the I1 retried, rather than let anyone
   // who adds a RELAY_TO abort the exchange.
-  const relayedR1 = param(pkt, 'RELAY_TO') !== undefined || core.relayedFrom !== undefined;
   const nat = chooseFromR1(core, pkt, relayedR1);
   if (!nat.ok && nat.relayed) return drop('no-common-nat-mode', 'a relayed R1 without ICE-HIP-UDP (RFC 9028 §4.5 step 3)');
   if (!nat.ok) {
@@ -286,15 +306,12 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     cipher,
     espSuite,
   });
-  assoc.kij = shared.secret;
-  // Decoded fields are views of the packet's buffer: keep copies (wire/pool.ts).
-  assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: copyBytes(hostId.hostIdentity) };
   const responderHostIdParam = rawParam(pkt, 'HOST_ID');
-  assoc.r1Generation = counter?.generation;
+  // The locators the I2 uses, restored if the I2 turns out not to fit (below).
+  const before = { peer: assoc.peerLocator, local: assoc.localLocator };
   // RFC 8004 §4.3.4: an R1 answering an I1 relayed by a rendezvous server comes from the
   // Responder itself (VIA_RVS names the server); the check was on HITs only, and the rest of the
   // exchange goes directly to the address the R1 came from (RFC 8004 Figure 3).
-  notePeerRvs(assoc, pkt);
   if (param(pkt, 'VIA_RVS') && !equalBytes(src, assoc.peerLocator)) {
     const path = pathTo(core, assoc, src);
     if (path) {
@@ -306,7 +323,6 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   // it. The rest of the R1's locators are applied once ESTABLISHED.
   const r1Locators = param(pkt, 'LOCATOR_SET');
   if (r1Locators) {
-    assoc.bexLocators = { from: 'R1', locators: r1Locators.locators };
     const preferred = r1Locators.locators.find((l) => l.locatorType === 0 && l.preferred && 'address' in l && usableAddress(l.address) && pathTo(core, assoc, l.address) !== undefined);
     if (preferred && 'address' in preferred) {
       assoc.peerLocator = copyBytes(preferred.address);
@@ -333,9 +349,22 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     ...optional(requestFor(core, assoc, pkt)),
     // RFC 9028 §4.3 step 3, §4.4: the chosen mode and our Ta.
     ...nat.params,
-    // RFC 9028 §7.3: a relay's nonce in the relayed R1, signed back.
-    ...relayedExchangeEchoes(pkt, relayedR1),
+    // RFC 7401 §5.2.20, §5.2.21; RFC 9028 §7.3: the R1's echo requests answered.
+    ...echoParams,
   ];
+  // The I2 without echoes always fits (limits.ts, maxLocalLocators); the echoes an R1 asks for
+  // may not: such an R1 is dropped and nothing of it is kept (RFC 7401 §5.1, §6.8.1).
+  if (echoParams.length > 0 && !replyFits(params, { mac: rhash, sign: assoc.local })) {
+    assoc.peerLocator = before.peer;
+    assoc.localLocator = before.local;
+    return drop('echo-limit', 'the I2 with the R1\'s echo responses would exceed one HIP packet');
+  }
+  assoc.kij = shared.secret;
+  // Decoded fields are views of the packet's buffer: keep copies (wire/pool.ts).
+  assoc.peerHostId = { algorithm: hostId.algorithm, hostIdentity: copyBytes(hostId.hostIdentity) };
+  assoc.r1Generation = counter?.generation;
+  notePeerRvs(assoc, pkt);
+  if (r1Locators) assoc.bexLocators = { from: 'R1', locators: r1Locators.locators };
   const i2 = buildPacket(
     core,
     { kind: 'I2', senderHit: assoc.localHit, receiverHit: pkt.senderHit },
@@ -416,6 +445,10 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   // §6.9 step 3: the Initiator's HIT suite must be one we accept.
   const peerSuite = hitSuiteOfHit(pkt.senderHit);
   if (peerSuite === undefined || !core.config.hitSuites.includes(peerSuite)) return drop('unsupported-hit-suite');
+  // RFC 7401 §5.2.21: each ECHO_REQUEST_UNSIGNED (a box on the path may add them; a Control Relay
+  // Server adds its nonce, RFC 9028 §7.3) is answered in the R2, a copy's in the R2 sent again.
+  const echoes = relayedExchangeEchoes(pkt, core.relayedFrom !== undefined);
+  if (!echoes.ok) return drop('echo-limit', echoes.detail);
   const solution = param(pkt, 'SOLUTION');
   if (existing) {
     const st = existing.state;
@@ -427,7 +460,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     if (solution && 'keys' in st && equalBytes(st.keys.salt, concatBytes(solution.randomI, solution.solutionJ))) {
       const r2 = st.name === 'R2_SENT' ? st.r2 : st.name === 'ESTABLISHED' ? st.bex?.r2 : undefined;
       if (!r2) return drop('duplicate', 'a copy of the I2 that set up this association');
-      resend(core, r2, existing.localLocator, existing.peerLocator, existing);
+      const again = withUnsignedEchoes(r2, echoes.params, existing.localLocator, existing.peerLocator);
+      if (!again) return drop('echo-limit', 'the R2 with this I2\'s echo responses would exceed one HIP packet');
+      resend(core, again, existing.localLocator, existing.peerLocator, existing);
       return;
     }
     // The I2 of an incarnation this one replaced (the peer restarted since) is a replay too.
@@ -566,17 +601,23 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     ? answer ? [{ kind: 'ENCRYPTED', ivAndData: encryptParams(core.crypto.cipher(cipherId as HipCipherId)!, keys.local.encKey, core.random, encodeParamBlock([answer])) }] : []
     : optional(bexLocatorSet(core, peerLocator, localLocator));
   // R2: ESP_INFO, HIP_MAC_2 (with our R1 HOST_ID appended), HIP_SIGNATURE (§5.3.4).
+  const r2Params: ParamInit[] = [
+    { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
+    ...r2Locators,
+    ...(registration?.params ?? []),
+    ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params))),
+    // RFC 7401 §5.2.21; RFC 9028 §7.3: the I2's echo requests answered (a relay's nonce signed back).
+    ...echoes.params,
+  ];
+  // HIP_MAC_2 is as long as HIP_MAC: an R2 that the I2's echoes would push past one HIP packet
+  // is not built, and the I2 leaves no state (RFC 7401 §5.1).
+  if (echoes.params.length > 0 && !replyFits(r2Params, { mac: rhash, sign: local })) {
+    return drop('echo-limit', 'the R2 with the I2\'s echo responses would exceed one HIP packet');
+  }
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [
-      { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
-      ...r2Locators,
-      ...(registration?.params ?? []),
-      ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params))),
-      // RFC 9028 §7.3: a relay's nonce in the relayed I2, signed back.
-      ...relayedExchangeEchoes(pkt, core.relayedFrom !== undefined),
-    ],
+    r2Params,
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,

@@ -4,11 +4,12 @@ import { verifyMac, verifySignature } from '../crypto/auth.js';
 import type { Locator } from '../types.js';
 import { equalBytes } from '../util/bytes.js';
 import { param } from '../wire/access.js';
-import type { HipPacket } from '../wire/types.js';
+import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import { echoReplyFits } from './limits.js';
+import { answerEchoes } from './echo.js';
 import { buildPacket, resend, send } from './packets.js';
 import { forgetRegistrations } from './registration.js';
 import { removeAllSas } from './sa.js';
@@ -90,14 +91,22 @@ export function onClose(core: EngineCore, assoc: Association, pkt: HipPacket, sr
   if (!echo) return core.drop('missing-param', { packetKind: 'CLOSE', src, assoc });
   const bad = verifyClosePacket(core, assoc, pkt, keys);
   if (bad) return core.drop(bad, { packetKind: 'CLOSE', src, assoc });
+  // RFC 7401 §5.2.21: each ECHO_REQUEST_UNSIGNED (a box on the path may add them) is answered
+  // too, bounded (echo.ts).
+  const unsigned = answerEchoes(pkt);
+  if (!unsigned.ok) return core.drop('echo-limit', { packetKind: 'CLOSE', src, assoc, detail: unsigned.detail });
+  const echoes: ParamInit[] = [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }, ...unsigned.params];
   // §5.3.8: the CLOSE_ACK echoes the request; one that cannot fit in a HIP packet cannot be sent.
-  if (!echoReplyFits(echo.opaque, assoc.local, keys, core.crypto, 0)) {
+  if (!echoReplyFits([echoes[0]!], assoc.local, keys, core.crypto, 0)) {
     return core.drop('policy', { packetKind: 'CLOSE', src, assoc, detail: 'ECHO_REQUEST_SIGNED too large to echo in a CLOSE_ACK' });
+  }
+  if (!echoReplyFits(echoes, assoc.local, keys, core.crypto, 0)) {
+    return core.drop('echo-limit', { packetKind: 'CLOSE', src, assoc, detail: 'the CLOSE_ACK with the echo responses would exceed one HIP packet' });
   }
   const ack = buildPacket(
     core,
     { kind: 'CLOSE_ACK', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }],
+    echoes,
     { mac: { hash: keys.rhash, key: keys.macOut }, sign: assoc.local },
     assoc.localLocator,
     assoc.peerLocator,

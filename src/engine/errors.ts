@@ -99,7 +99,14 @@ export type DropReason =
    * ECHO_RESPONSE_SIGNED, a fresh nonce the relay put in the R1 or I2 it relayed before (RFC 9028
    * §7.3, `config.controlRelayReplayNonces`): a replayed base exchange.
    */
-  | 'relay-replay';
+  | 'relay-replay'
+  /**
+   * A packet we would answer whose ECHO_REQUEST_UNSIGNED parameters are more or longer than we
+   * echo (more than 4, or over 64 bytes), or whose answer with them would not fit in one HIP
+   * packet: RFC 7401 §5.2.21 asks a response for each, and anyone on the path can add them
+   * (bounded under RFC 9028 §7.6; docs/architecture.md, Echo requests).
+   */
+  | 'echo-limit';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

@@ -5,6 +5,7 @@
 import type { HostIdentity } from '../crypto/host-id.js';
 import { rhashLength } from '../crypto/hit.js';
 import { HASH_LENGTH, type CryptoProvider, type HashId } from '../crypto/provider.js';
+import { PARAM_TYPE } from '../wire/constants.js';
 import { encodingLength } from '../wire/packet.js';
 import type { ParamInit } from '../wire/types.js';
 import type { HipConfig } from './config.js';
@@ -42,9 +43,14 @@ export function signatureLength(identity: HostIdentity): number {
  * (placeholders of the real lengths).
  */
 export function packetLength(params: readonly ParamInit[], auth: { readonly mac?: HashId; readonly sign?: HostIdentity }): number {
-  const all: ParamInit[] = [...params];
+  // In type order, those numbered above HIP_SIGNATURE (ECHO_RESPONSE_UNSIGNED, VIA_RVS...) after
+  // it, as packets.ts builds them (RFC 7401 §5.2.1).
+  const typeOf = (p: ParamInit): number => (p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]);
+  const sorted = [...params].sort((a, b) => typeOf(a) - typeOf(b));
+  const all: ParamInit[] = sorted.filter((p) => typeOf(p) < PARAM_TYPE.HIP_SIGNATURE);
   if (auth.mac) all.push({ kind: 'HIP_MAC', hmac: new Uint8Array(HASH_LENGTH[auth.mac]) });
   if (auth.sign) all.push({ kind: 'HIP_SIGNATURE', algorithm: auth.sign.algorithm, signature: new Uint8Array(signatureLength(auth.sign)) });
+  all.push(...sorted.filter((p) => typeOf(p) > PARAM_TYPE.HIP_SIGNATURE));
   return encodingLength({ kind: 'NOTIFY', senderHit: ZERO_HIT, receiverHit: ZERO_HIT, params: all });
 }
 
@@ -87,11 +93,12 @@ export function notifyDataRoom(local: HostIdentity): number {
 }
 
 /**
- * Whether a reply that echoes `opaque` in ECHO_RESPONSE_SIGNED fits, next to the largest other
- * content an UPDATE reply of ours carries (ESP_INFO, DIFFIE_HELLMAN, a LOCATOR_SET of our
- * `locators`, SEQ, ACK) or a CLOSE_ACK (RFC 7401 §5.3.5, §5.3.8; RFC 8046 §5.2).
+ * Whether a reply with the echo responses `echoes` (ECHO_RESPONSE_SIGNED, ECHO_RESPONSE_UNSIGNED)
+ * fits, next to the largest other content an UPDATE reply of ours carries (ESP_INFO,
+ * DIFFIE_HELLMAN, a LOCATOR_SET of our `locators`, SEQ, ACK, a new ECHO_REQUEST_SIGNED nonce) or
+ * a CLOSE_ACK (RFC 7401 §5.3.5, §5.3.8, §5.2.21; RFC 8046 §5.2).
  */
-export function echoReplyFits(opaque: Uint8Array, local: HostIdentity, keys: HipKeys, crypto: CryptoProvider, locators: number): boolean {
+export function echoReplyFits(echoes: readonly ParamInit[], local: HostIdentity, keys: HipKeys, crypto: CryptoProvider, locators: number): boolean {
   const dh = crypto.dhGroup(keys.dhGroup)?.publicValueLength ?? 0;
   const entry = { trafficType: 0, locatorType: 1 as const, preferred: false, lifetime: 1, spi: 0, address: new Uint8Array(16) };
   const params: ParamInit[] = [
@@ -100,7 +107,7 @@ export function echoReplyFits(opaque: Uint8Array, local: HostIdentity, keys: Hip
     { kind: 'SEQ', updateId: 0 },
     { kind: 'ACK', peerUpdateIds: [0] },
     ...(dh > 0 ? [{ kind: 'DIFFIE_HELLMAN' as const, groupId: keys.dhGroup, publicValue: new Uint8Array(dh) }] : []),
-    { kind: 'ECHO_RESPONSE_SIGNED', opaque },
+    ...echoes,
   ];
   return packetLength(params, { mac: keys.rhash, sign: local }) <= MAX_PACKET;
 }

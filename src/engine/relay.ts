@@ -37,6 +37,7 @@ import { emitTransmit, ordered, udpPortsFor } from './packets.js';
 import { sendNotify } from './notify.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
 import { TokenBucket } from './rate-limit.js';
+import { answerEchoes, type EchoAnswer } from './echo.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { registrationState } from './registration.js';
 import { establishedKeys, type HipKeys } from './states.js';
@@ -192,30 +193,21 @@ function echoesFreshNonce(core: EngineCore, pkt: HipPacket): boolean {
   return false;
 }
 
-/** Most relay nonces an end host signs back per packet (ours puts one; room for one more relay). */
-const MAX_SIGNED_ECHOES = 2;
 /** Longest ECHO_REQUEST_UNSIGNED an end host signs back (a relay nonce is 20 bytes). */
 const MAX_SIGNED_ECHO_BYTES = 64;
 
 /**
- * End host: the echo parameters of our I2 (answering `pkt`, an R1) or R2 (answering an I2) when
- * the exchange runs through a Control Relay Server (RFC 9028 §7.3: the relay's nonces "that the
- * end hosts (Initiator and Responder) are required to sign"). Each ECHO_REQUEST_UNSIGNED gets its
- * ECHO_RESPONSE_UNSIGNED (RFC 7401 §5.2.21 MUST) and a signed copy, ECHO_RESPONSE_SIGNED (§5.2.22:
+ * End host: the echo parameters of our I2 (answering `pkt`, an R1) or R2 (answering an I2).
+ * Every ECHO_REQUEST_UNSIGNED gets its ECHO_RESPONSE_UNSIGNED (RFC 7401 §5.2.21 MUST, relayed or
+ * not; bounded, echo.ts). When the exchange runs through a Control Relay Server (RFC 9028 §7.3:
+ * the relay's nonces "that the end hosts (Initiator and Responder) are required to sign"), the
+ * first request of at most 64 bytes also gets a signed copy, ECHO_RESPONSE_SIGNED (§5.2.22:
  * "copied unmodified from the ECHO_REQUEST_SIGNED or ECHO_REQUEST_UNSIGNED parameter that
- * triggered this response"); at most two, of at most 64 bytes, so a packet we sign stays bounded.
- * None on an exchange that is not relayed.
+ * triggered this response"): one, as a packet holds one ECHO_RESPONSE_SIGNED, and none when
+ * `signedTaken` (the packet's own ECHO_REQUEST_SIGNED takes it, §5.2.20).
  */
-export function relayedExchangeEchoes(pkt: HipPacket, relayed: boolean): ParamInit[] {
-  if (!relayed) return [];
-  const out: ParamInit[] = [];
-  for (const p of pkt.params) {
-    if (p.kind !== 'ECHO_REQUEST_UNSIGNED' || p.opaque.length > MAX_SIGNED_ECHO_BYTES) continue;
-    const opaque = Uint8Array.from(p.opaque);
-    out.push({ kind: 'ECHO_RESPONSE_SIGNED', opaque }, { kind: 'ECHO_RESPONSE_UNSIGNED', opaque });
-    if (out.length >= 2 * MAX_SIGNED_ECHOES) break;
-  }
-  return out;
+export function relayedExchangeEchoes(pkt: HipPacket, relayed: boolean, signedTaken = false): EchoAnswer {
+  return answerEchoes(pkt, relayed ? { maxBytes: MAX_SIGNED_ECHO_BYTES, signedTaken } : undefined);
 }
 
 /**

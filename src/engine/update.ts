@@ -22,6 +22,7 @@ import { copyBytes, equalBytes } from '../util/bytes.js';
 import type { Association } from './association.js';
 import { completeResponder, fail } from './bex.js';
 import { echoReplyFits } from './limits.js';
+import { answerEchoes, withUnsignedEchoes } from './echo.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
 import {
@@ -279,11 +280,21 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     if (st.update.seenPeerIds.includes(id)) {
       // §6.12.1 step 2: a retransmission is ACKed again, never reprocessed: from the cache when
       // it is the latest, else with a fresh ACK.
+      // RFC 7401 §5.2.21: this copy's ECHO_REQUEST_UNSIGNED (a box on the path may add other
+      // ones to each copy) are answered in place of the first copy's, after the signature.
+      const unsigned = answerEchoes(pkt);
+      if (!unsigned.ok) {
+        drop('echo-limit', unsigned.detail);
+        return finalizeIfReady(core, assoc);
+      }
       const cached = st.update.lastAckBytes;
-      if (cached && st.update.lastAckFor === id) resend(core, cached.bytes, cached.src, cached.dst, assoc);
+      const again = cached && st.update.lastAckFor === id ? withUnsignedEchoes(cached.bytes, unsigned.params, cached.src, cached.dst) : undefined;
+      if (cached && again) resend(core, again, cached.src, cached.dst, assoc);
       else {
         const path = pathTo(core, assoc, src, dst);
-        if (path) send(core, signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [id] }], path.src, path.dst), path.src, path.dst, assoc);
+        const params: ParamInit[] = [{ kind: 'ACK', peerUpdateIds: [id] }, ...unsigned.params];
+        if (path && echoReplyFits(unsigned.params, assoc.local, st.keys, core.crypto, 0)) send(core, signedUpdate(core, assoc, params, path.src, path.dst), path.src, path.dst, assoc);
+        else if (path) drop('echo-limit', 'the ACK with the echo responses would exceed one HIP packet');
       }
       return finalizeIfReady(core, assoc);
     }
@@ -326,10 +337,18 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   const dhParam = param(pkt, 'DIFFIE_HELLMAN');
   const echo = param(pkt, 'ECHO_REQUEST_SIGNED');
   const locatorSet = param(pkt, 'LOCATOR_SET');
-  const echoReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
+  const signedReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
   // The reply echoes the request (RFC 8046 §5.2): refused when that reply could not fit a packet.
-  if (echo && !echoReplyFits(echo.opaque, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
+  if (echo && !echoReplyFits(signedReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
     return { reason: 'policy', detail: 'ECHO_REQUEST_SIGNED too large to echo in one UPDATE' };
+  }
+  // RFC 7401 §5.2.21: and each ECHO_REQUEST_UNSIGNED, whichever of the answers below goes out
+  // (the ACK, or an UPDATE with our SEQ that carries the ACK); bounded (echo.ts).
+  const unsigned = answerEchoes(pkt);
+  if (!unsigned.ok) return { reason: 'echo-limit', detail: unsigned.detail };
+  const echoReply: ParamInit[] = [...signedReply, ...unsigned.params];
+  if (unsigned.params.length > 0 && !echoReplyFits(echoReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
+    return { reason: 'echo-limit', detail: 'the UPDATE reply with the echo responses would exceed one HIP packet' };
   }
 
   // ESP_INFO, RFC 8047 §5.2 / RFC 8046 §5.3: the four cases, anything else a protocol error.
