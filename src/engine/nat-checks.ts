@@ -207,6 +207,16 @@ export function onCheckRequest(core: EngineCore, assoc: Association, pkt: HipPac
     entry.port = port;
     entry.kind = 'prflx';
     entry.priority = cand.priority;
+  } else if (entry.port === undefined && (entry.kind === undefined || port !== assoc.udp.peerPort) && assoc.checks && !assoc.checks.done) {
+    // The address of the base exchange (on the association's own port) checked while the
+    // checks run, either never announced as a candidate (the peer's NAT mapping toward the relay,
+    // known only from RELAY_FROM) or announced but now from another port (the peer's NAT maps
+    // per destination, RFC 4787 §4.1): "if the source transport address of the request does not
+    // match any existing remote candidates, it represents a new peer-reflexive remote candidate"
+    // (RFC 8445 §7.3.1.3). It gets that kind and the check's priority; a new port itself follows
+    // in update.ts (notePeerPort: a new, authenticated SEQ, RFC 9028 §4.8).
+    entry.kind = 'prflx';
+    entry.priority = cand.priority;
   }
   if (param(pkt, 'NOMINATE') && assoc.role === 'responder') usePair(core, assoc, dst, entry);
 }
