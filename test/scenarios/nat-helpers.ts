@@ -6,7 +6,7 @@ import { REG_TYPE_RELAY_UDP_HIP } from '../../src/engine/reg-types.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import { formatLocator } from '../../src/addr/locator.js';
 import type { AssocId, Locator } from '../../src/types.js';
-import { Sim, type NatBox, type NatFilteringBehavior, type NatMappingBehavior, type NatOptions, type SimHost } from '../../src/testing/index.js';
+import { Sim, type DuplexLink, type NatBox, type NatFilteringBehavior, type NatMappingBehavior, type NatOptions, type SimHost } from '../../src/testing/index.js';
 import { seed } from './sim-helpers.js';
 
 /** Addresses of every NAT scenario: private ones behind NAT boxes, public ones outside. */
@@ -144,4 +144,23 @@ export function twoNatsWorld(s: number, typeA: NatType, typeB: NatType, opts: { 
  */
 export function mappedPortToward(box: NatBox, now: number, remote: string): number | undefined {
   return box.mappings(now).find((m) => m.remote === undefined || formatLocator(m.remote.address) === remote)?.external.port;
+}
+
+/**
+ * A multihomed host A with a public interface (192.0.2.1) and one behind NAT A (10.0.0.1, an
+ * RFC 4787 box of `natType`, endpoint-independent by default), and a public host B; links from
+ * each of A's sides to B (10 ms), the public one returned so a test can take it down. Both run
+ * ICE-HIP-UDP; A connects (it is the controlling host, RFC 9028 §4.6) and the simulation runs
+ * until both have nominated a pair (§4.6.3).
+ */
+export function multihomedNatWorld(s: number, natType: NatType = NAT_EI, opts: { readonly traceParams?: boolean } = {}) {
+  const sim = newSim(s, opts);
+  const natA = natBox(sim, 'natA', ADDR.NAT_A, [ADDR.A], natType);
+  const a = natHost(sim, 'A', [ADDR.A_PUB, ADDR.A]);
+  const b = natHost(sim, 'B', [ADDR.B_PUB]);
+  sim.link(ADDR.NAT_A, ADDR.B_PUB, { latencyMs: 10 });
+  const pub = sim.link(ADDR.A_PUB, ADDR.B_PUB, { latencyMs: 10 }) as DuplexLink;
+  const assoc = a.connect(b);
+  sim.runUntil(() => a.eventsOf('nat-path').length > 0 && b.eventsOf('nat-path').length > 0, { maxTimeMs: 30_000 });
+  return { sim, natA, a, b, pub, assoc };
 }
