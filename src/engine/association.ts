@@ -14,6 +14,7 @@ import { TimerTable, type TimerQueue } from './timers.js';
 import type { StateCensus } from './transitions.js';
 import type { CheckList } from './nat-checks.js';
 import type { NatNegotiated } from './nat-negotiation.js';
+import type { HandoverState } from './nat-handover.js';
 
 /**
  * The peer locator table: a handful of entries per peer (capped by config.maxPeerLocators), so a
@@ -139,6 +140,8 @@ export class Association {
   nat: NatNegotiated | undefined = undefined;
   /** ICE-HIP-UDP connectivity checks of this association (RFC 9028 §4.6, nat-checks.ts). */
   checks: CheckList | undefined = undefined;
+  /** ICE-HIP-UDP mobility handover state (RFC 9028 §4.9, nat-handover.ts); usually undefined. */
+  natHandover: HandoverState | undefined = undefined;
   /** When we last sent a HIP packet on the association's UDP ports (NAT keepalives, RFC 9028 §4.10). */
   udpSentAt: Millis | undefined = undefined;
 

@@ -32,6 +32,7 @@ import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
 import { grantsRelay, noteRegFrom, regFromParam } from './relay.js';
 import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
 import { armKeepalive } from './nat-keepalive.js';
+import { notePeerRelay } from './nat-handover.js';
 
 /**
  * Local locator for HIP control packets to `peer`: the first of ours in the same address family
@@ -308,8 +309,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   }
 
   const localSpi = core.newSpi();
-  const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, choice.group);
   const ice = nat.nat?.mode === 'ice-hip-udp';
+  const hipKeys = toHipKeys(keys, rhash, cipher, puzzle.randomI, solved.randomJ, choice.group, ice);
   const params: ParamInit[] = [
     { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
     ...(counter ? [{ kind: 'R1_COUNTER' as const, generation: counter.generation }] : []),
@@ -388,8 +389,10 @@ function rawParam(pkt: HipPacket, kind: 'HOST_ID'): Uint8Array {
   return pkt.raw && p.span ? pkt.raw.slice(p.span.offset, p.span.offset + p.span.length) : new Uint8Array(0);
 }
 
-function toHipKeys(keys: BexKeys, rhash: HipKeys['rhash'], cipher: HipCipherId, i: Uint8Array, j: Uint8Array, dhGroup: DhGroupId): HipKeys {
-  return { rhash, hipCipher: cipher, macOut: keys.local.authKey, macIn: keys.peer.authKey, salt: concatBytes(i, j), dhGroup };
+function toHipKeys(keys: BexKeys, rhash: HipKeys['rhash'], cipher: HipCipherId, i: Uint8Array, j: Uint8Array, dhGroup: DhGroupId, ice = false): HipKeys {
+  // RFC 9028 §4.9 step 1: an ICE-HIP-UDP handover sends its candidates in ENCRYPTED.
+  const enc = ice ? { encOut: keys.local.encKey, encIn: keys.peer.encKey } : {};
+  return { rhash, hipCipher: cipher, macOut: keys.local.authKey, macIn: keys.peer.authKey, salt: concatBytes(i, j), dhGroup, ...enc };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +542,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const arrivedAt = replySource(core, dst, src);
   const localLocator = core.localLocators.find((l) => equalBytes(l, arrivedAt)) ?? copyBytes(arrivedAt);
   const peerLocator = copyBytes(src);
-  const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId);
+  const hipKeys = toHipKeys(keys, rhash, cipherId as HipCipherId, solution.randomI, solution.solutionJ, dh.groupId as DhGroupId, nat.nat?.mode === 'ice-hip-udp');
   const localSpi = core.newSpi();
   // ESP leaves from a locator that may carry data (RFC 8046 §4.1), which may not be the one the
   // I2 came to.
@@ -671,6 +674,8 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   onAnswers(core, assoc, pkt);
   // RFC 9028 §4.1: a Control Relay Server's R2 tells us our server-reflexive address.
   noteRegFrom(core, assoc, pkt);
+  // RFC 9028 §4.5, §4.9: an R2 relayed by the peer's Control Relay Server names where to send a handover.
+  notePeerRelay(assoc, pkt, src);
   announceStaleOffer(core, assoc);
 }
 

@@ -253,6 +253,15 @@ export type HipConfig = {
    */
   readonly natMaxChecksInFlight: number;
   /**
+   * How long a host whose locators changed waits for its Control Relay Servers to answer the
+   * UPDATE with its new locators (and so tell it its new server-reflexive address in REG_FROM)
+   * before it announces its candidates to its ICE-HIP-UDP peers without the answer of a server
+   * that did not respond (RFC 9028 §4.9: "wait for all of them to respond for a configurable
+   * time, by default two minutes").
+   * @defaultValue 120000
+   */
+  readonly natRelayRefreshWaitMs: Millis;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -436,6 +445,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   natKeepaliveMs: 15_000,
   natMaxCandidatePairs: 100,
   natMaxChecksInFlight: 8,
+  natRelayRefreshWaitMs: 120_000,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -515,6 +525,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   aint(c.natKeepaliveMs, 'config.natKeepaliveMs', 15_000, MAX_MS);
   aint(c.natMaxCandidatePairs, 'config.natMaxCandidatePairs', 1, 1000);
   aint(c.natMaxChecksInFlight, 'config.natMaxChecksInFlight', 1, 64);
+  aint(c.natRelayRefreshWaitMs, 'config.natRelayRefreshWaitMs', 0, MAX_MS);
   aint(c.maxChecksPerUpdate, 'config.maxChecksPerUpdate', 1, 64);
   aint(c.maxChecksPerAddress, 'config.maxChecksPerAddress', 1, 64);
   aint(c.maxOutstandingChecks, 'config.maxOutstandingChecks', 1, 4096);

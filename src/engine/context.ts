@@ -15,6 +15,7 @@ import type { AssocState } from './states.js';
 import type { RegistrarTable } from './registration.js';
 import type { RelayedFrom } from './relay.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
+import type { HandoverSweep } from './nat-handover.js';
 
 export type DropInfo = {
   readonly packetKind?: PacketKind;
@@ -98,4 +99,11 @@ export interface EngineCore {
    * Undefined: the default.
    */
   reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined;
+  /** The announcement of our candidates to every ICE-HIP-UDP peer under way (RFC 9028 §4.9, nat-handover.ts). */
+  natSweep: HandoverSweep | undefined;
+  /**
+   * The associations of the table, in creation order, as a live iterator (a sweep walks it a
+   * batch at a time: never all of it for one packet).
+   */
+  allAssociations(): Iterator<Association> & Iterable<Association>;
 }

@@ -50,6 +50,7 @@ import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
 import { onCheckTimer } from './nat-checks.js';
+import { afterLocatorsChanged, onAssocDiscarded, onHandoverTimer, type HandoverSweep } from './nat-handover.js';
 import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -181,6 +182,10 @@ export class EngineImpl implements EngineCore {
    * REG_FROM (RFC 9028 §4.2, relay.ts); set only to replace that source.
    */
   reflexiveCandidates: (() => readonly ReflexiveAddress[]) | undefined = undefined;
+  natSweep: HandoverSweep | undefined = undefined;
+  allAssociations(): Iterator<Association> & Iterable<Association> {
+    return this.assocs.values();
+  }
 
   constructor(options: EngineOptions, now: Millis) {
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected object');
@@ -331,6 +336,8 @@ export class EngineImpl implements EngineCore {
     assoc.installed = [];
     forgetRegistrations(this, assoc);
     assoc.timers.clearAll();
+    // RFC 9028 §4.9: a handover announcement this association carried goes on without it.
+    onAssocDiscarded(this, assoc);
     this.census.retire(assoc);
     this.assocs.delete(assoc.id);
     this.unindex(assoc);
@@ -575,6 +582,8 @@ export class EngineImpl implements EngineCore {
         return onKeepaliveTimer(this, assoc);
       case 'NAT_CHECK':
         return onCheckTimer(this, assoc);
+      case 'NAT_HANDOVER':
+        return onHandoverTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
@@ -751,6 +760,8 @@ export class EngineImpl implements EngineCore {
         onLocalLocatorsChanged(this, assoc, { rekey: opts.rekey === true, announce: opts.announce !== false, previous, current: this.localInfo });
       }
     }
+    // RFC 9028 §4.9: the ICE-HIP-UDP peers hear of it once our relay servers answered.
+    if (opts.announce !== false) afterLocatorsChanged(this);
   }
 
   /** Adds one locator (an interface came up); the same as setLocalLocators with it added. */

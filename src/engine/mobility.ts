@@ -373,7 +373,15 @@ export function onEchoResponse(core: EngineCore, assoc: Association, opaque: Uin
 
 /** A connectivity check verified a candidate (RFC 9028 §4.6): ACTIVE, no rebind (nomination moves traffic). */
 export function markReachable(core: EngineCore, assoc: Association, e: PeerLocatorEntry): void {
+  // A candidate a handover deprecated may be nominated (the peer checked it afresh): RFC 8046
+  // §5.1 lets DEPRECATED go back only through UNVERIFIED.
+  if (e.state === 'DEPRECATED') setState(core, assoc, e, 'UNVERIFIED');
   if (e.state !== 'ACTIVE') setState(core, assoc, e, 'ACTIVE');
+}
+
+/** A locator state change from outside this module (RFC 9028 §4.9 handover, nat-handover.ts). */
+export function setLocatorState(core: EngineCore, assoc: Association, e: PeerLocatorEntry, to: LocatorState): void {
+  setState(core, assoc, e, to);
 }
 
 /** The check of an address got no answer within the UPDATE retries. */
@@ -644,6 +652,9 @@ export function onLocalLocatorsChanged(
   // Peer addresses whose check could not be sent (no locator of their family) may be reachable now.
   pumpChecks(core, assoc);
   if (!opts.announce) return;
+  // RFC 9028 §4.9: an ICE-HIP-UDP peer is told our candidates in a handover UPDATE once our relay
+  // servers answered (nat-handover.ts, from engine.ts applyLocators), not type 1 locators.
+  if (assoc.nat?.mode === 'ice-hip-udp' && assoc.udp) return;
   const set = ourLocatorSet(core, assoc, established(assoc)!.sas);
   const digest = JSON.stringify(set, (_, v) => (v instanceof Uint8Array ? toHex(v) : v));
   if (digest === assoc.lastAnnounced && !fromLost && !opts.rekey) return;

@@ -25,6 +25,7 @@ import { NOTIFY_TYPE } from '../wire/notify.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
+import type { PendingUpdate } from './states.js';
 import { markReachable, publicEntry, type PeerLocatorEntry } from './mobility.js';
 import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
 import { buildPacket, emitTransmit, peerPortOf } from './packets.js';
@@ -95,6 +96,29 @@ export function startChecks(core: EngineCore, assoc: Association): void {
   if (pairs.length === 0) return concludeFailed(core, assoc);
   assoc.timers.set('NAT_CHECK', core.now + assoc.nat.taMs);
 }
+
+/**
+ * RFC 9028 §4.9 (the "ICE restart"): after a handover's step 5 (mobile host) or step 6 (peer)
+ * the checks start over with the candidates both sides have now, whatever state the previous
+ * ones were in (¶15: a handover arriving during checks "MUST restart the connectivity checks").
+ * The checks still in flight are dropped (their answers no longer count) and the roles stay:
+ * the Initiator of the base exchange is controlling (§4.9 ¶2, ¶12).
+ */
+export function restartChecks(core: EngineCore, assoc: Association): void {
+  if (assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp) return;
+  const st = established(assoc);
+  if (st?.update.pending.some(isCheckUpdate)) {
+    setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !isCheckUpdate(p)) });
+    const next = established(assoc)!.update.pending.reduce((m, p) => Math.min(m, p.nextAt), Infinity);
+    if (next === Infinity) assoc.timers.clear('UPDATE_RETRANSMIT');
+    else assoc.timers.set('UPDATE_RETRANSMIT', next);
+  }
+  assoc.timers.clear('NAT_CHECK');
+  assoc.checks = undefined;
+  startChecks(core, assoc);
+}
+
+const isCheckUpdate = (p: PendingUpdate): boolean => p.purpose === 'verify' && p.verify?.locatorKey === CHECK_KEY;
 
 /** NAT_CHECK fired: at most one new check per Ta (RFC 9028 §4.4), within the in-flight cap. */
 export function onCheckTimer(core: EngineCore, assoc: Association): void {

@@ -15,10 +15,16 @@ export type HipKeys = {
   readonly hipCipher: HipCipherId;
   /**
    * Our HIP_MAC key (HIP-gl or HIP-lg integrity, §6.5) and the peer's. The HIP encryption keys
-   * are used only for the I2's ENCRYPTED and are not kept.
+   * are used only for the I2's ENCRYPTED and are not kept, except in an ICE-HIP-UDP association.
    */
   readonly macOut: Uint8Array;
   readonly macIn: Uint8Array;
+  /**
+   * ICE-HIP-UDP only: our HIP encryption key and the peer's (§6.5), for the ENCRYPTED
+   * LOCATOR_SET of a mobility handover after the base exchange (RFC 9028 §4.9 step 1).
+   */
+  readonly encOut?: Uint8Array;
+  readonly encIn?: Uint8Array;
   /**
    * #I | #J, the HKDF salt of every KEYMAT of this association (§6.5: "Both hosts have to store
    * #I and #J"); each is RHASH-length.
@@ -58,7 +64,7 @@ export type PendingUpdate = {
    * What the UPDATE is for. An address check ('verify') that is never answered deprecates that
    * locator (RFC 8046 §5.4); any other unanswered UPDATE fails the association.
    */
-  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa' | 'registration';
+  readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa' | 'registration' | 'handover';
   /** For 'verify': the ECHO_REQUEST_SIGNED nonce and the peer locator being checked. */
   readonly verify?: { readonly nonce: Uint8Array; readonly locatorKey: string };
 };

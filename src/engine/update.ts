@@ -49,6 +49,7 @@ import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
 import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
 import { notePeerPort } from './nat-rebinding.js';
+import { HANDOVER_KEY, onHandoverAcked, onHandoverEcho, onHandoverEchoTimeout, onHandoverUpdate, onOwnReflexiveChanged, onRelayAnswered } from './nat-handover.js';
 
 /** Retransmissions of an UPDATE after which its unanswered destination is suspected. */
 const SUSPECT_AFTER = 2;
@@ -233,9 +234,13 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
 
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
-  if (echoResponse && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
-  // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address.
+  // RFC 9028 §4.9 step 6: the handover's echo, then a connectivity check's, then an address check's.
+  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
+  // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address;
+  // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
+  const regFromBefore = assoc.registrations?.regFrom;
   noteRegFrom(core, assoc, pkt);
+  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core, assoc);
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
   // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
   if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);
@@ -251,7 +256,13 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
       const rekey = st.update.rekey && acked.some((p) => p.updateId === st.update.rekey!.updateId) ? { ...st.update.rekey, acked: true } : st.update.rekey;
       setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !acked.includes(p)), rekey });
       armRetransmit(assoc);
-      if (acked.some((p) => p.purpose === 'locators')) core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+      if (acked.some((p) => p.purpose === 'locators')) {
+        core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+        // RFC 9028 §4.9 ¶3: a relay server answered our new locators (its REG_FROM is noted).
+        onRelayAnswered(core, assoc);
+      }
+      // RFC 9028 §4.9 step 5: the peer answered our handover UPDATE; the checks start over.
+      if (acked.some((p) => p.purpose === 'handover')) onHandoverAcked(core, assoc);
     } else if (!seq && !echoResponse) {
       return drop('stale-update', 'ACK for no outstanding UPDATE');
     }
@@ -344,6 +355,11 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
     }
   }
 
+  // RFC 9028 §4.9 step 1: an ICE-HIP-UDP peer's candidates come in ENCRYPTED (nat-handover.ts).
+  if (param(pkt, 'ENCRYPTED') && assoc.nat?.mode === 'ice-hip-udp' && !negotiation && deprecatedSpi === undefined) {
+    const ourSpi = gratuitousSpi !== undefined ? byPeerSpi(st.sas, gratuitousSpi)?.localSpi : undefined;
+    return onHandoverUpdate(core, assoc, pkt, { updateId, src, dst, ourSpi, echoReply, superseded });
+  }
   // LOCATOR_SET after ESP_INFO (its type 1 locators may name the NEW SPI).
   const newPeerSpi = negotiation ? espInfo!.newSpi : undefined;
   let outcome: LocatorSetOutcome = { verify: [], refused: undefined };
@@ -636,6 +652,11 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     if (!st) return;
     if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
+      if (p.purpose === 'verify' && p.verify?.locatorKey === HANDOVER_KEY) {
+        // RFC 9028 §4.9: step 3 never answered; the candidates of step 1 are not used.
+        onHandoverEchoTimeout(assoc, p.verify.nonce);
+        continue;
+      }
       if (p.purpose === 'verify' && p.verify?.locatorKey === CHECK_KEY) {
         // RFC 9028 §4.6: an unanswered connectivity check fails its pair.
         onCheckTimeout(core, assoc, p.verify.nonce);

@@ -11,8 +11,10 @@ const B_NEW = '198.51.100.7';
 function world(s: number) {
   const sim = newSim(s);
   const box = natBox(sim, 'natA', ADDR.NAT_A, [ADDR.A]);
-  const a = natHost(sim, 'A', [ADDR.A]);
-  const b = natHost(sim, 'B', [ADDR.B_PUB]);
+  // Plain UDP encapsulation, no ICE-HIP-UDP: an ICE-HIP-UDP association hands over with the
+  // candidates and checks of RFC 9028 §4.9 instead (rfc9028-nat-move.sim.test.ts).
+  const a = natHost(sim, 'A', [ADDR.A], { natTraversal: 'none' });
+  const b = natHost(sim, 'B', [ADDR.B_PUB], { natTraversal: 'none' });
   sim.link(ADDR.NAT_A, ADDR.B_PUB, { latencyMs: 10 });
   sim.link(ADDR.NAT_A, B_NEW, { latencyMs: 10 });
   sim.at(0, () => a.connect(b));

@@ -1,0 +1,353 @@
+// ICE-HIP-UDP mobility handover, the "ICE restart" of RFC 9028 §4.9 (Figure 6), and the
+// announcement of a new server-reflexive address (§4.8, §4.10).
+//
+// Mobile host. When our locators change (setLocalLocators and friends), the UPDATE with our new
+// locators first goes to our Control Relay Servers (the ordinary RFC 8046 announcement of their
+// non-ICE associations, mobility.ts); §4.9: "It SHOULD wait for all of them to respond for a
+// configurable time, by default two minutes" (config.natRelayRefreshWaitMs), since their answer
+// carries REG_FROM, our new server-reflexive candidate (§4.1). Then every ICE-HIP-UDP peer gets
+// step 1: UPDATE(ESP_INFO with OLD SPI = NEW SPI = our existing inbound SPI,
+// ENCRYPTED(LOCATOR_SET of type 2 candidates), SEQ), to the peer's Control Relay Server when the
+// base exchange reached the peer through one (its R2 came with RELAY_TO, §4.5 step 7), else to
+// the peer's current address. A REG_FROM that changes later (our NAT rebound, §4.8) starts the
+// same announcement. The peer's step 3 answer ACKs it; we answer its ECHO_REQUEST_SIGNED with
+// the ordinary ACK + ECHO_RESPONSE_SIGNED (step 5, update.ts) and restart our checks.
+//
+// Peer host. Step 1 is decrypted and its candidates kept aside, not applied: "the peer host does
+// not restart the connectivity checks until step 6 is successfully completed, because the UPDATE
+// message carrying locators in step 1 could be replayed by an attacker" (§4.9 ¶15). It answers
+// with step 3, UPDATE(ESP_INFO, SEQ, ACK, ECHO_REQUEST_SIGNED); only the authenticated
+// ECHO_RESPONSE_SIGNED of step 5 (step 6 at the peer) applies the candidates (UNVERIFIED, the
+// old ones DEPRECATED) and restarts the checks (nat-checks.ts `restartChecks`). The original
+// Initiator stays controlling (§4.9: it "MUST store" its role, `Association.role`), nominates,
+// and the nomination moves HIP traffic and the SAs (§4.6.3). Until then no ESP goes to a new
+// candidate (§4.6). A handover UPDATE arriving during checks restarts them the same way, after
+// its step 6 (§4.9 ¶15, double jump).
+//
+// Cost. Each association touched does O(1) work (its own candidates, bounded by
+// config.maxPeerLocators). Announcing to every ICE-HIP-UDP peer after a packet (a relay's answer,
+// a new REG_FROM) is a sweep over the associations carried by a timer (NAT_HANDOVER), a bounded
+// batch per firing, never a walk of all associations on one packet.
+import { encryptParams, decryptParams } from '../crypto/encrypted.js';
+import { locatorKey } from '../addr/locator.js';
+import type { Locator, Millis } from '../types.js';
+import { copyBytes, equalBytes } from '../util/bytes.js';
+import { param } from '../wire/access.js';
+import { decodeParamBlock, encodeParamBlock } from '../wire/packet.js';
+import type { HipPacket, LocatorEntry, ParamInit } from '../wire/types.js';
+import type { Association } from './association.js';
+import type { EngineCore } from './context.js';
+import type { DropReason } from './errors.js';
+import { publicEntry, setLocatorState } from './mobility.js';
+import { addPeerCandidates, candidateLocatorSet, kindOf } from './nat-candidates.js';
+import { restartChecks } from './nat-checks.js';
+import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
+import { established, sendSeqUpdate, setUpdate, signedUpdate } from './update.js';
+import { send } from './packets.js';
+import { LIFETIME_UNBOUNDED, usableAddress } from './mobility.js';
+import { TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
+
+/** The `verify.locatorKey` of the step 3 UPDATE (its ECHO_REQUEST_SIGNED), never a locator key. */
+export const HANDOVER_KEY = 'ice-handover';
+
+/** Associations announced to per NAT_HANDOVER firing of a sweep. */
+const SWEEP_BATCH = 64;
+
+/** Per-association handover state (`Association.natHandover`); absent on most associations. */
+export type HandoverState = {
+  /** The peer's Control Relay Server, when the base exchange reached the peer through it (§4.5). */
+  peerRelay?: Locator;
+  /**
+   * Peer role: the candidates of a step 1 UPDATE, held until the ECHO_RESPONSE_SIGNED of step 5
+   * with this nonce arrives (§4.9 ¶15); `at` is when step 1 arrived.
+   */
+  pending?: { readonly nonce: Uint8Array; readonly candidates: readonly LocatorEntry[]; readonly at: Millis } | undefined;
+};
+
+/**
+ * An engine-wide announcement to every ICE-HIP-UDP peer (`EngineCore.natSweep`): it waits for
+ * the relay servers in `waiting` (until `deadline`), then walks the associations in batches,
+ * carried by the NAT_HANDOVER timer of `carrier`.
+ */
+export type HandoverSweep = {
+  readonly waiting: Set<Association>;
+  readonly deadline: Millis;
+  iter: Iterator<Association> | undefined;
+  carrier: Association | undefined;
+};
+
+const isIce = (assoc: Association): boolean => assoc.nat?.mode === 'ice-hip-udp' && assoc.udp !== undefined;
+
+/** RFC 9028 §4.5 step 7: an R2 that came with RELAY_TO was relayed by the peer's Control Relay Server. */
+export function notePeerRelay(assoc: Association, pkt: HipPacket, src: Locator): void {
+  if (!isIce(assoc) || !param(pkt, 'RELAY_TO')) return;
+  assoc.natHandover = { ...assoc.natHandover, peerRelay: copyBytes(src) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mobile host
+
+/**
+ * After our locators changed and every association had its share (engine.ts applyLocators):
+ * the relay servers that were sent our new locators are waited for (§4.9 ¶3); with none, the
+ * ICE-HIP-UDP peers are told at once (this command is O(associations) anyway).
+ */
+export function afterLocatorsChanged(core: EngineCore): void {
+  const waiting = new Set<Association>();
+  for (const relay of core.registrar.servers(REG_TYPE_RELAY_UDP_HIP)) {
+    if (established(relay)?.update.pending.some((p) => p.purpose === 'locators')) waiting.add(relay);
+  }
+  const sweep: HandoverSweep = { waiting, deadline: core.now + core.config.natRelayRefreshWaitMs, iter: undefined, carrier: undefined };
+  stopSweep(core);
+  if (waiting.size === 0) {
+    for (const assoc of core.allAssociations()) announceHandover(core, assoc);
+    return;
+  }
+  core.natSweep = sweep;
+  for (const relay of waiting) relay.timers.set('NAT_HANDOVER', sweep.deadline);
+  sweep.carrier = [...waiting][0];
+}
+
+/** A relay server answered the UPDATE with our locators (its ACK, with REG_FROM, §4.1). */
+export function onRelayAnswered(core: EngineCore, relay: Association): void {
+  const sweep = core.natSweep;
+  if (!sweep || !sweep.waiting.delete(relay)) return;
+  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep, relay);
+}
+
+/**
+ * Our server-reflexive address as `relay` reports it changed (REG_FROM, §4.1): our NAT rebound
+ * (§4.8) or we moved. A sweep waiting for the relays will use the new one anyway; otherwise the
+ * ICE-HIP-UDP peers are told anew.
+ */
+export function onOwnReflexiveChanged(core: EngineCore, relay: Association): void {
+  const sweep = core.natSweep;
+  if (sweep && sweep.waiting.size > 0) return;
+  stopSweep(core);
+  const next: HandoverSweep = { waiting: new Set(), deadline: core.now, iter: undefined, carrier: undefined };
+  core.natSweep = next;
+  startWalk(core, next, relay);
+}
+
+function startWalk(core: EngineCore, sweep: HandoverSweep, carrier: Association): void {
+  if (sweep.carrier && sweep.carrier !== carrier) sweep.carrier.timers.clear('NAT_HANDOVER');
+  for (const r of sweep.waiting) if (r !== carrier) r.timers.clear('NAT_HANDOVER');
+  sweep.iter = core.allAssociations();
+  sweep.carrier = carrier;
+  // A timer is always in the future of the input that armed it.
+  carrier.timers.set('NAT_HANDOVER', core.now + 1);
+}
+
+function stopSweep(core: EngineCore): void {
+  const old = core.natSweep;
+  if (!old) return;
+  old.carrier?.timers.clear('NAT_HANDOVER');
+  for (const r of old.waiting) r.timers.clear('NAT_HANDOVER');
+  core.natSweep = undefined;
+}
+
+/** NAT_HANDOVER fired on `assoc`: the deadline of the wait, or the next batch of the walk. */
+export function onHandoverTimer(core: EngineCore, assoc: Association): void {
+  const sweep = core.natSweep;
+  if (!sweep) return;
+  if (sweep.iter === undefined) {
+    // §4.9 ¶3: "then continue with the handover procedure without information from the Relay
+    // Server that did not respond".
+    if (core.now < sweep.deadline) return assoc.timers.set('NAT_HANDOVER', sweep.deadline);
+    sweep.waiting.clear();
+    startWalk(core, sweep, assoc);
+    return;
+  }
+  if (sweep.carrier !== assoc) return;
+  for (let n = 0; n < SWEEP_BATCH; n++) {
+    const r = sweep.iter.next();
+    if (r.done) {
+      core.natSweep = undefined;
+      return;
+    }
+    announceHandover(core, r.value);
+  }
+  assoc.timers.set('NAT_HANDOVER', core.now + 1);
+}
+
+/**
+ * The carrier of a sweep is being discarded (engine.ts discardAssoc): another relay that is
+ * waited for carries it, or the walk starts on the next association.
+ */
+export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
+  const sweep = core.natSweep;
+  if (!sweep) return;
+  sweep.waiting.delete(assoc);
+  if (sweep.carrier !== assoc) return;
+  const other = [...sweep.waiting][0];
+  if (sweep.iter === undefined && other) {
+    sweep.carrier = other;
+    return;
+  }
+  // Walk from here: the next association still in the table carries it.
+  sweep.iter ??= core.allAssociations();
+  for (;;) {
+    const r = sweep.iter.next();
+    if (r.done) {
+      core.natSweep = undefined;
+      return;
+    }
+    if (r.value === assoc) continue;
+    announceHandover(core, r.value);
+    sweep.carrier = r.value;
+    r.value.timers.set('NAT_HANDOVER', core.now + 1);
+    return;
+  }
+}
+
+/**
+ * Step 1 of Figure 6 to one ICE-HIP-UDP peer: UPDATE(ESP_INFO with OLD SPI = NEW SPI = our
+ * inbound SPI, ENCRYPTED(LOCATOR_SET of our candidates), SEQ). A handover UPDATE still
+ * outstanding is replaced by this one (it announced locators we no longer have).
+ */
+export function announceHandover(core: EngineCore, assoc: Association): void {
+  if (!isIce(assoc)) return;
+  const st = established(assoc);
+  if (!st || !st.keys.encOut) return;
+  const sa = st.sas[0];
+  if (!sa) return;
+  const set = candidateLocatorSet(core, assoc.peerLocator, sa.localSpi);
+  if (!set) return;
+  const cipher = core.crypto.cipher(st.keys.hipCipher);
+  if (!cipher) return;
+  if (st.update.pending.some((p) => p.purpose === 'handover')) setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => p.purpose !== 'handover') });
+  const enc: ParamInit = { kind: 'ENCRYPTED', ivAndData: encryptParams(cipher, st.keys.encOut, core.random, encodeParamBlock([set])) };
+  const via = assoc.natHandover?.peerRelay;
+  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, enc], 'handover', { dst: via ?? assoc.peerLocator, trigger: 'rekey' });
+}
+
+/**
+ * The peer ACKed our step 1 (its step 3, which also carries the ECHO_REQUEST_SIGNED we answer
+ * in the same processing, step 5): "The mobile host can start connectivity checks after this
+ * packet" (§4.9 ¶10).
+ */
+export function onHandoverAcked(core: EngineCore, assoc: Association): void {
+  core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
+  restartChecks(core, assoc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peer host
+
+type Refusal = { reason: DropReason; detail?: string };
+
+/**
+ * Step 1 at the peer (an authenticated UPDATE with a new SEQ and ENCRYPTED, update.ts
+ * processSeq): decrypt, bound (§7.7: within config.maxPeerLocators, else refused whole), keep
+ * the candidates aside, and answer with step 3. An UPDATE older than one processed (reordered)
+ * is only ACKed.
+ */
+export function onHandoverUpdate(
+  core: EngineCore,
+  assoc: Association,
+  pkt: HipPacket,
+  ctx: { updateId: number; src: Locator; dst: Locator; ourSpi: number | undefined; echoReply: readonly ParamInit[]; superseded: boolean },
+): Refusal | undefined {
+  const st = established(assoc)!;
+  const enc = param(pkt, 'ENCRYPTED')!;
+  if (ctx.ourSpi === undefined) return { reason: 'bad-esp-info', detail: 'a handover UPDATE needs ESP_INFO with OLD SPI = NEW SPI of an existing SA (RFC 9028 §4.9)' };
+  const cipher = core.crypto.cipher(st.keys.hipCipher);
+  if (!st.keys.encIn || !cipher) return { reason: 'decrypt-failed', detail: 'no HIP encryption key kept for this association' };
+  const d = decryptParams(cipher, st.keys.encIn, enc.ivAndData);
+  if (!d.ok) return { reason: 'decrypt-failed', detail: d.reason };
+  const block = decodeParamBlock(d.params, { lenientPadding: true });
+  if (!block.ok) return { reason: 'decrypt-failed', detail: 'malformed-inner' };
+  const ls = block.params.find((p) => p.kind === 'LOCATOR_SET');
+  if (!ls || ls.kind !== 'LOCATOR_SET') return { reason: 'missing-param', detail: 'ENCRYPTED without a LOCATOR_SET' };
+  // RFC 9028 §7.7: the number of candidates a peer can make us check is bounded.
+  if (ls.locators.length > core.config.maxPeerLocators) return { reason: 'policy', detail: `LOCATOR_SET with ${ls.locators.length} candidates > maxPeerLocators (RFC 9028 §7.7)` };
+  if (ctx.superseded) {
+    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [ctx.updateId] }], ctx.dst, ctx.src);
+    send(core, reply, ctx.dst, ctx.src, assoc);
+    return undefined;
+  }
+  const candidates = ls.locators.map((l) => ('address' in l ? { ...l, address: copyBytes(l.address) } : l)) as LocatorEntry[];
+  const nonce = core.random(16);
+  assoc.natHandover = { ...assoc.natHandover, pending: { nonce, candidates, at: core.now } };
+  // Step 3: "an ESP_INFO parameter where ... the OLD SPI and NEW SPI parameters both contain the
+  // pre-existing incoming SPI", a new SEQ and ECHO_REQUEST_SIGNED, the ACK of step 1; back where
+  // step 1 came from (through our relay when it relayed it, relay.ts).
+  const params: ParamInit[] = [
+    { kind: 'ACK', peerUpdateIds: [ctx.updateId] },
+    ...ctx.echoReply,
+    { kind: 'ESP_INFO', keymatIndex: 0, oldSpi: ctx.ourSpi, newSpi: ctx.ourSpi },
+    { kind: 'ECHO_REQUEST_SIGNED', opaque: nonce },
+  ];
+  const id = sendSeqUpdate(core, assoc, params, 'verify', { dst: ctx.src, src: ctx.dst, verify: { nonce, locatorKey: HANDOVER_KEY } });
+  const sent = established(assoc)?.update.pending.find((p) => p.updateId === id);
+  // A retransmitted step 1 gets the same step 3 again (RFC 7401 §6.12.1), not a new nonce.
+  if (sent) setUpdate(assoc, 'recv-UPDATE', { lastAckBytes: { bytes: copyBytes(sent.bytes), src: sent.src, dst: sent.dst } });
+  return undefined;
+}
+
+/**
+ * Step 6 at the peer: an authenticated ECHO_RESPONSE_SIGNED with the nonce of our step 3. The
+ * candidates of step 1 replace the peer's old ones and the checks restart (§4.9 ¶11, ¶15).
+ * Returns whether the response was this one.
+ */
+export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array): boolean {
+  const pending = assoc.natHandover?.pending;
+  if (!pending || !equalBytes(pending.nonce, opaque)) return false;
+  assoc.natHandover = { ...assoc.natHandover, pending: undefined };
+  applyCandidates(core, assoc, pending.candidates, pending.at);
+  restartChecks(core, assoc);
+  return true;
+}
+
+/** Step 3 went unanswered through its retransmissions: the candidates of step 1 are dropped. */
+export function onHandoverEchoTimeout(assoc: Association, nonce: Uint8Array): void {
+  const pending = assoc.natHandover?.pending;
+  if (pending && equalBytes(pending.nonce, nonce)) assoc.natHandover = { ...assoc.natHandover, pending: undefined };
+}
+
+/**
+ * The verified candidate set into the peer's table (RFC 8046 §5.3: a LOCATOR_SET is the complete
+ * list): listed candidates UNVERIFIED (a known one whose transport address changed, or that was
+ * DEPRECATED, back to UNVERIFIED), earlier candidates it leaves out DEPRECATED, except
+ * peer-reflexive ones learned from checks since step 1 arrived (they are the peer's new NAT
+ * mappings). Entries the base exchange ran on that are no candidates (the peer's relay) stay.
+ */
+function applyCandidates(core: EngineCore, assoc: Association, locators: readonly LocatorEntry[], since: Millis): void {
+  const valid = locators.filter((l): l is Extract<LocatorEntry, { locatorType: 2 }> => {
+    if (l.locatorType !== 2 || 'unknown' in l) return false;
+    return l.transportProtocol === TRANSPORT_PROTOCOL_UDP && kindOf(l.candidateKind) !== undefined && l.lifetime !== 0 && usableAddress(l.address) && l.transportPort !== 0;
+  });
+  const listed = new Set(valid.map((l) => locatorKey(l.address)));
+  for (const e of assoc.peerLocators.values()) {
+    const candidate = e.type === 2 || e.priority !== undefined;
+    if (!candidate || listed.has(e.key) || e.state === 'DEPRECATED') continue;
+    if (e.kind === 'prflx' && e.lastSeenAt >= since) continue;
+    e.preferred = false;
+    setLocatorState(core, assoc, e, 'DEPRECATED');
+  }
+  for (const l of valid) {
+    const e = assoc.peerLocators.get(locatorKey(l.address));
+    if (!e || e.type !== 2) continue;
+    const moved = e.port !== l.transportPort;
+    e.port = l.transportPort;
+    e.kind = kindOf(l.candidateKind)!;
+    e.priority = l.priority;
+    e.spi = l.spi;
+    e.expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
+    if (e.state === 'DEPRECATED' || (moved && e.state === 'ACTIVE')) setLocatorState(core, assoc, e, 'UNVERIFIED');
+    else core.emit({ kind: 'locator', op: 'upsert', peer: assoc.peerHit, entry: publicEntry(e) });
+  }
+  // Room for the new ones: the oldest DEPRECATED entries go first (RFC 8046 §6.2.2 cap).
+  const table = assoc.peerLocators;
+  const fresh = new Set(valid.filter((l) => !table.has(locatorKey(l.address))).map((l) => locatorKey(l.address))).size;
+  let over = table.size + fresh - core.config.maxPeerLocators;
+  if (over > 0) {
+    const old = table.values().filter((e) => e.state === 'DEPRECATED').sort((a, b) => (a.deprecatedAt ?? 0) - (b.deprecatedAt ?? 0));
+    for (const e of old) {
+      if (over-- <= 0) break;
+      table.delete(e.key);
+      core.emit({ kind: 'locator', op: 'remove', peer: assoc.peerHit, entry: publicEntry(e) });
+    }
+  }
+  for (const e of addPeerCandidates(core, assoc, valid)) core.emit({ kind: 'locator', op: 'upsert', peer: assoc.peerHit, entry: publicEntry(e) });
+}
