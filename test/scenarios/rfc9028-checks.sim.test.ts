@@ -33,7 +33,7 @@ function world(s: number) {
   return { sim, c, i, r, natC, natI };
 }
 
-describe('RFC 9028 §4.6 both hosts behind endpoint-independent NATs (RFC 4787 REQ-1, REQ-8): the direct path is found', () => {
+describe('RFC 9028 §4.6 · both hosts behind endpoint-independent NATs (RFC 4787 REQ-1, REQ-8): the direct path is found', () => {
   it('§4.1 registration, §4.5 relayed base exchange, §4.6 checks, §4.6.3 nomination of the direct NAT-to-NAT pair, and ESP on that pair, not through the relay', () => {
     const { sim, c, i, r, natC, natI } = world(9028);
     // Every packet to or from the relay, by kind (counted as the hosts send them).

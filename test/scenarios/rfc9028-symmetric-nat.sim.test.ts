@@ -25,7 +25,7 @@ function sentSince(w: { readonly sim: { readonly trace: { readonly records: read
   return w.sim.trace.records.filter((r) => r.host === host.name && r.dir === 'send' && r.t >= t);
 }
 
-describe('RFC 9028 §4.6.3 symmetric NAT without a Data Relay Server: a clean failure (RFC 4787 §4.1, §5)', () => {
+describe('RFC 9028 §4.6.3 · symmetric NAT without a Data Relay Server: a clean failure (RFC 4787 §4.1, §5)', () => {
   const cases: readonly (readonly [string, NatType, NatType])[] = [
     ['both hosts behind symmetric NATs', NAT_SYMMETRIC, NAT_SYMMETRIC],
     ['the Initiator behind a symmetric NAT, the Responder behind a port-restricted one', NAT_SYMMETRIC, NAT_PORT_RESTRICTED],
@@ -97,7 +97,7 @@ describe('RFC 9028 §4.6.3 symmetric NAT without a Data Relay Server: a clean fa
   );
 });
 
-describe('RFC 9028 §4.6.1 one host behind a symmetric NAT: the direct path through a peer-reflexive candidate (RFC 8445 §7.3.1.3)', () => {
+describe('RFC 9028 §4.6.1 · one host behind a symmetric NAT: the direct path through a peer-reflexive candidate (RFC 8445 §7.3.1.3)', () => {
   it('the Initiator behind a symmetric NAT, the Responder behind an endpoint-independent one: the Responder learns the check\'s mapping as prflx, both nominate the NAT-to-NAT pair, ESP bypasses the relay', () => {
     const w = twoNatsWorld(9302, NAT_SYMMETRIC, NAT_EI);
     const { sim, a, b, natA, natB, assoc } = w;
