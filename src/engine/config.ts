@@ -262,6 +262,15 @@ export type HipConfig = {
    */
   readonly natRelayRefreshWaitMs: Millis;
   /**
+   * Whether loopback addresses may be ICE-HIP-UDP host candidates. RFC 8445 §5.1.1.1 (which RFC
+   * 9028 §4.2 follows): "Addresses from a loopback interface MUST NOT be included in the candidate
+   * addresses", and the engine drops them whatever the `announce` hook returns. `true` is only for
+   * a test bench on one machine, where loopback is the only network the hosts share (`hip-engine
+   * live` bound to 127.0.0.x uses it).
+   * @defaultValue false
+   */
+  readonly natLoopbackCandidates: boolean;
+  /**
    * Most locators kept per peer; a larger LOCATOR_SET is refused (RFC 8046 §6: SHOULD limit).
    * @defaultValue 32
    */
@@ -446,6 +455,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   natMaxCandidatePairs: 100,
   natMaxChecksInFlight: 8,
   natRelayRefreshWaitMs: 120_000,
+  natLoopbackCandidates: false,
   maxPeerLocators: 32,
   maxChecksPerUpdate: 8,
   maxChecksPerAddress: 3,
@@ -539,7 +549,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   c.neverAnnounce.forEach((cidr, i) => {
     if (typeof cidr !== 'string' || !isCidr(cidr)) throw new TypeError(`"config.neverAnnounce[${i}]" expected CIDR text, got ${JSON.stringify(cidr)}`);
   });
-  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators'] as const) {
+  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators', 'natLoopbackCandidates'] as const) {
     if (typeof c[k] !== 'boolean') throw new TypeError(`"config.${k}" expected boolean, got ${typeof c[k]}`);
   }
   checkRegistration(c);

@@ -7,7 +7,7 @@
 // relay.ts `serverReflexiveCandidates`), unless `EngineCore.reflexiveCandidates` is set, which
 // replaces that source (an embedding that learns them otherwise). Peer-reflexive
 // ones are learned from connectivity checks, never gathered (RFC 8445 §5.1.1).
-import { locatorKey } from '../addr/locator.js';
+import { locatorKey, locatorRange } from '../addr/locator.js';
 import type { CandidateKind, Locator } from '../types.js';
 import { CANDIDATE_KIND, TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
 import type { LocatorEntry, LocatorEntryInit, ParamInit } from '../wire/types.js';
@@ -75,7 +75,14 @@ export function gatherCandidates(core: EngineCore, peer: Locator): Candidate[] {
   const kinds = new Set(core.policy.gatherCandidates({ peer }));
   const out: Candidate[] = [];
   if (kinds.has('host')) {
-    core.announced(peer).forEach((a, i) => {
+    // RFC 8445 §5.1.1.1 (RFC 9028 §4.2): loopback addresses MUST NOT be host candidates, whatever
+    // the announce hook chose; only a one-machine test bench opts in (config.natLoopbackCandidates),
+    // and then our loopback locators are candidates even though RFC 8046 announcements skip them.
+    const hosts: { readonly locator: Locator; readonly trafficType?: 0 | 1 | 2 }[] = core.announced(peer).filter((a) => locatorRange(a.locator) !== 'loopback');
+    if (core.config.natLoopbackCandidates) {
+      for (const l of core.localLocators) if (locatorRange(l) === 'loopback' && !core.isPrivate(l)) hosts.push({ locator: l });
+    }
+    hosts.forEach((a, i) => {
       out.push({ address: a.locator, port: core.config.udpPort, kind: 'host', priority: candidatePriority('host', localPreference(i)), trafficType: a.trafficType ?? 0 });
     });
   }

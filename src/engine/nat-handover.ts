@@ -77,6 +77,7 @@ export type HandoverSweep = {
 };
 
 const isIce = (assoc: Association): boolean => assoc.nat?.mode === 'ice-hip-udp' && assoc.udp !== undefined;
+const isRelayServer = (core: EngineCore, assoc: Association): boolean => core.registrar.servers(REG_TYPE_RELAY_UDP_HIP).has(assoc);
 
 /** RFC 9028 §4.5 step 7: an R2 that came with RELAY_TO was relayed by the peer's Control Relay Server. */
 export function notePeerRelay(assoc: Association, pkt: HipPacket, src: Locator): void {
@@ -95,12 +96,15 @@ export function notePeerRelay(assoc: Association, pkt: HipPacket, src: Locator):
 export function afterLocatorsChanged(core: EngineCore): void {
   const waiting = new Set<Association>();
   for (const relay of core.registrar.servers(REG_TYPE_RELAY_UDP_HIP)) {
-    if (established(relay)?.update.pending.some((p) => p.purpose === 'locators')) waiting.add(relay);
+    // A relay association that runs ICE-HIP-UDP itself hears of the move by the handover
+    // UPDATE, first; its answer (step 3) carries REG_FROM as every UPDATE to a client does.
+    if (isIce(relay)) announceHandover(core, relay);
+    if (established(relay)?.update.pending.some((p) => p.purpose === 'locators' || p.purpose === 'handover')) waiting.add(relay);
   }
   const sweep: HandoverSweep = { waiting, deadline: core.now + core.config.natRelayRefreshWaitMs, iter: undefined, carrier: undefined };
   stopSweep(core);
   if (waiting.size === 0) {
-    for (const assoc of core.allAssociations()) announceHandover(core, assoc);
+    for (const assoc of core.allAssociations()) if (!isRelayServer(core, assoc)) announceHandover(core, assoc);
     return;
   }
   core.natSweep = sweep;
@@ -165,7 +169,8 @@ export function onHandoverTimer(core: EngineCore, assoc: Association): void {
       core.natSweep = undefined;
       return;
     }
-    announceHandover(core, r.value);
+    // The relay servers were told first (afterLocatorsChanged), or told us the new REG_FROM.
+    if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
   }
   assoc.timers.set('NAT_HANDOVER', core.now + 1);
 }
@@ -193,7 +198,7 @@ export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
       return;
     }
     if (r.value === assoc) continue;
-    announceHandover(core, r.value);
+    if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
     sweep.carrier = r.value;
     r.value.timers.set('NAT_HANDOVER', core.now + 1);
     return;
@@ -205,7 +210,7 @@ export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
  * inbound SPI, ENCRYPTED(LOCATOR_SET of our candidates), SEQ). A handover UPDATE still
  * outstanding is replaced by this one (it announced locators we no longer have).
  */
-export function announceHandover(core: EngineCore, assoc: Association): void {
+export function announceHandover(core: EngineCore, assoc: Association, to?: Locator): void {
   if (!isIce(assoc)) return;
   const st = established(assoc);
   if (!st || !st.keys.encOut) return;
@@ -218,7 +223,7 @@ export function announceHandover(core: EngineCore, assoc: Association): void {
   if (st.update.pending.some((p) => p.purpose === 'handover')) setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => p.purpose !== 'handover') });
   const enc: ParamInit = { kind: 'ENCRYPTED', ivAndData: encryptParams(cipher, st.keys.encOut, core.random, encodeParamBlock([set])) };
   const via = assoc.natHandover?.peerRelay;
-  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, enc], 'handover', { dst: via ?? assoc.peerLocator, trigger: 'rekey' });
+  sendSeqUpdate(core, assoc, [{ kind: 'ESP_INFO', keymatIndex: 0, oldSpi: sa.localSpi, newSpi: sa.localSpi }, enc], 'handover', { dst: to ?? via ?? assoc.peerLocator, trigger: 'rekey' });
 }
 
 /**
@@ -229,6 +234,8 @@ export function announceHandover(core: EngineCore, assoc: Association): void {
 export function onHandoverAcked(core: EngineCore, assoc: Association): void {
   core.emit({ kind: 'event', event: { type: 'update-completed', assoc: assoc.id, what: 'locators' } });
   restartChecks(core, assoc);
+  // A relay server running ICE-HIP-UDP with us answered (§4.9 ¶3).
+  onRelayAnswered(core, assoc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,12 +297,17 @@ export function onHandoverUpdate(
  * candidates of step 1 replace the peer's old ones and the checks restart (§4.9 ¶11, ¶15).
  * Returns whether the response was this one.
  */
-export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array): boolean {
+export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator): boolean {
   const pending = assoc.natHandover?.pending;
   if (!pending || !equalBytes(pending.nonce, opaque)) return false;
   assoc.natHandover = { ...assoc.natHandover, pending: undefined };
   applyCandidates(core, assoc, pending.candidates, pending.at);
   restartChecks(core, assoc);
+  // §4.9 ¶15, double jump: both hosts moved, and our own step 1 went to where the peer was. The
+  // peer has just proved where it is (this authenticated answer came from `src`, through our
+  // relay when the relay brought it): our step 1 goes there again.
+  const own = established(assoc)?.update.pending.find((p) => p.purpose === 'handover');
+  if (own && !equalBytes(own.dst, src)) announceHandover(core, assoc, src);
   return true;
 }
 

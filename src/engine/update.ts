@@ -235,7 +235,7 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
   // RFC 9028 §4.9 step 6: the handover's echo, then a connectivity check's, then an address check's.
-  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
+  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque, src) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
   // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address;
   // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
   const regFromBefore = assoc.registrations?.regFrom;

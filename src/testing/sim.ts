@@ -1575,7 +1575,7 @@ export class Sim {
           host: h.name,
           dir: 'locator',
           kind: out.op,
-          fields: { peer: traceHit(out.peer), loc: traceLoc(e.locator), state: e.state, type: e.type, spi: e.spi === undefined ? undefined : spiText(e.spi), preferred: e.preferred },
+          fields: { peer: traceHit(out.peer), loc: traceLoc(e.locator), state: e.state, type: e.type, spi: e.spi === undefined ? undefined : spiText(e.spi), preferred: e.preferred, ...(e.type === 2 ? { port: e.port, candidate: e.kind } : {}) },
         });
         h.applyLocator(out.op, out.peer, e);
         return;
@@ -2052,6 +2052,11 @@ function eventFields(ev: HipEvent): Readonly<Record<string, TraceValue>> {
     case 'server-reflexive':
       // RFC 9028 §4.1: the transport address the Control Relay Server saw (REG_FROM).
       return { assoc: ev.assoc, peer: traceHit(ev.peerHit), address: traceLoc(ev.address), port: ev.port, ...(ev.previous ? { prevAddress: traceLoc(ev.previous.address), prevPort: ev.previous.port } : {}) };
+    case 'nat-path':
+      // RFC 9028 §4.6.3: the nominated candidate pair, our transport address and the peer's.
+      return { assoc: ev.assoc, src: traceLoc(ev.src), srcPort: ev.srcPort, dst: traceLoc(ev.dst), dstPort: ev.dstPort, candidate: ev.kind };
+    case 'nat-checks-failed':
+      return { assoc: ev.assoc };
     default:
       return {};
   }

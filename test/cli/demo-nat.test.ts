@@ -1,6 +1,6 @@
 // `hip-engine demo --scenario nat` in-process (RFC 9028): two hosts behind endpoint-independent
 // NATs (RFC 4787) register with a Control Relay Server (§4.1), run the base exchange through it
-// (§4.5), send data NAT to NAT, survive a NAT rebinding (§4.8) and close. Checked from the
+// (§4.5), check candidate pairs and nominate one (§4.6), send data NAT to NAT, survive a NAT rebinding (§4.8) and close. Checked from the
 // timeline and from the pcap, re-read with the project's own pcap reader: every record is an
 // IPv4 UDP packet with a good UDP checksum, every HIP packet after the zero marker decodes, and a
 // packet that crosses a NAT is there as it looked on each side.
@@ -81,12 +81,30 @@ describe('hip-engine demo --scenario nat', () => {
     expect(raw.split('\n').filter((l) => l.length > 100)).toEqual([]);
   });
 
-  it('tells the story in acts: registration, relayed base exchange, data, rebinding, close', () => {
+  it('tells the story in acts: registration, relayed base exchange, connectivity checks, data, rebinding, close', () => {
     const acts = out.split('\n').filter((l) => / === \d\. /.test(l)).map((l) => /=== (\d)\. /.exec(l)![1]);
-    expect(acts).toEqual(['1', '2', '3', '4', '5']);
+    expect(acts).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(out).toMatch(/=== 1\. A and B register with the Control Relay Server 192\.0\.2\.1 for RELAY_UDP_HIP/);
     expect(out).toMatch(/=== 2\. Base exchange through the relay/);
-    expect(out).toMatch(/=== 4\. B's NAT 198\.51\.100\.1 rebinds in the middle of the flow/);
+    expect(out).toMatch(/=== 3\. Connectivity checks \(RFC 9028 §4\.6\)/);
+    expect(out).toMatch(/=== 5\. B's NAT 198\.51\.100\.1 rebinds in the middle of the flow/);
+  });
+
+  it('RFC 9028 §4.6, §5.14, §5.15 · checks are UPDATEs with CANDIDATE_PRIORITY, A nominates, both report the NAT-to-NAT pair, and no ESP goes before the nomination', () => {
+    // §5.14: a connectivity check is an UPDATE with SEQ, ECHO_REQUEST_SIGNED and CANDIDATE_PRIORITY.
+    const checks = cap.filter((c) => c.kind === 'UPDATE' && has(c, 'CANDIDATE_PRIORITY'));
+    expect(checks.length).toBeGreaterThanOrEqual(2);
+    for (const c of checks) for (const k of ['SEQ', 'ECHO_REQUEST_SIGNED']) expect(has(c, k), k).toBe(true);
+    // Checks run between the candidates, never through the relay (§4.6).
+    expect(checks.filter((c) => c.src === N.crs || c.dst === N.crs)).toEqual([]);
+    // §4.6.3: the controlling host (A, the Initiator) nominates; seen outside NATa toward B's NAT.
+    const nominate = cap.findIndex((c) => c.kind === 'UPDATE' && has(c, 'NOMINATE') && c.src === N.natA && c.dst === N.natB);
+    expect(nominate).toBeGreaterThanOrEqual(0);
+    const firstEsp = cap.findIndex((c) => c.kind === 'ESP');
+    expect(firstEsp).toBeGreaterThan(nominate);
+    // The chosen pair of each side ends at the other's NAT, a server-reflexive candidate.
+    expect(out).toMatch(new RegExp(`A +\\*\\* NAT-PATH ${N.a.replaceAll('.', '\\.')}:\\d+ -> ${N.natB.replaceAll('.', '\\.')}:\\d+ \\(the peer's srflx candidate, nominated\\)`));
+    expect(out).toMatch(new RegExp(`B +\\*\\* NAT-PATH ${N.b.replaceAll('.', '\\.')}:\\d+ -> ${N.natA.replaceAll('.', '\\.')}:\\d+ \\(the peer's srflx candidate, nominated\\)`));
   });
 
   it('RFC 9028 §4.1 · each host learns its server-reflexive address from REG_FROM: its NAT\'s public address and mapped port', () => {

@@ -112,6 +112,12 @@ describe('hip-engine live --relay / --via-relay (three processes over UDP on loo
     expect(b.stdout(), ctx).toMatch(new RegExp(`-> R1 +to 127\\.0\\.0\\.3:${relayPort!}`));
     expect(b.stdout(), ctx).toMatch(new RegExp(`-> R2 +to 127\\.0\\.0\\.3:${relayPort!}`));
     expect(b.stdout(), ctx).toMatch(/established with 2001:2[0-9a-f:]+ as responder/);
+    // RFC 9028 §4.6: A's data waits for the checks; the nominated pair runs between A and B
+    // directly (loopback addresses as candidates: config.natLoopbackCandidates), not via the relay.
+    expect(a.stdout(), ctx).toMatch(new RegExp(`NAT-PATH 127\\.0\\.0\\.2:\\d+ -> 127\\.0\\.0\\.1:${bPort!} \\(the peer's host candidate, nominated`));
+    expect(b.stdout(), ctx).toMatch(/NAT-PATH 127\.0\.0\.1:\d+ -> 127\.0\.0\.2:\d+ /);
+    expect(a.stdout().indexOf('NAT-PATH'), ctx).toBeLessThan(a.stdout().indexOf('SEND "hello through the relay"'));
+    expect(lines(b.stdout(), /DATA from .* via 127\.0\.0\.2->127\.0\.0\.1: "hello through the relay"/), ctx).toHaveLength(1);
     // Data both ways through ESP, and the close.
     expect(lines(b.stdout(), /DATA from .*: "hello through the relay"/), ctx).toHaveLength(1);
     expect(lines(a.stdout(), /DATA from .*: "echo: hello through the relay"/), ctx).toHaveLength(1);

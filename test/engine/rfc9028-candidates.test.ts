@@ -9,7 +9,7 @@ import { HipEngine, engineInternals } from '../../src/engine/hip-engine.js';
 import type { Output } from '../../src/engine/io.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import type { EnginePolicy } from '../../src/engine/policy.js';
-import { addPeerCandidates, candidatePriority, TYPE_PREFERENCE } from '../../src/engine/nat-candidates.js';
+import { addPeerCandidates, candidatePriority, gatherCandidates, TYPE_PREFERENCE } from '../../src/engine/nat-candidates.js';
 import type { Locator, PeerLocator } from '../../src/types.js';
 import { equalBytes } from '../../src/util/bytes.js';
 import { param } from '../../src/wire/access.js';
@@ -198,5 +198,17 @@ describe('RFC 9028 §5.7: which peer candidates are kept', () => {
     const many = Array.from({ length: 20 }, (_, i) => entry({ address: parseLocator(`2001:db8::1:${i + 1}`), priority: i }));
     addPeerCandidates(engineInternals(b), assoc, many);
     expect(assoc.peerLocators.size).toBe(4);
+  });
+
+  it('RFC 8445 §5.1.1.1 · "Addresses from a loopback interface MUST NOT be included in the candidate addresses", even when the announce hook offers them; config.natLoopbackCandidates opts a one-machine bench in', () => {
+    const lo = parseLocator('127.0.0.2');
+    const peer = parseLocator('127.0.0.1');
+    // A hook that announces every locator, loopback included (the default hook already skips it).
+    const announceAll: Partial<EnginePolicy> = { announce: ({ locators }) => locators.map((l) => ({ locator: l.address, preferred: false })) };
+    const make = (config: Partial<HipConfig>) =>
+      new HipEngine({ identities: [identity('p256A')], locators: [lo, A_PRIV], random: testRandom('cand-lo'), config: { natTraversal: 'ice-hip-udp', ...config }, policy: announceAll }, 0);
+    const hosts = (e: HipEngine) => gatherCandidates(engineInternals(e), peer).filter((c) => c.kind === 'host').map((c) => locatorKey(c.address));
+    expect(hosts(make({}))).toEqual([locatorKey(A_PRIV)]);
+    expect(hosts(make({ natLoopbackCandidates: true })).sort()).toEqual([locatorKey(A_PRIV), locatorKey(lo)].sort());
   });
 });

@@ -371,7 +371,7 @@ function render(sim: Sim, names: Namer, sent: readonly (HipPacket | undefined)[]
         locStates.set(key, state);
         const change = before === undefined ? `new, ${state}` : before === state ? `${state} (unchanged)` : `${before} -> ${state}`;
         detail = kind !== 'remove' && before === state;
-        const type = f(rec, 'type') === 1 ? `type 1, spi=${v(rec, 'spi')}` : 'type 0';
+        const type = f(rec, 'type') === 1 ? `type 1, spi=${v(rec, 'spi')}` : f(rec, 'type') === 2 ? `type 2, ${v(rec, 'candidate')} candidate, port ${v(rec, 'port')}` : 'type 0';
         if (kind === 'remove') {
           locStates.delete(key);
           text = `LOC    peer ${v(rec, 'peer')} locator ${v(rec, 'loc')}: removed from the table`;
@@ -480,6 +480,13 @@ function paramsText(pkt: HipPacket, names: Namer, all = false): string {
       case 'RELAY_HMAC':
         parts.push('RELAY_HMAC');
         break;
+      // RFC 9028 §5.14, §5.15: a connectivity check and the nomination.
+      case 'CANDIDATE_PRIORITY':
+        parts.push(`CANDIDATE_PRIORITY(${p.priority})`);
+        break;
+      case 'NOMINATE':
+        parts.push('NOMINATE');
+        break;
       default:
         if (all) parts.push(p.kind === 'UNKNOWN' ? `type ${p.type}` : p.kind);
         break;
@@ -506,6 +513,10 @@ function eventLine(rec: TraceRecord, v: (rec: TraceRecord, k: string) => string)
       return `** REGISTRATION ENDED types ${v(rec, 'types')} (${v(rec, 'by')})`;
     case 'server-reflexive':
       return `** SERVER-REFLEXIVE ${v(rec, 'address')}:${v(rec, 'port')} (REG_FROM of ${v(rec, 'peer')})${rec.fields?.['prevPort'] !== undefined ? `, was ${v(rec, 'prevAddress')}:${v(rec, 'prevPort')}` : ''}`;
+    case 'nat-path':
+      return `** NAT-PATH ${v(rec, 'src')}:${v(rec, 'srcPort')} -> ${v(rec, 'dst')}:${v(rec, 'dstPort')} (the peer's ${v(rec, 'candidate')} candidate, nominated)`;
+    case 'nat-checks-failed':
+      return '** NAT-CHECKS-FAILED (no candidate pair works; no ESP on this association)';
     case 'dropped':
       return `!! engine dropped ${v(rec, 'pkt')}: ${v(rec, 'reason')}${rec.fields?.['detail'] !== undefined ? ` (${v(rec, 'detail')})` : ''}${v(rec, 'reason') === 'stale-update' ? ' - a late retransmission, older than the last UPDATE processed' : ''}`;
     default:

@@ -48,6 +48,10 @@ export function eventText(e: HipEvent, peerName: (hit: Hit) => string = formatHi
       return `** REGISTRATION ENDED types ${e.regTypes.join(',')} (${e.by}, association ${e.assoc})`;
     case 'server-reflexive':
       return `** SERVER-REFLEXIVE ${transportAddress(e.address, e.port)} (REG_FROM of ${peerName(e.peerHit)}, association ${e.assoc})${e.previous ? `, was ${transportAddress(e.previous.address, e.previous.port)}` : ''}`;
+    case 'nat-path':
+      return `** NAT-PATH ${transportAddress(e.src, e.srcPort)} -> ${transportAddress(e.dst, e.dstPort)} (the peer's ${e.kind} candidate, nominated; association ${e.assoc})`;
+    case 'nat-checks-failed':
+      return `** NAT-CHECKS-FAILED: no candidate pair works (association ${e.assoc})`;
     default:
       return '** event';
   }

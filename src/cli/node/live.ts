@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatHit, parseHit } from '../../addr/hit.js';
-import { formatLocator, isIpv4Mapped, parseLocator } from '../../addr/locator.js';
+import { formatLocator, isIpv4Mapped, locatorRange, parseLocator } from '../../addr/locator.js';
 import { generateHostIdentity, importHostIdentity, type HostIdentity } from '../../crypto/host-id.js';
 import { defaultRandom } from '../../crypto/noble.js';
 import type { Scheduler } from '../../driver/adapters.js';
@@ -153,6 +153,8 @@ type ConnectConfig = Common & {
   readonly count: number;
   readonly rekey: boolean;
   readonly close: boolean;
+  /** `--via-relay`: the peer is a Control Relay Client reached through its relay (RFC 9028 §4.5). */
+  readonly viaRelay: boolean;
 };
 
 function address(text: string, what: string): Locator {
@@ -271,6 +273,7 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     count: int(p, 'count', 1, 1, 100_000),
     rekey: flag(p, 'rekey'),
     close: flag(p, 'close'),
+    viaRelay: p.values['via-relay'] !== undefined,
     timeoutMs: int(p, 'timeout', 30_000, 0, 0x7fffffff),
     quiet,
     trace: str(p, 'trace'),
@@ -280,6 +283,15 @@ export function parseLive(args: readonly string[]): ListenConfig | ConnectConfig
     throw new UsageError('the port in --connect and --port disagree');
   }
   return { ...cfg, identity: loadIdentity(str(p, 'key')) };
+}
+
+/**
+ * ICE-HIP-UDP for a Control Relay Client and its peers (RFC 9028 §4.3). Bound to loopback, the
+ * processes share no other network, so loopback addresses may be host candidates there, which RFC
+ * 8445 §5.1.1.1 forbids on a real network (`natLoopbackCandidates`).
+ */
+function iceConfig(bound: Locator): { natTraversal: 'ice-hip-udp'; natLoopbackCandidates: boolean } {
+  return { natTraversal: 'ice-hip-udp', natLoopbackCandidates: locatorRange(bound) === 'loopback' };
 }
 
 /** The local address the system would use to reach `peer` (a connected UDP socket's name). */
@@ -469,6 +481,9 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
               ...(cfg.rvs.allow ? {} : { policy: { authorizeRegistration: () => ({ grant: true as const }) } }),
             }
           : {}),
+        // A Control Relay Client offers ICE-HIP-UDP (RFC 9028 §4.3): its peers come through the
+        // relay, which carries no ESP, so data needs the direct path the checks find (§4.6).
+        ...(cfg.via?.regType === REG_TYPE_RELAY_UDP_HIP ? { config: iceConfig(cfg.address) } : {}),
         onLog,
         ...(trace ? { trace } : {}),
         ...(onWire ? { onWire } : {}),
@@ -514,7 +529,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
     }
   }
   const messages = c.messages.length > 0 ? c.messages : [`hello from ${formatHit(c.identity.hit)}`];
-  let phase: 'connecting' | 'round1' | 'rekeying' | 'round2' | 'closing' = 'connecting';
+  let phase: 'connecting' | 'checking' | 'round1' | 'rekeying' | 'round2' | 'closing' = 'connecting';
   let expected = 0;
   let received = 0;
   let sent = 0;
@@ -548,11 +563,24 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
     say(eventText(e));
     switch (e.type) {
       case 'established':
-        if (phase === 'connecting') {
+        if (phase === 'connecting' && c.viaRelay) {
+          // RFC 9028 §4.6: ESP waits for the connectivity checks and the nominated pair; the relay
+          // carries control packets only.
+          phase = 'checking';
+        } else if (phase === 'connecting') {
           phase = 'round1';
           sendRound();
         }
         return;
+      case 'nat-path':
+        if (phase === 'checking') {
+          phase = 'round1';
+          sendRound();
+        }
+        return;
+      case 'nat-checks-failed':
+        // RFC 9028 §4.6.3: with every check failed, no ESP may be sent on the association.
+        return done(EXIT_FAILURE, 'connectivity checks failed: no direct path to the peer (RFC 9028 §4.6.3), and the relay carries no data');
       case 'update-completed':
         if (phase === 'rekeying' && e.what === 'rekey') {
           phase = 'round2';
@@ -576,6 +604,7 @@ export async function runLive(cfg: ListenConfig | ConnectConfig, io: Io): Promis
       locators: [bind],
       port: c.localPort,
       peerPort: c.peerPort,
+      ...(c.viaRelay ? { config: iceConfig(bind) } : {}),
       scheduler,
       onLog,
       ...(trace ? { trace } : {}),

@@ -22,7 +22,7 @@ export const NAT = {
   natB: '198.51.100.1',
   crs: '192.0.2.1',
   latencyMs: 10,
-  acts: { register: 0, bex: 500, data: 2000, rebind: 3000, close: 9000 },
+  acts: { register: 0, bex: 500, data: 9000, rebind: 10000, close: 16000 },
 } as const;
 
 const N = NAT;
@@ -82,6 +82,7 @@ function registerRelay(sim: Sim, client: SimHost, crs: SimHost): void {
 }
 
 type Srflx = Extract<HipEvent, { type: 'server-reflexive' }>;
+type NatPath = Extract<HipEvent, { type: 'nat-path' }>;
 
 function run(ctx: ScenarioCtx): void {
   const { sim, a, b } = ctx;
@@ -121,20 +122,39 @@ function run(ctx: ScenarioCtx): void {
   }
   say(sim, 'A', `A has B's candidates from the R2: ${cands.map((l) => `${l.kind ?? '?'} ${endpoint(l.locator, l.port ?? 0)}`).join(', ')}`);
 
-  act(sim, T.data, 3, 'Data through ESP over UDP, NAT to NAT');
+  // The checks start Ta after the base exchange, so this act begins as soon as act 2 ends.
+  act(sim, sim.now, 3, 'Connectivity checks (RFC 9028 §4.6): A (controlling) and B test their candidate pairs with UPDATEs, paced by Ta; A nominates the best working pair');
+  const t2 = sim.trace.length;
+  sim.runUntil(() => [a, b].every((h) => h.eventsOf('nat-path').length > 0 || h.eventsOf('nat-checks-failed').length > 0), { maxTimeMs: MAX_WAIT_MS });
+  for (const h of [a, b]) if (h.eventsOf('nat-checks-failed').length > 0) throw new Error(`act 3: ${h.name}'s connectivity checks all failed`);
+  const checks = hipSends(sim, t2, (r) => (r.host === 'A' || r.host === 'B') && r.kind === 'UPDATE');
+  const natOf = (h: SimHost): string => (h === a ? N.natA : N.natB);
+  for (const [h, peer] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const p = h.eventsOf('nat-path')[0] as NatPath;
+    // RFC 9028 §4.6: the nominated pair runs NAT to NAT: the peer's NAT address, not the relay.
+    if (formatLocator(p.dst) !== natOf(peer)) throw new Error(`act 3: ${h.name}'s chosen pair goes to ${endpoint(p.dst, p.dstPort)}, not to ${peer.name}'s NAT ${natOf(peer)}`);
+    say(sim, h.name, `${h.name}'s chosen pair: ${endpoint(p.src, p.srcPort)} -> ${endpoint(p.dst, p.dstPort)} (${peer.name}'s ${p.kind} candidate); HIP and the SAs move to it`);
+  }
+  const lost = sim.trace.records.slice(t2).filter((r) => r.dir === 'drop' && r.kind === 'UPDATE' && (r.host === 'A' || r.host === 'B')).length;
+  say(sim, 'demo', `A and B sent ${checks} UPDATEs of checks and nomination; the ${lost} checks toward the other's host candidate (a private address) found no route, the server-reflexive pair worked`);
+
+  act(sim, T.data, 4, 'Data through ESP over UDP, NAT to NAT');
   const t1 = sim.trace.length;
   talk(sim, a, b, 'through the NATs');
-  if (espAt(sim, t1, 'CRS') !== 0) throw new Error('act 3: ESP went through the relay (it relays control packets only)');
+  if (espAt(sim, t1, 'CRS') !== 0) throw new Error('act 4: ESP went through the relay (it relays control packets only)');
 
-  act(sim, T.rebind, 4, "B's NAT {natB} rebinds in the middle of the flow: B's packets now leave from a new external port");
+  act(sim, T.rebind, 5, "B's NAT {natB} rebinds in the middle of the flow: B's packets now leave from a new external port");
   const before = natB.mappings(sim.now).map((m) => m.external.port);
   sim.rebindNat(natB, 'new-ports');
   talk(sim, b, a, 'after the rebinding');
   const after = natB.mappings(sim.now).map((m) => m.external.port);
-  if (after.some((p) => before.includes(p))) throw new Error('act 4: the NAT kept an external port');
+  if (after.some((p) => before.includes(p))) throw new Error('act 5: the NAT kept an external port');
   say(sim, 'A', "A followed B's new port on authenticated evidence; the flow continues on the same SAs");
 
-  act(sim, T.close, 5, 'Close (CLOSE / CLOSE_ACK) between A and B; the registrations stay with the relay');
+  act(sim, T.close, 6, 'Close (CLOSE / CLOSE_ACK) between A and B; the registrations stay with the relay');
   a.close(b);
   sim.runUntil(() => a.eventsOf('closed').length > 0 && b.eventsOf('closed').length > 0, { maxTimeMs: MAX_WAIT_MS });
   sim.run(50);
@@ -142,7 +162,7 @@ function run(ctx: ScenarioCtx): void {
 
 export const NAT_SCENARIO: Scenario = {
   name: 'nat',
-  summary: 'A and B behind NATs register with a Control Relay Server, run the base exchange through it, send data NAT to NAT, survive a NAT rebinding, close',
+  summary: 'A and B behind NATs register with a Control Relay Server, run the base exchange through it, check their candidate pairs and nominate one, send data NAT to NAT, survive a NAT rebinding, close',
   defaultSeed: 1,
   setup: (sim) => {
     const natA = sim.nat('NATa', { publicAddress: N.natA, inside: [N.a] });
