@@ -7,7 +7,9 @@
 // The Responder's own check to the Initiator's server-reflexive candidate crosses the
 // Initiator's NAT (the same mapping the Initiator's checks left from) and, on its way out,
 // opens the Responder's NAT; the check the Initiator then triggers for that pair gets through
-// and is answered, and the Initiator nominates it (§4.6.3).
+// and is answered, and the Initiator nominates it (§4.6.3). With the Responder behind a
+// symmetric NAT instead, its check leaves from a mapping it never announced, and the Initiator's
+// triggered check goes to that peer-reflexive candidate.
 //
 // In this engine the Responder's checks start only when it leaves R2-SENT (RFC 7401 §4.4.2
 // Table 5): here by the Exchange Complete timeout (config.r2SentTimeoutMs), since no packet of
@@ -17,10 +19,10 @@
 // checklist"). README, NAT traversal, says so. SIM_SEED=<n> reproduces a run.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
-import { ADDR, NAT_PORT_RESTRICTED, mappedPortToward, text, traceText, twoNatsWorld } from './nat-helpers.js';
+import { ADDR, NAT_EI, NAT_PORT_RESTRICTED, NAT_SYMMETRIC, mappedPortToward, text, traceText, twoNatsWorld } from './nat-helpers.js';
 
-describe('RFC 9028 §4.6.2 · triggered checks (RFC 8445 §7.3.1.4): both hosts behind port-restricted NATs (RFC 4787 §5)', () => {
-  it('the Responder\'s check opens its NAT, the Initiator\'s triggered check crosses it within Ta, and the direct NAT-to-NAT pair is nominated; ESP flows on it', () => {
+describe('RFC 9028 §4.6.2 · triggered checks (RFC 8445 §7.3.1.4) across filtering NATs (RFC 4787 §5)', () => {
+  it('both hosts behind port-restricted NATs: the Responder\'s check opens its NAT, the Initiator\'s triggered check crosses it within Ta, and the direct NAT-to-NAT pair is nominated; ESP flows on it', () => {
     const w = twoNatsWorld(9501, NAT_PORT_RESTRICTED, NAT_PORT_RESTRICTED, { traceParams: true });
     const { sim, a, b, natA, natB, assoc } = w;
     sim.runUntil(() => a.eventsOf('nat-path').some((e) => e.assoc === assoc), { maxTimeMs: 60_000 });
@@ -65,5 +67,30 @@ describe('RFC 9028 §4.6.2 · triggered checks (RFC 8445 §7.3.1.4): both hosts 
     sim.run(500);
     expect(Object.entries(b.receivedByPath(a)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_A}>${ADDR.B}`, 3]]);
     expect(Object.entries(a.receivedByPath(b)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_B}>${ADDR.A}`, 3]]);
+  });
+
+  it('the Responder behind a symmetric NAT, the Initiator behind an endpoint-independent one: the Responder\'s check leaves from a new mapping, the Initiator learns it as a peer-reflexive candidate (RFC 8445 §7.3.1.3) and its triggered check there is the pair it nominates', () => {
+    const w = twoNatsWorld(9502, NAT_EI, NAT_SYMMETRIC);
+    const { sim, a, b, natB, assoc } = w;
+    sim.runUntil(() => a.eventsOf('nat-path').some((e) => e.assoc === assoc), { maxTimeMs: 60_000 });
+    // B's symmetric NAT: one mapping toward the relay (B's server-reflexive candidate) and
+    // another, never announced, for B's check toward A's NAT.
+    const srflxB = mappedPortToward(natB, sim.now, ADDR.RELAY)!;
+    const towardA = mappedPortToward(natB, sim.now, ADDR.NAT_A)!;
+    expect(towardA).toBeDefined();
+    expect(towardA).not.toBe(srflxB);
+    const pa = a.eventsOf('nat-path').find((e) => e.assoc === assoc)!;
+    expect([formatLocator(pa.src), formatLocator(pa.dst), pa.dstPort, pa.kind]).toEqual([ADDR.A, ADDR.NAT_B, towardA, 'prflx']);
+    const bAssoc = b.association(a)!.id;
+    sim.runUntil(() => b.eventsOf('nat-path').some((e) => e.assoc === bAssoc), { maxTimeMs: 5_000 });
+    for (let k = 0; k < 3; k++) {
+      expect(a.send(b, text(`a${k}`)).ok).toBe(true);
+      expect(b.send(a, text(`b${k}`)).ok).toBe(true);
+    }
+    sim.run(500);
+    expect(Object.entries(b.receivedByPath(a)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_A}>${ADDR.B}`, 3]]);
+    expect(Object.entries(a.receivedByPath(b)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_B}>${ADDR.A}`, 3]]);
+    const aOut = a.sas.filter((x) => x.direction === 'out' && formatLocator(x.dst) === ADDR.NAT_B);
+    expect(aOut.map((x) => x.udp?.dstPort)).toEqual([towardA]);
   });
 });
