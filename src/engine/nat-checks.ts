@@ -136,12 +136,12 @@ export function onCheckTimer(core: EngineCore, assoc: Association): void {
   // The nomination is a check too, paced like the others (RFC 9028 §4.6.3).
   const nominee = list.nominated;
   if (nominee && !nominee.nominating) return sendPairCheck(core, assoc, nominee, true);
-  let next: CandidatePair | undefined;
-  while ((next = list.triggered.shift()) !== undefined && next.state !== 'frozen');
-  next ??= list.pairs.find((p) => p.state === 'frozen');
+  // Triggered checks first (RFC 8445 §7.3.1.4), then the list in priority order.
+  const next = list.triggered.find((p) => p.state === 'frozen') ?? list.pairs.find((p) => p.state === 'frozen');
   if (!next) return;
   if (list.inFlight >= core.config.natMaxChecksInFlight) return assoc.timers.set('NAT_CHECK', core.now + ta);
   sendPairCheck(core, assoc, next, false);
+  if (list.triggered.length > 0) list.triggered.splice(0, list.triggered.length, ...list.triggered.filter((p) => p.state === 'frozen'));
   if (list.pairs.some((p) => p.state === 'frozen')) assoc.timers.set('NAT_CHECK', core.now + ta);
 }
 
