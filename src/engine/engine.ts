@@ -50,7 +50,7 @@ import { REG_TYPES } from './reg-types.js';
 import { RegistrarTable, changeOffer, registrationState, forgetRegistrations, onRegistrationTimer, registrationInfo, requestByUpdate, wantAtBex, type RegistrationInfo } from './registration.js';
 import type { ReflexiveAddress } from './nat-candidates.js';
 import { onCheckTimer } from './nat-checks.js';
-import { afterLocatorsChanged, onAssocDiscarded, onHandoverTimer, type HandoverSweep } from './nat-handover.js';
+import { afterLocatorsChanged, onAssocDiscarded, onSweepDue, type HandoverSweep } from './nat-handover.js';
 import { onKeepaliveTimer } from './nat-keepalive.js';
 
 /** What `new HipEngine(options, now)` takes: identities, locators, and optional injections. */
@@ -557,6 +557,8 @@ export class EngineImpl implements EngineCore {
         this.fire(assoc, kind);
       }
     }
+    // RFC 9028 §4.9: the next step of an announcement to every ICE-HIP-UDP peer (a bounded batch).
+    if (this.natSweep !== undefined && this.natSweep.at <= now) onSweepDue(this);
   }
 
   private fire(assoc: Association, kind: TimerKind): void {
@@ -582,8 +584,6 @@ export class EngineImpl implements EngineCore {
         return onKeepaliveTimer(this, assoc);
       case 'NAT_CHECK':
         return onCheckTimer(this, assoc);
-      case 'NAT_HANDOVER':
-        return onHandoverTimer(this, assoc);
       case 'CLOSE_RETRANSMIT':
         return retransmitClose(this, assoc);
       case 'UAL':
@@ -735,6 +735,7 @@ export class EngineImpl implements EngineCore {
    * Replaces our locator list (an interface came, went, or was renumbered). Every established
    * association moves off locators we lost and announces the new set in UPDATE(ESP_INFO,
    * LOCATOR_SET, SEQ) (RFC 8046 §5.2, RFC 8047 §5.1); `rekey` also rekeys it (RFC 8046 §3.2.2).
+   * An ICE-HIP-UDP association gets the RFC 9028 §4.9 handover instead (nat-handover.ts).
    * `announce: false` only moves traffic off lost locators: for a caller that will announce a
    * new locator together with a new SA pair (`addSaPair`, RFC 8047 Figure 2).
    *
@@ -848,7 +849,10 @@ export class EngineImpl implements EngineCore {
 
   /** The earliest timer deadline, or undefined when none is armed. Pure. */
   pollTimeout(): Millis | undefined {
-    return this.timerQueue.next();
+    const next = this.timerQueue.next();
+    // RFC 9028 §4.9: the engine-wide announcement of our candidates has a deadline of its own.
+    const sweep = this.natSweep?.at;
+    return sweep === undefined ? next : next === undefined ? sweep : Math.min(next, sweep);
   }
 
   // ---- inspection -----------------------------------------------------------------------------

@@ -148,6 +148,9 @@ export class HipEngine {
    * LOCATOR_SET, SEQ) (RFC 8046 §5.2, RFC 8047 §5.1); `rekey` also rekeys it (RFC 8046 §3.2.2).
    * `announce: false` only moves traffic off lost locators, for a caller that will announce a new
    * locator together with a new SA pair ({@link HipEngine.addSaPair}, RFC 8047 Figure 2).
+   * An ICE-HIP-UDP association is told our candidates instead, in the handover UPDATE of RFC 9028
+   * §4.9, once our Control Relay Servers answered (`config.natRelayRefreshWaitMs` at most);
+   * `rekey` does not apply to it.
    */
   setLocalLocators(locators: readonly (Locator | LocalLocator)[], now: Millis, opts: { readonly rekey?: boolean; readonly announce?: boolean } = {}): void {
     this.#impl.setLocalLocators(locators, now, opts);

@@ -303,6 +303,26 @@ export function answerNomination(core: EngineCore, assoc: Association, pkt: HipP
   return id >= 0;
 }
 
+/**
+ * RFC 9028 §4.7.1 with §4.9: when the checks are skipped (`skipConnectivityChecks`), a handover
+ * still has to move the association: it takes the transport address the peer's authenticated
+ * ECHO_RESPONSE_SIGNED (step 5) came from directly, a return-routability proof of that address
+ * (a new one is a peer-reflexive candidate).
+ */
+export function adoptVerifiedPath(core: EngineCore, assoc: Association, local: Locator, src: Locator, port: number): void {
+  if (assoc.nat?.mode !== 'ice-hip-udp' || !assoc.udp) return;
+  let entry = assoc.peerLocators.byLocator(src);
+  if (!entry) {
+    if (assoc.peerLocators.size >= core.config.maxPeerLocators) return;
+    entry = prflxEntry(core, src, port, TYPE_PREFERENCE.prflx * 2 ** 24 + 65535 * 2 ** 8 + 255);
+    assoc.peerLocators.set(entry.key, entry);
+    core.emit({ kind: 'locator', op: 'upsert', peer: assoc.peerHit, entry: publicEntry(entry) });
+  } else if (entry.type === 2 && entry.port !== port) {
+    entry.port = port;
+  }
+  usePair(core, assoc, local, entry);
+}
+
 function prflxEntry(core: EngineCore, src: Locator, port: number, priority: number): PeerLocatorEntry {
   return {
     locator: Uint8Array.from(src),

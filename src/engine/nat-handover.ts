@@ -2,8 +2,9 @@
 // announcement of a new server-reflexive address (§4.8, §4.10).
 //
 // Mobile host. When our locators change (setLocalLocators and friends), the UPDATE with our new
-// locators first goes to our Control Relay Servers (the ordinary RFC 8046 announcement of their
-// non-ICE associations, mobility.ts); §4.9: "It SHOULD wait for all of them to respond for a
+// locators first goes to our Control Relay Servers (the ordinary RFC 8046 announcement on a
+// relay association that runs plain UDP encapsulation, mobility.ts; the step 1 below on one that
+// runs ICE-HIP-UDP); §4.9: "It SHOULD wait for all of them to respond for a
 // configurable time, by default two minutes" (config.natRelayRefreshWaitMs), since their answer
 // carries REG_FROM, our new server-reflexive candidate (§4.1). Then every ICE-HIP-UDP peer gets
 // step 1: UPDATE(ESP_INFO with OLD SPI = NEW SPI = our existing inbound SPI,
@@ -22,12 +23,14 @@
 // Initiator stays controlling (§4.9: it "MUST store" its role, `Association.role`), nominates,
 // and the nomination moves HIP traffic and the SAs (§4.6.3). Until then no ESP goes to a new
 // candidate (§4.6). A handover UPDATE arriving during checks restarts them the same way, after
-// its step 6 (§4.9 ¶15, double jump).
+// its step 6 (§4.9 ¶15, double jump); if our own step 1 is still unanswered at another address
+// then, it goes again to where the peer's step 5 came from. Without checks (the
+// skipConnectivityChecks policy, §4.7.1) the peer takes the transport address of step 5.
 //
 // Cost. Each association touched does O(1) work (its own candidates, bounded by
 // config.maxPeerLocators). Announcing to every ICE-HIP-UDP peer after a packet (a relay's answer,
-// a new REG_FROM) is a sweep over the associations carried by a timer (NAT_HANDOVER), a bounded
-// batch per firing, never a walk of all associations on one packet.
+// a new REG_FROM) is a sweep over the associations driven by an engine deadline (`natSweep.at`,
+// part of pollTimeout), a bounded batch each time, never a walk of all associations on one packet.
 import { encryptParams, decryptParams } from '../crypto/encrypted.js';
 import { locatorKey } from '../addr/locator.js';
 import type { Locator, Millis } from '../types.js';
@@ -38,19 +41,18 @@ import type { HipPacket, LocatorEntry, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
-import { publicEntry, setLocatorState } from './mobility.js';
+import { LIFETIME_UNBOUNDED, publicEntry, setLocatorState, usableAddress } from './mobility.js';
 import { addPeerCandidates, candidateLocatorSet, kindOf } from './nat-candidates.js';
-import { restartChecks } from './nat-checks.js';
+import { adoptVerifiedPath, restartChecks } from './nat-checks.js';
 import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 import { established, sendSeqUpdate, setUpdate, signedUpdate } from './update.js';
 import { send } from './packets.js';
-import { LIFETIME_UNBOUNDED, usableAddress } from './mobility.js';
 import { TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
 
 /** The `verify.locatorKey` of the step 3 UPDATE (its ECHO_REQUEST_SIGNED), never a locator key. */
 export const HANDOVER_KEY = 'ice-handover';
 
-/** Associations announced to per NAT_HANDOVER firing of a sweep. */
+/** Associations visited per step of a sweep. */
 const SWEEP_BATCH = 64;
 
 /** Per-association handover state (`Association.natHandover`); absent on most associations. */
@@ -66,14 +68,15 @@ export type HandoverState = {
 
 /**
  * An engine-wide announcement to every ICE-HIP-UDP peer (`EngineCore.natSweep`): it waits for
- * the relay servers in `waiting` (until `deadline`), then walks the associations in batches,
- * carried by the NAT_HANDOVER timer of `carrier`.
+ * the relay servers in `waiting` (until `deadline`), then walks the associations in batches, one
+ * batch each time the engine's clock reaches `at` (`pollTimeout` includes it, so no association
+ * timer carries it and nothing that clears an association's timers stops it).
  */
 export type HandoverSweep = {
   readonly waiting: Set<Association>;
   readonly deadline: Millis;
   iter: Iterator<Association> | undefined;
-  carrier: Association | undefined;
+  at: Millis;
 };
 
 const isIce = (assoc: Association): boolean => assoc.nat?.mode === 'ice-hip-udp' && assoc.udp !== undefined;
@@ -101,68 +104,51 @@ export function afterLocatorsChanged(core: EngineCore): void {
     if (isIce(relay)) announceHandover(core, relay);
     if (established(relay)?.update.pending.some((p) => p.purpose === 'locators' || p.purpose === 'handover')) waiting.add(relay);
   }
-  const sweep: HandoverSweep = { waiting, deadline: core.now + core.config.natRelayRefreshWaitMs, iter: undefined, carrier: undefined };
-  stopSweep(core);
+  core.natSweep = undefined;
   if (waiting.size === 0) {
     for (const assoc of core.allAssociations()) if (!isRelayServer(core, assoc)) announceHandover(core, assoc);
     return;
   }
-  core.natSweep = sweep;
-  for (const relay of waiting) relay.timers.set('NAT_HANDOVER', sweep.deadline);
-  sweep.carrier = [...waiting][0];
+  const deadline = core.now + core.config.natRelayRefreshWaitMs;
+  core.natSweep = { waiting, deadline, iter: undefined, at: deadline };
 }
 
 /** A relay server answered the UPDATE with our locators (its ACK, with REG_FROM, §4.1). */
 export function onRelayAnswered(core: EngineCore, relay: Association): void {
   const sweep = core.natSweep;
   if (!sweep || !sweep.waiting.delete(relay)) return;
-  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep, relay);
+  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep);
 }
 
 /**
- * Our server-reflexive address as `relay` reports it changed (REG_FROM, §4.1): our NAT rebound
+ * Our server-reflexive address as a relay reports it changed (REG_FROM, §4.1): our NAT rebound
  * (§4.8) or we moved. A sweep waiting for the relays will use the new one anyway; otherwise the
  * ICE-HIP-UDP peers are told anew.
  */
-export function onOwnReflexiveChanged(core: EngineCore, relay: Association): void {
+export function onOwnReflexiveChanged(core: EngineCore): void {
   const sweep = core.natSweep;
-  if (sweep && sweep.waiting.size > 0) return;
-  stopSweep(core);
-  const next: HandoverSweep = { waiting: new Set(), deadline: core.now, iter: undefined, carrier: undefined };
+  if (sweep && sweep.iter === undefined && sweep.waiting.size > 0) return;
+  const next: HandoverSweep = { waiting: new Set(), deadline: core.now, iter: undefined, at: core.now };
   core.natSweep = next;
-  startWalk(core, next, relay);
+  startWalk(core, next);
 }
 
-function startWalk(core: EngineCore, sweep: HandoverSweep, carrier: Association): void {
-  if (sweep.carrier && sweep.carrier !== carrier) sweep.carrier.timers.clear('NAT_HANDOVER');
-  for (const r of sweep.waiting) if (r !== carrier) r.timers.clear('NAT_HANDOVER');
+/** The walk starts at the next tick (a deadline is always in the future of the input that set it). */
+function startWalk(core: EngineCore, sweep: HandoverSweep): void {
+  sweep.waiting.clear();
   sweep.iter = core.allAssociations();
-  sweep.carrier = carrier;
-  // A timer is always in the future of the input that armed it.
-  carrier.timers.set('NAT_HANDOVER', core.now + 1);
+  sweep.at = core.now + 1;
 }
 
-function stopSweep(core: EngineCore): void {
-  const old = core.natSweep;
-  if (!old) return;
-  old.carrier?.timers.clear('NAT_HANDOVER');
-  for (const r of old.waiting) r.timers.clear('NAT_HANDOVER');
-  core.natSweep = undefined;
-}
-
-/** NAT_HANDOVER fired on `assoc`: the deadline of the wait, or the next batch of the walk. */
-export function onHandoverTimer(core: EngineCore, assoc: Association): void {
+/**
+ * The engine's clock reached `natSweep.at` (engine.ts handleTimeout): the end of the wait
+ * (§4.9 ¶3: "then continue with the handover procedure without information from the Relay
+ * Server that did not respond"), or the next batch of the walk.
+ */
+export function onSweepDue(core: EngineCore): void {
   const sweep = core.natSweep;
-  if (!sweep) return;
-  if (sweep.iter === undefined) {
-    // §4.9 ¶3: "then continue with the handover procedure without information from the Relay
-    // Server that did not respond".
-    if (core.now < sweep.deadline) return assoc.timers.set('NAT_HANDOVER', sweep.deadline);
-    sweep.waiting.clear();
-    startWalk(core, sweep, assoc);
-    return;
-  }
-  if (sweep.carrier !== assoc) return;
+  if (!sweep || sweep.at > core.now) return;
+  if (sweep.iter === undefined) return startWalk(core, sweep);
   for (let n = 0; n < SWEEP_BATCH; n++) {
     const r = sweep.iter.next();
     if (r.done) {
@@ -172,37 +158,14 @@ export function onHandoverTimer(core: EngineCore, assoc: Association): void {
     // The relay servers were told first (afterLocatorsChanged), or told us the new REG_FROM.
     if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
   }
-  assoc.timers.set('NAT_HANDOVER', core.now + 1);
+  sweep.at = core.now + 1;
 }
 
-/**
- * The carrier of a sweep is being discarded (engine.ts discardAssoc): another relay that is
- * waited for carries it, or the walk starts on the next association.
- */
+/** An association is being discarded (engine.ts discardAssoc): a sweep no longer waits for it. */
 export function onAssocDiscarded(core: EngineCore, assoc: Association): void {
   const sweep = core.natSweep;
-  if (!sweep) return;
-  sweep.waiting.delete(assoc);
-  if (sweep.carrier !== assoc) return;
-  const other = [...sweep.waiting][0];
-  if (sweep.iter === undefined && other) {
-    sweep.carrier = other;
-    return;
-  }
-  // Walk from here: the next association still in the table carries it.
-  sweep.iter ??= core.allAssociations();
-  for (;;) {
-    const r = sweep.iter.next();
-    if (r.done) {
-      core.natSweep = undefined;
-      return;
-    }
-    if (r.value === assoc) continue;
-    if (!isRelayServer(core, r.value)) announceHandover(core, r.value);
-    sweep.carrier = r.value;
-    r.value.timers.set('NAT_HANDOVER', core.now + 1);
-    return;
-  }
+  if (!sweep || !sweep.waiting.delete(assoc)) return;
+  if (sweep.waiting.size === 0 && sweep.iter === undefined) startWalk(core, sweep);
 }
 
 /**
@@ -297,12 +260,16 @@ export function onHandoverUpdate(
  * candidates of step 1 replace the peer's old ones and the checks restart (§4.9 ¶11, ¶15).
  * Returns whether the response was this one.
  */
-export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator): boolean {
+export function onHandoverEcho(core: EngineCore, assoc: Association, opaque: Uint8Array, src: Locator, dst: Locator): boolean {
   const pending = assoc.natHandover?.pending;
   if (!pending || !equalBytes(pending.nonce, opaque)) return false;
   assoc.natHandover = { ...assoc.natHandover, pending: undefined };
   applyCandidates(core, assoc, pending.candidates, pending.at);
   restartChecks(core, assoc);
+  // No checks (the skipConnectivityChecks policy, §4.7.1): the answer's own transport address,
+  // when it came directly, is the new path.
+  const port = core.inputUdp?.srcPort;
+  if (assoc.checks === undefined && core.relayedFrom === undefined && port !== undefined) adoptVerifiedPath(core, assoc, dst, src, port);
   // §4.9 ¶15, double jump: both hosts moved, and our own step 1 went to where the peer was. The
   // peer has just proved where it is (this authenticated answer came from `src`, through our
   // relay when the relay brought it): our step 1 goes there again.

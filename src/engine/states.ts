@@ -4,6 +4,7 @@
 import type { DirectionKeys } from '../crypto/keymat.js';
 import type { DhGroupId, HashId, HipCipherId } from '../crypto/provider.js';
 import type { EspSuiteId, Locator, Millis } from '../types.js';
+import type { RelayedFrom } from './relay.js';
 
 /** Association states of RFC 7401 §4.4.2. */
 export type StateName = 'UNASSOCIATED' | 'I1_SENT' | 'I2_SENT' | 'R2_SENT' | 'ESTABLISHED' | 'CLOSING' | 'CLOSED' | 'E_FAILED';
@@ -67,6 +68,11 @@ export type PendingUpdate = {
   readonly purpose: 'rekey' | 'locators' | 'new-sa' | 'verify' | 'deprecate-sa' | 'registration' | 'handover';
   /** For 'verify': the ECHO_REQUEST_SIGNED nonce and the peer locator being checked. */
   readonly verify?: { readonly nonce: Uint8Array; readonly locatorKey: string };
+  /**
+   * Sent through our Control Relay Server, answering a packet it relayed (RFC 9028 §4.5, §4.8):
+   * its retransmissions take the same way (RFC 9028 §4.9 step 3 to a peer that moved).
+   */
+  readonly via?: RelayedFrom;
 };
 
 /**

@@ -47,7 +47,8 @@ import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
 import { resendViaRvs } from './rvs.js';
-import { followClientPort, noteRegFrom, regFromParam } from './relay.js';
+import { followClientPort, noteRegFrom, regFromParam, sendViaRelay, type RelayedFrom } from './relay.js';
+import { decodePacket } from '../wire/packet.js';
 import { notePeerPort } from './nat-rebinding.js';
 import { HANDOVER_KEY, onHandoverAcked, onHandoverEcho, onHandoverEchoTimeout, onHandoverUpdate, onOwnReflexiveChanged, onRelayAnswered } from './nat-handover.js';
 
@@ -121,6 +122,8 @@ export function sendSeqUpdate(
     nextAt: core.now + core.config.updateRetransmitMs,
     purpose,
     ...(opts.verify ? { verify: opts.verify } : {}),
+    // RFC 9028 §4.5, §4.8: an answer to a packet our relay brought goes back through it (packets.ts).
+    ...(core.relayedFrom && equalBytes(dst, core.relayedFrom.peer.address) ? { via: core.relayedFrom } : {}),
   };
   setUpdate(assoc, opts.trigger ?? 'recv-UPDATE', { ...opts.patch, nextUpdateId: (updateId + 1) >>> 0, pending: [...established(assoc)!.update.pending, pending] });
   send(core, built, src, dst, assoc);
@@ -235,12 +238,12 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   // RFC 8046 §5.4: an ECHO_RESPONSE to one of our nonces verifies the address it was sent to.
   const echoResponse = param(pkt, 'ECHO_RESPONSE_SIGNED');
   // RFC 9028 §4.9 step 6: the handover's echo, then a connectivity check's, then an address check's.
-  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque, src) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
+  if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque, src, dst) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
   // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address;
   // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
   const regFromBefore = assoc.registrations?.regFrom;
   noteRegFrom(core, assoc, pkt);
-  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core, assoc);
+  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core);
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
   // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
   if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);
@@ -678,13 +681,22 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     const moved = retarget(core, assoc, p);
     const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };
     setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.map((x) => (x === p ? again : x)) });
-    resend(core, again.bytes, again.src, again.dst, assoc);
+    if (again.via && equalBytes(again.dst, again.via.peer.address)) resendViaRelay(core, again.bytes, again.via, assoc);
+    else resend(core, again.bytes, again.src, again.dst, assoc);
     // RFC 8046 §3.2.3 step 1: also to the peer's rendezvous servers, as the policy says.
     resendViaRvs(core, assoc, again.bytes, retries);
   }
   armRetransmit(assoc);
   // A check that gave up makes room for a queued one (RFC 8046 §5.4: every address is checked).
   pumpChecks(core, assoc);
+}
+
+/** A retransmission through our Control Relay Server (RFC 9028 §4.8: with RELAY_TO, as the first copy). */
+function resendViaRelay(core: EngineCore, bytes: Uint8Array, via: RelayedFrom, assoc: Association): void {
+  const decoded = decodePacket(bytes);
+  invariant(decoded.ok, 'stored packet no longer decodes');
+  sendViaRelay(core, bytes, decoded.packet, via);
+  assoc.lastActivity = core.now;
 }
 
 /**

@@ -10,6 +10,7 @@ import { locatorKey, parseLocator } from '../../src/addr/locator.js';
 import type { HipConfig } from '../../src/engine/config.js';
 import { HipEngine, engineInternals } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
+import type { EnginePolicy } from '../../src/engine/policy.js';
 import type { Locator, PeerLocator, SaSpec, UdpPorts } from '../../src/types.js';
 import { equalBytes } from '../../src/util/bytes.js';
 import { param } from '../../src/wire/access.js';
@@ -35,10 +36,10 @@ const TA = 50;
 type Side = 'a' | 'b';
 type Sent = { at: number; from: Side; packet: HipPacket; bytes: Uint8Array; src: Locator; dst: Locator; udp: UdpPorts | undefined };
 
-function world(opts: { configB?: Partial<HipConfig> } = {}) {
+function world(opts: { configB?: Partial<HipConfig>; policy?: Partial<EnginePolicy> } = {}) {
   const ice: Partial<HipConfig> = { natTraversal: 'ice-hip-udp', natMinTaMs: TA };
-  const a = new HipEngine({ identities: [identity('p256A')], locators: [A1], random: testRandom('mob-a'), config: { ...ice, udpPort: A_PORT } }, 0);
-  const b = new HipEngine({ identities: [identity('p256B')], locators: [B1], random: testRandom('mob-b'), config: { ...ice, ...opts.configB } }, 0);
+  const a = new HipEngine({ identities: [identity('p256A')], locators: [A1], random: testRandom('mob-a'), config: { ...ice, udpPort: A_PORT }, ...(opts.policy ? { policy: opts.policy } : {}) }, 0);
+  const b = new HipEngine({ identities: [identity('p256B')], locators: [B1], random: testRandom('mob-b'), config: { ...ice, ...opts.configB }, ...(opts.policy ? { policy: opts.policy } : {}) }, 0);
   // A's server-reflexive candidate: the mapping of the box in front of its current address.
   engineInternals(a).reflexiveCandidates = () => engineInternals(a).localLocators.flatMap((l) => (BOXES.has(locatorKey(l)) ? [{ address: box(l).addr, port: box(l).port }] : []));
   const net = { blocked: new Set<string>(), drop: (_s: Sent) => false };
@@ -321,6 +322,26 @@ describe('RFC 9028 §4.9 ¶15: double jump and replays', () => {
     w.drain('a');
     w.run(t1 + 10_000);
     expect(equalBytes(natPaths(w, 'b').at(-1)!.dst, box(A3).addr)).toBe(true);
+  });
+});
+
+describe('RFC 9028 §4.7.1 with §4.9: no connectivity checks', () => {
+  it('with skipConnectivityChecks on both hosts, the peer moves to the transport address of the verified step 5 (its return routability), and ESP follows', () => {
+    const w = world({ policy: { skipConnectivityChecks: () => true } });
+    w.run(10_000);
+    expect(natPaths(w, 'b')).toHaveLength(0);
+    const t0 = w.now();
+    w.a.setLocalLocators([A2], t0);
+    w.drain('a');
+    w.run(t0 + 5_000);
+    expect(w.sent.filter((s) => s.at >= t0 && isCheck(s))).toEqual([]);
+    const [pb] = natPaths(w, 'b');
+    expect(pb).toBeDefined();
+    expect(equalBytes(pb!.dst, box(A2).addr)).toBe(true);
+    expect(pb!.dstPort).toBe(box(A2).port);
+    const bOut = w.saUpdates.b.filter((x) => x.at >= t0 && x.sa.direction === 'out').at(-1)!.sa;
+    expect(equalBytes(bOut.dst, box(A2).addr)).toBe(true);
+    expect(bOut.udp?.dstPort).toBe(box(A2).port);
   });
 });
 

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { param } from '../../src/wire/access.js';
 import { REG_TYPE_RELAY_UDP_HIP } from '../../src/engine/reg-types.js';
-import type { Sim, SimHost } from '../../src/testing/index.js';
+import { Sim, type SimHost } from '../../src/testing/index.js';
+import { seed } from './sim-helpers.js';
 import { ADDR, connectViaRelay, natBox, natHost, newSim, registerRelay, relayHost, text, untext } from './nat-helpers.js';
 
 const LATENCY = 10;
@@ -197,6 +198,34 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(r.peekEngine().associations()).toHaveLength(1);
   });
 
+  it('§4.8 "the Control Relay Client MUST always utilize the RELAY_TO parameter": A\'s step 3, lost once, is retransmitted through its relay too, and the handover completes', () => {
+    const { sim, a, b } = world(9056);
+    const t0 = sim.now;
+    let dropped = 0;
+    // Every copy of A's step 3 (an UPDATE with ECHO_REQUEST_SIGNED that is no check), by destination.
+    const step3: string[] = [];
+    // A's first step 3 (its UPDATE with ACK and ECHO_REQUEST_SIGNED to the relay) is lost.
+    sim.intercept((_bytes, ctx) => {
+      const p = ctx.packet;
+      if (ctx.from === 'A' && p?.kind === 'UPDATE' && param(p, 'ECHO_REQUEST_SIGNED') && !param(p, 'CANDIDATE_PRIORITY') && ctx.now < 5_000 + t0) step3.push(formatLocator(ctx.dst));
+      if (dropped === 0 && ctx.from === 'A' && formatLocator(ctx.dst) === ADDR.RELAY && p?.kind === 'UPDATE' && param(p, 'RELAY_TO') && param(p, 'ECHO_REQUEST_SIGNED') && param(p, 'ACK')) {
+        dropped++;
+        return 'drop';
+      }
+      return 'pass';
+    });
+    b.moveLocator(ADDR.B, B2);
+    sim.run(20_000);
+    expect(dropped).toBe(1);
+    // The first copy and its retransmission both went to the relay, never straight to B's new NAT.
+    expect(step3.length).toBeGreaterThanOrEqual(2);
+    expect(step3.every((d) => d === ADDR.RELAY)).toBe(true);
+    const pa = a.eventsOf('nat-path').filter((e) => e.t > t0);
+    expect(pa).toHaveLength(1);
+    expect(formatLocator(pa[0]!.dst)).toBe(NAT_B2);
+    expect(b.eventsOf('failed')).toEqual([]);
+  });
+
   it('§4.8: a NAT rebinding that changes REG_FROM is announced the same way: after a registration refresh (RFC 8003 §3.3) the peer is told the new server-reflexive candidate', () => {
     const { sim, a, b, boxA, relayAssoc } = world(9051);
     const t0 = sim.now;
@@ -231,5 +260,39 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(steps1).toHaveLength(1);
     expect(steps1[0]!.t - t0).toBeGreaterThanOrEqual(wait);
     expect(steps1[0]!.t - t0).toBeLessThan(wait + 100);
+  });
+});
+describe('RFC 9028 §4.9 with many peers: the announcement is a sweep, never a walk of all associations on one packet', () => {
+  it('a changed REG_FROM is announced to 70 ICE-HIP-UDP peers in batches of at most 64 per engine timeout step, none while the relay\'s UPDATE is handled', () => {
+    const sim = new Sim({ seed: seed(9055), crypto: 'fast' });
+    const boxA = natBox(sim, 'natA', ADDR.NAT_A, [ADDR.A], { mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
+    const a = natHost(sim, 'A', [ADDR.A]);
+    const r = relayHost(sim, [a], { natTraversal: 'none' });
+    sim.link(ADDR.NAT_A, ADDR.RELAY, { latencyMs: LATENCY });
+    const peers: SimHost[] = [];
+    for (let i = 0; i < 70; i++) {
+      const addr = `198.18.${Math.floor(i / 200)}.${(i % 200) + 1}`;
+      const p = natHost(sim, `P${i}`, [addr]);
+      sim.link(ADDR.NAT_A, addr, { latencyMs: LATENCY });
+      peers.push(p);
+    }
+    const relayAssoc = registerRelay(sim, a, r);
+    for (const p of peers) a.connect(p, { udpPort: p.udpPort });
+    sim.runUntil(() => peers.every((p) => p.eventsOf('nat-path').length > 0), { maxTimeMs: 120_000 });
+    const steps1 = handoverUpdates(sim);
+    const t0 = sim.now;
+    sim.rebindNat(boxA);
+    a.engine.register(relayAssoc, [REG_TYPE_RELAY_UDP_HIP], sim.now);
+    sim.drainHost(a);
+    sim.run(1_000);
+    const [srflx] = a.eventsOf('server-reflexive').filter((e) => e.t > t0);
+    expect(srflx).toBeDefined();
+    const fromA = steps1.filter((x) => x.from === 'A');
+    expect(new Set(fromA.map((x) => x.dst)).size).toBe(70);
+    const byTime = new Map<number, number>();
+    for (const x of fromA) byTime.set(x.t, (byTime.get(x.t) ?? 0) + 1);
+    expect(byTime.has(srflx!.t)).toBe(false);
+    expect([...byTime.values()].every((n) => n <= 64)).toBe(true);
+    expect(byTime.size).toBeGreaterThanOrEqual(2);
   });
 });
