@@ -29,7 +29,7 @@ import { checkDiscard, enter, transition, type Trigger } from './transitions.js'
 import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
 import { notePeerRvs, relayToClient, verifyRelayed } from './rvs.js';
-import { grantsRelay, noteRegFrom, regFromParam } from './relay.js';
+import { grantsRelay, noteRegFrom, regFromParam, relayedExchangeEchoes } from './relay.js';
 import { acceptFromI2, chooseFromR1 } from './nat-negotiation.js';
 import { armKeepalive } from './nat-keepalive.js';
 import { notePeerRelay } from './nat-handover.js';
@@ -142,7 +142,8 @@ export function onI1(core: EngineCore, pkt: HipPacket, from: Locator, dst: Locat
   const group = (list ? selectDhGroup(ours, list.groups) : undefined) ?? ours[0]!;
   const k = puzzleK(core, local);
   // RFC 8047 §4.2.8: the R1 may carry our locators (type 0 only); the P bit follows policy.
-  const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined));
+  // RFC 9028 §4.5 step 3: an I1 relayed by our Control Relay Server gets an R1 offering ICE-HIP-UDP.
+  const { params } = core.r1.r1Params(core, local, pkt.senderHit, group, k, bexLocatorSet(core, src, undefined), core.relayedFrom !== undefined);
   // RFC 8004 §4.3.3: "it MUST append to the regular R1 header a VIA_RVS parameter containing the
   // IP addresses of the traversed RVSs" (after the signature: it is not signed).
   if (relayed !== 'not-relayed') params.push({ kind: 'VIA_RVS', addresses: [relayed.rvs] });
@@ -238,8 +239,13 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
   if (!formats.formats.includes(TRANSPORT_FORMAT.ESP)) return fail(core, assoc, 'no-common-esp-transform', 'abort');
   const espSuite = selectEspTransform(espT.suites, supportedEspTransforms(core.crypto, core.config.espSuites), core.config.allowAuthOnlyEsp);
   if (espSuite === undefined) return fail(core, assoc, 'no-common-esp-transform', 'abort');
-  // RFC 9028 §4.3: our NAT traversal mode from the Responder's (signed) offer.
-  const nat = chooseFromR1(core, pkt);
+  // RFC 9028 §4.3: our NAT traversal mode from the Responder's (signed) offer; ICE-HIP-UDP when
+  // the R1 came through a Control Relay Server (§4.5 step 5). RELAY_TO is not signed: a relayed
+  // R1 that cannot be answered that way is dropped, and the I1 retried, rather than let anyone
+  // who adds a RELAY_TO abort the exchange.
+  const relayedR1 = param(pkt, 'RELAY_TO') !== undefined || core.relayedFrom !== undefined;
+  const nat = chooseFromR1(core, pkt, relayedR1);
+  if (!nat.ok && nat.relayed) return drop('no-common-nat-mode', 'a relayed R1 without ICE-HIP-UDP (RFC 9028 §4.5 step 3)');
   if (!nat.ok) {
     core.drop('no-common-nat-mode', { packetKind: 'R1', src, assoc });
     sendNotify(core, assoc.local, pkt.senderHit, NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, new Uint8Array(0), assoc.localLocator, src, assoc);
@@ -327,6 +333,8 @@ export function onR1(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
     ...optional(requestFor(core, assoc, pkt)),
     // RFC 9028 §4.3 step 3, §4.4: the chosen mode and our Ta.
     ...nat.params,
+    // RFC 9028 §7.3: a relay's nonce in the relayed R1, signed back.
+    ...relayedExchangeEchoes(pkt, relayedR1),
   ];
   const i2 = buildPacket(
     core,
@@ -532,7 +540,7 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const sig = verifySignature(core.crypto, pkt, peerHost);
   if (!sig.ok) return afterDh(refuse, 'bad-signature', NOTIFY_TYPE.AUTHENTICATION_FAILED, sig.reason);
   // RFC 9028 §4.3 step 4: the mode the Initiator chose must be one we offered.
-  const nat = acceptFromI2(core, pkt);
+  const nat = acceptFromI2(core, pkt, core.relayedFrom !== undefined);
   if (!nat.ok) return refuse('no-common-nat-mode', NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER);
 
   // Accepted. Half-open budget applies to new associations only.
@@ -561,7 +569,14 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   const r2 = buildPacket(
     core,
     { kind: 'R2', senderHit: local.hit, receiverHit: pkt.senderHit },
-    [{ kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi }, ...r2Locators, ...(registration?.params ?? []), ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params)))],
+    [
+      { kind: 'ESP_INFO', keymatIndex: keys.espIndex, oldSpi: 0, newSpi: localSpi },
+      ...r2Locators,
+      ...(registration?.params ?? []),
+      ...optional(regFromParam(core, undefined, peerLocator, grantsRelay(registration?.params))),
+      // RFC 9028 §7.3: a relay's nonce in the relayed I2, signed back.
+      ...relayedExchangeEchoes(pkt, core.relayedFrom !== undefined),
+    ],
     { mac2: { hash: rhash, key: keys.local.authKey, hostIdParam: local.hostIdParam }, sign: local },
     localLocator,
     peerLocator,

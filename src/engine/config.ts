@@ -220,7 +220,17 @@ export type HipConfig = {
    * NAT_TRAVERSAL_MODE with TRANSACTION_PACING in R1, and as Initiator chooses from the
    * Responder's offer in I2. "none" neither offers nor chooses a mode (the parameter is
    * non-critical, so a peer that offers one just sees it ignored) and refuses an I2 that
-   * chooses one.
+   * chooses one. A base exchange through a Control Relay Server runs ICE-HIP-UDP whatever this
+   * says, since RFC 9028 §4.5 makes it a MUST on both ends: the Responder answering an I1 that
+   * came with RELAY_FROM "MUST include ICE-HIP-UDP in the NAT traversal modes" (its R1 then
+   * offers ICE-HIP-UDP only, from a second signed template), and the Initiator's I2 to an R1
+   * that came with RELAY_TO "MUST also contain a NAT traversal mode parameter that includes
+   * ICE-HIP-UDP mode" (a relayed R1 that does not offer it is dropped, `no-common-nat-mode`, and
+   * the I1 is retried). So registering with a Control Relay Server needs no setting here: being
+   * reached through it means ICE-HIP-UDP (candidates, connectivity checks) on that association.
+   * A Control Relay Server (`registrarTypes` with RELAY_UDP_HIP) with "ice-hip-udp" offers only
+   * UDP-ENCAPSULATION in its own base exchanges (RFC 9028 §4.3: "the Relay Server SHOULD
+   * propose the UDP-ENCAPSULATION mode as the preferred or only mode").
    * @defaultValue "none"
    */
   readonly natTraversal: 'none' | 'ice-hip-udp';
@@ -409,6 +419,20 @@ export type HipConfig = {
    * @defaultValue 40
    */
   readonly controlRelayBurst: number;
+  /**
+   * Base exchange replay protection at a Control Relay Server (RFC 9028 §7.3: "The Control Relay
+   * Server can protect itself against replay attacks by becoming involved in the base exchange by
+   * introducing nonces that the end hosts (Initiator and Responder) are required to sign"). When
+   * true, the relay adds an ECHO_REQUEST_UNSIGNED nonce to every R1 and I2 it relays and relays
+   * an I2 or R2 only if it echoes a fresh nonce of ours in ECHO_RESPONSE_SIGNED (covered by the
+   * sender's HIP_SIGNATURE); the nonce is stateless (an HMAC of the HITs and the time window) and
+   * stays fresh for `r1RotateMs` × (`r1AcceptGenerations` + 1). hip-engine end hosts always sign
+   * such nonces on a relayed exchange; §7.3 is a "can", not a requirement, and other
+   * implementations may only answer with ECHO_RESPONSE_UNSIGNED (RFC 7401 §5.2.21), so it is off
+   * by default.
+   * @defaultValue false
+   */
+  readonly controlRelayReplayNonces: boolean;
 };
 
 /** The defaults of every {@link HipConfig} field. */
@@ -478,6 +502,7 @@ export const DEFAULT_CONFIG: HipConfig = {
   rvsRelayBurst: 40,
   controlRelayPerSecond: 20,
   controlRelayBurst: 40,
+  controlRelayReplayNonces: false,
 };
 
 const MAX_MS = 2 ** 40;
@@ -549,7 +574,7 @@ export function resolveConfig(partial: Partial<HipConfig> | undefined): HipConfi
   c.neverAnnounce.forEach((cidr, i) => {
     if (typeof cidr !== 'string' || !isCidr(cidr)) throw new TypeError(`"config.neverAnnounce[${i}]" expected CIDR text, got ${JSON.stringify(cidr)}`);
   });
-  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators', 'natLoopbackCandidates'] as const) {
+  for (const k of ['allowAuthOnlyEsp', 'allowNullHipCipher', 'acceptAnonymous', 'encryptHostId', 'notifyUnsupportedLocators', 'natLoopbackCandidates', 'controlRelayReplayNonces'] as const) {
     if (typeof c[k] !== 'boolean') throw new TypeError(`"config.${k}" expected boolean, got ${typeof c[k]}`);
   }
   checkRegistration(c);

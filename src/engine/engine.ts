@@ -458,7 +458,7 @@ export class EngineImpl implements EngineCore {
     this.received[pkt.kind] = (this.received[pkt.kind] ?? 0) + 1;
     // RFC 9028 §4.5, §4.8: as a Control Relay Server, a packet for or from a registered client is
     // relayed; as a client, one relayed by our server is handled as sent by RELAY_FROM (relay.ts).
-    if (this.inputUdp && !this.identityByHit(pkt.receiverHit) && relayControlPacket(this, pkt, src)) return;
+    if (this.inputUdp && !this.identityByHit(pkt.receiverHit) && relayControlPacket(this, pkt, src, dst)) return;
     const relayed = acceptRelayed(this, pkt, src);
     if (relayed === undefined) return;
     if (relayed === 'direct') return this.dispatchPacket(pkt, src, dst);

@@ -87,7 +87,19 @@ export type DropReason =
    * No NAT traversal mode in common: an R1 offers none of ours, or an I2 names one we did not
    * offer (RFC 9028 §4.3: NOTIFY NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, the exchange aborted).
    */
-  | 'no-common-nat-mode';
+  | 'no-common-nat-mode'
+  /**
+   * An R1 or I2 the Control Relay Server will not relay because it carries no NAT_TRAVERSAL_MODE
+   * (RFC 9028 §4.5: "it MUST drop it and SHOULD send a NOTIFY error packet with type
+   * NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER to the sender").
+   */
+  | 'relay-no-nat-mode'
+  /**
+   * An I2 or R2 the Control Relay Server will not relay because it does not answer, in a signed
+   * ECHO_RESPONSE_SIGNED, a fresh nonce the relay put in the R1 or I2 it relayed before (RFC 9028
+   * §7.3, `config.controlRelayReplayNonces`): a replayed base exchange.
+   */
+  | 'relay-replay';
 
 /** The stable codes of {@link HipStateError}. */
 export type HipStateErrorCode =

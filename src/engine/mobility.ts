@@ -341,6 +341,37 @@ export function onLocatorSet(
   return { verify: batch, refused: undefined };
 }
 
+/**
+ * An UPDATE with a LOCATOR_SET came over UDP from `src`, which the set does not list: a NAT
+ * between us and the peer (RFC 9028 §4.9: a plain UDP-encapsulated association of a host that
+ * moved behind another NAT, whose own addresses are private). The transport address it came
+ * from, with its port, enters the table UNVERIFIED and is checked like any announced address
+ * (RFC 8046 §5.4: the combined ECHO_REQUEST_SIGNED of the reply); verified, it carries the
+ * association. Undefined when nothing is to be checked (not UDP, ICE-HIP-UDP, the address
+ * already known and not DEPRECATED, or no room in the table).
+ */
+export function natSourceCheck(core: EngineCore, assoc: Association, src: Locator, ls: ParamOf<'LOCATOR_SET'>): LocatorCheck | undefined {
+  const port = core.inputUdp?.srcPort;
+  if (!assoc.udp || port === undefined || assoc.nat?.mode === 'ice-hip-udp' || core.relayedFrom || !usableAddress(src)) return undefined;
+  if (ls.locators.some((l) => 'address' in l && equalBytes(l.address, src))) return undefined;
+  const key = locatorKey(src);
+  let e = assoc.peerLocators.get(key);
+  if (e && e.state !== 'DEPRECATED') return undefined;
+  if (!e) {
+    if (assoc.peerLocators.size >= core.config.maxPeerLocators) return undefined;
+    e = { locator: Uint8Array.from(src), key, state: 'UNVERIFIED', type: 0, spi: undefined, port, preferred: false, trafficType: 0, expiresAt: core.now + core.config.locatorLifetimeS * 1000, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined, deprecatedAt: undefined };
+    assoc.peerLocators.set(key, e);
+    emitUpsert(core, assoc, e);
+  } else {
+    e.port = port;
+    setState(core, assoc, e, 'UNVERIFIED');
+  }
+  if (checkUnderWay(assoc, key)) return undefined;
+  e.nonce = core.random(16);
+  e.viaSpi = undefined;
+  return { nonce: e.nonce, locator: e.locator, key };
+}
+
 /** RFC 8046 §5.2-5.3: unicast or anycast only; no multicast, broadcast or unspecified address. */
 export function usableAddress(address: Uint8Array): boolean {
   if (address.length !== 16) return false;

@@ -7,6 +7,7 @@ import { NAT_MODE } from '../wire/constants.js';
 import { param } from '../wire/access.js';
 import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { EngineCore } from './context.js';
+import { REG_TYPE_RELAY_UDP_HIP } from './reg-types.js';
 
 /** A NAT traversal mode this engine can run (RFC 9028 §5.4 Table 1). */
 export type NatMode = 'udp-encapsulation' | 'ice-hip-udp';
@@ -29,9 +30,33 @@ const MAX_MODE_IDS = 6;
  * encapsulation without checks is what a UDP association already does (§5.1, §5.11), so it is
  * offered second; ICE-STUN-UDP (RFC 5770) is not implemented.
  */
-function ourModes(core: EngineCore): readonly number[] {
-  return core.config.natTraversal === 'ice-hip-udp' ? [NAT_MODE.ICE_HIP_UDP, NAT_MODE.UDP_ENCAPSULATION] : [];
+function ourModes(core: EngineCore, relayed: boolean): readonly number[] {
+  // RFC 9028 §4.5: a base exchange through a Control Relay Server runs ICE-HIP-UDP, whatever
+  // config.natTraversal says (a MUST on both ends, enforced after the config): step 3 "The
+  // Responder MUST include ICE-HIP-UDP in the NAT traversal modes", step 5 "The I2 packet MUST
+  // also contain a NAT traversal mode parameter that includes ICE-HIP-UDP mode". Since the I2
+  // must choose it, offering UDP-ENCAPSULATION there too would offer a choice we then refuse.
+  if (relayed) return RELAYED_MODES;
+  return core.config.natTraversal === 'ice-hip-udp' ? CONFIGURED_MODES : [];
 }
+
+/**
+ * The modes our R1 offers (and so the ones an I2 may name). A Control Relay Server (a registrar
+ * offering RELAY_UDP_HIP) is in public address space, and RFC 9028 §4.3 says "the Relay Server
+ * SHOULD propose the UDP-ENCAPSULATION mode as the preferred or only mode": it offers only that
+ * one in a direct base exchange, so no connectivity checks run between it and its clients
+ * (§4.7.1: "When UDP-ENCAPSULATION mode is chosen ... the connectivity checks ... MUST NOT be
+ * used"); "only", since an Initiator chooses by its own preference (§4.3 step 3).
+ */
+function offeredModes(core: EngineCore, relayed: boolean): readonly number[] {
+  const modes = ourModes(core, relayed);
+  if (!relayed && modes.length > 0 && core.registrar?.offer?.includes(REG_TYPE_RELAY_UDP_HIP) === true) return RELAY_SERVER_MODES;
+  return modes;
+}
+
+const CONFIGURED_MODES: readonly number[] = [NAT_MODE.ICE_HIP_UDP, NAT_MODE.UDP_ENCAPSULATION];
+const RELAYED_MODES: readonly number[] = [NAT_MODE.ICE_HIP_UDP];
+const RELAY_SERVER_MODES: readonly number[] = [NAT_MODE.UDP_ENCAPSULATION];
 
 function modeName(id: number): NatMode | undefined {
   return id === NAT_MODE.ICE_HIP_UDP ? 'ice-hip-udp' : id === NAT_MODE.UDP_ENCAPSULATION ? 'udp-encapsulation' : undefined;
@@ -41,9 +66,13 @@ function peerTa(pkt: HipPacket): number {
   return param(pkt, 'TRANSACTION_PACING')?.minTa ?? DEFAULT_TA_MS;
 }
 
-/** The R1's NAT_TRAVERSAL_MODE and TRANSACTION_PACING (RFC 9028 §4.3 step 2, §4.4); none when off. */
-export function r1NatParams(core: EngineCore): ParamInit[] {
-  const modes = ourModes(core);
+/**
+ * The R1's NAT_TRAVERSAL_MODE and TRANSACTION_PACING (RFC 9028 §4.3 step 2, §4.4); none when off.
+ * `relayed`: the R1 answers an I1 relayed by one of our Control Relay Servers (RELAY_FROM), and
+ * offers ICE-HIP-UDP only (§4.5 step 3).
+ */
+export function r1NatParams(core: EngineCore, relayed = false): ParamInit[] {
+  const modes = offeredModes(core, relayed);
   if (modes.length === 0) return [];
   return [
     { kind: 'NAT_TRAVERSAL_MODE', modes },
@@ -57,21 +86,28 @@ export type InitiatorChoice =
   | { readonly ok: true; readonly nat: undefined; readonly params: readonly ParamInit[] }
   | { readonly ok: true; readonly nat: NatNegotiated; readonly params: readonly ParamInit[] }
   /** The Responder offered modes, none of them ours. */
-  | { readonly ok: false };
+  | { readonly ok: false; readonly relayed: false }
+  /**
+   * A relayed R1 (RELAY_TO) that does not offer ICE-HIP-UDP: the I2 cannot meet RFC 9028 §4.5
+   * step 5. RELAY_TO is not signed, so the caller drops the R1 rather than fail on it.
+   */
+  | { readonly ok: false; readonly relayed: true };
 
 /**
  * Picks the mode for the I2 from the R1's offer: the first of our modes, in our preference order,
  * among the first six the Responder lists (§5.4). The I2 names it and our Ta, never below the
  * Responder's ("The Initiator MUST NOT propose a smaller value than what the Responder offered",
- * §4.4).
+ * §4.4). An R1 that came through a Control Relay Server (RELAY_TO, or RELAY_FROM from our own
+ * relay) must be answered with ICE-HIP-UDP (§4.5 step 5).
  */
-export function chooseFromR1(core: EngineCore, r1: HipPacket): InitiatorChoice {
-  const ours = ourModes(core);
+export function chooseFromR1(core: EngineCore, r1: HipPacket, relayed = false): InitiatorChoice {
+  const ours = ourModes(core, relayed);
   const offer = param(r1, 'NAT_TRAVERSAL_MODE');
+  if (relayed && !offer) return { ok: false, relayed: true };
   if (ours.length === 0 || !offer) return { ok: true, nat: undefined, params: [] };
   const offered = offer.modes.slice(0, MAX_MODE_IDS);
   const chosen = ours.find((m) => offered.includes(m));
-  if (chosen === undefined) return { ok: false };
+  if (chosen === undefined) return relayed ? { ok: false, relayed: true } : { ok: false, relayed: false };
   const taMs = Math.max(core.config.natMinTaMs, peerTa(r1));
   return {
     ok: true,
@@ -90,12 +126,15 @@ export type ResponderAccept = { readonly ok: true; readonly nat: NatNegotiated |
  * Accepts the mode an I2 names: exactly one Mode ID, one we offered in R1. An I2 without the
  * parameter declined NAT traversal. An I2 that names a mode we did not offer (or several) gets
  * NOTIFY NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER from the caller (§4.3: "the Responder SHOULD reply
- * with a NOTIFY ... and abort the base exchange").
+ * with a NOTIFY ... and abort the base exchange"). A relayed I2 (RELAY_FROM from our Control
+ * Relay Server) answers an R1 that offered ICE-HIP-UDP only and "MUST also contain a NAT
+ * traversal mode parameter that includes ICE-HIP-UDP mode" (§4.5 step 5): one without it, or
+ * naming another mode, is refused the same way.
  */
-export function acceptFromI2(core: EngineCore, i2: HipPacket): ResponderAccept {
+export function acceptFromI2(core: EngineCore, i2: HipPacket, relayed = false): ResponderAccept {
   const chosen = param(i2, 'NAT_TRAVERSAL_MODE');
-  if (!chosen) return { ok: true, nat: undefined };
+  if (!chosen) return relayed ? { ok: false } : { ok: true, nat: undefined };
   const id = chosen.modes[0];
-  if (chosen.modes.length !== 1 || id === undefined || !ourModes(core).includes(id)) return { ok: false };
+  if (chosen.modes.length !== 1 || id === undefined || !offeredModes(core, relayed).includes(id)) return { ok: false };
   return { ok: true, nat: { mode: modeName(id)!, taMs: Math.max(core.config.natMinTaMs, peerTa(i2)) } };
 }

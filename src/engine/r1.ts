@@ -71,15 +71,18 @@ export class R1Cache {
 
   /**
    * The parameters of an R1 from `identity` to `hitI` offering `group`, signed; with our
-   * LOCATOR_SET (type 0 only, RFC 8047 §5.1) when one is given.
+   * LOCATOR_SET (type 0 only, RFC 8047 §5.1) when one is given. `relayed`: the R1 answers an I1
+   * relayed by one of our Control Relay Servers, whose NAT_TRAVERSAL_MODE must offer ICE-HIP-UDP
+   * (RFC 9028 §4.5 step 3): a template of its own, signed once per generation like the others,
+   * so a relayed I1 costs no signature either.
    */
-  r1Params(core: EngineCore, identity: HostIdentity, hitI: Hit, group: DhGroupId, k: number, locatorSet?: ParamInit): { params: ParamInit[]; generation: bigint } {
+  r1Params(core: EngineCore, identity: HostIdentity, hitI: Hit, group: DhGroupId, k: number, locatorSet?: ParamInit, relayed = false): { params: ParamInit[]; generation: bigint } {
     const gen = this.current(core);
     const lsKey = locatorSet ? JSON.stringify(locatorSet, (_, v) => (v instanceof Uint8Array ? toHex(v) : v)) : '';
-    const key = `${toHex(identity.hit)}/${group}/${k}/${lsKey}`;
+    const key = `${toHex(identity.hit)}/${group}/${k}/${relayed ? 'relayed' : 'direct'}/${lsKey}`;
     let t = gen.templates.get(key);
     if (!t) {
-      t = this.buildTemplate(core, gen, identity, group, k, locatorSet);
+      t = this.buildTemplate(core, gen, identity, group, k, locatorSet, relayed);
       gen.templates.set(key, t);
     }
     const randomI = this.puzzleI(core, gen.generation, identity, hitI, k)!;
@@ -118,7 +121,7 @@ export class R1Cache {
     return g;
   }
 
-  private buildTemplate(core: EngineCore, gen: Generation, identity: HostIdentity, group: DhGroupId, k: number, locatorSet: ParamInit | undefined): Template {
+  private buildTemplate(core: EngineCore, gen: Generation, identity: HostIdentity, group: DhGroupId, k: number, locatorSet: ParamInit | undefined, relayed: boolean): Template {
     let dh = gen.dh.get(group);
     if (!dh) {
       dh = core.crypto.dhGroup(group)!.generate(core.random);
@@ -150,8 +153,9 @@ export class R1Cache {
       { kind: 'ESP_TRANSFORM', suites: esp },
       // RFC 8003 §3.1: a registrar announces its services in every R1 (signed, §4.2).
       ...optionalParam(regInfoParam(core)),
-      // RFC 9028 §4.3 step 2, §4.4: the modes we support and our minimum Ta (signed).
-      ...r1NatParams(core),
+      // RFC 9028 §4.3 step 2, §4.4: the modes we support and our minimum Ta (signed); ICE-HIP-UDP
+      // when the I1 came through a Control Relay Server (§4.5 step 3).
+      ...r1NatParams(core, relayed),
     ];
     // Signed with the Receiver's HIT, #I and Opaque zeroed (§5.2.15); K stays covered.
     const zeroPuzzle: ParamInit = { kind: 'PUZZLE', k, lifetime: c.puzzleLifetimeExp, opaque: 0, randomI: new Uint8Array(rhashLength(identity.suite)) };

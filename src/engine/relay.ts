@@ -10,8 +10,11 @@
 // association (§4.5 steps 2 and 6, §5.8). A packet from a registered client that carries
 // RELAY_TO and a RELAY_HMAC that verifies with the client's key is forwarded to RELAY_TO's
 // transport address without the RELAY_HMAC (§4.5 steps 4 and 8, §4.8). One packet out per
-// packet in, at most 24 + RELAY_HMAC bytes larger, within a token bucket per client; nothing is
-// kept per relayed exchange.
+// packet in, at most 24 + RELAY_HMAC bytes larger (24 more with the §7.3 nonce), within a token
+// bucket per client; nothing is kept per relayed exchange. An R1 or I2 without NAT_TRAVERSAL_MODE
+// is not relayed: it is dropped and its sender gets a bounded NOTIFY (§4.5 ¶1, §7.6). With
+// config.controlRelayReplayNonces the relay adds a nonce to the R1 and I2 it relays and relays an
+// I2 or R2 only if it signs a fresh one back (§7.3).
 //
 // Client role. A packet with RELAY_FROM counts only with a RELAY_HMAC that verifies with the
 // inbound key of one of our Control Relay Servers (§4.5 step 3: "silently drops the packet if
@@ -30,7 +33,7 @@ import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { DropReason } from './errors.js';
-import { emitTransmit, udpPortsFor } from './packets.js';
+import { emitTransmit, ordered, udpPortsFor } from './packets.js';
 import { sendNotify } from './notify.js';
 import { NOTIFY_TYPE } from '../wire/notify.js';
 import { TokenBucket } from './rate-limit.js';
@@ -62,14 +65,30 @@ function offsetAfter(pkt: HipPacket, raw: Uint8Array, type: number): number {
 }
 
 /**
- * `raw` with a transport address parameter put in type order and a RELAY_HMAC over the result
- * appended (RFC 9028 §5.8: "the same semantics as RVS_HMAC", RFC 8004 §4.2.1: the packet up to
- * it, with the header length of that part and the checksum zero).
+ * `raw` (the received packet `pkt`, or a prefix of it) with `add` put in type order, each after
+ * the received parameters of its type: parameters numbered above HIP_SIGNATURE are covered by
+ * neither the signature nor the HIP_MAC (RFC 7401 §5.2.1), so a relay may add them.
  */
-function withAddressAndHmac(core: EngineCore, pkt: HipPacket, raw: Uint8Array, kind: 'RELAY_FROM' | 'RELAY_TO', to: TransportAddress, keys: HipKeys): Uint8Array {
-  const at = offsetAfter(pkt, raw, PARAM_TYPE[kind]);
-  const addr = encodeParamBlock([{ kind, port: to.port, protocol: UDP, address: to.address }]);
-  const covered = fixHeaderLength(concatBytes(raw.subarray(0, at), addr, raw.subarray(at)));
+function withParams(pkt: HipPacket, raw: Uint8Array, add: readonly ParamInit[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const p of ordered(add)) {
+    const off = Math.min(raw.length, offsetAfter(pkt, raw, p.kind === 'UNKNOWN' ? p.type : PARAM_TYPE[p.kind]));
+    parts.push(raw.subarray(at, off), encodeParamBlock([p]));
+    at = off;
+  }
+  parts.push(raw.subarray(at));
+  return fixHeaderLength(concatBytes(...parts));
+}
+
+/**
+ * `raw` with a transport address parameter (and `extra`, the relay's nonce of RFC 9028 §7.3)
+ * put in type order and a RELAY_HMAC over the result appended (RFC 9028 §5.8: "the same
+ * semantics as RVS_HMAC", RFC 8004 §4.2.1: the packet up to it, with the header length of that
+ * part and the checksum zero).
+ */
+function withAddressAndHmac(core: EngineCore, pkt: HipPacket, raw: Uint8Array, kind: 'RELAY_FROM' | 'RELAY_TO', to: TransportAddress, keys: HipKeys, extra: readonly ParamInit[] = []): Uint8Array {
+  const covered = withParams(pkt, raw, [{ kind, port: to.port, protocol: UDP, address: to.address }, ...extra]);
   const hmac = core.crypto.hmac(keys.rhash, keys.macOut, covered);
   return fixHeaderLength(concatBytes(covered, encodeParamBlock([{ kind: 'RELAY_HMAC', hmac }])));
 }
@@ -112,13 +131,121 @@ function takeRelayToken(core: EngineCore, client: Association, src: Locator): bo
   return reg.controlRelay.take(core.now);
 }
 
+// ---- Base exchange replay protection (RFC 9028 §7.3) -----------------------------------------
+//
+// "The Control Relay Server can protect itself against replay attacks by becoming involved in the
+// base exchange by introducing nonces that the end hosts (Initiator and Responder) are required
+// to sign. One way to do this is to add ECHO_REQUEST_M parameters to the R1 and I2 packets ...
+// and drop the I2 or R2 packets if the corresponding ECHO_RESPONSE_M parameters are not present."
+// With config.controlRelayReplayNonces the relay adds to each R1 and I2 it relays an
+// ECHO_REQUEST_UNSIGNED (RFC 7401 §5.2.21: "It is possible that middleboxes add
+// ECHO_REQUEST_UNSIGNED parameters in HIP packets passing by"; numbered above HIP_SIGNATURE, so it
+// leaves the pre-signed R1 intact, §4.5 step 3), and relays an I2 or R2 only if it carries the
+// nonce back in ECHO_RESPONSE_SIGNED, which RFC 7401 §5.2.22 lets answer an
+// ECHO_REQUEST_UNSIGNED and which the sender's HIP_SIGNATURE covers: a copy of an old I2 or R2
+// cannot gain a fresh nonce without breaking its signature. The nonce keeps no state: the time
+// window and an HMAC, under a secret of this relay, of the window, the packet it answers and the
+// two HITs.
+
+const NONCE_LENGTH = 20;
+const nonceSecrets = new WeakMap<EngineCore, Uint8Array>();
+
+/** Which relayed packet a nonce was put in: the R1 (answered by the I2) or the I2 (by the R2). */
+type NonceIn = 'R1' | 'I2';
+
+function nonceFor(core: EngineCore, into: NonceIn, hitI: Uint8Array, hitR: Uint8Array, window: number): Uint8Array {
+  let secret = nonceSecrets.get(core);
+  if (!secret) {
+    secret = core.random(32);
+    nonceSecrets.set(core, secret);
+  }
+  const w = Uint8Array.of(window >>> 24, (window >>> 16) & 0xff, (window >>> 8) & 0xff, window & 0xff);
+  const tag = core.crypto.hmac('sha256', secret, concatBytes(Uint8Array.of(into === 'R1' ? 1 : 2), w, hitI, hitR));
+  return concatBytes(w, tag.subarray(0, NONCE_LENGTH - 4));
+}
+
+/** The nonce window of `now` (r1RotateMs long; an I2 answers an R1 of the last few, RFC 7401 §6.9 step 7). */
+const nonceWindow = (core: EngineCore): number => Math.floor(core.now / core.config.r1RotateMs) >>> 0;
+
+/** The relay's nonce for a relayed R1 or I2, or none when §7.3 protection is off. */
+function nonceParam(core: EngineCore, pkt: HipPacket): ParamInit[] {
+  if (!core.config.controlRelayReplayNonces || (pkt.kind !== 'R1' && pkt.kind !== 'I2')) return [];
+  const [hitI, hitR] = pkt.kind === 'R1' ? [pkt.receiverHit, pkt.senderHit] : [pkt.senderHit, pkt.receiverHit];
+  return [{ kind: 'ECHO_REQUEST_UNSIGNED', opaque: nonceFor(core, pkt.kind, hitI, hitR, nonceWindow(core)) }];
+}
+
+/**
+ * Whether a relayed I2 or R2 may go on under §7.3: always when protection is off or for other
+ * packets; else only with an ECHO_RESPONSE_SIGNED holding a nonce of ours for its HITs, issued
+ * within the last `r1AcceptGenerations` + 1 windows.
+ */
+function echoesFreshNonce(core: EngineCore, pkt: HipPacket): boolean {
+  if (!core.config.controlRelayReplayNonces || (pkt.kind !== 'I2' && pkt.kind !== 'R2')) return true;
+  const [into, hitI, hitR]: [NonceIn, Uint8Array, Uint8Array] = pkt.kind === 'I2' ? ['R1', pkt.senderHit, pkt.receiverHit] : ['I2', pkt.receiverHit, pkt.senderHit];
+  const now = nonceWindow(core);
+  for (const p of pkt.params) {
+    if (p.kind !== 'ECHO_RESPONSE_SIGNED' || p.opaque.length !== NONCE_LENGTH) continue;
+    const w = ((p.opaque[0]! << 24) | (p.opaque[1]! << 16) | (p.opaque[2]! << 8) | p.opaque[3]!) >>> 0;
+    if (w > now || now - w > core.config.r1AcceptGenerations) continue;
+    if (timingSafeEqual(p.opaque, nonceFor(core, into, hitI, hitR, w))) return true;
+  }
+  return false;
+}
+
+/** Most relay nonces an end host signs back per packet (ours puts one; room for one more relay). */
+const MAX_SIGNED_ECHOES = 2;
+/** Longest ECHO_REQUEST_UNSIGNED an end host signs back (a relay nonce is 20 bytes). */
+const MAX_SIGNED_ECHO_BYTES = 64;
+
+/**
+ * End host: the echo parameters of our I2 (answering `pkt`, an R1) or R2 (answering an I2) when
+ * the exchange runs through a Control Relay Server (RFC 9028 §7.3: the relay's nonces "that the
+ * end hosts (Initiator and Responder) are required to sign"). Each ECHO_REQUEST_UNSIGNED gets its
+ * ECHO_RESPONSE_UNSIGNED (RFC 7401 §5.2.21 MUST) and a signed copy, ECHO_RESPONSE_SIGNED (§5.2.22:
+ * "copied unmodified from the ECHO_REQUEST_SIGNED or ECHO_REQUEST_UNSIGNED parameter that
+ * triggered this response"); at most two, of at most 64 bytes, so a packet we sign stays bounded.
+ * None on an exchange that is not relayed.
+ */
+export function relayedExchangeEchoes(pkt: HipPacket, relayed: boolean): ParamInit[] {
+  if (!relayed) return [];
+  const out: ParamInit[] = [];
+  for (const p of pkt.params) {
+    if (p.kind !== 'ECHO_REQUEST_UNSIGNED' || p.opaque.length > MAX_SIGNED_ECHO_BYTES) continue;
+    const opaque = Uint8Array.from(p.opaque);
+    out.push({ kind: 'ECHO_RESPONSE_SIGNED', opaque }, { kind: 'ECHO_RESPONSE_UNSIGNED', opaque });
+    if (out.length >= 2 * MAX_SIGNED_ECHOES) break;
+  }
+  return out;
+}
+
+/**
+ * §4.5 ¶1: "If a Control Relay Server receives an R1 or I2 packet without the NAT traversal mode
+ * parameter, it MUST drop it and SHOULD send a NOTIFY error packet with type
+ * NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER to the sender of the R1 or I2", with the rejected
+ * packet's HIP header as data (§5.10). The sender's address may be forged, so the NOTIFY is
+ * bounded (§7.6): at most one per dropped packet, only within the client's relay budget (the
+ * token a relayed packet would have taken) and the engine-wide NOTIFY limit (RFC 7401 §5.3.6).
+ */
+function refuseWithoutNatMode(core: EngineCore, pkt: HipPacket, raw: Uint8Array, client: Association, src: Locator, dst: Locator, fromClient: boolean): boolean {
+  core.drop('relay-no-nat-mode', { packetKind: pkt.kind, src, assoc: client, detail: `${pkt.kind} without NAT_TRAVERSAL_MODE (RFC 9028 §4.5)` });
+  if (!takeRelayToken(core, client, src)) return true;
+  const header = raw.slice(0, HEADER);
+  // To the client through its association (its registered ports); to anyone else back to the
+  // transport address the packet came from (the reversed ports of the datagram).
+  if (fromClient) sendNotify(core, client.local, pkt.senderHit, NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, header, client.localLocator, client.peerLocator, client);
+  else sendNotify(core, client.local, pkt.senderHit, NOTIFY_TYPE.NO_VALID_NAT_TRAVERSAL_MODE_PARAMETER, header, dst, src);
+  return true;
+}
+
+const needsNatMode = (pkt: HipPacket): boolean => (pkt.kind === 'R1' || pkt.kind === 'I2') && !param(pkt, 'NAT_TRAVERSAL_MODE');
+
 /**
  * The server role of a packet that is not addressed to us (RFC 9028 §4.5, §4.8). Returns true
  * when the packet was the relay's business (forwarded, or dropped with a reason), false when it
  * is not: no registered RELAY_UDP_HIP client sent it or is its receiver, and the caller handles
  * it as before.
  */
-export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locator): boolean {
+export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locator): boolean {
   if (core.registrar.offer === undefined) return false;
   // A client's packet with RELAY_TO goes out (even to another client); anything else for a
   // client's HIT goes in.
@@ -142,13 +269,15 @@ export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locato
     // §4.5 step 2: RELAY_FROM and RELAY_HMAC are the relay's to add; a packet that already has
     // them is not one an Initiator sends (a loop or a forgery), and would not decode once added.
     if (pkt.params.some((p) => isRelayParam(p.type))) return drop('relay', 'a packet for a relay client already carries relay parameters');
+    if (needsNatMode(pkt)) return refuseWithoutNatMode(core, pkt, raw, toClient, src, dst, false);
+    if (!echoesFreshNonce(core, pkt)) return drop('relay-replay', `${pkt.kind} without a fresh relay nonce in ECHO_RESPONSE_SIGNED (RFC 9028 §7.3)`);
     if (!takeRelayToken(core, toClient, src)) return drop('rate-limited', 'control relay budget');
     // "changes the source and destination ports and IP addresses of the packet to match the
     // values the Responder used when registering ..., i.e., the reverse of the R2".
-    const dst = toClient.peerLocator;
+    const to = toClient.peerLocator;
     const ourSrc = toClient.localLocator;
-    const out = withAddressAndHmac(core, pkt, raw, 'RELAY_FROM', { address: src, port: inUdp.srcPort }, keys);
-    return forward(core, pkt, out, ourSrc, dst, udpPortsFor(core, toClient, dst)!, toClient, src);
+    const out = withAddressAndHmac(core, pkt, raw, 'RELAY_FROM', { address: src, port: inUdp.srcPort }, keys, nonceParam(core, pkt));
+    return forward(core, pkt, out, ourSrc, to, udpPortsFor(core, toClient, to)!, toClient, src);
   }
   // §4.5 step 4, §4.8: from a registered client, forwarded to RELAY_TO. "The Control Relay
   // Server drops the packet silently if the source HIT belongs to a Control Relay Client that has
@@ -158,16 +287,20 @@ export function relayControlPacket(core: EngineCore, pkt: HipPacket, src: Locato
   if (to.protocol !== UDP) return drop('relay', `RELAY_TO protocol ${to.protocol}, only UDP (17) is relayed`);
   if (!hmacVerifies(core, pkt, keys)) return drop('bad-relay-hmac', param(pkt, 'RELAY_HMAC') ? 'RELAY_HMAC does not verify with the client key' : 'RELAY_TO without RELAY_HMAC');
   if (to.port === 0) return drop('relay', 'RELAY_TO port 0');
+  if (needsNatMode(pkt)) return refuseWithoutNatMode(core, pkt, raw, fromClient!, src, dst, true);
+  if (!echoesFreshNonce(core, pkt)) return drop('relay-replay', `${pkt.kind} without a fresh relay nonce in ECHO_RESPONSE_SIGNED (RFC 9028 §7.3)`);
   if (!takeRelayToken(core, fromClient!, src)) return drop('rate-limited', 'control relay budget');
-  const dst = Uint8Array.from(to.address);
-  const family = locatorFamily(dst);
+  const peer = Uint8Array.from(to.address);
+  const family = locatorFamily(peer);
   const ourSrc = core.localLocators.find((l) => locatorFamily(l) === family);
   if (!ourSrc) return drop('policy', 'no local locator of the RELAY_TO address family');
   // The RELAY_HMAC was for us: the peer could not verify it. RELAY_TO stays (§4.5 step 5: the
   // Initiator MAY use it as a peer-reflexive candidate).
   const mac = param(pkt, 'RELAY_HMAC')!;
-  const out = fixHeaderLength(raw.slice(0, mac.span!.offset));
-  return forward(core, pkt, out, ourSrc, dst, { srcPort: inUdp.dstPort, dstPort: to.port }, undefined, src);
+  const stripped = raw.slice(0, mac.span!.offset);
+  const nonce = nonceParam(core, pkt);
+  const out = nonce.length > 0 ? withParams(pkt, stripped, nonce) : fixHeaderLength(stripped);
+  return forward(core, pkt, out, ourSrc, peer, { srcPort: inUdp.dstPort, dstPort: to.port }, undefined, src);
 }
 
 function forward(core: EngineCore, pkt: HipPacket, out: Uint8Array, src: Locator, dst: Locator, udp: { srcPort: number; dstPort: number }, assoc: Association | undefined, from: Locator): boolean {

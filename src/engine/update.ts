@@ -36,6 +36,7 @@ import {
   sourceLocators,
   suspectPath,
   ensureSaPerInterface,
+  natSourceCheck,
   sendCheck,
   type LocatorSetOutcome,
 } from './mobility.js';
@@ -379,6 +380,10 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   // UPDATE(ACK)). When the sender's source is itself the new address (a move, RFC 8046 Figure 3;
   // a new SA from a new interface, RFC 8047 Figure 2), the ECHO_REQUEST that checks it rides
   // along; every other new address gets a check of its own.
+  // Over UDP, a LOCATOR_SET from a transport address it does not list came through a NAT (RFC
+  // 9028 §4.9 with RFC 8046 §5.4): that address is where the peer can be reached, and is checked.
+  const natted = locatorSet && !superseded && !outcome.verify.some((c) => equalBytes(c.locator, src)) ? natSourceCheck(core, assoc, src, locatorSet) : undefined;
+  if (natted) outcome = { ...outcome, verify: [...outcome.verify, natted] };
   const combined = outcome.verify.find((c) => equalBytes(c.locator, src));
   const separate = outcome.verify.filter((c) => c !== combined);
   if (negotiation) {

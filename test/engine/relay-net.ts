@@ -3,7 +3,9 @@
 // private (address, port) to one public (address, port) for every destination (the
 // endpoint-independent mapping of RFC 4787 §4.1) and lets replies in only to a mapping that
 // exists; everything else is dropped. A test can rebind a NAT (a new public port), watch, drop or
-// rewrite any datagram on the wire.
+// rewrite any datagram on the wire. The hosts keep the default config (natTraversal "none"): the
+// relayed base exchange still runs ICE-HIP-UDP, as RFC 9028 §4.5 steps 3 and 5 require, and the
+// registration with the relay none (§4.7.1).
 import { HipEngine } from '../../src/engine/hip-engine.js';
 import type { HipEvent, Output } from '../../src/engine/io.js';
 import type { HipConfig } from '../../src/engine/config.js';
@@ -36,8 +38,11 @@ export type RelayNetOptions = {
   relayConfig?: Partial<HipConfig>;
   relayPolicy?: Partial<EnginePolicy>;
   clientConfig?: Partial<HipConfig>;
+  initiatorConfig?: Partial<HipConfig>;
   /** The client's engine trace (EngineOptions.trace). */
   clientTrace?: EngineOptions['trace'];
+  /** The client's crypto provider (EngineOptions.crypto), e.g. one that counts signatures. */
+  clientCrypto?: EngineOptions['crypto'];
 };
 
 export class RelayNet {
@@ -57,8 +62,18 @@ export class RelayNet {
   };
 
   constructor(opts: RelayNetOptions = {}) {
-    this.i = new HipEngine({ identities: [identity('p256A')], locators: [I_PRIV], random: testRandom('relay-i') }, 0);
-    this.c = new HipEngine({ identities: [identity('p256B')], locators: [C_PRIV], random: testRandom('relay-c'), config: { ...opts.clientConfig }, ...(opts.clientTrace ? { trace: opts.clientTrace } : {}) }, 0);
+    this.i = new HipEngine({ identities: [identity('p256A')], locators: [I_PRIV], random: testRandom('relay-i'), config: { ...opts.initiatorConfig } }, 0);
+    this.c = new HipEngine(
+      {
+        identities: [identity('p256B')],
+        locators: [C_PRIV],
+        random: testRandom('relay-c'),
+        config: { ...opts.clientConfig },
+        ...(opts.clientTrace ? { trace: opts.clientTrace } : {}),
+        ...(opts.clientCrypto ? { crypto: opts.clientCrypto } : {}),
+      },
+      0,
+    );
     this.r = new HipEngine(
       {
         identities: [identity('ed25519A')],

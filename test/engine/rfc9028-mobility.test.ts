@@ -36,8 +36,8 @@ const TA = 50;
 type Side = 'a' | 'b';
 type Sent = { at: number; from: Side; packet: HipPacket; bytes: Uint8Array; src: Locator; dst: Locator; udp: UdpPorts | undefined };
 
-function world(opts: { configB?: Partial<HipConfig>; policy?: Partial<EnginePolicy> } = {}) {
-  const ice: Partial<HipConfig> = { natTraversal: 'ice-hip-udp', natMinTaMs: TA };
+function world(opts: { configB?: Partial<HipConfig>; policy?: Partial<EnginePolicy>; plainUdp?: boolean } = {}) {
+  const ice: Partial<HipConfig> = opts.plainUdp ? { natTraversal: 'none' } : { natTraversal: 'ice-hip-udp', natMinTaMs: TA };
   const a = new HipEngine({ identities: [identity('p256A')], locators: [A1], random: testRandom('mob-a'), config: { ...ice, udpPort: A_PORT }, ...(opts.policy ? { policy: opts.policy } : {}) }, 0);
   const b = new HipEngine({ identities: [identity('p256B')], locators: [B1], random: testRandom('mob-b'), config: { ...ice, ...opts.configB }, ...(opts.policy ? { policy: opts.policy } : {}) }, 0);
   // A's server-reflexive candidate: the mapping of the box in front of its current address.
@@ -342,6 +342,53 @@ describe('RFC 9028 §4.7.1 with §4.9: no connectivity checks', () => {
     const bOut = w.saUpdates.b.filter((x) => x.at >= t0 && x.sa.direction === 'out').at(-1)!.sa;
     expect(equalBytes(bOut.dst, box(A2).addr)).toBe(true);
     expect(bOut.udp?.dstPort).toBe(box(A2).port);
+  });
+});
+
+describe('RFC 8046 §5.4 over plain UDP encapsulation (RFC 9028 §4.7.1) through a NAT', () => {
+  it('an UPDATE whose LOCATOR_SET lists only a private address, from a NAT mapping it does not list: the peer checks that transport address (combined ECHO_REQUEST_SIGNED) and, verified, moves there', () => {
+    const w = world({ plainUdp: true });
+    w.run(10_000);
+    expect(assocOf(w.a).natTraversal).toBeUndefined();
+    const t0 = w.now();
+    const mark = w.sent.length;
+    w.a.setLocalLocators([A2], t0);
+    w.drain('a');
+    w.run(t0 + 5_000);
+    const after = w.sent.slice(mark);
+    // RFC 8046 §5.2 case 1 (no ICE): the plain LOCATOR_SET with A's private address only.
+    const announce = after.find((s) => s.from === 'a' && s.packet.kind === 'UPDATE' && param(s.packet, 'LOCATOR_SET'))!;
+    const listed = param(announce.packet, 'LOCATOR_SET')!.locators.map((l) => ('address' in l ? locatorKey(l.address) : ''));
+    expect(listed).toEqual([locatorKey(A2)]);
+    // B's reply checks the NAT mapping the UPDATE came from, at its port.
+    const reply = after.find((s) => s.from === 'b' && s.packet.kind === 'UPDATE' && param(s.packet, 'ECHO_REQUEST_SIGNED') && param(s.packet, 'ACK'))!;
+    expect(equalBytes(reply.dst, box(A2).addr)).toBe(true);
+    expect(reply.udp?.dstPort).toBe(box(A2).port);
+    const entry = w.b.peerLocators(assocOf(w.b).id).find((l) => equalBytes(l.locator, box(A2).addr));
+    expect(entry?.state).toBe('ACTIVE');
+    const bOut = w.saUpdates.b.filter((x) => x.at >= t0 && x.sa.direction === 'out').at(-1)!.sa;
+    expect(equalBytes(bOut.dst, box(A2).addr)).toBe(true);
+    expect(bOut.udp?.dstPort).toBe(box(A2).port);
+  });
+
+  it('a replayed copy of that UPDATE from another transport address adds nothing (a SEQ already processed is only ACKed, RFC 7401 §6.12.1)', () => {
+    const w = world({ plainUdp: true });
+    w.run(10_000);
+    const t0 = w.now();
+    const mark = w.sent.length;
+    w.a.setLocalLocators([A2], t0);
+    w.drain('a');
+    w.run(t0 + 5_000);
+    const announce = w.sent.slice(mark).find((s) => s.from === 'a' && s.packet.kind === 'UPDATE' && param(s.packet, 'LOCATOR_SET'))!;
+    const t1 = w.now();
+    const attacker = parseLocator('198.18.0.66');
+    w.inject('b', announce.bytes, attacker, 4444, B1, 10500);
+    w.run(t1 + 3_000);
+    expect(w.b.peerLocators(assocOf(w.b).id).some((l) => equalBytes(l.locator, attacker))).toBe(false);
+    expect(w.locators.b.filter((x) => x.at >= t1 && equalBytes(x.entry.locator, attacker))).toEqual([]);
+    expect(w.saUpdates.b.filter((x) => x.at >= t1)).toEqual([]);
+    // No check (ECHO_REQUEST_SIGNED) toward the attacker's address.
+    expect(w.sent.filter((s) => s.at >= t1 && equalBytes(s.dst, attacker) && param(s.packet, 'ECHO_REQUEST_SIGNED'))).toEqual([]);
   });
 });
 

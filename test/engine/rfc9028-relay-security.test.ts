@@ -209,6 +209,8 @@ describe('RFC 9028 §4.1 / RFC 8003 §6 registration limits apply to RELAY_UDP_H
 });
 
 describe('RFC 9028 §7.3 replayed base exchange through the relay', () => {
+  // With config.controlRelayReplayNonces off (the default): the relay relays the copies, the end
+  // hosts stop them. With it on, see test/engine/rfc9028-relay-replay.test.ts.
   it('§7.3 · a replayed relayed I2 and R2 install nothing: the relay keeps no state per exchange, and the end hosts drop the copies', () => {
     const net = registered();
     net.connectViaRelay();

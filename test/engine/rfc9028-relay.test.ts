@@ -80,6 +80,10 @@ describe('RFC 9028 §4.5 base exchange via the Control Relay Server (Figure 4)',
     expect(kinds(net)).toEqual(['i>r:I1', 'r>c:I1', 'c>r:R1', 'r>i:R1', 'i>r:I2', 'r>c:I2', 'c>r:R2', 'r>i:R2']);
     expect(net.state('i', 'c')).toBe('ESTABLISHED');
     expect(['R2_SENT', 'ESTABLISHED']).toContain(net.state('c', 'i'));
+    // Both hosts keep the default natTraversal "none", yet step 3: "The Responder MUST include
+    // ICE-HIP-UDP in the NAT traversal modes", and step 5: "The I2 packet MUST also contain a NAT
+    // traversal mode parameter that includes ICE-HIP-UDP mode" (else the relay drops them, ¶1).
+    for (const k of ['R1', 'I2']) expect(param(net.wire.find((w) => w.to === 'r' && w.packet.kind === k)!.packet, 'NAT_TRAVERSAL_MODE')?.modes).toEqual([3]);
   });
 
   it('§4.5 step 2 · the relay appends RELAY_FROM (the Initiator transport address as seen) and RELAY_HMAC, and sends to the address the client registered from', () => {

@@ -2,6 +2,8 @@
 // §4.9, §5.1): an extra SA pair asked for from the NATed interface, and the reply to its UPDATE
 // crossing the NAT. SIM_SEED=<n> reproduces a run.
 import { describe, expect, it } from 'vitest';
+import { param } from '../../src/wire/access.js';
+import { decodePacket } from '../../src/wire/packet.js';
 import { ADDR, natBox, natHost, newSim, text, traceText } from './nat-helpers.js';
 
 function world(s: number) {
@@ -29,6 +31,15 @@ describe('RFC 9028 §5.1 with RFC 8047 §4.2.4: the UPDATE from a NATed interfac
   it('B\'s UPDATE reply goes to the NAT mapping\'s port the UPDATE came from, crosses the box and reaches A', () => {
     const { sim, box, a, b } = world(1901);
     const t0 = sim.now;
+    // A's UPDATEs that ask for the SA pair (ESP_INFO), as opposed to the ICE-HIP-UDP connectivity
+    // checks (RFC 9028 §4.6, UPDATEs with CANDIDATE_PRIORITY) the two hosts also run now.
+    const saUpdates: number[] = [];
+    sim.intercept((bytes, ctx) => {
+      if (ctx.proto !== 'hip' || ctx.from !== 'A' || ctx.kind !== 'UPDATE') return 'pass';
+      const p = decodePacket(bytes, { verifyChecksum: false });
+      if (p.ok && param(p.packet, 'ESP_INFO') && !param(p.packet, 'CANDIDATE_PRIORITY')) saUpdates.push(param(p.packet, 'SEQ')?.updateId ?? -1);
+      return 'pass';
+    });
     a.addSaPair(b, { local: ADDR.A });
     sim.run(500);
     const [m] = box.mappings(sim.now);
@@ -40,6 +51,6 @@ describe('RFC 9028 §5.1 with RFC 8047 §4.2.4: the UPDATE from a NATed interfac
     const atA = sim.trace.records.filter((r) => r.t >= t0 && r.host === 'A' && r.dir === 'recv' && r.kind === 'UPDATE' && traceText(r.fields?.['dst']) === ADDR.A);
     expect(atA.length).toBeGreaterThan(0);
     // A got its ACK at the first try: no retransmission of its UPDATE within the 500 ms.
-    expect(a.stats().engine.sent.UPDATE).toBe(2);
+    expect(saUpdates).toHaveLength(1);
   });
 });
