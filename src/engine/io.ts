@@ -81,6 +81,8 @@ export type HipEvent =
   /**
    * Every ICE-HIP-UDP connectivity check failed (RFC 9028 §4.6.3): the association stays on the
    * locators of the base exchange for HIP packets, and the application MUST NOT send ESP on it.
+   * A later check from the peer can still trigger checks that succeed (RFC 8445 §7.3.1.4): a
+   * `nat-path` event then follows.
    */
   | { readonly type: 'nat-checks-failed'; readonly assoc: AssocId }
   | { readonly type: 'update-completed'; readonly assoc: AssocId; readonly what: 'rekey' | 'new-sa' | 'locators' }

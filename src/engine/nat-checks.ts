@@ -58,6 +58,10 @@ export type CheckList = {
   /** When our last check went out: the next one waits until Ta after it (§4.4). */
   lastCheckAt: number;
   done: boolean;
+  /** The triggered-check queue (RFC 8445 §7.3.1.4), served before the ordinary checks. */
+  readonly triggered: CandidatePair[];
+  /** The list ended with every pair failed (`done` too); a triggered check may revive it. */
+  failed: boolean;
 };
 
 /**
@@ -92,7 +96,7 @@ export function startChecks(core: EngineCore, assoc: Association): void {
   }
   pairs.sort((a, b) => (a.priority > b.priority ? -1 : a.priority < b.priority ? 1 : 0));
   pairs.length = Math.min(pairs.length, core.config.natMaxCandidatePairs);
-  assoc.checks = { pairs, byNonce: new Map(), inFlight: 0, nominated: undefined, lastCheckAt: -Infinity, done: false };
+  assoc.checks = { pairs, byNonce: new Map(), inFlight: 0, nominated: undefined, lastCheckAt: -Infinity, done: false, triggered: [], failed: false };
   if (pairs.length === 0) return concludeFailed(core, assoc);
   assoc.timers.set('NAT_CHECK', core.now + assoc.nat.taMs);
 }
@@ -132,10 +136,12 @@ export function onCheckTimer(core: EngineCore, assoc: Association): void {
   // The nomination is a check too, paced like the others (RFC 9028 §4.6.3).
   const nominee = list.nominated;
   if (nominee && !nominee.nominating) return sendPairCheck(core, assoc, nominee, true);
-  const next = list.pairs.find((p) => p.state === 'frozen');
+  // Triggered checks first (RFC 8445 §7.3.1.4), then the list in priority order.
+  const next = list.triggered.find((p) => p.state === 'frozen') ?? list.pairs.find((p) => p.state === 'frozen');
   if (!next) return;
   if (list.inFlight >= core.config.natMaxChecksInFlight) return assoc.timers.set('NAT_CHECK', core.now + ta);
   sendPairCheck(core, assoc, next, false);
+  if (list.triggered.length > 0) list.triggered.splice(0, list.triggered.length, ...list.triggered.filter((p) => p.state === 'frozen'));
   if (list.pairs.some((p) => p.state === 'frozen')) assoc.timers.set('NAT_CHECK', core.now + ta);
 }
 
@@ -231,8 +237,51 @@ export function onCheckRequest(core: EngineCore, assoc: Association, pkt: HipPac
     entry.port = port;
     entry.kind = 'prflx';
     entry.priority = cand.priority;
+  } else if (entry.port === undefined && (entry.kind === undefined || port !== assoc.udp.peerPort) && assoc.checks && !assoc.checks.done) {
+    // The address of the base exchange (on the association's own port) checked while the
+    // checks run, either never announced as a candidate (the peer's NAT mapping toward the relay,
+    // known only from RELAY_FROM) or announced but now from another port (the peer's NAT maps
+    // per destination, RFC 4787 §4.1): "if the source transport address of the request does not
+    // match any existing remote candidates, it represents a new peer-reflexive remote candidate"
+    // (RFC 8445 §7.3.1.3). It gets that kind and the check's priority; a new port itself follows
+    // in update.ts (notePeerPort: a new, authenticated SEQ, RFC 9028 §4.8).
+    entry.kind = 'prflx';
+    entry.priority = cand.priority;
   }
   if (param(pkt, 'NOMINATE') && assoc.role === 'responder') usePair(core, assoc, dst, entry);
+  else triggerCheck(core, assoc, dst, entry);
+}
+
+/**
+ * RFC 9028 §4.6.2: "triggered-check queues MUST be followed as specified in Section 6.1 of
+ * [RFC8445]". A check arrived at our `local` address from the peer's candidate `remote`
+ * (RFC 8445 §7.3.1.4): a pair already Succeeded needs nothing; a Frozen (our Waiting) or Failed
+ * one, or one not on the list yet (a peer-reflexive remote, inserted by its priority), is queued
+ * for a check of our own, in our turn of the Ta pacing (§4.4). The check that reached us
+ * opened the peer's NAT toward us, so ours can now pass it, which is how two filtering NATs are
+ * crossed. A list that had failed runs again ("a state change of the pair from Failed to Waiting
+ * might also trigger a state change of the associated checklist"); one that ended with a pair
+ * in use stays as it is (§4.6.3: the hosts only "continue to respond"). In-progress pairs
+ * keep their retransmissions. O(pairs of this association).
+ */
+function triggerCheck(core: EngineCore, assoc: Association, local: Locator, remote: PeerLocatorEntry): void {
+  const list = assoc.checks;
+  if (!list || (list.done && !list.failed) || remote.priority === undefined || !assoc.nat) return;
+  let pair = list.pairs.find((p) => p.remoteKey === remote.key && equalBytes(p.local, local));
+  if (pair === undefined) {
+    const mine = gatherCandidates(core, assoc.peerLocator).find((c) => c.kind === 'host' && equalBytes(c.address, local));
+    if (!mine || list.pairs.length >= core.config.natMaxCandidatePairs) return;
+    const [g, d] = assoc.role === 'initiator' ? [mine.priority, remote.priority] : [remote.priority, mine.priority];
+    pair = { local: mine.address, localPriority: mine.priority, remoteKey: remote.key, priority: pairPriority(g, d), state: 'failed', nonce: undefined, nominating: false };
+    const at = list.pairs.findIndex((p) => p.priority < pair!.priority);
+    list.pairs.splice(at < 0 ? list.pairs.length : at, 0, pair);
+  }
+  if (pair.state !== 'frozen' && pair.state !== 'failed') return;
+  pair.state = 'frozen';
+  if (!list.triggered.includes(pair)) list.triggered.push(pair);
+  list.done = false;
+  list.failed = false;
+  assoc.timers.set('NAT_CHECK', Math.max(list.lastCheckAt + assoc.nat.taMs, core.now + 1));
 }
 
 /**
@@ -350,6 +399,7 @@ function usePair(core: EngineCore, assoc: Association, local: Locator, remote: P
 function concludeFailed(core: EngineCore, assoc: Association): void {
   const list = assoc.checks!;
   list.done = true;
+  list.failed = true;
   assoc.timers.clear('NAT_CHECK');
   core.emit({ kind: 'event', event: { type: 'nat-checks-failed', assoc: assoc.id } });
   if (!established(assoc)) return;

@@ -22,20 +22,20 @@ function world(s: number) {
   const c = sim.host('C', { locators: [C_PRIV], udp: true, config: ice });
   const i = sim.host('I', { locators: [I_PRIV], udp: true, config: ice });
   const r = sim.host('R', { locators: [RELAY], udp: true, config: { registrarTypes: [REG_TYPE_RELAY_UDP_HIP], registrationAllowList: [c.hit] } });
-  sim.nat('natC', { publicAddress: C_NAT, inside: [C_PRIV], mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
-  sim.nat('natI', { publicAddress: I_NAT, inside: [I_PRIV], mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
+  const natC = sim.nat('natC', { publicAddress: C_NAT, inside: [C_PRIV], mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
+  const natI = sim.nat('natI', { publicAddress: I_NAT, inside: [I_PRIV], mapping: 'endpoint-independent', filtering: 'endpoint-independent' });
   for (const [x, y] of [
     [C_NAT, RELAY],
     [I_NAT, RELAY],
     [C_NAT, I_NAT],
   ] as const)
     sim.link(x, y, { latencyMs: 10 });
-  return { sim, c, i, r };
+  return { sim, c, i, r, natC, natI };
 }
 
-describe('RFC 9028 §4.6 with a Control Relay Server and two NATs (simulator)', () => {
-  it('registration, relayed base exchange, checks, nomination of the direct path, and ESP that bypasses the relay', () => {
-    const { sim, c, i, r } = world(9028);
+describe('RFC 9028 §4.6 · both hosts behind endpoint-independent NATs (RFC 4787 REQ-1, REQ-8): the direct path is found', () => {
+  it('§4.1 registration, §4.5 relayed base exchange, §4.6 checks, §4.6.3 nomination of the direct NAT-to-NAT pair, and ESP on that pair, not through the relay', () => {
+    const { sim, c, i, r, natC, natI } = world(9028);
     // Every packet to or from the relay, by kind (counted as the hosts send them).
     const viaRelay: string[] = [];
     sim.intercept((_bytes, ctx) => {
@@ -50,9 +50,21 @@ describe('RFC 9028 §4.6 with a Control Relay Server and two NATs (simulator)', 
     sim.runUntil(() => i.eventsOf('nat-path').length > 0 && c.eventsOf('nat-path').length > 0, { maxTimeMs: 60_000 });
     const [pi] = i.eventsOf('nat-path');
     const [pc] = c.eventsOf('nat-path');
-    // The nominated pair runs NAT to NAT, not via the relay.
-    expect(formatLocator(pi!.dst)).toBe(C_NAT);
-    expect(formatLocator(pc!.dst)).toBe(I_NAT);
+    // The nominated pair runs NAT to NAT, not via the relay. Each NAT has one mapping for its
+    // host's HIP port (endpoint-independent, RFC 4787 §4.1): C's is the server-reflexive
+    // candidate the relay reported (REG_FROM, §4.2); I's, which I never announced (I has no
+    // relay), C learns from I's check as a peer-reflexive candidate (RFC 8445 §7.3.1.3).
+    const [mc] = natC.mappings(sim.now);
+    const [mi] = natI.mappings(sim.now);
+    expect(natC.mappings(sim.now)).toHaveLength(1);
+    expect(natI.mappings(sim.now)).toHaveLength(1);
+    const pair = (e: typeof pi) => ({ src: formatLocator(e!.src), srcPort: e!.srcPort, dst: formatLocator(e!.dst), dstPort: e!.dstPort, kind: e!.kind });
+    expect(pair(pi)).toEqual({ src: I_PRIV, srcPort: 10500, dst: C_NAT, dstPort: mc!.external.port, kind: 'srflx' });
+    expect(pair(pc)).toEqual({ src: C_PRIV, srcPort: 10500, dst: I_NAT, dstPort: mi!.external.port, kind: 'prflx' });
+    // The SAs moved to that pair with its UDP ports (§5.11).
+    const out = (h: typeof i, peer: typeof c) => h.sas.filter((s) => s.direction === 'out' && formatLocator(s.dst) !== RELAY && s.peerHit.every((x, k) => x === peer.hit[k]));
+    expect(out(i, c).map((s) => [formatLocator(s.dst), s.udp])).toEqual([[C_NAT, { srcPort: 10500, dstPort: mc!.external.port }]]);
+    expect(out(c, i).map((s) => [formatLocator(s.dst), s.udp])).toEqual([[I_NAT, { srcPort: 10500, dstPort: mi!.external.port }]]);
     expect(i.eventsOf('nat-checks-failed')).toEqual([]);
     // The base exchange crossed the relay (RFC 9028 §4.5 Figure 4: I1, R1, I2, R2 both ways).
     for (const k of ['I1', 'R1', 'I2', 'R2']) expect(viaRelay.filter((x) => x.endsWith(`:hip:${k}`)).length).toBeGreaterThanOrEqual(2);

@@ -1,8 +1,8 @@
 // Both hosts behind endpoint-independent NATs (RFC 4787 REQ-1) register with a Control Relay
 // Server (RFC 9028 §4.1), learn their server-reflexive candidates from REG_FROM (§4.2), and run
 // the base exchange through the relay (§4.5) with their candidates in the LOCATOR_SET of I2 and
-// R2 (§4.3, §5.7). The connectivity checks of §4.6 that would then find the direct path are not
-// part of this engine yet (README, NAT traversal). SIM_SEED=<n> reproduces a run.
+// R2 (§4.3, §5.7). The connectivity checks of §4.6 that then find the direct path are in
+// rfc9028-checks.sim.test.ts and rfc9028-symmetric-nat.sim.test.ts. SIM_SEED=<n> reproduces a run.
 import { describe, expect, it } from 'vitest';
 import { formatLocator } from '../../src/addr/locator.js';
 import { ADDR, connectViaRelay, natBox, natHost, newSim, registerRelay, relayHost, traceText } from './nat-helpers.js';
@@ -51,7 +51,7 @@ describe('RFC 9028 §4.1, §4.2, §4.5 both hosts behind NATs: registration, ser
         .filter((l) => l.type === 2)
         .map((l) => `${l.kind} ${formatLocator(l.locator)}:${l.port} ${l.state}`);
     // B stays in R2_SENT until A's first ESP or UPDATE reaches it (RFC 7401 §4.4.2), which here
-    // needs the direct path the §4.6 checks would find; A's candidates from the I2 wait until then.
+    // is A's first §4.6 check on the direct path; A's candidates from the I2 wait until then.
     expect(b.association(a)!.state).toBe('R2_SENT');
     expect(cands(a, b)).toEqual([`host ${ADDR.B}:10500 UNVERIFIED`, `srflx ${ADDR.NAT_B}:${mapB.port} UNVERIFIED`]);
     // The host candidate outranks the server-reflexive one (RFC 8445 §5.1.2.2: 126 vs 100).
