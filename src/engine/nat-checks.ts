@@ -28,7 +28,8 @@ import type { EngineCore } from './context.js';
 import type { PendingUpdate } from './states.js';
 import { markReachable, publicEntry, type PeerLocatorEntry } from './mobility.js';
 import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
-import { buildPacket, emitTransmit, peerPortOf } from './packets.js';
+import { sendNatNotify } from './nat-keepalive.js';
+import { peerPortOf } from './packets.js';
 import { updateSa } from './sa.js';
 import { established, sendSeqUpdate, setUpdate } from './update.js';
 
@@ -403,13 +404,5 @@ function concludeFailed(core: EngineCore, assoc: Association): void {
   assoc.timers.clear('NAT_CHECK');
   core.emit({ kind: 'event', event: { type: 'nat-checks-failed', assoc: assoc.id } });
   if (!established(assoc)) return;
-  const built = buildPacket(
-    core,
-    { kind: 'NOTIFY', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    [{ kind: 'NOTIFICATION', messageType: NOTIFY_TYPE.CONNECTIVITY_CHECKS_FAILED, data: new Uint8Array(0) }],
-    { sign: assoc.local },
-    assoc.localLocator,
-    assoc.peerLocator,
-  );
-  emitTransmit(core, built.bytes, built.packet, assoc.localLocator, assoc.peerLocator, assoc);
+  sendNatNotify(core, assoc, NOTIFY_TYPE.CONNECTIVITY_CHECKS_FAILED);
 }

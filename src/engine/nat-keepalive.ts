@@ -32,14 +32,22 @@ export function onKeepaliveTimer(core: EngineCore, assoc: Association): void {
   // RFC 9028 §5.3: "HIP NOTIFY packets ... with the Notify message type field set to
   // NAT_KEEPALIVE (16385) and with an empty Notification data field". Our own timer, not a reply
   // to remote input: not under the NOTIFY rate limit of RFC 7401 §5.3.6.
+  sendNatNotify(core, assoc, NOTIFY_TYPE.NAT_KEEPALIVE);
+  assoc.timers.set('NAT_KEEPALIVE', core.now + tr);
+}
+
+/**
+ * A signed NOTIFY with empty data to the peer on the association's current path: the
+ * NAT_KEEPALIVE (RFC 9028 §5.3) and CONNECTIVITY_CHECKS_FAILED (§4.6.3, §5.10) messages.
+ */
+export function sendNatNotify(core: EngineCore, assoc: Association, messageType: number): void {
   const built = buildPacket(
     core,
     { kind: 'NOTIFY', senderHit: assoc.localHit, receiverHit: assoc.peerHit },
-    [{ kind: 'NOTIFICATION', messageType: NOTIFY_TYPE.NAT_KEEPALIVE, data: new Uint8Array(0) }],
+    [{ kind: 'NOTIFICATION', messageType, data: new Uint8Array(0) }],
     { sign: assoc.local },
     assoc.localLocator,
     assoc.peerLocator,
   );
   emitTransmit(core, built.bytes, built.packet, assoc.localLocator, assoc.peerLocator, assoc);
-  assoc.timers.set('NAT_KEEPALIVE', core.now + tr);
 }
