@@ -2,72 +2,17 @@
 // on 127.0.0.3, a listener on 127.0.0.1 that registers with it for RELAY_UDP_HIP, and a connector
 // on 127.0.0.2 that knows only the listener's HIT and the relay's address. Every process takes
 // any free UDP port: RELAY_FROM and RELAY_TO carry ports, unlike the FROM of RFC 8004.
-import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './build.js';
+import { lines, spawnCli, type Proc } from './process.js';
 
 let main = '';
 beforeAll(() => {
   main = buildCli('hip-engine-cli-live-relay-test');
 }, 120_000);
 
-type Proc = {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exit: Promise<number | null>;
-  waitFor(re: RegExp, ms?: number): Promise<RegExpExecArray>;
-  kill(signal: NodeJS.Signals): void;
-};
-
-/** A `hip-engine` process; `waitFor` resolves on the first stdout match (no fixed sleeps). */
-function cli(args: readonly string[], killAfterMs = 60_000): Proc {
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const w of [...waiters]) w();
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  const exit = new Promise<number | null>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      for (const w of [...waiters]) w();
-      resolve(code);
-    });
-  });
-  return {
-    kill: (signal) => child.kill(signal),
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    waitFor(re, ms = 30_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${String(re)} in output:\n${out}\n${err}`)), ms);
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            waiters.splice(waiters.indexOf(check), 1);
-            resolve(m);
-          } else if (child.exitCode !== null) {
-            clearTimeout(timer);
-            waiters.splice(waiters.indexOf(check), 1);
-            reject(new Error(`exited (${child.exitCode}) without ${String(re)}:\n${out}\n${err}`));
-          }
-        };
-        waiters.push(check);
-        check();
-      });
-    },
-  };
-}
-
-const lines = (text: string, re: RegExp): string[] => text.split('\n').filter((l) => re.test(l));
+/** A `hip-engine` process (killed after 60 s; `waitFor` gives up after 30 s). */
+const cli = (args: readonly string[], killAfterMs = 60_000): Proc => spawnCli(main, args, killAfterMs, 30_000);
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('hip-engine live --relay / --via-relay (three processes over UDP on loopback, RFC 9028)', () => {

@@ -1,7 +1,6 @@
 // `hip-engine live` as real processes: a listener on 127.0.0.1 and a connector on 127.0.0.2 run a
 // base exchange over UDP (RFC 9028 framing), exchange ESP-protected messages both ways, rekey and
 // close. Plus exit codes: 2 for bad arguments, 1 for a runtime failure (timeout), 0 for --help.
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { Ajv } from 'ajv';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { parseIpPacket } from '../../src/testing/ip.js';
 import { upperLayerChecksum } from '../../src/wire/header.js';
 import { decodePacket } from '../../src/wire/packet.js';
 import { buildCli } from './build.js';
+import { lines, spawnCli, type Proc } from './process.js';
 
 const validateTrace = new Ajv({ strict: true, allowUnionTypes: true }).compile(
   JSON.parse(readFileSync(new URL('../../docs/engine-trace.schema.json', import.meta.url), 'utf8')) as object,
@@ -28,60 +28,8 @@ afterAll(() => {
   if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
 });
 
-type Proc = {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exit: Promise<number | null>;
-  waitFor(re: RegExp, ms?: number): Promise<RegExpExecArray>;
-  kill(signal: NodeJS.Signals): void;
-};
-
-function cli(args: readonly string[], killAfterMs = 30_000): Proc {
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    for (const w of [...waiters]) w();
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  const exit = new Promise<number | null>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      for (const w of [...waiters]) w();
-      resolve(code);
-    });
-  });
-  return {
-    kill: (signal) => child.kill(signal),
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    waitFor(re, ms = 15_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${String(re)} in output:\n${out}\n${err}`)), ms);
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            waiters.splice(waiters.indexOf(check), 1);
-            resolve(m);
-          } else if (child.exitCode !== null) {
-            clearTimeout(timer);
-            waiters.splice(waiters.indexOf(check), 1);
-            reject(new Error(`exited (${child.exitCode}) without ${String(re)}:\n${out}\n${err}`));
-          }
-        };
-        waiters.push(check);
-        check();
-      });
-    },
-  };
-}
+/** A `hip-engine` process (killed after 30 s; `waitFor` gives up after 15 s). */
+const cli = (args: readonly string[], killAfterMs = 30_000): Proc => spawnCli(main, args, killAfterMs, 15_000);
 
 /** A UDP port that was free a moment ago on `address`. */
 function freePort(address: string): Promise<number> {
@@ -95,7 +43,6 @@ function freePort(address: string): Promise<number> {
   });
 }
 
-const lines = (text: string, re: RegExp): string[] => text.split('\n').filter((l) => re.test(l));
 const indexOf = (text: string, re: RegExp): number => text.split('\n').findIndex((l) => re.test(l));
 
 describe('hip-engine live (two processes over UDP on loopback)', () => {
