@@ -11,6 +11,7 @@ import type { Sim, SimHost } from '../../testing/sim.js';
 import { traceLoc, type TraceValue } from '../../testing/trace.js';
 import type { LocatorState } from '../../types.js';
 import type { Scenario, ScenarioCtx } from './demo.js';
+import { story } from './story.js';
 
 /** Addresses, link latencies and the timeline (virtual ms) of the multihoming scenario. */
 export const MULTIHOMING = {
@@ -38,27 +39,9 @@ const MAX_WAIT_MS = 20_000;
 
 type Message = { readonly from: SimHost; readonly to: SimHost; readonly flow: string; readonly text: string };
 
-/**
- * The addresses `{wlan}`, `{lte}`, `{lteMoved}` and `{b}` of a text, as locator fields: the
- * timeline substitutes them (so --redact covers them too).
- */
-function addressFields(text: string): Record<string, TraceValue> {
-  const out: Record<string, TraceValue> = {};
-  for (const k of ['wlan', 'lte', 'lteMoved', 'b'] as const) if (text.includes(`{${k}}`)) out[k] = traceLoc(parseLocator(M[k]));
-  return out;
-}
-
-/** Starts an act: runs the simulation up to its start time and writes its header. */
-function act(sim: Sim, at: number, n: number, title: string): void {
-  if (sim.now > at) throw new Error(`act ${n} should start at t=${at} ms but the previous act ran until t=${sim.now} ms`);
-  sim.run(at - sim.now);
-  sim.note('demo', 'act', { n, title: `${n}. ${title}`, ...addressFields(title) });
-}
-
-/** A line of narration in the timeline. */
-function say(sim: Sim, host: string, text: string, fields: Record<string, TraceValue> = {}): void {
-  sim.note(host, 'say', { text, ...addressFields(text), ...fields });
-}
+// `{wlan}`, `{lte}`, `{lteMoved}` and `{b}` in a text are locator fields: the timeline substitutes
+// them (so --redact covers them too).
+const { act, say } = story({ wlan: M.wlan, lte: M.lte, lteMoved: M.lteMoved, b: M.b });
 
 function peerState(h: SimHost, peer: SimHost, address: string): LocatorState | undefined {
   const key = locatorKey(parseLocator(address));

@@ -11,8 +11,9 @@ import { REG_TYPE_RELAY_UDP_HIP } from '../../engine/reg-types.js';
 import type { HipEvent } from '../../engine/io.js';
 import type { NatBox } from '../../testing/nat.js';
 import type { Sim, SimHost } from '../../testing/sim.js';
-import { traceHit, traceLoc, type TraceValue } from '../../testing/trace.js';
+import { traceHit, traceLoc } from '../../testing/trace.js';
 import type { Scenario, ScenarioCtx } from './demo.js';
+import { story, talk } from './story.js';
 
 /** Addresses, latency and the timeline (virtual ms) of the NAT scenario. */
 export const NAT = {
@@ -26,43 +27,13 @@ export const NAT = {
 } as const;
 
 const N = NAT;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 const MAX_WAIT_MS = 20_000;
 type World = { readonly crs: SimHost; readonly natA: NatBox; readonly natB: NatBox };
 const WORLD = new WeakMap<Sim, World>();
 
-function fields(text: string): Record<string, TraceValue> {
-  const out: Record<string, TraceValue> = {};
-  for (const k of ['a', 'natA', 'b', 'natB', 'crs'] as const) if (text.includes(`{${k}}`)) out[k] = traceLoc(parseLocator(N[k]));
-  return out;
-}
-
-function act(sim: Sim, at: number, n: number, title: string): void {
-  if (sim.now > at) throw new Error(`act ${n} should start at t=${at} ms but the previous act ran until t=${sim.now} ms`);
-  sim.run(at - sim.now);
-  sim.note('demo', 'act', { n, title: `${n}. ${title}`, ...fields(title) });
-}
-
-function say(sim: Sim, host: string, text: string): void {
-  sim.note(host, 'say', { text, ...fields(text) });
-}
+const { act, say } = story({ a: N.a, natA: N.natA, b: N.b, natB: N.natB, crs: N.crs });
 
 const endpoint = (address: Uint8Array, port: number): string => `${formatLocator(address)}:${port}`;
-
-/** One message each way; fails the run if either is not delivered. */
-function talk(sim: Sim, a: SimHost, b: SimHost, tag: string): void {
-  for (const [from, to] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const text = `hello ${to.name}, ${from.name} here (${tag})`;
-    sim.note(from.name, 'app-send', { to: to.name, text });
-    const r = from.send(to, enc.encode(text));
-    if (!r.ok) throw new Error(`${from.name} could not send ${JSON.stringify(text)}: ${r.reason}`);
-    sim.runUntil(() => to.received.some((m) => dec.decode(m.payload) === text), { maxTimeMs: 2000 });
-  }
-}
 
 /** HIP packets (not ESP) sent since trace record `from` that match `pred`. */
 function hipSends(sim: Sim, from: number, pred: (r: { host: string; kind: string }) => boolean): number {

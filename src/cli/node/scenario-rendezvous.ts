@@ -11,6 +11,7 @@ import { connectVia, registerRendezvous, rvsHost } from '../../testing/rvs-host.
 import type { Sim, SimHost } from '../../testing/sim.js';
 import { traceLoc, type TraceValue } from '../../testing/trace.js';
 import type { Scenario, ScenarioCtx } from './demo.js';
+import { story, talk } from './story.js';
 
 /** Addresses, latency and the timeline (virtual ms) of the rendezvous scenario. */
 export const RENDEZVOUS = {
@@ -24,40 +25,10 @@ export const RENDEZVOUS = {
 } as const;
 
 const R = RENDEZVOUS;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 const MAX_WAIT_MS = 20_000;
 const RVS_OF = new WeakMap<Sim, SimHost>();
 
-function fields(text: string): Record<string, TraceValue> {
-  const out: Record<string, TraceValue> = {};
-  for (const k of ['a', 'aMoved', 'b', 'bMoved', 'rvs'] as const) if (text.includes(`{${k}}`)) out[k] = traceLoc(parseLocator(R[k]));
-  return out;
-}
-
-function act(sim: Sim, at: number, n: number, title: string): void {
-  if (sim.now > at) throw new Error(`act ${n} should start at t=${at} ms but the previous act ran until t=${sim.now} ms`);
-  sim.run(at - sim.now);
-  sim.note('demo', 'act', { n, title: `${n}. ${title}`, ...fields(title) });
-}
-
-function say(sim: Sim, host: string, text: string): void {
-  sim.note(host, 'say', { text, ...fields(text) });
-}
-
-/** One message each way; fails the run if either is not delivered. */
-function talk(sim: Sim, a: SimHost, b: SimHost, tag: string): void {
-  for (const [from, to] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const text = `hello ${to.name}, ${from.name} here (${tag})`;
-    sim.note(from.name, 'app-send', { to: to.name, text });
-    const r = from.send(to, enc.encode(text));
-    if (!r.ok) throw new Error(`${from.name} could not send ${JSON.stringify(text)}: ${r.reason}`);
-    sim.runUntil(() => to.received.some((m) => dec.decode(m.payload) === text), { maxTimeMs: 2000 });
-  }
-}
+const { act, say } = story({ a: R.a, aMoved: R.aMoved, b: R.b, bMoved: R.bMoved, rvs: R.rvs });
 
 function hipSends(sim: Sim, from: number, pred: (r: { host: string; kind: string; fields: Readonly<Record<string, TraceValue>> }) => boolean): number {
   return sim.trace.records.slice(from).filter((r) => r.dir === 'send' && r.kind !== 'ESP' && pred({ host: r.host, kind: r.kind, fields: r.fields ?? {} })).length;
