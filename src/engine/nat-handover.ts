@@ -232,11 +232,15 @@ export function onHandoverUpdate(
   // RFC 9028 §7.7: the number of candidates a peer can make us check is bounded.
   if (ls.locators.length > core.config.maxPeerLocators) return { reason: 'policy', detail: `LOCATOR_SET with ${ls.locators.length} candidates > maxPeerLocators (RFC 9028 §7.7)` };
   if (ctx.superseded) {
-    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [ctx.updateId] }], ctx.dst, ctx.src);
+    // RFC 7401 §5.2.20, §5.2.21: even a bare ACK answers the echo requests of what it ACKs.
+    const reply = signedUpdate(core, assoc, [{ kind: 'ACK', peerUpdateIds: [ctx.updateId] }, ...ctx.echoReply], ctx.dst, ctx.src);
     send(core, reply, ctx.dst, ctx.src, assoc);
     return undefined;
   }
   const candidates = ls.locators.map((l) => ('address' in l ? { ...l, address: copyBytes(l.address) } : l)) as LocatorEntry[];
+  // A newer step 1 replaces the pending one: the step 3 of the old one (its nonce is dead now)
+  // is not retransmitted any more.
+  if (st.update.pending.some((p) => p.verify?.locatorKey === HANDOVER_KEY)) setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => p.verify?.locatorKey !== HANDOVER_KEY) });
   const nonce = core.random(16);
   assoc.natHandover = { ...assoc.natHandover, pending: { nonce, candidates, at: core.now } };
   // Step 3: "an ESP_INFO parameter where ... the OLD SPI and NEW SPI parameters both contain the

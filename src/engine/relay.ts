@@ -145,8 +145,9 @@ function takeRelayToken(core: EngineCore, client: Association, src: Locator): bo
 // nonce back in ECHO_RESPONSE_SIGNED, which RFC 7401 §5.2.22 lets answer an
 // ECHO_REQUEST_UNSIGNED and which the sender's HIP_SIGNATURE covers: a copy of an old I2 or R2
 // cannot gain a fresh nonce without breaking its signature. The nonce keeps no state: the time
-// window and an HMAC, under a secret of this relay, of the window, the packet it answers and the
-// two HITs.
+// window and an HMAC, under a secret of this relay, of the window, the kind of packet it was put
+// in (R1 or I2) and the two HITs. It bounds replays in time: a copy of an I2 or R2 that carries a
+// nonce is relayed while that nonce's window is accepted, not once per exchange.
 
 const NONCE_LENGTH = 20;
 const nonceSecrets = new WeakMap<EngineCore, Uint8Array>();

@@ -242,13 +242,18 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
   // RFC 9028 §4.9 step 6: the handover's echo, then a connectivity check's, then an address check's.
   if (echoResponse && !onHandoverEcho(core, assoc, echoResponse.opaque, src, dst) && !onCheckResponse(core, assoc, echoResponse.opaque, src)) onEchoResponse(core, assoc, echoResponse.opaque);
   // RFC 9028 §4.1: from a Control Relay Server, our (possibly new) server-reflexive address;
-  // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts).
-  const regFromBefore = assoc.registrations?.regFrom;
-  noteRegFrom(core, assoc, pkt);
-  if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core);
+  // a changed one is announced to our ICE-HIP-UDP peers (§4.9, nat-handover.ts). Only from a
+  // fresh UPDATE (a new SEQ, or the ACK of one of ours): a replayed old one must not bring back
+  // an old address (§7.7: "not possible to inject fake server-reflexive address candidates").
+  let regFromTaken = false;
+  const takeRegFrom = (): void => {
+    if (regFromTaken) return;
+    regFromTaken = true;
+    const regFromBefore = assoc.registrations?.regFrom;
+    noteRegFrom(core, assoc, pkt);
+    if (regFromBefore !== undefined && assoc.registrations?.regFrom !== regFromBefore) onOwnReflexiveChanged(core);
+  };
   followClientPort(core, assoc, pkt, src, st.update.seenPeerIds);
-  // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE).
-  if (seq && !st.update.seenPeerIds.includes(seq.updateId)) onCheckRequest(core, assoc, pkt, src, dst);
 
   // §6.12 step 4: the ACK first.
   if (ack) {
@@ -257,6 +262,7 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     if (acked.length > 0) {
       // RFC 9028 §4.8: an ACK of our outstanding UPDATE is fresh; follow a rebound peer port.
       notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
+      takeRegFrom();
       st = established(assoc)!;
       const rekey = st.update.rekey && acked.some((p) => p.updateId === st.update.rekey!.updateId) ? { ...st.update.rekey, acked: true } : st.update.rekey;
       setUpdate(assoc, 'recv-UPDATE', { pending: st.update.pending.filter((p) => !acked.includes(p)), rekey });
@@ -307,9 +313,19 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
     const superseded = last !== undefined && seqLessOrEqual(id, last);
     // RFC 9028 §4.8: a new SEQ is fresh; the reply must go to the port it came from. One older
     // than the latest (reordered) may predate the rebinding: it moves nothing.
+    // RFC 9028 §4.6: a connectivity check (peer-reflexive candidate, NOMINATE), once the UPDATE
+    // is known fresh (not replayed, not superseded) and its echoes can be answered: "HIP messages
+    // are integrity and replay protected" (§7.7), so a replayed check moves nothing. Before the
+    // port follows (notePeerPort), which is how a check from a new port is told apart.
+    if (!superseded && param(pkt, 'CANDIDATE_PRIORITY')) {
+      const echoes = seqEchoReply(core, assoc, pkt);
+      if (!echoes.ok) return drop(echoes.refusal.reason, echoes.refusal.detail);
+      onCheckRequest(core, assoc, pkt, src, dst);
+    }
     if (!superseded) notePeerPort(core, assoc, src, core.inputUdp?.srcPort);
     const refusal = processSeq(core, assoc, pkt, id, src, dst, superseded);
     if (refusal) return drop(refusal.reason, refusal.detail);
+    if (!superseded) takeRegFrom();
     if (established(assoc)) {
       setUpdate(assoc, 'recv-UPDATE', {
         lastPeerUpdateId: last === undefined || !seqLessOrEqual(id, last) ? id : last,
@@ -328,6 +344,31 @@ export function onUpdate(core: EngineCore, assoc: Association, pkt: HipPacket, s
 type Refusal = { reason: DropReason; detail?: string };
 
 /**
+ * The echo parameters of the answer to a new SEQ: ECHO_RESPONSE_SIGNED for its
+ * ECHO_REQUEST_SIGNED (RFC 8046 §5.2) and one ECHO_RESPONSE_UNSIGNED per ECHO_REQUEST_UNSIGNED
+ * (RFC 7401 §5.2.21, bounded in echo.ts), or why the UPDATE is refused: that answer would not fit
+ * one packet.
+ */
+function seqEchoReply(core: EngineCore, assoc: Association, pkt: HipPacket): { ok: true; echoReply: ParamInit[] } | { ok: false; refusal: Refusal } {
+  const st = established(assoc)!;
+  const echo = param(pkt, 'ECHO_REQUEST_SIGNED');
+  const signedReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
+  // The reply echoes the request (RFC 8046 §5.2): refused when that reply could not fit a packet.
+  if (echo && !echoReplyFits(signedReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
+    return { ok: false, refusal: { reason: 'policy', detail: 'ECHO_REQUEST_SIGNED too large to echo in one UPDATE' } };
+  }
+  // RFC 7401 §5.2.21: and each ECHO_REQUEST_UNSIGNED, whichever of the answers below goes out
+  // (the ACK, or an UPDATE with our SEQ that carries the ACK); bounded (echo.ts).
+  const unsigned = answerEchoes(pkt);
+  if (!unsigned.ok) return { ok: false, refusal: { reason: 'echo-limit', detail: unsigned.detail } };
+  const echoReply: ParamInit[] = [...signedReply, ...unsigned.params];
+  if (unsigned.params.length > 0 && !echoReplyFits(echoReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
+    return { ok: false, refusal: { reason: 'echo-limit', detail: 'the UPDATE reply with the echo responses would exceed one HIP packet' } };
+  }
+  return { ok: true, echoReply };
+}
+
+/**
  * A new SEQ: process ESP_INFO first, then LOCATOR_SET (RFC 8047 §5.2), reply, and record the
  * Update ID for replay protection (§6.12.1 step 5).
  */
@@ -335,21 +376,10 @@ function processSeq(core: EngineCore, assoc: Association, pkt: HipPacket, update
   const st = established(assoc)!;
   const espInfo = param(pkt, 'ESP_INFO');
   const dhParam = param(pkt, 'DIFFIE_HELLMAN');
-  const echo = param(pkt, 'ECHO_REQUEST_SIGNED');
   const locatorSet = param(pkt, 'LOCATOR_SET');
-  const signedReply: ParamInit[] = echo ? [{ kind: 'ECHO_RESPONSE_SIGNED', opaque: echo.opaque }] : [];
-  // The reply echoes the request (RFC 8046 §5.2): refused when that reply could not fit a packet.
-  if (echo && !echoReplyFits(signedReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
-    return { reason: 'policy', detail: 'ECHO_REQUEST_SIGNED too large to echo in one UPDATE' };
-  }
-  // RFC 7401 §5.2.21: and each ECHO_REQUEST_UNSIGNED, whichever of the answers below goes out
-  // (the ACK, or an UPDATE with our SEQ that carries the ACK); bounded (echo.ts).
-  const unsigned = answerEchoes(pkt);
-  if (!unsigned.ok) return { reason: 'echo-limit', detail: unsigned.detail };
-  const echoReply: ParamInit[] = [...signedReply, ...unsigned.params];
-  if (unsigned.params.length > 0 && !echoReplyFits(echoReply, assoc.local, st.keys, core.crypto, core.localLocators.length)) {
-    return { reason: 'echo-limit', detail: 'the UPDATE reply with the echo responses would exceed one HIP packet' };
-  }
+  const echoes = seqEchoReply(core, assoc, pkt);
+  if (!echoes.ok) return echoes.refusal;
+  const echoReply = echoes.echoReply;
 
   // ESP_INFO, RFC 8047 §5.2 / RFC 8046 §5.3: the four cases, anything else a protocol error.
   let negotiation: { kind: 'rekey' | 'new-sa'; sa: SaPair | undefined } | undefined;

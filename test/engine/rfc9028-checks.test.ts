@@ -391,3 +391,47 @@ describe('RFC 9028 §4.6.3: a nomination that gets no answer', () => {
     expect(equalBytes(pa!.dst, B_V4B)).toBe(true);
   });
 });
+
+describe('RFC 9028 §7.7: "HIP messages are integrity and replay protected": a replayed check moves nothing', () => {
+  const OTHER = parseLocator('203.0.113.66');
+  function nominated() {
+    const w = world();
+    w.run(60_000);
+    expect(natPath(w.events.b)).toHaveLength(1);
+    const nominate = w.sent.find((s) => s.from === 'a' && s.packet.kind === 'UPDATE' && param(s.packet, 'NOMINATE') !== undefined)!;
+    expect(nominate).toBeDefined();
+    return { w, nominate };
+  }
+  const replay = (w: ReturnType<typeof world>, s: Sent): void => {
+    w.b.handle({ kind: 'datagram', transport: 'udp', bytes: s.bytes, src: OTHER, dst: s.dst, srcPort: 7777, dstPort: s.udp!.dstPort }, w.now());
+    w.drain('b');
+  };
+  const movedToOther = (w: ReturnType<typeof world>): boolean => w.saUpdates.b.some((sa) => equalBytes(sa.dst, OTHER)) || w.locators.b.some((l) => equalBytes(l.locator, OTHER));
+
+  it('a copy of the NOMINATE from another address, within the receive window: ACKed again, no SA, path or locator change', () => {
+    const { w, nominate } = nominated();
+    const before = { sas: w.saUpdates.b.length, paths: natPath(w.events.b).length };
+    replay(w, nominate);
+    w.run(w.now() + 5_000);
+    expect(movedToOther(w)).toBe(false);
+    expect(natPath(w.events.b)).toHaveLength(before.paths);
+    expect(w.saUpdates.b.length).toBe(before.sas);
+  });
+
+  it('a copy of the NOMINATE replayed after 40 more UPDATEs (older than the receive window): dropped stale-update, nothing moves', () => {
+    const { w, nominate } = nominated();
+    const id = w.a.associations()[0]!.id;
+    for (let i = 0; i < 40; i++) {
+      w.a.rekey(id, w.now());
+      w.drain('a');
+      w.run(w.now() + 2_000);
+    }
+    const before = { sas: w.saUpdates.b.length, paths: natPath(w.events.b).length };
+    replay(w, nominate);
+    expect(w.events.b.some((e) => e.type === 'dropped' && e.reason === 'stale-update')).toBe(true);
+    w.run(w.now() + 5_000);
+    expect(movedToOther(w)).toBe(false);
+    expect(natPath(w.events.b)).toHaveLength(before.paths);
+    expect(w.saUpdates.b.length).toBe(before.sas);
+  });
+});

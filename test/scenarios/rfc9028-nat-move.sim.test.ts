@@ -230,6 +230,35 @@ describe('RFC 9028 §4.9 · a host moving from behind one NAT to another', () =>
     expect(b.eventsOf('nat-path').filter((e) => e.t > t0).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('§7.7 "not possible to inject fake server-reflexive address candidates": the relay\'s old UPDATE with the old REG_FROM, replayed after the rebinding, changes nothing', () => {
+    const { sim, a, r, boxA, relayAssoc } = world(9053);
+    // Every UPDATE the relay sends A, as sent (its REG_FROM names A's mapping of the moment).
+    const fromRelay: Uint8Array[] = [];
+    sim.intercept((bytes, ctx) => {
+      if (ctx.from === 'R' && ctx.kind === 'UPDATE') fromRelay.push(Uint8Array.from(bytes));
+      return 'pass';
+    });
+    a.engine.register(relayAssoc, [REG_TYPE_RELAY_UDP_HIP], sim.now);
+    sim.drainHost(a);
+    sim.run(5_000);
+    const old = fromRelay[0]!;
+    expect(old).toBeDefined();
+    sim.rebindNat(boxA);
+    a.engine.register(relayAssoc, [REG_TYPE_RELAY_UDP_HIP], sim.now);
+    sim.drainHost(a);
+    sim.run(20_000);
+    const t1 = sim.now;
+    const srflxBefore = a.eventsOf('server-reflexive').length;
+    const steps1 = handoverUpdates(sim);
+    // The replay goes to A's current mapping, as an attacker on the path would send it.
+    // (endpoint-independent mapping: one mapping for A's transport address, RFC 4787 REQ-1)
+    const mapping = boxA.mappings(sim.now)[0]!;
+    r.sendUdp(new Uint8Array([0, 0, 0, 0, ...old]), { dst: ADDR.NAT_A, dstPort: mapping.external.port });
+    sim.run(20_000);
+    expect(a.eventsOf('server-reflexive').length).toBe(srflxBefore);
+    expect(steps1.filter((x) => x.t > t1)).toEqual([]);
+  });
+
   it('¶3 "wait for all of them to respond for a configurable time": with the relay silent, the UPDATE to the peer leaves config.natRelayRefreshWaitMs after the move', () => {
     const wait = 3_000;
     const { sim, a } = world(9052, { natRelayRefreshWaitMs: wait });
