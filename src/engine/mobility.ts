@@ -167,7 +167,8 @@ export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator 
 }
 
 /**
- * The peer's LOCATOR_SET from R1, I2 or R2, applied once the association is ESTABLISHED: the
+ * The peer's LOCATOR_SET from R1, I2 or R2, applied once the association is ESTABLISHED (an
+ * ICE-HIP-UDP Responder's candidates on sending its R2, RFC 9028 §4.6, bex.ts onI2): the
  * locator in use is already ACTIVE; a preferred locator from an R1 is ACTIVE without a check
  * (RFC 8046 §5.4); every other one is UNVERIFIED and checked like any other (§4.2.8).
  */
