@@ -812,6 +812,9 @@ function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, fai
 export function onSilence(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
   const limit = core.config.silenceMs;
+  // An ICE-HIP-UDP Responder set its table on its R2 (RFC 9028 §4.6): no SA carries data before
+  // ESTABLISHED, so the silence watch waits for it.
+  if (assoc.state.name === 'R2_SENT' && limit > 0) return assoc.timers.set('PATH_SILENCE', core.now + limit);
   if (!st || limit === 0) return;
   let next = Infinity;
   for (const sa of st.sas) {
