@@ -24,7 +24,7 @@ import type { FailReason } from './io.js';
 import { buildPacket, resend, send } from './packets.js';
 import { bexLocatorSet, initPeerLocators, localFor, pathTo, sourceLocators, usableAddress } from './mobility.js';
 import { addSa, deleteSa, installSaPair, removeAllSas, saSpec } from './sa.js';
-import type { HipKeys, PendingUpdate, SaPair } from './states.js';
+import type { HipKeys, PendingUpdate, SaPair, UpdateState } from './states.js';
 import { checkDiscard, enter, transition, type Trigger } from './transitions.js';
 import { backoff } from './timing.js';
 import { announceStaleOffer, answerRequests, forgetRegistrations, onAnswers, requestFor } from './registration.js';
@@ -622,7 +622,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
     localLocator,
     peerLocator,
   );
-  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex };
+  // RFC 9028 §4.6: an ICE-HIP-UDP Responder starts its connectivity checks right after the R2,
+  // before the Initiator's first packet (§4.6.1 Figure 5), so R2-SENT holds the UPDATE state.
+  const nextState = { name: 'R2_SENT' as const, r2: r2.bytes, keys: hipKeys, sa, nextKeymatIndex: keys.nextIndex, ...(ice ? { update: establishedState(hipKeys, [sa], keys.nextIndex).update } : {}) };
   let assoc: Association;
   if (existing) {
     // §6.9 step 20 / RFC 7402 §6.5: a new incarnation replaces the old SAs.
@@ -651,6 +653,9 @@ export function onI2(core: EngineCore, pkt: HipPacket, src: Locator, dst: Locato
   assoc.timers.set('R2_SENT_EXPIRE', core.now + core.config.r2SentTimeoutMs);
   assoc.timers.set('UAL', core.now + core.config.ualMs);
   registration?.apply(assoc);
+  // RFC 9028 §4.6 ("the Initiator and Responder MUST start the connectivity checks"): the I2's
+  // candidates enter the table now and the first check goes out one Ta after the R2 (nat-checks.ts).
+  if (ice) initPeerLocators(core, assoc, sa.peerSpi);
 }
 
 /**
@@ -739,12 +744,12 @@ export function onR2(core: EngineCore, assoc: Association, pkt: HipPacket, src: 
 const NONE: readonly number[] = Object.freeze([]);
 const NONE_PENDING: readonly PendingUpdate[] = Object.freeze([]);
 
-export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { r2: Uint8Array }) {
+export function establishedState(keys: HipKeys, sas: readonly SaPair[], nextKeymatIndex: number, bex?: { r2: Uint8Array }, update?: UpdateState) {
   return {
     name: 'ESTABLISHED' as const,
     keys,
     sas,
-    update: {
+    update: update ?? {
       nextUpdateId: 0,
       lastPeerUpdateId: undefined,
       seenPeerIds: NONE,
@@ -766,8 +771,11 @@ export function completeResponder(core: EngineCore, assoc: Association, trigger:
   // Data or an UPDATE shows the Initiator has the R2: it is let go (a late copy of the I2 is then
   // dropped, see onI2). Only after the timeout may the Initiator still need the R2.
   const bex = trigger === 'exchange-complete-timeout' ? { r2: st.r2 } : undefined;
-  transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex));
+  // An ICE-HIP-UDP Responder's checks already under way keep their SEQs and retransmissions.
+  transition(assoc, trigger, establishedState(st.keys, [st.sa], st.nextKeymatIndex, bex, st.update));
   assoc.timers.clear('R2_SENT_EXPIRE');
+  // With ICE-HIP-UDP the table was set on the R2 (onI2); this then only adds what needs
+  // ESTABLISHED (an SA per interface, RFC 8046 address checks).
   initPeerLocators(core, assoc, st.sa.peerSpi);
   armKeepalive(core, assoc);
   core.emit({ kind: 'event', event: { type: 'established', assoc: assoc.id, peerHit: assoc.peerHit, role: 'responder' } });

@@ -167,7 +167,8 @@ export function bexLocatorSet(core: EngineCore, peer: Locator, current: Locator 
 }
 
 /**
- * The peer's LOCATOR_SET from R1, I2 or R2, applied once the association is ESTABLISHED: the
+ * The peer's LOCATOR_SET from R1, I2 or R2, applied once the association is ESTABLISHED (an
+ * ICE-HIP-UDP Responder's candidates on sending its R2, RFC 9028 §4.6, bex.ts onI2): the
  * locator in use is already ACTIVE; a preferred locator from an R1 is ACTIVE without a check
  * (RFC 8046 §5.4); every other one is UNVERIFIED and checked like any other (§4.2.8).
  */
@@ -811,6 +812,9 @@ function reverify(core: EngineCore, assoc: Association, e: PeerLocatorEntry, fai
 export function onSilence(core: EngineCore, assoc: Association): void {
   const st = established(assoc);
   const limit = core.config.silenceMs;
+  // An ICE-HIP-UDP Responder set its table on its R2 (RFC 9028 §4.6): no SA carries data before
+  // ESTABLISHED, so the silence watch waits for it.
+  if (assoc.state.name === 'R2_SENT' && limit > 0) return assoc.timers.set('PATH_SILENCE', core.now + limit);
   if (!st || limit === 0) return;
   let next = Infinity;
   for (const sa of st.sas) {

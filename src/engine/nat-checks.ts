@@ -31,7 +31,7 @@ import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
 import { sendNatNotify } from './nat-keepalive.js';
 import { peerPortOf } from './packets.js';
 import { updateSa } from './sa.js';
-import { established, sendSeqUpdate, setUpdate } from './update.js';
+import { established, sendSeqUpdate, setUpdate, updating } from './update.js';
 
 /** The `verify.locatorKey` of a connectivity check's pending UPDATE (never a locator key). */
 export const CHECK_KEY = 'ice-check';
@@ -130,10 +130,8 @@ export function onCheckTimer(core: EngineCore, assoc: Association): void {
   const list = assoc.checks;
   if (!list || list.done || !assoc.nat) return;
   const ta = assoc.nat.taMs;
-  // The Responder's association becomes ESTABLISHED with the peer's first authenticated packet
-  // (RFC 7401 §4.4.2 Table 5); until then it cannot send an UPDATE and waits one Ta more.
-  if (assoc.state.name === 'R2_SENT') return assoc.timers.set('NAT_CHECK', core.now + ta);
-  if (!established(assoc)) return;
+  // An ICE-HIP-UDP Responder checks from R2-SENT on (RFC 9028 §4.6; R2Sent.update in states.ts).
+  if (!updating(assoc)) return;
   // The nomination is a check too, paced like the others (RFC 9028 §4.6.3).
   const nominee = list.nominated;
   if (nominee && !nominee.nominating) return sendPairCheck(core, assoc, nominee, true);
@@ -162,7 +160,9 @@ function sendPairCheck(core: EngineCore, assoc: Association, pair: CandidatePair
     { kind: 'CANDIDATE_PRIORITY', priority: prflxPriority },
     ...(nominate ? [{ kind: 'NOMINATE' as const, reserved: 0 }] : []),
   ];
-  const id = sendSeqUpdate(core, assoc, params, 'verify', { src: pair.local, dst: remote.locator, verify: { nonce, locatorKey: CHECK_KEY } });
+  // Sent by the NAT_CHECK timer, or on an UPDATE that made us ESTABLISHED (RFC 7401 Table 5).
+  const trigger = assoc.state.name === 'R2_SENT' ? 'timeout-retransmit' : 'recv-UPDATE';
+  const id = sendSeqUpdate(core, assoc, params, 'verify', { src: pair.local, dst: remote.locator, verify: { nonce, locatorKey: CHECK_KEY }, trigger });
   if (id < 0) {
     pair.state = 'failed';
     return maybeConclude(core, assoc);
@@ -366,7 +366,7 @@ function maybeConclude(core: EngineCore, assoc: Association): void {
     // Paced like any check (§4.4): at once when Ta has passed since the last one, else by timer
     // (never armed in the past: a timer is always in the future of the input that armed it).
     const at = list.lastCheckAt + assoc.nat!.taMs;
-    if (at <= core.now && established(assoc)) sendPairCheck(core, assoc, best, true);
+    if (at <= core.now && updating(assoc)) sendPairCheck(core, assoc, best, true);
     else assoc.timers.set('NAT_CHECK', Math.max(at, core.now + 1));
   }
 }

@@ -163,7 +163,17 @@ export type R2Sent = {
   readonly keys: HipKeys;
   readonly sa: SaPair;
   readonly nextKeymatIndex: number;
+  /**
+   * ICE-HIP-UDP only: the UPDATE state the Responder's connectivity checks use while it waits
+   * for the Initiator's first packet (RFC 9028 §4.6: both hosts "MUST start the connectivity
+   * checks" once the mode is negotiated; §4.6.1 Figure 5: the Responder's first check opens its
+   * own NAT). ESTABLISHED takes it over (bex.ts completeResponder).
+   */
+  readonly update?: UpdateState;
 };
+
+/** A state that sends and retransmits UPDATEs with SEQ: ESTABLISHED, or an ICE-HIP-UDP R2-SENT. */
+export type R2SentChecking = R2Sent & { readonly update: UpdateState };
 
 export type Established = {
   readonly name: 'ESTABLISHED';

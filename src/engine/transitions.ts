@@ -60,9 +60,11 @@ export const TRANSITIONS: Readonly<Record<StateName, Row>> = {
     abort: ['E_FAILED'],
     close: ['UNASSOCIATED'],
   },
-  // Table 5.
+  // Table 5. An ICE-HIP-UDP Responder sends and retransmits its connectivity checks (UPDATEs)
+  // on its timers in R2-SENT (RFC 9028 §4.6); the Initiator's answer is an UPDATE (recv-UPDATE).
   R2_SENT: {
     'recv-I2': ['R2_SENT'],
+    'timeout-retransmit': ['R2_SENT'],
     'recv-data': ['ESTABLISHED'],
     'recv-UPDATE': ['ESTABLISHED'],
     'exchange-complete-timeout': ['ESTABLISHED'],

@@ -44,7 +44,7 @@ import {
 import { buildPacket, resend, send } from './packets.js';
 import { pumpChecks, retriesFor } from './address-check.js';
 import { addSa, deleteSa, saSpec, updateSa } from './sa.js';
-import type { Established, PendingUpdate, RekeyState, SaPair, UpdateState } from './states.js';
+import type { Established, PendingUpdate, R2SentChecking, RekeyState, SaPair, UpdateState } from './states.js';
 import { backoff } from './timing.js';
 import { transition, type Trigger } from './transitions.js';
 import { onUpdateRegistration } from './registration.js';
@@ -70,14 +70,29 @@ export function established(assoc: Association): Established | undefined {
   return assoc.state.name === 'ESTABLISHED' ? assoc.state : undefined;
 }
 
+/**
+ * The state that sends and retransmits UPDATEs with SEQ: ESTABLISHED, or the R2-SENT of an
+ * ICE-HIP-UDP Responder, whose connectivity checks start before the Initiator's first packet
+ * arrives (RFC 9028 §4.6, §4.6.1 Figure 5; states.ts R2Sent.update).
+ */
+export function updating(assoc: Association): Established | R2SentChecking | undefined {
+  const st = assoc.state;
+  if (st.name === 'ESTABLISHED') return st;
+  return st.name === 'R2_SENT' && st.update ? (st as R2SentChecking) : undefined;
+}
+
 export function setUpdate(assoc: Association, trigger: Trigger, patch: Partial<UpdateState>, sas?: readonly SaPair[]): void {
-  const st = established(assoc)!;
+  const st = updating(assoc)!;
+  if (st.name === 'R2_SENT') {
+    invariant(!sas, 'an R2-SENT association has one SA pair');
+    return transition(assoc, trigger, { ...st, update: { ...st.update, ...patch } });
+  }
   transition(assoc, trigger, { ...st, ...(sas ? { sas } : {}), update: { ...st.update, ...patch } });
 }
 
 /** Builds an UPDATE with HIP_MAC and HIP_SIGNATURE from `src` to `dst`. */
 export function signedUpdate(core: EngineCore, assoc: Association, params: readonly ParamInit[], src = assoc.localLocator, dst = assoc.peerLocator) {
-  const st = established(assoc)!;
+  const st = updating(assoc)!;
   // RFC 8046 §3.2.3 step 3: the reply to an UPDATE relayed by an RVS names it in VIA_RVS.
   const via: ParamInit[] = core.relayedVia && params.some((p) => p.kind === 'ACK') ? [{ kind: 'VIA_RVS', addresses: [core.relayedVia] }] : [];
   // RFC 9028 §4.1: "the Control Relay Server MUST include the REG_FROM parameter in all UPDATE
@@ -105,7 +120,7 @@ export function sendSeqUpdate(
   purpose: PendingUpdate['purpose'],
   opts: { src?: Locator; dst?: Locator; verify?: PendingUpdate['verify']; patch?: Partial<UpdateState>; trigger?: Trigger } = {},
 ): number {
-  const st = established(assoc)!;
+  const st = updating(assoc)!;
   const updateId = st.update.nextUpdateId;
   const path = pathTo(core, assoc, opts.dst ?? assoc.peerLocator, opts.src);
   if (!path) {
@@ -127,14 +142,14 @@ export function sendSeqUpdate(
     // RFC 9028 §4.5, §4.8: an answer to a packet our relay brought goes back through it (packets.ts).
     ...(core.relayedFrom && equalBytes(dst, core.relayedFrom.peer.address) ? { via: core.relayedFrom } : {}),
   };
-  setUpdate(assoc, opts.trigger ?? 'recv-UPDATE', { ...opts.patch, nextUpdateId: (updateId + 1) >>> 0, pending: [...established(assoc)!.update.pending, pending] });
+  setUpdate(assoc, opts.trigger ?? 'recv-UPDATE', { ...opts.patch, nextUpdateId: (updateId + 1) >>> 0, pending: [...updating(assoc)!.update.pending, pending] });
   send(core, built, src, dst, assoc);
   armRetransmit(assoc);
   return updateId;
 }
 
 function armRetransmit(assoc: Association): void {
-  const st = established(assoc);
+  const st = updating(assoc);
   const next = st?.update.pending.reduce((m, p) => Math.min(m, p.nextAt), Infinity) ?? Infinity;
   if (next === Infinity) assoc.timers.clear('UPDATE_RETRANSMIT');
   else assoc.timers.set('UPDATE_RETRANSMIT', next);
@@ -701,11 +716,11 @@ function deprecateSa(core: EngineCore, assoc: Association, peerSpi: number): voi
 
 /** UPDATE retransmission (RFC 7401 §6.11): each outstanding UPDATE on its own backoff. */
 export function retransmitUpdate(core: EngineCore, assoc: Association): void {
-  let st = established(assoc);
+  let st = updating(assoc);
   if (!st) return;
   for (const p of st.update.pending) {
     if (p.nextAt > core.now) continue;
-    st = established(assoc);
+    st = updating(assoc);
     if (!st) return;
     if (p.retries >= retriesFor(core, p)) {
       setUpdate(assoc, 'timeout-retransmit', { pending: st.update.pending.filter((x) => x !== p) });
@@ -730,7 +745,7 @@ export function retransmitUpdate(core: EngineCore, assoc: Association): void {
     // Unanswered twice: the destination may be gone; suspect it so that the retransmissions
     // (retarget) and the traffic try another ACTIVE address of the peer (RFC 8047 §4.2.3).
     if (p.purpose !== 'verify' && retries === SUSPECT_AFTER) suspectPath(core, assoc, p.dst);
-    st = established(assoc);
+    st = updating(assoc);
     if (!st) return;
     const moved = retarget(core, assoc, p);
     const again: PendingUpdate = { ...p, ...moved, retries, nextAt: core.now + backoff(core.config.updateRetransmitMs, retries, core.config.maxRetransmitMs) };

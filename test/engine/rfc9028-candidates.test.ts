@@ -67,8 +67,9 @@ function natPair(opts: { configA?: Partial<HipConfig>; configB?: Partial<HipConf
   a.connect({ hit: b.localHits[0]!, locators: [B_V4], udpPort: 10500 }, now);
   drain('a');
   deliver();
-  // The Responder applies the base exchange's locators once ESTABLISHED (RFC 7401 §4.4.3
-  // Table 5): here on the Exchange Complete timeout, no data having flowed.
+  // The Responder applies the I2's candidates on sending the R2 (RFC 9028 §4.6) and the rest of
+  // the base exchange's locators once ESTABLISHED (RFC 7401 §4.4.3 Table 5): here on the
+  // Exchange Complete timeout, no data having flowed.
   now += 10_000;
   b.handleTimeout(now);
   drain('b');
@@ -148,7 +149,10 @@ describe('RFC 9028 §4.3: candidates in I2 and R2, inside ENCRYPTED', () => {
 
   it('candidates are left to connectivity checks (§4.6): no RFC 8046 address check UPDATE goes to them', () => {
     const { sent } = natPair();
-    expect(sent.filter((s) => s.packet.kind === 'UPDATE')).toEqual([]);
+    // Every UPDATE is a connectivity check (CANDIDATE_PRIORITY, RFC 9028 §5.14); none is an
+    // RFC 8046 §5.4 address check (UPDATE with ECHO_REQUEST_SIGNED and no CANDIDATE_PRIORITY).
+    const updates = sent.filter((s) => s.packet.kind === 'UPDATE');
+    expect(updates.filter((s) => param(s.packet, 'CANDIDATE_PRIORITY') === undefined && param(s.packet, 'ECHO_REQUEST_SIGNED') !== undefined)).toEqual([]);
   });
 
   it('with UDP-ENCAPSULATION (no checks) the exchange keeps the plain type 0 LOCATOR_SET of RFC 8047 §4.2.8', () => {

@@ -33,6 +33,7 @@ type Sent = { at: number; from: Side; packet: HipPacket; bytes: Uint8Array; src:
 
 type WorldOpts = {
   configA?: Partial<HipConfig>;
+  configB?: Partial<HipConfig>;
   policyA?: Partial<EnginePolicy>;
   /** A announces its NAT mapping as a server-reflexive candidate (the relay seam, RFC 9028 §4.2). */
   srflx?: boolean;
@@ -42,10 +43,12 @@ type WorldOpts = {
 function world(opts: WorldOpts = {}) {
   const ice: Partial<HipConfig> = { natTraversal: 'ice-hip-udp', natMinTaMs: TA };
   const a = new HipEngine({ identities: [identity('p256A')], locators: [A_PRIV], random: testRandom('chk-a'), config: { ...ice, udpPort: A_PORT, ...opts.configA }, ...(opts.policyA ? { policy: opts.policyA } : {}), ...(opts.traceA ? { trace: opts.traceA } : {}) }, 0);
-  const b = new HipEngine({ identities: [identity('p256B')], locators: [B_V4, B_V4B], random: testRandom('chk-b'), config: ice }, 0);
+  const b = new HipEngine({ identities: [identity('p256B')], locators: [B_V4, B_V4B], random: testRandom('chk-b'), config: { ...ice, ...opts.configB } }, 0);
   if (opts.srflx !== false) engineInternals(a).reflexiveCandidates = () => [{ address: NAT_PUB, port: NAT_PORT }];
   const nat = { addr: NAT_PUB, port: NAT_PORT };
-  const net = { blocked: new Set<string>(), blockAll: false };
+  // filterB: a filter in front of B (RFC 4787 §5, address-and-port-dependent) that lets A's
+  // packets reach only a transport address of B that has sent to A's mapping since it was set.
+  const net = { blocked: new Set<string>(), blockAll: false, filterB: false, opened: new Set<string>(), filtered: 0 };
   const sent: Sent[] = [];
   const events: Record<Side, HipEvent[]> = { a: [], b: [] };
   const saUpdates: Record<Side, SaSpec[]> = { a: [], b: [] };
@@ -57,6 +60,7 @@ function world(opts: WorldOpts = {}) {
     for (let o: Output | undefined = e.poll(); o !== undefined; o = e.poll()) {
       if (o.kind === 'transmit') {
         sent.push({ at: now, from: side, packet: o.packet, bytes: o.bytes, src: o.src, dst: o.dst, udp: o.udp });
+        if (side === 'b' && equalBytes(o.dst, nat.addr) && o.udp?.dstPort === nat.port) net.opened.add(`${locatorKey(o.src)}:${o.udp.srcPort}`);
         wire.push({ at: now + 5, from: side, o });
       } else if (o.kind === 'event') events[side].push(o.event);
       else if (o.kind === 'sa' && o.op === 'update') saUpdates[side].push(o.sa);
@@ -70,6 +74,10 @@ function world(opts: WorldOpts = {}) {
       // The NAT: A's private source address and port become the mapping's.
       if (!equalBytes(o.src, A_PRIV) || udp.srcPort !== A_PORT) return;
       if (!equalBytes(o.dst, B_V4) && !equalBytes(o.dst, B_V4B)) return;
+      if (net.filterB && !net.opened.has(`${locatorKey(o.dst)}:${udp.dstPort}`)) {
+        net.filtered++;
+        return;
+      }
       b.handle({ kind: 'datagram', transport: 'udp', bytes: o.bytes, src: nat.addr, dst: o.dst, srcPort: nat.port, dstPort: udp.dstPort }, now);
       drain('b');
     } else {
@@ -389,6 +397,93 @@ describe('RFC 9028 §4.6.3: a nomination that gets no answer', () => {
     expect(nominations).toEqual([locatorKey(B_V4), locatorKey(B_V4B)]);
     const [pa] = natPath(w.events.a);
     expect(equalBytes(pa!.dst, B_V4B)).toBe(true);
+  });
+});
+
+describe('RFC 9028 §4.6, §4.6.1 Figure 5: the Responder starts its checks right after the base exchange', () => {
+  /**
+   * Runs until B has sent its R2, then puts the filter in front of B (filterB): B's R2 opened
+   * nothing (as an R2 through a Control Relay Server would not), so none of A's packets reach B
+   * until B itself sends to A's mapping (RFC 4787 §5).
+   */
+  const afterR2 = (opts: WorldOpts = {}) => {
+    const w = world(opts);
+    const r2Sent = (): Sent | undefined => w.sent.find((s) => s.from === 'b' && s.packet.kind === 'R2');
+    for (let i = 0; i < 1000 && !r2Sent(); i++) w.run(w.now() + 1);
+    const r2 = r2Sent()!;
+    w.net.filterB = true;
+    w.net.opened.clear();
+    return { ...w, r2 };
+  };
+  const bState = (w: ReturnType<typeof world>) => w.b.associations()[0]!.state;
+
+  it('"the Initiator and Responder MUST start the connectivity checks": the Responder\'s first check leaves one Ta after its R2, in R2-SENT, before any packet of the Initiator has reached it', () => {
+    const w = afterR2();
+    w.run(w.r2.at + TA - 1);
+    expect(firstChecks(w.sent, 'b')).toEqual([]);
+    w.run(w.r2.at + TA);
+    const [first] = firstChecks(w.sent, 'b');
+    expect(first).toBeDefined();
+    expect(first!.at).toBe(w.r2.at + TA);
+    // Nothing of A reached B since the I2 (A's own checks start one Ta after the R2 reached it).
+    expect(bState(w)).toBe('R2_SENT');
+    expect(w.events.b.some((e) => e.type === 'established')).toBe(false);
+    // An ordinary check (RFC 9028 §5.14): SEQ, ECHO_REQUEST_SIGNED, CANDIDATE_PRIORITY, signed, over UDP.
+    for (const kind of ['SEQ', 'ECHO_REQUEST_SIGNED', 'CANDIDATE_PRIORITY', 'HIP_MAC', 'HIP_SIGNATURE'] as const) expect(param(first!.packet, kind)).toBeDefined();
+    expect(first!.udp?.srcPort).toBe(10500);
+    // Paced by Ta (§4.4) while it waits.
+    w.run(w.r2.at + 3 * TA);
+    const ts = firstChecks(w.sent, 'b').map((c) => c.at);
+    expect(ts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBeGreaterThanOrEqual(TA);
+    // A's checks to B, sent meanwhile, were filtered in front of B.
+    expect(w.net.filtered).toBeGreaterThan(0);
+  });
+
+  it('RFC 7401 §4.4.3 Table 5 ("Receive data or UPDATE: move to ESTABLISHED"): the answer to the Responder\'s check, through the filter its check opened, makes it ESTABLISHED long before the Exchange Complete timeout; the path is found with no nat-checks-failed', () => {
+    const w = afterR2();
+    w.run(w.r2.at + 20 * TA);
+    const bChecks = firstChecks(w.sent, 'b');
+    const toMapping = bChecks.find((c) => equalBytes(c.dst, NAT_PUB))!;
+    expect(toMapping).toBeDefined();
+    const nonce = param(toMapping.packet, 'ECHO_REQUEST_SIGNED')!.opaque;
+    const answer = w.sent.find((s) => s.from === 'a' && s.packet.kind === 'UPDATE' && param(s.packet, 'ECHO_RESPONSE_SIGNED') && equalBytes(param(s.packet, 'ECHO_RESPONSE_SIGNED')!.opaque, nonce));
+    expect(answer).toBeDefined();
+    expect(param(answer!.packet, 'ACK')!.peerUpdateIds).toContain(param(toMapping.packet, 'SEQ')!.updateId);
+    expect(bState(w)).toBe('ESTABLISHED');
+    const est = w.events.b.filter((e) => e.type === 'established');
+    expect(est).toHaveLength(1);
+    // The Initiator nominated a pair; neither side saw its checks all fail first.
+    expect(natPath(w.events.a)).toHaveLength(1);
+    expect(natPath(w.events.b)).toHaveLength(1);
+    expect(w.events.a.some((e) => e.type === 'nat-checks-failed')).toBe(false);
+    expect(w.events.b.some((e) => e.type === 'nat-checks-failed')).toBe(false);
+    expect(w.now()).toBeLessThan(w.r2.at + 10_000);
+  });
+
+  it('§6.9 step 4: a retransmitted I2 in R2-SENT, after the Responder\'s checks began, is still answered with the stored R2', () => {
+    const w = afterR2();
+    w.run(w.r2.at + TA);
+    expect(firstChecks(w.sent, 'b').length).toBeGreaterThan(0);
+    expect(bState(w)).toBe('R2_SENT');
+    const i2 = w.sent.find((s) => s.from === 'a' && s.packet.kind === 'I2')!;
+    const before = w.sent.length;
+    w.b.handle({ kind: 'datagram', transport: 'udp', bytes: i2.bytes, src: NAT_PUB, dst: i2.dst, srcPort: NAT_PORT, dstPort: i2.udp!.dstPort }, w.now());
+    w.drain('b');
+    const again = w.sent.slice(before).filter((s) => s.from === 'b' && s.packet.kind === 'R2');
+    expect(again).toHaveLength(1);
+    expect(equalBytes(again[0]!.bytes, w.r2.bytes)).toBe(true);
+    expect(bState(w)).toBe('R2_SENT');
+  });
+
+  it('without ICE-HIP-UDP (UDP-ENCAPSULATION) nothing changes: the Responder sends no UPDATE in R2-SENT and leaves it on the Exchange Complete timeout', () => {
+    const none: Partial<HipConfig> = { natTraversal: 'none' };
+    const w = afterR2({ configA: none, configB: none });
+    w.run(w.r2.at + 9_000);
+    expect(bState(w)).toBe('R2_SENT');
+    expect(w.sent.filter((s) => s.from === 'b' && s.packet.kind === 'UPDATE')).toEqual([]);
+    w.run(w.r2.at + 10_000);
+    expect(bState(w)).toBe('ESTABLISHED');
   });
 });
 

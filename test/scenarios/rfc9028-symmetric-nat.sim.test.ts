@@ -80,7 +80,7 @@ describe('RFC 9028 §4.6.3 · symmetric NAT without a Data Relay Server: a clean
       for (const e of b.locatorTable(a).filter((l) => l.type === 2)) expect(e.state).toBe('UNVERIFIED');
       expect(a.locatorTable(b).filter((l) => l.type === 2).length).toBeGreaterThan(0);
       // No state left running: from 20 s after the failure (the controlled host's own checks, run
-      // once it leaves R2-SENT, have timed out by then), every packet either host sends is a
+      // started from R2-SENT, have timed out by then), every packet either host sends is a
       // NAT_KEEPALIVE NOTIFY (§4.10), at most one per Tr per association (its peer and the relay).
       const quietFrom = failedAt + 20_000;
       const tr = a.engine.config.natKeepaliveMs;
@@ -138,5 +138,41 @@ describe('RFC 9028 §4.6.1 · one host behind a symmetric NAT: the direct path t
     expect(viaRelay).toEqual([]);
     const bOut = b.sas.filter((s) => s.direction === 'out' && s.peerHit !== undefined && formatLocator(s.dst) === ADDR.NAT_A);
     expect(bOut.map((s) => s.udp?.dstPort)).toEqual([towardB]);
+  });
+});
+
+describe('RFC 9028 §4.6, §4.6.1 Figure 5 · a symmetric NAT facing an address-dependent filter (RFC 4787 §5): crossed once the Responder checks from R2-SENT', () => {
+  // Endpoint-independent mapping, address-dependent filtering ("address-restricted cone").
+  const NAT_ADDRESS_RESTRICTED: NatType = { mapping: 'endpoint-independent', filtering: 'address-dependent' };
+  const cases: readonly (readonly [string, NatType, NatType])[] = [
+    ['the Initiator behind the symmetric NAT', NAT_SYMMETRIC, NAT_ADDRESS_RESTRICTED],
+    ['the Responder behind the symmetric NAT', NAT_ADDRESS_RESTRICTED, NAT_SYMMETRIC],
+  ];
+  // RFC 8445 §7.2.5.3.1 / §7.3.1.3: the address-restricted host's check toward the symmetric
+  // NAT's address opens its filter to every port of that address; the symmetric host's check,
+  // from a mapping it never announced, then passes it and is learned as a peer-reflexive
+  // candidate, and the answer goes back through the mapping it came from.
+  it.each(cases)('%s: a direct pair is nominated with no nat-checks-failed, through a peer-reflexive candidate of the symmetric side, and ESP flows on it', (_name, typeA, typeB) => {
+    const w = twoNatsWorld(9303, typeA, typeB);
+    const { sim, a, b, assoc } = w;
+    const bAssoc = () => b.association(a)?.id;
+    sim.runUntil(() => a.eventsOf('nat-path').some((e) => e.assoc === assoc) && b.eventsOf('nat-path').some((e) => e.assoc === bAssoc()), { maxTimeMs: 60_000 });
+    expect(a.eventsOf('nat-checks-failed')).toEqual([]);
+    const pa = a.eventsOf('nat-path').find((e) => e.assoc === assoc)!;
+    const pb = b.eventsOf('nat-path').find((e) => e.assoc === bAssoc())!;
+    expect([formatLocator(pa.dst), formatLocator(pb.dst)]).toEqual([ADDR.NAT_B, ADDR.NAT_A]);
+    // The symmetric side is reached at its peer-reflexive transport address (its mapping toward
+    // the other NAT), not at the server-reflexive one it announced.
+    const [symNat, symPeerPath, symHost] = typeA === NAT_SYMMETRIC ? [w.natA, pb, ADDR.NAT_B] : [w.natB, pa, ADDR.NAT_A];
+    expect(symPeerPath.kind).toBe('prflx');
+    expect(symPeerPath.dstPort).toBe(mappedPortToward(symNat, sim.now, symHost));
+    expect(symPeerPath.dstPort).not.toBe(mappedPortToward(symNat, sim.now, ADDR.RELAY));
+    for (let k = 0; k < 3; k++) {
+      expect(a.send(b, text(`a${k}`)).ok).toBe(true);
+      expect(b.send(a, text(`b${k}`)).ok).toBe(true);
+    }
+    sim.run(500);
+    expect(Object.entries(b.receivedByPath(a)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_A}>${ADDR.B}`, 3]]);
+    expect(Object.entries(a.receivedByPath(b)).map(([p, c]) => [p, c.packets])).toEqual([[`${ADDR.NAT_B}>${ADDR.A}`, 3]]);
   });
 });
