@@ -59,6 +59,31 @@ export type PeerLocatorEntry = {
   deprecatedAt: Millis | undefined;
 };
 
+/** What a new peer-locator entry is made of; the rest starts empty: no check under way, no data seen on our announced SPI, not suspected, not deprecated. */
+type NewPeerEntry = Pick<PeerLocatorEntry, 'locator' | 'state' | 'type' | 'spi' | 'preferred' | 'trafficType' | 'expiresAt'> & Pick<Partial<PeerLocatorEntry>, 'port' | 'kind' | 'priority'>;
+
+/** A new entry of a peer's locator table, keyed by its address, last seen now. */
+export function newPeerEntry(core: EngineCore, e: NewPeerEntry): PeerLocatorEntry {
+  return {
+    locator: e.locator,
+    key: locatorKey(e.locator),
+    state: e.state,
+    type: e.type,
+    spi: e.spi,
+    ...(e.port !== undefined ? { port: e.port } : {}),
+    ...(e.kind !== undefined ? { kind: e.kind } : {}),
+    ...(e.priority !== undefined ? { priority: e.priority } : {}),
+    preferred: e.preferred,
+    trafficType: e.trafficType,
+    expiresAt: e.expiresAt,
+    nonce: undefined,
+    viaSpi: undefined,
+    lastSeenAt: core.now,
+    suspectSince: undefined,
+    deprecatedAt: undefined,
+  };
+}
+
 /** RFC 8046 §5.1: the state changes allowed (DEPRECATED never goes straight to ACTIVE). */
 const ALLOWED: Readonly<Record<LocatorState, readonly LocatorState[]>> = {
   UNVERIFIED: ['ACTIVE', 'DEPRECATED'],
@@ -122,21 +147,7 @@ function cancelChecks(assoc: Association, key: string): void {
 export function initPeerLocators(core: EngineCore, assoc: Association, spi: number): void {
   const key = locatorKey(assoc.peerLocator);
   if (assoc.peerLocators.has(key)) return applyBexLocators(core, assoc);
-  const e: PeerLocatorEntry = {
-    locator: assoc.peerLocator,
-    key,
-    state: 'ACTIVE',
-    type: 1,
-    spi,
-    preferred: true,
-    trafficType: 0,
-    expiresAt: Infinity,
-    nonce: undefined,
-    viaSpi: undefined,
-    lastSeenAt: core.now,
-    suspectSince: undefined,
-    deprecatedAt: undefined,
-  };
+  const e = newPeerEntry(core, { locator: assoc.peerLocator, state: 'ACTIVE', type: 1, spi, preferred: true, trafficType: 0, expiresAt: Infinity });
   assoc.peerLocators.set(key, e);
   emitUpsert(core, assoc, e);
   // The base exchange carried our LOCATOR_SET (bexLocatorSet): its lifetime runs from now.
@@ -182,21 +193,15 @@ export function applyBexLocators(core: EngineCore, assoc: Association): void {
     // RFC 8046 §6.2.2: the table of one peer stays within the cap.
     if (assoc.peerLocators.has(key) || assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
     const trusted = pending.from === 'R1' && l.preferred;
-    const e: PeerLocatorEntry = {
+    const e = newPeerEntry(core, {
       locator: Uint8Array.from(l.address),
-      key,
       state: trusted ? 'ACTIVE' : 'UNVERIFIED',
       type: 0,
       spi: undefined,
       preferred: false,
       trafficType: l.trafficType,
       expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
-      nonce: undefined,
-      viaSpi: undefined,
-      lastSeenAt: core.now,
-      suspectSince: undefined,
-      deprecatedAt: undefined,
-    };
+    });
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
   }
@@ -289,7 +294,7 @@ export function onLocatorSet(
     const expiresAt = l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000;
     let e = assoc.peerLocators.get(key);
     if (!e) {
-      e = { locator: Uint8Array.from(address), key, state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined, deprecatedAt: undefined };
+      e = newPeerEntry(core, { locator: Uint8Array.from(address), state: 'UNVERIFIED', type: l.locatorType, spi, preferred: l.preferred, trafficType: l.trafficType, expiresAt });
       assoc.peerLocators.set(key, e);
       emitUpsert(core, assoc, e);
     } else {
@@ -360,7 +365,7 @@ export function natSourceCheck(core: EngineCore, assoc: Association, src: Locato
   if (e && e.state !== 'DEPRECATED') return undefined;
   if (!e) {
     if (assoc.peerLocators.size >= core.config.maxPeerLocators) return undefined;
-    e = { locator: Uint8Array.from(src), key, state: 'UNVERIFIED', type: 0, spi: undefined, port, preferred: false, trafficType: 0, expiresAt: core.now + core.config.locatorLifetimeS * 1000, nonce: undefined, viaSpi: undefined, lastSeenAt: core.now, suspectSince: undefined, deprecatedAt: undefined };
+    e = newPeerEntry(core, { locator: Uint8Array.from(src), state: 'UNVERIFIED', type: 0, spi: undefined, port, preferred: false, trafficType: 0, expiresAt: core.now + core.config.locatorLifetimeS * 1000 });
     assoc.peerLocators.set(key, e);
     emitUpsert(core, assoc, e);
   } else {

@@ -13,7 +13,7 @@ import { CANDIDATE_KIND, TRANSPORT_PROTOCOL_UDP } from '../wire/constants.js';
 import type { LocatorEntry, LocatorEntryInit, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
-import { LIFETIME_UNBOUNDED, usableAddress, type PeerLocatorEntry } from './mobility.js';
+import { LIFETIME_UNBOUNDED, newPeerEntry, usableAddress, type PeerLocatorEntry } from './mobility.js';
 import { serverReflexiveCandidates } from './relay.js';
 
 /** One of our candidates: a transport address, its kind and ICE priority (RFC 8445 §5.1.2). */
@@ -147,9 +147,8 @@ export function addPeerCandidates(core: EngineCore, assoc: Association, locators
       continue;
     }
     if (assoc.peerLocators.size >= core.config.maxPeerLocators) continue;
-    const e: PeerLocatorEntry = {
+    const e = newPeerEntry(core, {
       locator: Uint8Array.from(l.address),
-      key,
       state: 'UNVERIFIED',
       type: 2,
       spi: l.spi,
@@ -159,12 +158,7 @@ export function addPeerCandidates(core: EngineCore, assoc: Association, locators
       preferred: false,
       trafficType: l.trafficType,
       expiresAt: l.lifetime === LIFETIME_UNBOUNDED ? Infinity : core.now + l.lifetime * 1000,
-      nonce: undefined,
-      viaSpi: undefined,
-      lastSeenAt: core.now,
-      suspectSince: undefined,
-      deprecatedAt: undefined,
-    };
+    });
     assoc.peerLocators.set(key, e);
     added.push(e);
   }

@@ -26,7 +26,7 @@ import type { HipPacket, ParamInit } from '../wire/types.js';
 import type { Association } from './association.js';
 import type { EngineCore } from './context.js';
 import type { PendingUpdate } from './states.js';
-import { markReachable, publicEntry, type PeerLocatorEntry } from './mobility.js';
+import { markReachable, newPeerEntry, publicEntry, type PeerLocatorEntry } from './mobility.js';
 import { TYPE_PREFERENCE, gatherCandidates } from './nat-candidates.js';
 import { sendNatNotify } from './nat-keepalive.js';
 import { peerPortOf } from './packets.js';
@@ -325,24 +325,7 @@ export function adoptVerifiedPath(core: EngineCore, assoc: Association, local: L
 }
 
 function prflxEntry(core: EngineCore, src: Locator, port: number, priority: number): PeerLocatorEntry {
-  return {
-    locator: Uint8Array.from(src),
-    key: locatorKey(src),
-    state: 'UNVERIFIED',
-    type: 2,
-    spi: undefined,
-    port,
-    kind: 'prflx',
-    priority,
-    preferred: false,
-    trafficType: 0,
-    expiresAt: core.now + core.config.locatorLifetimeS * 1000,
-    nonce: undefined,
-    viaSpi: undefined,
-    lastSeenAt: core.now,
-    suspectSince: undefined,
-    deprecatedAt: undefined,
-  };
+  return newPeerEntry(core, { locator: Uint8Array.from(src), state: 'UNVERIFIED', type: 2, spi: undefined, port, kind: 'prflx', priority, preferred: false, trafficType: 0, expiresAt: core.now + core.config.locatorLifetimeS * 1000 });
 }
 
 /** A failed nomination lets the next valid pair be nominated (RFC 9028 §4.6.3). */
