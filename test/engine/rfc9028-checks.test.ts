@@ -18,6 +18,7 @@ import { NOTIFY_TYPE } from '../../src/wire/notify.js';
 import type { HipPacket } from '../../src/wire/types.js';
 import { testRandom } from '../fixtures/keys.js';
 import { identity } from './pair.js';
+import { runEngines } from './engine-loop.js';
 
 const A_PRIV = parseLocator('10.0.0.1');
 const A_PORT = 40_000;
@@ -88,23 +89,7 @@ function world(opts: WorldOpts = {}) {
     }
   };
   const run = (until: number): void => {
-    for (let i = 0; i < 200_000; i++) {
-      const tw = wire.length > 0 ? Math.min(...wire.map((x) => x.at)) : Infinity;
-      const ta = a.pollTimeout() ?? Infinity;
-      const tb = b.pollTimeout() ?? Infinity;
-      const t = Math.min(tw, ta, tb);
-      if (t > until) break;
-      now = Math.max(now, t);
-      if (tw === t) deliver(wire.splice(wire.findIndex((x) => x.at === t), 1)[0]!);
-      else if (ta === t) {
-        a.handleTimeout(now);
-        drain('a');
-      } else {
-        b.handleTimeout(now);
-        drain('b');
-      }
-    }
-    now = Math.max(now, until);
+    now = runEngines({ a, b, wire, deliver: deliver, drain, setNow: (t) => (now = t) }, now, until, 200_000);
   };
   a.connect({ hit: b.localHits[0]!, locators: [B_V4], udpPort: 10500 }, 0);
   drain('a');

@@ -11,6 +11,7 @@ import { NOTIFY_TYPE } from '../../src/wire/notify.js';
 import type { HipPacket } from '../../src/wire/types.js';
 import { LOC_A, LOC_B, identity } from './pair.js';
 import { testRandom } from '../fixtures/keys.js';
+import { runEngines } from './engine-loop.js';
 
 const A_PORT = 40_000;
 const A_SEEN = 61_001;
@@ -48,23 +49,7 @@ function world(opts: { udp?: boolean; config?: Partial<HipConfig> } = {}) {
   };
   /** Runs deliveries and timers in time order up to `until`. */
   const run = (until: number): void => {
-    for (let i = 0; i < 100_000; i++) {
-      const tw = wire.length > 0 ? Math.min(...wire.map((w) => w.at)) : Infinity;
-      const ta = a.pollTimeout() ?? Infinity;
-      const tb = b.pollTimeout() ?? Infinity;
-      const t = Math.min(tw, ta, tb);
-      if (t > until) break;
-      now = Math.max(now, t);
-      if (tw === t) deliver(wire.splice(wire.findIndex((w) => w.at === t), 1)[0]!);
-      else if (ta === t) {
-        a.handleTimeout(now);
-        drain('a');
-      } else {
-        b.handleTimeout(now);
-        drain('b');
-      }
-    }
-    now = Math.max(now, until);
+    now = runEngines({ a, b, wire, deliver: deliver, drain, setNow: (t) => (now = t) }, now, until, 100_000);
   };
   a.connect({ hit: b.localHits[0]!, locators: [LOC_B], ...(udp ? { udpPort: 10500 } : {}) }, 0);
   drain('a');

@@ -17,6 +17,7 @@ import { param } from '../../src/wire/access.js';
 import type { HipPacket } from '../../src/wire/types.js';
 import { testRandom } from '../fixtures/keys.js';
 import { identity } from './pair.js';
+import { runEngines } from './engine-loop.js';
 
 const A1 = parseLocator('10.0.0.1');
 const A2 = parseLocator('10.9.0.1');
@@ -80,23 +81,7 @@ function world(opts: { configB?: Partial<HipConfig>; policy?: Partial<EnginePoli
     }
   };
   const run = (until: number): void => {
-    for (let i = 0; i < 200_000; i++) {
-      const tw = wire.length > 0 ? Math.min(...wire.map((x) => x.at)) : Infinity;
-      const ta = a.pollTimeout() ?? Infinity;
-      const tb = b.pollTimeout() ?? Infinity;
-      const t = Math.min(tw, ta, tb);
-      if (t > until) break;
-      now = Math.max(now, t);
-      if (tw === t) deliver(wire.splice(wire.findIndex((x) => x.at === t), 1)[0]!.s);
-      else if (ta === t) {
-        a.handleTimeout(now);
-        drain('a');
-      } else {
-        b.handleTimeout(now);
-        drain('b');
-      }
-    }
-    now = Math.max(now, until);
+    now = runEngines({ a, b, wire, deliver: (x) => deliver(x.s), drain, setNow: (t) => (now = t) }, now, until, 200_000);
   };
   /** A packet as from the wire, from any transport address (an attacker's replay). */
   const inject = (to: Side, bytes: Uint8Array, src: Locator, srcPort: number, dst: Locator, dstPort: number): void => {

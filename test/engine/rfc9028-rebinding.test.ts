@@ -11,6 +11,7 @@ import type { HipPacket } from '../../src/wire/types.js';
 import { LOC_A, LOC_B, identity, type Pair } from './pair.js';
 import { forgeUpdate } from './helpers.js';
 import { testRandom } from '../fixtures/keys.js';
+import { runEngines } from './engine-loop.js';
 
 const A_PORT = 40_000;
 
@@ -49,23 +50,7 @@ function world() {
     drain(from === 'a' ? 'b' : 'a');
   };
   const run = (until: number): void => {
-    for (let i = 0; i < 100_000; i++) {
-      const tw = wire.length > 0 ? Math.min(...wire.map((x) => x.at)) : Infinity;
-      const ta = a.pollTimeout() ?? Infinity;
-      const tb = b.pollTimeout() ?? Infinity;
-      const t = Math.min(tw, ta, tb);
-      if (t > until) break;
-      now = Math.max(now, t);
-      if (tw === t) deliver(wire.splice(wire.findIndex((x) => x.at === t), 1)[0]!);
-      else if (ta === t) {
-        a.handleTimeout(now);
-        drain('a');
-      } else {
-        b.handleTimeout(now);
-        drain('b');
-      }
-    }
-    now = Math.max(now, until);
+    now = runEngines({ a, b, wire, deliver: deliver, drain, setNow: (t) => (now = t) }, now, until, 100_000);
   };
   a.connect({ hit: b.localHits[0]!, locators: [LOC_B], udpPort: 10500 }, 0);
   drain('a');
